@@ -1,0 +1,70 @@
+# mignet developer entry points. `make help` lists them.
+#
+# Everything runs from .venv, created on first use; `pip install` runs again only
+# when pyproject.toml changes or a package directory appears or goes (the
+# editable install maps package names to paths when it is made).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     := .venv
+PY       := $(VENV)/bin/python
+STAMP    := $(VENV)/.mignet-installed
+PKG_LIST := $(VENV)/.mignet-packages
+PACKAGES := $(sort $(wildcard contracts/mignet_* runtime/mignet_* services/*/mignet_* cli/mignet_*))
+
+PYTEST_ARGS ?=
+RUN_ARGS    ?=
+BENCH_ARGS  ?=
+
+.PHONY: help install run test bench schemas clean FORCE
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  variables: PYTEST_ARGS='-k name' (test), RUN_ARGS='--services registry' (run)"
+
+install: $(STAMP) ## create .venv and install mignet with the local and test extras
+
+$(PY):
+	@py=""; \
+	for cand in python3.11 python3; do \
+	  if command -v $$cand >/dev/null && $$cand -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then py=$$cand; break; fi; \
+	done; \
+	if [ -z "$$py" ]; then echo "make: need Python >= 3.11 (python3.11 or python3); on Debian: apt-get install python3 python3-venv" >&2; exit 1; fi; \
+	echo "creating $(VENV) with $$(command -v $$py) ($$($$py --version))"; \
+	$$py -m venv $(VENV) || { echo "make: '$$py -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
+
+# Rewritten only when the set of package directories changes, so its date moves only then.
+$(PKG_LIST): FORCE | $(PY)
+	@echo '$(PACKAGES)' > $@.new; \
+	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+$(STAMP): pyproject.toml $(PKG_LIST) | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[local,test]'
+	@touch $@
+
+run: install ## start nats-server, SecantusDB and the services (data and logs in var/) until Ctrl-C
+	$(PY) -m mignet_runtime.localstack run $(RUN_ARGS)
+
+# pytest's exit code is kept in var/pytest.exitcode: make itself can only say 2.
+test: install ## run the test suite (starts its own throwaway servers)
+	@mkdir -p var; status=0; \
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
+	echo $$status > var/pytest.exitcode; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5); that is a failure" >&2; fi; \
+	exit $$status
+
+bench: install ## run the benchmarks in bench/, if there are any
+	@if [ -f bench/__main__.py ]; then $(PY) -m bench $(BENCH_ARGS); \
+	elif [ -f bench/run.py ]; then $(PY) -m bench.run $(BENCH_ARGS); \
+	else echo "no benchmarks yet (add bench/run.py)"; fi
+
+schemas: install ## regenerate the JSON schemas of the published contracts
+	$(PY) -m mignet_contracts.schemas --write
+
+FORCE:
+
+clean: ## remove var/ (local data and logs) and the install stamps; keeps .venv
+	rm -rf var
+	rm -f $(STAMP) $(PKG_LIST)

@@ -1,0 +1,1 @@
+"""mignet's published, versioned contracts: events, commands, queries, reference data."""

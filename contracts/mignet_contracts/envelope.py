@@ -1,0 +1,174 @@
+"""The shape every mignet message shares: events, commands, replies and headers.
+
+Events travel in CloudEvents *binary mode* over NATS: the CloudEvents
+attributes are ``ce-`` headers and the payload is the event's own JSON.
+Commands and queries are NATS request-reply messages whose reply is a
+:class:`Reply`: either ``{"ok": true, "result": ...}`` or
+``{"ok": false, "error": {...}}``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SPEC_VERSION = "1.0"
+#: Reverse-DNS prefix of every CloudEvents ``type`` mignet publishes.
+CE_TYPE_PREFIX = "int.un-migration.mignet"
+#: Where the JSON Schemas are published; ``ce-dataschema`` points here.
+SCHEMA_BASE_URI = "https://mignet.un-migration.int/schemas"
+
+# CloudEvents binary-mode headers (NATS protocol binding) and mignet extensions.
+H_ID = "ce-id"
+H_TYPE = "ce-type"
+H_SOURCE = "ce-source"
+H_SUBJECT = "ce-subject"
+H_TIME = "ce-time"
+H_SPECVERSION = "ce-specversion"
+H_DATASCHEMA = "ce-dataschema"
+H_DATACONTENTTYPE = "content-type"
+H_CORRELATION = "ce-correlationid"
+H_CAUSATION = "ce-causationid"
+H_ACTOR = "ce-actor"
+#: The command that produced the event; also the JetStream de-duplication key.
+H_COMMAND = "ce-commandid"
+
+# Subject tokens may not hold '.', '*', '>' or white space; ids keep to this.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Actor = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")]
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def is_identifier(value: str) -> bool:
+    return bool(_ID_RE.match(value))
+
+
+class Contract(BaseModel):
+    """Strict, immutable base: unknown fields are errors, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Event(Contract):
+    """A fact recorded in a service's stream.
+
+    Subclasses set the class variables; ``aggregate_id`` names the field that
+    holds the id of the aggregate the event belongs to.
+    """
+
+    service: ClassVar[str]
+    aggregate: ClassVar[str]
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    id_field: ClassVar[str]
+    #: Whether the event may be shown to the public (feeds, public pages).
+    public: ClassVar[bool] = True
+
+    occurred_on: date = Field(
+        description="When it happened in the world (business date). Defaults to the day it was recorded; "
+        "seed data and back-filled history set it explicitly. Point-in-time queries use it."
+    )
+
+    @property
+    def aggregate_id(self) -> str:
+        return getattr(self, self.id_field)
+
+    @classmethod
+    def ce_type(cls) -> str:
+        return f"{CE_TYPE_PREFIX}.{cls.service}.{cls.aggregate}.{cls.name}.v{cls.version}"
+
+    @classmethod
+    def schema_name(cls) -> str:
+        return f"{cls.service}.{cls.aggregate}.{cls.name}.v{cls.version}"
+
+    @classmethod
+    def dataschema(cls) -> str:
+        return f"{SCHEMA_BASE_URI}/events/{cls.schema_name()}.json"
+
+    @classmethod
+    def subject_for(cls, aggregate_id: str) -> str:
+        return f"{cls.service}.events.{cls.aggregate}.{aggregate_id}.{cls.name}"
+
+    @property
+    def subject(self) -> str:
+        return self.subject_for(self.aggregate_id)
+
+
+class Command(Contract):
+    """A request to change state, sent as NATS request-reply.
+
+    ``command_id`` makes a command idempotent: sending the same command twice
+    writes nothing new and returns the first result.
+    """
+
+    service: ClassVar[str]
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    command_id: Identifier = Field(default_factory=new_id, description="Client-chosen id; retries reuse it.")
+    actor: Actor = Field(description="Who asks: a person or system, recorded on every event.")
+    correlation_id: Identifier | None = Field(default=None, description="Groups related commands and events.")
+
+    @classmethod
+    def subject(cls) -> str:
+        return f"{cls.service}.commands.{cls.name}"
+
+    @classmethod
+    def schema_name(cls) -> str:
+        return f"{cls.service}.commands.{cls.name}.v{cls.version}"
+
+
+class Query(Contract):
+    """A read request answered from read models."""
+
+    service: ClassVar[str]
+    name: ClassVar[str]
+
+    @classmethod
+    def subject(cls) -> str:
+        return f"{cls.service}.queries.{cls.name}"
+
+    @classmethod
+    def schema_name(cls) -> str:
+        return f"{cls.service}.queries.{cls.name}"
+
+
+class ErrorDetail(Contract):
+    field: str | None = None
+    message: str
+
+
+class ErrorBody(Contract):
+    code: str = Field(description="validation_error | rejected | not_found | conflict | unavailable | internal")
+    message: str
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class RecordedEventRef(Contract):
+    type: str
+    subject: str
+    seq: int
+
+
+class CommandResult(Contract):
+    aggregate: str
+    aggregate_id: str
+    version: int = Field(description="Stream sequence of the aggregate's last event after the command.")
+    events: list[RecordedEventRef] = Field(default_factory=list)
+    replayed: bool = Field(default=False, description="True when the command id had already been handled.")
+
+
+class Reply(Contract):
+    ok: bool
+    result: Any = None
+    error: ErrorBody | None = None

@@ -1,0 +1,642 @@
+"""The reviews service's contracts: regional reviews of the GCM and the contributions to them.
+
+GCM paragraph 50 invites the UN regional commissions to review GCM
+implementation in their regions, from 2020, to inform each International
+Migration Review Forum (IMRF); resolution 73/326 (para 13) has the Network
+compile *all* contributions from member states and stakeholders, at local,
+national, regional and global level, and publish them on regional pages.
+
+Aggregates:
+
+* ``review``: one per region and cycle, id ``<region>-<cycle>`` (e.g.
+  ``asia-pacific-2024-2025``), so the event store's optimistic concurrency keeps
+  it to one; lifecycle planned -> open-for-contributions -> closed ->
+  report-published.
+* ``contribution``: id ``c-<16 hex>`` derived from the submitting command's id,
+  so a retried submit targets the same aggregate; lifecycle submitted ->
+  published | rejected, and submitted | published -> withdrawn.
+
+Personal data: a contribution's contact (name, e-mail) never travels in
+:class:`ContributionSubmitted`. Submitting yields two events appended in one
+atomic batch: ``ContributionSubmitted`` (the content) and
+:class:`ContributionContactRecorded` (the contact, ``public = False``), so
+public feeds and read models built from contribution content cannot leak it.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field, StrictInt, StringConstraints, model_validator
+
+from mignet_contracts import reference
+from mignet_contracts.envelope import Actor, Command, Contract, Event, Query
+from mignet_contracts.reference import RegionCode
+
+SERVICE = "reviews"
+EVENTS_SUBJECT = f"{SERVICE}.events.>"
+REVIEW_EVENTS_SUBJECT = f"{SERVICE}.events.review.>"
+CONTRIBUTION_EVENTS_SUBJECT = f"{SERVICE}.events.contribution.>"
+COMMANDS_SUBJECT = f"{SERVICE}.commands.*"
+QUERIES_SUBJECT = f"{SERVICE}.queries.*"
+
+REVIEW = "review"
+CONTRIBUTION = "contribution"
+
+#: GCM paragraph 50: regional reviews take place from 2020.
+FIRST_REVIEW_YEAR = 2020
+MAX_LINKS = 20
+MAX_URL_LENGTH = 2000
+
+#: Fixed forever: contribution ids derive from it, so changing it would make a
+#: retried submit-contribution create a second contribution.
+CONTRIBUTION_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://mignet.un-migration.int/reviews/contributions")
+
+
+# --- Enumerations ---------------------------------------------------------------------
+
+
+class ReviewStatus(StrEnum):
+    PLANNED = "planned"
+    OPEN = "open-for-contributions"
+    CLOSED = "closed"
+    REPORT_PUBLISHED = "report-published"
+
+
+class ContributionStatus(StrEnum):
+    SUBMITTED = "submitted"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class ContributorKind(StrEnum):
+    MEMBER_STATE = "member-state"
+    STAKEHOLDER = "stakeholder"
+
+
+class Level(StrEnum):
+    """Resolution 73/326 para 13: contributions at local, national, regional and global level."""
+
+    LOCAL = "local"
+    NATIONAL = "national"
+    REGIONAL = "regional"
+    GLOBAL = "global"
+
+
+# --- Ids --------------------------------------------------------------------------------
+
+_CYCLE_RE = re.compile(r"^(\d{4})-(\d{4})$")
+_REVIEW_ID_RE = re.compile(r"^(?P<region>[a-z]+(?:-[a-z]+)*)-(?P<cycle>\d{4}-\d{4})$")
+CONTRIBUTION_ID_PATTERN = r"^c-[0-9a-f]{16}$"
+_REGION_CODES = frozenset(r.value for r in RegionCode)
+
+
+def check_cycle(value: str) -> str:
+    """A review cycle spans two consecutive years, ``"2024-2025"``; raises ValueError otherwise."""
+    match = _CYCLE_RE.match(value)
+    if not match:
+        raise ValueError(f"cycle {value!r} must be two years joined by a hyphen, such as '2024-2025'")
+    first, second = int(match[1]), int(match[2])
+    if second != first + 1:
+        raise ValueError(f"cycle {value!r} must span two consecutive years, such as '{first}-{first + 1}'")
+    if first < FIRST_REVIEW_YEAR:
+        raise ValueError(f"cycle {value!r} is too early: regional reviews of the GCM began in {FIRST_REVIEW_YEAR}")
+    return value
+
+
+def cycle_years(cycle: str) -> tuple[int, int]:
+    first, second = check_cycle(cycle).split("-")
+    return int(first), int(second)
+
+
+def review_id(region: RegionCode | str, cycle: str) -> str:
+    return f"{RegionCode(region).value}-{check_cycle(cycle)}"
+
+
+def parse_review_id(value: str) -> tuple[RegionCode, str]:
+    """The region and cycle a review id names; ValueError if it names none."""
+    match = _REVIEW_ID_RE.match(value)
+    if not match or match["region"] not in _REGION_CODES:
+        regions = ", ".join(RegionCode)
+        raise ValueError(f"review id {value!r} must be '<region>-<cycle>', region one of {regions}")
+    return RegionCode(match["region"]), check_cycle(match["cycle"])
+
+
+def contribution_id(command_id: str) -> str:
+    return "c-" + uuid.uuid5(CONTRIBUTION_ID_NAMESPACE, command_id).hex[:16]
+
+
+# --- Validated field types ----------------------------------------------------------------
+
+# C0 and C1 controls and DEL. Format characters (Cf) stay allowed: right-to-left
+# marks are needed in Arabic text, one of the UN's six official languages.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_TAB_NEWLINE_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _single_line(value: str) -> str:
+    if _CONTROL_RE.search(value):
+        raise ValueError("must be a single line without control characters")
+    return value
+
+
+def _prose(value: str) -> str:
+    # Browsers post CRLF; store one newline convention.
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if _CONTROL_EXCEPT_TAB_NEWLINE_RE.search(value):
+        raise ValueError("must not contain control characters other than newlines and tabs")
+    return value
+
+
+def _line(max_length: int) -> type[str]:
+    return Annotated[str, StringConstraints(min_length=1, max_length=max_length), AfterValidator(_single_line)]
+
+
+def _text(max_length: int) -> type[str]:
+    return Annotated[str, StringConstraints(min_length=1, max_length=max_length), AfterValidator(_prose)]
+
+
+def _cycle(value: str) -> str:
+    return check_cycle(value)
+
+
+def _review_id(value: str) -> str:
+    parse_review_id(value)
+    return value
+
+
+def _commission(value: str) -> str:
+    code = value.upper()
+    if code not in reference.REGIONAL_COMMISSIONS:
+        raise ValueError(
+            f"unknown regional commission {value!r}: expected one of {', '.join(reference.REGIONAL_COMMISSIONS)}"
+        )
+    return code
+
+
+def _country_code(value: str) -> str:
+    code = value.upper()
+    if not reference.is_country(code):
+        raise ValueError(
+            f"unknown country code {value!r}: expected the ISO 3166-1 alpha-2 code of a UN member or observer state"
+        )
+    return code
+
+
+def _stakeholder_category(value: str) -> str:
+    code = value.lower()
+    if code not in reference.STAKEHOLDER_CATEGORIES:
+        raise ValueError(
+            f"unknown stakeholder category {value!r}: expected one of {', '.join(reference.STAKEHOLDER_CATEGORIES)}"
+        )
+    return code
+
+
+def _objective(value: int) -> int:
+    if value not in reference.GCM_OBJECTIVES:
+        raise ValueError(f"unknown GCM objective {value}: the GCM's objectives are numbered 1 to 23")
+    return value
+
+
+def _guiding_principle(value: str) -> str:
+    code = value.lower()
+    if code not in reference.GUIDING_PRINCIPLES:
+        raise ValueError(
+            f"unknown guiding principle {value!r}: expected one of {', '.join(reference.GUIDING_PRINCIPLES)}"
+        )
+    return code
+
+
+def _language(value: str) -> str:
+    code = value.lower()
+    if not reference.is_language(code):
+        raise ValueError(f"unknown language {value!r}: expected an ISO 639-1 code such as 'en', 'fr' or 'ar'")
+    return code
+
+
+def _url(value: str, schemes: tuple[str, ...]) -> str:
+    if _CONTROL_RE.search(value) or any(c.isspace() for c in value):
+        raise ValueError("a link may not contain spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError as exc:
+        raise ValueError(f"not a valid link: {value!r} ({exc})") from None
+    # Anything else (javascript:, data:, file:, mailto:) is unsafe or useless on a public page.
+    if parts.scheme.lower() not in schemes:
+        raise ValueError(f"only {' and '.join(schemes)} links are accepted, not {value[:60]!r}")
+    if not parts.hostname:
+        raise ValueError(f"link {value[:60]!r} has no host")
+    return value
+
+
+def _web_url(value: str) -> str:
+    return _url(value, ("http", "https"))
+
+
+def _https_url(value: str) -> str:
+    return _url(value, ("https",))
+
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL_RE.match(value):
+        raise ValueError("not an e-mail address")
+    return value
+
+
+def _sorted_unique(values: tuple) -> tuple:
+    # Sets in JSON: one canonical, order-independent form.
+    return tuple(sorted(set(values)))
+
+
+def _unique(values: tuple) -> tuple:
+    return tuple(dict.fromkeys(values))
+
+
+Cycle = Annotated[str, AfterValidator(_cycle)]
+ReviewId = Annotated[str, StringConstraints(max_length=64), AfterValidator(_review_id)]
+ContributionId = Annotated[str, StringConstraints(pattern=CONTRIBUTION_ID_PATTERN)]
+CommissionCode = Annotated[str, StringConstraints(max_length=8), AfterValidator(_commission)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(_country_code)]
+StakeholderCategory = Annotated[str, StringConstraints(max_length=64), AfterValidator(_stakeholder_category)]
+ObjectiveNumber = Annotated[StrictInt, AfterValidator(_objective)]
+GuidingPrinciple = Annotated[str, StringConstraints(max_length=64), AfterValidator(_guiding_principle)]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(_language)]
+WebUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_web_url)]
+HttpsUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_https_url)]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+
+Objectives = Annotated[tuple[ObjectiveNumber, ...], Field(min_length=1, max_length=23), AfterValidator(_sorted_unique)]
+GuidingPrinciples = Annotated[tuple[GuidingPrinciple, ...], Field(max_length=10), AfterValidator(_sorted_unique)]
+Links = Annotated[tuple[WebUrl, ...], Field(max_length=MAX_LINKS), AfterValidator(_unique)]
+ConsultationDates = Annotated[tuple[date, ...], Field(max_length=20), AfterValidator(_sorted_unique)]
+Partners = Annotated[tuple[_line(200), ...], Field(max_length=20), AfterValidator(_unique)]
+
+Title = _line(200)
+Summary = _text(2000)
+Body = _text(50_000)
+OrganizationName = _line(300)
+PersonName = _line(200)
+Venue = _line(200)
+Reason = _text(2000)
+Note = _text(2000)
+
+
+# --- Value objects ---------------------------------------------------------------------------
+
+
+class MemberStateContributor(Contract):
+    kind: Literal["member-state"] = "member-state"
+    country: CountryCode
+
+
+class StakeholderContributor(Contract):
+    kind: Literal["stakeholder"] = "stakeholder"
+    category: StakeholderCategory
+    organization: OrganizationName
+    country: CountryCode | None = None
+
+
+Contributor = Annotated[MemberStateContributor | StakeholderContributor, Field(discriminator="kind")]
+
+
+class ContributionContact(Contract):
+    """PERSONAL DATA: only ever in :class:`ContributionContactRecorded`; kept out of ``repr`` and logs."""
+
+    name: PersonName = Field(repr=False)
+    email: Email = Field(repr=False)
+
+
+class _ContributionContent(Contract):
+    """What a contribution says; all of it is public once the contribution is published."""
+
+    contributor: Contributor
+    level: Level
+    title: Title
+    summary: Summary
+    body: Body | None = Field(default=None, description="Optional: a national report may be a summary and links.")
+    objectives: Objectives = Field(description="The GCM objectives (1-23) it addresses; at least one.")
+    guiding_principles: GuidingPrinciples = ()
+    language: LanguageCode
+    links: Links = ()
+
+
+class _ReviewPlan(Contract):
+    """When and where a review meets.
+
+    Cross-field rules (meeting dates in order and within the cycle's two years)
+    are checked on :class:`ScheduleReview` only: recorded events must replay
+    even if the rules tighten later.
+    """
+
+    stakeholder_consultations: ConsultationDates = ()
+    meeting_start: date | None = None
+    meeting_end: date | None = None
+    venue: Venue | None = Field(default=None, description="A city, such as 'Bangkok', or 'virtual'.")
+    partners: Partners = Field(default=(), description="Co-organizers, such as 'League of Arab States'.")
+
+
+# --- Events ------------------------------------------------------------------------------------
+
+
+class ReviewsEvent(Event):
+    service: ClassVar[str] = SERVICE
+
+
+class ReviewEvent(ReviewsEvent):
+    aggregate: ClassVar[str] = REVIEW
+    id_field: ClassVar[str] = "review_id"
+
+    review_id: ReviewId
+
+
+class ContributionEvent(ReviewsEvent):
+    aggregate: ClassVar[str] = CONTRIBUTION
+    id_field: ClassVar[str] = "contribution_id"
+
+    contribution_id: ContributionId
+
+
+class RegionalReviewScheduled(_ReviewPlan, ReviewEvent):
+    name: ClassVar[str] = "scheduled"
+
+    region: RegionCode
+    cycle: Cycle
+    commission: CommissionCode
+
+
+class ReviewOpenedForContributions(ReviewEvent):
+    name: ClassVar[str] = "opened"
+
+
+class ReviewClosed(ReviewEvent):
+    name: ClassVar[str] = "closed"
+
+
+class ReviewReportPublished(ReviewEvent):
+    name: ClassVar[str] = "report-published"
+
+    report_url: HttpsUrl
+    published_on: date
+
+
+class ContributionSubmitted(_ContributionContent, ContributionEvent):
+    """The content of a submission, without its contact (see :class:`ContributionContactRecorded`).
+
+    Not public: it is unmoderated until :class:`ContributionPublished`.
+    ``region`` and ``cycle`` repeat the review's, so the cross-regional
+    compilation for the IMRF needs no join.
+    """
+
+    name: ClassVar[str] = "submitted"
+    public: ClassVar[bool] = False
+
+    review_id: ReviewId
+    region: RegionCode
+    cycle: Cycle
+
+
+class ContributionContactRecorded(ContributionEvent):
+    """PERSONAL DATA: who to contact about a contribution.
+
+    Appended in the same atomic batch as :class:`ContributionSubmitted`; never
+    public, never in public read models, and separate so it can be erased
+    without touching the contribution's content.
+    """
+
+    name: ClassVar[str] = "contact-recorded"
+    public: ClassVar[bool] = False
+
+    contact: ContributionContact
+
+
+class ContributionPublished(ContributionEvent):
+    name: ClassVar[str] = "published"
+
+    note: Note | None = Field(default=None, description="The moderator's note, shown with the contribution.")
+
+
+class ContributionRejected(ContributionEvent):
+    """Not public: the content it refers to never was."""
+
+    name: ClassVar[str] = "rejected"
+    public: ClassVar[bool] = False
+
+    reason: Reason
+
+
+class ContributionWithdrawn(ContributionEvent):
+    """Not public: it names the actor who withdrew; public pages drop the contribution via projections."""
+
+    name: ClassVar[str] = "withdrawn"
+    public: ClassVar[bool] = False
+
+    reason: Reason | None = None
+    withdrawn_by: Actor
+
+
+# --- Commands -------------------------------------------------------------------------------
+
+
+class ReviewsCommand(Command):
+    service: ClassVar[str] = SERVICE
+
+    occurred_on: date | None = Field(
+        default=None,
+        description="When it happened in the world, for back-filling history; defaults to today; never in the future.",
+    )
+
+
+class ScheduleReview(_ReviewPlan, ReviewsCommand):
+    name: ClassVar[str] = "schedule-review"
+
+    region: RegionCode
+    cycle: Cycle
+    commission: CommissionCode | None = Field(
+        default=None, description="The organizing regional commission; defaults to the region's, and must be it."
+    )
+
+    @model_validator(mode="after")
+    def _meeting_dates_fit(self) -> ScheduleReview:
+        if self.meeting_end is not None and self.meeting_start is None:
+            raise ValueError("meeting_end needs a meeting_start")
+        if self.meeting_start and self.meeting_end and self.meeting_end < self.meeting_start:
+            raise ValueError(
+                f"the meeting cannot end ({self.meeting_end.isoformat()}) before it starts "
+                f"({self.meeting_start.isoformat()})"
+            )
+        first, second = cycle_years(self.cycle)
+        for day in (self.meeting_start, self.meeting_end):
+            if day is not None and not first <= day.year <= second:
+                raise ValueError(f"the meeting date {day.isoformat()} falls outside the {self.cycle} cycle")
+        return self
+
+    @property
+    def review_id(self) -> str:
+        return review_id(self.region, self.cycle)
+
+
+class OpenReview(ReviewsCommand):
+    name: ClassVar[str] = "open-review"
+
+    review_id: ReviewId
+
+
+class CloseReview(ReviewsCommand):
+    name: ClassVar[str] = "close-review"
+
+    review_id: ReviewId
+
+
+class PublishReviewReport(ReviewsCommand):
+    """``published_on`` defaults to ``occurred_on``, itself defaulting to today."""
+
+    name: ClassVar[str] = "publish-review-report"
+
+    review_id: ReviewId
+    report_url: HttpsUrl
+    published_on: date | None = None
+
+
+class SubmitContribution(_ContributionContent, ReviewsCommand):
+    """Yields ContributionSubmitted and ContributionContactRecorded in one batch."""
+
+    name: ClassVar[str] = "submit-contribution"
+
+    review_id: ReviewId
+    contact: ContributionContact
+
+    @property
+    def contribution_id(self) -> str:
+        return contribution_id(self.command_id)
+
+
+class PublishContribution(ReviewsCommand):
+    name: ClassVar[str] = "publish-contribution"
+
+    contribution_id: ContributionId
+    note: Note | None = None
+
+
+class RejectContribution(ReviewsCommand):
+    name: ClassVar[str] = "reject-contribution"
+
+    contribution_id: ContributionId
+    reason: Reason
+
+
+class WithdrawContribution(ReviewsCommand):
+    name: ClassVar[str] = "withdraw-contribution"
+
+    contribution_id: ContributionId
+    reason: Reason | None = None
+
+
+# --- Queries ------------------------------------------------------------------------------------
+
+
+class ReviewsQuery(Query):
+    service: ClassVar[str] = SERVICE
+
+
+class ListReviews(ReviewsQuery):
+    name: ClassVar[str] = "list-reviews"
+
+    region: RegionCode | None = None
+    cycle: Cycle | None = None
+    status: ReviewStatus | None = None
+
+
+class GetReview(ReviewsQuery):
+    name: ClassVar[str] = "get-review"
+
+    review_id: ReviewId
+
+
+class ListContributions(ReviewsQuery):
+    name: ClassVar[str] = "list-contributions"
+
+    review_id: ReviewId
+    status: ContributionStatus | None = None
+    contributor_kind: ContributorKind | None = None
+    stakeholder_category: StakeholderCategory | None = None
+    level: Level | None = None
+    objective: ObjectiveNumber | None = None
+    country: CountryCode | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+class GetContribution(ReviewsQuery):
+    name: ClassVar[str] = "get-contribution"
+
+    contribution_id: ContributionId
+
+
+class ReviewFigures(ReviewsQuery):
+    name: ClassVar[str] = "review-figures"
+
+    review_id: ReviewId
+
+
+class Compilation(ReviewsQuery):
+    """Published contributions across regions, compiled for the IMRF (resolution 73/326, para 13)."""
+
+    name: ClassVar[str] = "compilation"
+
+    cycle: Cycle | None = None
+    region: RegionCode | None = None
+    objective: ObjectiveNumber | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+
+
+# --- Catalogues -------------------------------------------------------------------------------------
+
+REVIEWS_EVENTS: tuple[type[Event], ...] = (
+    RegionalReviewScheduled,
+    ReviewOpenedForContributions,
+    ReviewClosed,
+    ReviewReportPublished,
+    ContributionSubmitted,
+    ContributionContactRecorded,
+    ContributionPublished,
+    ContributionRejected,
+    ContributionWithdrawn,
+)
+REVIEWS_COMMANDS: tuple[type[Command], ...] = (
+    ScheduleReview,
+    OpenReview,
+    CloseReview,
+    PublishReviewReport,
+    SubmitContribution,
+    PublishContribution,
+    RejectContribution,
+    WithdrawContribution,
+)
+REVIEWS_QUERIES: tuple[type[Query], ...] = (
+    ListReviews,
+    GetReview,
+    ListContributions,
+    GetContribution,
+    ReviewFigures,
+    Compilation,
+)
+
+_EVENTS_BY_NAME: dict[tuple[str, str], type[Event]] = {(e.aggregate, e.name): e for e in REVIEWS_EVENTS}
+
+
+def event_class(aggregate: str, name: str) -> type[Event]:
+    try:
+        return _EVENTS_BY_NAME[(aggregate, name)]
+    except KeyError:
+        raise KeyError(f"no reviews event {aggregate}.{name}") from None

@@ -1,0 +1,1 @@
+"""The event-store and projection runtime shared by every mignet service."""

@@ -1,0 +1,30 @@
+"""Operator requests every service answers on ``<service>.admin.<name>``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from mignet_contracts.envelope import Contract, Identifier
+
+
+class Health(Contract):
+    pass
+
+
+class ProjectionStatus(Contract):
+    pass
+
+
+class RebuildProjections(Contract):
+    projections: list[Identifier] = Field(default_factory=list, description="Empty: all of the service's projections.")
+    progress_subject: str | None = Field(
+        default=None, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Where to publish progress messages {projection, done, total} while rebuilding.",
+    )
+
+
+ADMIN_REQUESTS = {"health": Health, "projections.status": ProjectionStatus, "projections.rebuild": RebuildProjections}
+
+
+def admin_subject(service: str, name: str) -> str:
+    return f"{service}.admin.{name}"

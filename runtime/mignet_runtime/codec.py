@@ -1,0 +1,128 @@
+"""Events to NATS messages and back: CloudEvents binary mode over NATS headers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from mignet_contracts import envelope as ce
+from mignet_contracts.envelope import Event
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Who and what caused an append; copied onto every event it writes."""
+
+    command_id: str
+    actor: str
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    seq: int
+    subject: str
+    event: Event
+    event_id: str
+    recorded_at: datetime
+    command_id: str | None
+    actor: str | None
+    correlation_id: str | None
+    causation_id: str | None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.event.aggregate_id
+
+    @property
+    def type(self) -> str:
+        return self.event.ce_type()
+
+
+class UnknownEventType(LookupError):
+    """A subject names an event this build does not know (newer producer); consumers skip it."""
+
+
+class MalformedEvent(ValueError):
+    """A known event type whose payload does not match its contract."""
+
+
+class EventCodec:
+    def __init__(self, event_classes: Iterable[type[Event]]):
+        self._by_key: dict[tuple[str, str, str], type[Event]] = {}
+        for cls in event_classes:
+            key = (cls.service, cls.aggregate, cls.name)
+            if key in self._by_key:
+                raise ValueError(f"two event classes for {'.'.join(key)}")
+            self._by_key[key] = cls
+
+    @property
+    def event_classes(self) -> tuple[type[Event], ...]:
+        return tuple(self._by_key.values())
+
+    def encode(self, event: Event, meta: Metadata) -> tuple[dict[str, str], bytes]:
+        headers = {
+            ce.H_SPECVERSION: ce.SPEC_VERSION,
+            ce.H_ID: uuid.uuid4().hex,
+            ce.H_TYPE: event.ce_type(),
+            ce.H_SOURCE: f"/mignet/{event.service}",
+            ce.H_SUBJECT: event.aggregate_id,
+            ce.H_TIME: datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            ce.H_DATASCHEMA: event.dataschema(),
+            ce.H_DATACONTENTTYPE: "application/json",
+            ce.H_COMMAND: meta.command_id,
+            ce.H_ACTOR: meta.actor,
+            ce.H_CORRELATION: meta.correlation_id or meta.command_id,
+        }
+        if meta.causation_id:
+            headers[ce.H_CAUSATION] = meta.causation_id
+        return headers, event.model_dump_json().encode()
+
+    def event_class(self, subject: str) -> type[Event]:
+        # <service>.events.<aggregate>.<id>.<name>
+        parts = subject.split(".")
+        if len(parts) != 5 or parts[1] != "events":
+            raise UnknownEventType(subject)
+        cls = self._by_key.get((parts[0], parts[2], parts[4]))
+        if cls is None:
+            raise UnknownEventType(subject)
+        return cls
+
+    def decode(self, seq: int, subject: str, headers: Mapping[str, str] | None, data: bytes) -> RecordedEvent:
+        cls = self.event_class(subject)
+        headers = headers or {}
+        try:
+            event = cls.model_validate(json.loads(data))
+        except (ValueError, ValidationError) as exc:
+            raise MalformedEvent(f"{subject} #{seq}: {exc}") from exc
+        recorded_at = headers.get(ce.H_TIME) or headers.get("Nats-Time-Stamp")
+        return RecordedEvent(
+            seq=seq,
+            subject=subject,
+            event=event,
+            event_id=headers.get(ce.H_ID, f"seq-{seq}"),
+            recorded_at=_parse_time(recorded_at),
+            command_id=headers.get(ce.H_COMMAND),
+            actor=headers.get(ce.H_ACTOR),
+            correlation_id=headers.get(ce.H_CORRELATION),
+            causation_id=headers.get(ce.H_CAUSATION),
+        )
+
+
+def _parse_time(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    # NATS stamps carry nanoseconds, which fromisoformat does not take.
+    value = value.replace("Z", "+00:00")
+    head, sep, tail = value.partition(".")
+    if sep:
+        digits = "".join(ch for ch in tail if ch.isdigit())
+        zone = tail[len(digits):]
+        value = f"{head}.{digits[:6]}{zone}"
+    return datetime.fromisoformat(value)

@@ -1,0 +1,188 @@
+"""Running a command against an event-sourced aggregate.
+
+Load (from a bounded cache, topped up with whatever was appended since), ask
+the pure domain to decide, append with the expected version, and on a lost
+race try again against fresh state. A command id found among the aggregate's
+own events means the command was already handled: its original result is
+returned and nothing is written, however long ago it ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import random
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any, Generic, TypeVar
+
+from mignet_contracts.envelope import Command, CommandResult, Event, RecordedEventRef
+from mignet_runtime.aggregate import AggregateType
+from mignet_runtime.codec import Metadata, RecordedEvent
+from mignet_runtime.errors import Conflict
+from mignet_runtime.eventstore import DuplicateCommand, EventStore, WrongExpectedVersion
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S")
+Decision = Callable[[Any], Sequence[Event]]
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[S]):
+    aggregate: AggregateType[S]
+    aggregate_id: str
+    state: S
+    version: int = 0
+    #: command id -> the events it wrote, to answer a resent command.
+    handled: dict[str, tuple[RecordedEventRef, ...]] = field(default_factory=dict)
+
+    def apply(self, recorded: Sequence[RecordedEvent]) -> Loaded[S]:
+        state, handled = self.state, dict(self.handled)
+        for item in recorded:
+            state = self.aggregate.evolve(state, item.event)
+            if item.command_id:
+                ref = RecordedEventRef(type=item.type, subject=item.subject, seq=item.seq)
+                handled[item.command_id] = handled.get(item.command_id, ()) + (ref,)
+        version = recorded[-1].seq if recorded else self.version
+        return replace(self, state=state, version=version, handled=handled)
+
+    def result_of(self, command_id: str, *, replayed: bool) -> CommandResult:
+        refs = self.handled.get(command_id, ())
+        return CommandResult(
+            aggregate=self.aggregate.name,
+            aggregate_id=self.aggregate_id,
+            version=refs[-1].seq if refs else self.version,
+            events=list(refs),
+            replayed=replayed,
+        )
+
+
+class AggregateCache:
+    """LRU of loaded aggregates. Entries may be stale: loads top them up from
+    their version, and the append's expected version catches any race."""
+
+    def __init__(self, capacity: int = 10_000):
+        self.capacity = capacity
+        self._items: OrderedDict[tuple[str, str], Loaded] = OrderedDict()
+
+    def get(self, aggregate: AggregateType, aggregate_id: str) -> Loaded | None:
+        key = (aggregate.name, aggregate_id)
+        item = self._items.get(key)
+        if item is not None:
+            self._items.move_to_end(key)
+        return item
+
+    def put(self, loaded: Loaded) -> None:
+        if self.capacity <= 0:
+            return
+        key = (loaded.aggregate.name, loaded.aggregate_id)
+        self._items[key] = loaded
+        self._items.move_to_end(key)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    def discard(self, aggregate: AggregateType, aggregate_id: str) -> None:
+        self._items.pop((aggregate.name, aggregate_id), None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class CommandExecutor:
+    def __init__(
+        self,
+        store: EventStore,
+        cache: AggregateCache | None = None,
+        max_attempts: int = 8,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self.store = store
+        self.cache = cache if cache is not None else AggregateCache()
+        self.max_attempts = max_attempts
+        self.clock = clock
+        # Commands on one aggregate queue up inside a process instead of racing
+        # each other; the expected version still settles races between processes.
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    async def load(self, aggregate: AggregateType[S], aggregate_id: str) -> Loaded[S]:
+        cached = self.cache.get(aggregate, aggregate_id)
+        base = cached or Loaded(aggregate, aggregate_id, aggregate.initial(aggregate_id))
+        newer = await self.store.read_aggregate(aggregate, aggregate_id, after_seq=base.version)
+        loaded = base.apply(newer) if newer else base
+        self.cache.put(loaded)
+        return loaded
+
+    async def execute(
+        self,
+        aggregate: AggregateType[S],
+        aggregate_id: str,
+        command: Command,
+        decide: Callable[[S], Sequence[Event]] | Callable[[S], Awaitable[Sequence[Event]]],
+        causation_id: str | None = None,
+    ) -> CommandResult:
+        """Decide on fresh state and append; ``decide`` raises domain errors to refuse."""
+        key = (aggregate.name, aggregate_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            return await self._execute(aggregate, aggregate_id, command, decide, causation_id)
+
+    async def _execute(self, aggregate, aggregate_id, command, decide, causation_id) -> CommandResult:
+        meta = Metadata(
+            command_id=command.command_id,
+            actor=command.actor,
+            correlation_id=command.correlation_id,
+            causation_id=causation_id,
+        )
+        for attempt in range(1, self.max_attempts + 1):
+            loaded = await self.load(aggregate, aggregate_id)
+            if command.command_id in loaded.handled:
+                return loaded.result_of(command.command_id, replayed=True)
+            events = decide(loaded.state)
+            if inspect.isawaitable(events):
+                events = await events
+            events = list(events)
+            if not events:
+                return loaded.result_of(command.command_id, replayed=False)
+            try:
+                seqs = await self.store.append(aggregate, aggregate_id, events, loaded.version, meta)
+            except WrongExpectedVersion:
+                log.info(
+                    "%s %s moved past version %d during %s (attempt %d); retrying",
+                    aggregate.name, aggregate_id, loaded.version, command.name, attempt,
+                )
+                # Jitter keeps racing processes from colliding again in lock step.
+                await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+                continue
+            except DuplicateCommand:
+                # Written by an earlier delivery of this command: its events are on the aggregate now.
+                fresh = await self.load(aggregate, aggregate_id)
+                if command.command_id in fresh.handled:
+                    return fresh.result_of(command.command_id, replayed=True)
+                self.cache.discard(aggregate, aggregate_id)
+                raise Conflict(
+                    f"command id {command.command_id} was already used for a different command",
+                    field="command_id",
+                )
+            recorded = [
+                RecordedEvent(seq, e.subject, e, "", self.clock(), meta.command_id, meta.actor,
+                              meta.correlation_id, meta.causation_id)
+                for seq, e in zip(seqs, events, strict=True)
+            ]
+            updated = loaded.apply(recorded)
+            self.cache.put(updated)
+            return updated.result_of(command.command_id, replayed=False)
+        self.cache.discard(aggregate, aggregate_id)
+        raise Conflict(
+            f"{aggregate.name} {aggregate_id} kept changing while {command.name} ran; "
+            f"gave up after {self.max_attempts} attempts, try again"
+        )

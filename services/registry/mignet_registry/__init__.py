@@ -1,0 +1,1 @@
+"""The registry service: UN networks on migration at country and regional level, and champion countries."""

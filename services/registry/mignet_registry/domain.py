@@ -1,0 +1,551 @@
+"""The registry's rules: networks and champion countries as pure deciders.
+
+No I/O and no clock: callers pass ``today``. Each decide function takes the
+aggregate's current state and a command and returns the events to append
+(atomically), or raises :class:`Rejected` / :class:`NotFound`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from mignet_contracts import reference
+from mignet_contracts.envelope import Command, Event
+from mignet_contracts.reference import RegionCode
+from mignet_contracts.registry import (
+    SERVICE,
+    AddNetworkMember,
+    AlignTermsOfReference,
+    AssignFocalPoint,
+    ChampionConfirmed,
+    ChampionNominated,
+    ChampionStatus,
+    ChampionWithdrawn,
+    ChangeNetworkStatus,
+    ConfirmChampion,
+    CreateNetwork,
+    CriterionAssessment,
+    MemberRole,
+    NetworkCreated,
+    NetworkFocalPointAssigned,
+    NetworkMemberJoined,
+    NetworkMemberLeft,
+    NetworkScope,
+    NetworkStatus,
+    NetworkStatusChanged,
+    NetworkTermsOfReferenceAligned,
+    NominateChampion,
+    RemoveNetworkMember,
+    WithdrawChampion,
+    champion_id,
+    national_network_id,
+)
+from mignet_runtime.aggregate import AggregateType
+from mignet_runtime.errors import NotFound, Rejected
+
+S = NetworkStatus
+
+#: The statuses a network may move to from each status.
+STATUS_TRANSITIONS: dict[NetworkStatus, frozenset[NetworkStatus]] = {
+    S.UNDER_CONSIDERATION: frozenset({S.BEING_ESTABLISHED, S.ESTABLISHED, S.INACTIVE}),
+    S.BEING_ESTABLISHED: frozenset({S.ESTABLISHED, S.INACTIVE}),
+    S.ESTABLISHED: frozenset({S.INACTIVE}),
+    S.INACTIVE: frozenset({S.BEING_ESTABLISHED}),
+}
+
+#: Statuses in which a network counts as "an existing UN network on migration" for champions.
+WORKING_STATUSES: frozenset[NetworkStatus] = frozenset({S.BEING_ESTABLISHED, S.ESTABLISHED})
+ACTIVE_CHAMPION_STATUSES: frozenset[ChampionStatus] = frozenset({ChampionStatus.NOMINATED, ChampionStatus.CONFIRMED})
+EXISTING_NETWORK_CRITERION = "existing-un-network"
+
+
+# --- State -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    on: date
+    from_status: NetworkStatus | None  # None for the status the network was created in
+    to_status: NetworkStatus
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class FocalPoint:
+    name: str
+    entity: str
+    email: str
+    assigned_on: date
+
+
+@dataclass(frozen=True)
+class NetworkState:
+    id: str
+    exists: bool = False
+    scope: NetworkScope | None = None
+    country: str | None = None
+    region: RegionCode | None = None
+    name: str | None = None
+    subregion: str | None = None
+    description: str | None = None
+    status: NetworkStatus | None = None
+    # Never mutated: evolve builds a new dict for every change.
+    members: dict[str, MemberRole] = field(default_factory=dict)
+    tor_aligned_on: date | None = None
+    focal_point: FocalPoint | None = None
+    created_on: date | None = None
+    history: tuple[StatusChange, ...] = ()
+
+    @property
+    def coordinator(self) -> str | None:
+        return next((e for e, role in self.members.items() if role == MemberRole.COORDINATOR), None)
+
+
+@dataclass(frozen=True)
+class ChampionState:
+    id: str
+    country: str
+    exists: bool = False
+    status: ChampionStatus | None = None
+    regional_group: str | None = None
+    assessment: tuple[CriterionAssessment, ...] = ()
+    existing_network_id: str | None = None
+    nominated_on: date | None = None
+    confirmed_on: date | None = None
+    withdrawn_on: date | None = None
+    withdrawal_reason: str | None = None
+    history: tuple[tuple[date, ChampionStatus], ...] = ()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_CHAMPION_STATUSES
+
+
+def initial_network(network_id: str) -> NetworkState:
+    return NetworkState(id=network_id)
+
+
+def initial_champion(aggregate_id: str) -> ChampionState:
+    return ChampionState(id=aggregate_id, country=aggregate_id.upper())
+
+
+def evolve_network(state: NetworkState, event: Event) -> NetworkState:
+    match event:
+        case NetworkCreated():
+            return replace(
+                state,
+                exists=True,
+                scope=event.scope,
+                country=event.country,
+                region=event.region,
+                name=event.network_name,
+                subregion=event.subregion,
+                description=event.description,
+                status=event.status,
+                created_on=event.occurred_on,
+                history=(StatusChange(event.occurred_on, None, event.status),),
+            )
+        case NetworkStatusChanged():
+            change = StatusChange(event.occurred_on, event.from_status, event.to_status, event.reason)
+            return replace(state, status=event.to_status, history=(*state.history, change))
+        case NetworkMemberJoined():
+            return replace(state, members={**state.members, event.entity: event.role})
+        case NetworkMemberLeft():
+            members = {e: r for e, r in state.members.items() if e != event.entity}
+            focal_point = None if state.focal_point and state.focal_point.entity == event.entity else state.focal_point
+            return replace(state, members=members, focal_point=focal_point)
+        case NetworkTermsOfReferenceAligned():
+            return replace(state, tor_aligned_on=event.aligned_on)
+        case NetworkFocalPointAssigned():
+            focal_point = FocalPoint(event.focal_point_name, event.entity, event.email, event.occurred_on)
+            return replace(state, focal_point=focal_point)
+    # Unknown events (a newer version, another aggregate's) leave the state as it is.
+    return state
+
+
+def evolve_champion(state: ChampionState, event: Event) -> ChampionState:
+    match event:
+        case ChampionNominated():
+            return replace(
+                state,
+                exists=True,
+                status=ChampionStatus.NOMINATED,
+                regional_group=event.regional_group,
+                assessment=tuple(event.assessment),
+                existing_network_id=event.existing_network_id,
+                nominated_on=event.occurred_on,
+                confirmed_on=None,
+                withdrawn_on=None,
+                withdrawal_reason=None,
+                history=(*state.history, (event.occurred_on, ChampionStatus.NOMINATED)),
+            )
+        case ChampionConfirmed():
+            return replace(
+                state,
+                status=ChampionStatus.CONFIRMED,
+                confirmed_on=event.occurred_on,
+                history=(*state.history, (event.occurred_on, ChampionStatus.CONFIRMED)),
+            )
+        case ChampionWithdrawn():
+            return replace(
+                state,
+                status=ChampionStatus.WITHDRAWN,
+                withdrawn_on=event.occurred_on,
+                withdrawal_reason=event.reason,
+                history=(*state.history, (event.occurred_on, ChampionStatus.WITHDRAWN)),
+            )
+    return state
+
+
+NETWORK: AggregateType[NetworkState] = AggregateType(
+    service=SERVICE, name="network", initial=initial_network, evolve=evolve_network
+)
+CHAMPION: AggregateType[ChampionState] = AggregateType(
+    service=SERVICE, name="champion", initial=initial_champion, evolve=evolve_champion
+)
+
+
+# --- Wording for operators ---------------------------------------------------------------
+
+
+def _words(status: NetworkStatus | ChampionStatus) -> str:
+    return status.value.replace("-", " ")
+
+
+def _country_name(code: str) -> str:
+    return reference.country(code).name
+
+
+def _entity_name(code: str) -> str:
+    # Operators know entities by acronym; short names ("UN Women", "UN DESA") read better than codes.
+    entity = reference.UN_ENTITIES.get(code)
+    return entity.name if entity and len(entity.name) <= 16 else code
+
+
+def describe_network(state: NetworkState) -> str:
+    if state.scope == NetworkScope.NATIONAL and state.country:
+        return f"the national network for {_country_name(state.country)} ({state.id})"
+    if state.scope == NetworkScope.REGIONAL and state.region:
+        return f"the regional network {state.name!r} in {reference.REGIONS[state.region]} ({state.id})"
+    return f"network {state.id}"
+
+
+# --- Shared checks -------------------------------------------------------------------------
+
+
+def _event_date(command: Command, today: date, default: date | None = None) -> date:
+    on = getattr(command, "occurred_on", None) or default or today
+    if on > today:
+        raise Rejected(
+            f"the date {on.isoformat()} is in the future (today is {today.isoformat()})", field="occurred_on"
+        )
+    return on
+
+
+def _existing_network(state: NetworkState) -> NetworkState:
+    if not state.exists:
+        raise NotFound(f"there is no network {state.id}", field="network_id")
+    return state
+
+
+def _not_before_creation(state: NetworkState, on: date, what: str, field_name: str = "occurred_on") -> None:
+    if state.created_on and on < state.created_on:
+        raise Rejected(
+            f"{what} on {on.isoformat()} is before {describe_network(state)} was created "
+            f"on {state.created_on.isoformat()}",
+            field=field_name,
+        )
+
+
+def _known_entity(code: str) -> None:
+    if code not in reference.UN_ENTITIES:
+        raise Rejected(f"{code!r} is not a known UN entity", field="entity")
+
+
+# --- Network deciders ----------------------------------------------------------------------
+
+
+def create_network(state: NetworkState, command: CreateNetwork, today: date, **context: Any) -> list[Event]:
+    if command.scope == NetworkScope.NATIONAL and (command.country is None or command.region is not None):
+        raise Rejected("a national network needs a country and no region", field="country")
+    if command.scope == NetworkScope.REGIONAL and (command.region is None or command.country is not None):
+        raise Rejected("a regional network needs a region and no country", field="region")
+    if state.id != command.network_id:
+        # The handler loaded the wrong aggregate; one network per country would no longer hold.
+        raise ValueError(f"create-network for {command.network_id} was decided against aggregate {state.id}")
+    if state.exists:
+        if state.scope == NetworkScope.NATIONAL and state.country:
+            raise Rejected(
+                f"a national network for {_country_name(state.country)} already exists: {state.id}", field="country"
+            )
+        raise Rejected(f"{describe_network(state)} already exists")
+    if command.status == S.INACTIVE:
+        raise Rejected("a network cannot be created inactive; create it, then change its status", field="status")
+    entities = Counter(m.entity for m in command.members)
+    for m in command.members:
+        _known_entity(m.entity)
+    if duplicates := sorted(e for e, n in entities.items() if n > 1):
+        raise Rejected(f"listed more than once among the members: {', '.join(duplicates)}", field="members")
+    if len(coordinators := [m.entity for m in command.members if m.role == MemberRole.COORDINATOR]) > 1:
+        raise Rejected(f"a network has one coordinator, not {' and '.join(coordinators)}", field="members")
+
+    on = _event_date(command, today)
+    created = NetworkCreated(
+        network_id=state.id,
+        scope=command.scope,
+        country=command.country,
+        region=command.region,
+        network_name=command.network_name,
+        status=command.status,
+        subregion=command.subregion,
+        description=command.description,
+        occurred_on=on,
+    )
+    joined = [
+        NetworkMemberJoined(network_id=state.id, entity=m.entity, role=m.role, occurred_on=on) for m in command.members
+    ]
+    return [created, *joined]
+
+
+def change_network_status(
+    state: NetworkState, command: ChangeNetworkStatus, today: date, **context: Any
+) -> list[Event]:
+    _existing_network(state)
+    current, wanted = state.status, command.status
+    if wanted == current:
+        raise Rejected(f"{describe_network(state)} is already {_words(current)}", field="status")
+    if wanted not in STATUS_TRANSITIONS[current]:
+        allowed = " or ".join(sorted(_words(s) for s in STATUS_TRANSITIONS[current]))
+        raise Rejected(
+            f"{describe_network(state)} cannot go from {_words(current)} to {_words(wanted)}; "
+            f"from {_words(current)} it can only become {allowed}",
+            field="status",
+        )
+    on = _event_date(command, today)
+    last = state.history[-1].on if state.history else None
+    if last and on < last:
+        # Point-in-time queries replay changes by date; out-of-order history would contradict itself.
+        raise Rejected(
+            f"{describe_network(state)} last changed status on {last.isoformat()}; "
+            f"a status change on {on.isoformat()} would be recorded out of order",
+            field="occurred_on",
+        )
+    return [
+        NetworkStatusChanged(
+            network_id=state.id, from_status=current, to_status=wanted, reason=command.reason, occurred_on=on
+        )
+    ]
+
+
+def add_network_member(state: NetworkState, command: AddNetworkMember, today: date, **context: Any) -> list[Event]:
+    _existing_network(state)
+    _known_entity(command.entity)
+    if (role := state.members.get(command.entity)) is not None:
+        raise Rejected(
+            f"{_entity_name(command.entity)} is already a member of {describe_network(state)}, as {role.value}",
+            field="entity",
+        )
+    if command.role == MemberRole.COORDINATOR and (coordinator := state.coordinator):
+        raise Rejected(
+            f"{describe_network(state)} already has a coordinator: {_entity_name(coordinator)}", field="role"
+        )
+    on = _event_date(command, today)
+    _not_before_creation(state, on, f"{_entity_name(command.entity)} joining")
+    return [NetworkMemberJoined(network_id=state.id, entity=command.entity, role=command.role, occurred_on=on)]
+
+
+def remove_network_member(
+    state: NetworkState, command: RemoveNetworkMember, today: date, **context: Any
+) -> list[Event]:
+    _existing_network(state)
+    _known_entity(command.entity)
+    if command.entity not in state.members:
+        raise Rejected(f"{_entity_name(command.entity)} is not a member of {describe_network(state)}", field="entity")
+    on = _event_date(command, today)
+    _not_before_creation(state, on, f"{_entity_name(command.entity)} leaving")
+    return [NetworkMemberLeft(network_id=state.id, entity=command.entity, reason=command.reason, occurred_on=on)]
+
+
+def align_terms_of_reference(
+    state: NetworkState, command: AlignTermsOfReference, today: date, **context: Any
+) -> list[Event]:
+    _existing_network(state)
+    aligned_on = command.aligned_on
+    if aligned_on > today:
+        raise Rejected(
+            f"terms of reference cannot be aligned on {aligned_on.isoformat()}, a date in the future "
+            f"(today is {today.isoformat()})",
+            field="aligned_on",
+        )
+    # A forum that aligned before it was registered should be back-dated at creation instead.
+    _not_before_creation(state, aligned_on, "aligning the terms of reference", "aligned_on")
+    if state.tor_aligned_on and aligned_on <= state.tor_aligned_on:
+        raise Rejected(
+            f"{describe_network(state)} already aligned its terms of reference on {state.tor_aligned_on.isoformat()}; "
+            "only a later re-alignment can be recorded",
+            field="aligned_on",
+        )
+    on = _event_date(command, today, default=aligned_on)
+    return [
+        NetworkTermsOfReferenceAligned(
+            network_id=state.id,
+            aligned_on=aligned_on,
+            consulted_executive_committee=command.consulted_executive_committee,
+            note=command.note,
+            occurred_on=on,
+        )
+    ]
+
+
+def assign_focal_point(state: NetworkState, command: AssignFocalPoint, today: date, **context: Any) -> list[Event]:
+    _existing_network(state)
+    _known_entity(command.entity)
+    if command.entity not in state.members:
+        raise Rejected(
+            f"the focal point must come from a member entity; {_entity_name(command.entity)} "
+            f"is not a member of {describe_network(state)}",
+            field="entity",
+        )
+    current = state.focal_point
+    if current and (current.name, current.entity, current.email) == (
+        command.focal_point_name,
+        command.entity,
+        command.email,
+    ):
+        raise Rejected(f"{command.focal_point_name} is already the focal point of {describe_network(state)}")
+    on = _event_date(command, today)
+    _not_before_creation(state, on, "assigning a focal point")
+    return [
+        NetworkFocalPointAssigned(
+            network_id=state.id,
+            focal_point_name=command.focal_point_name,
+            entity=command.entity,
+            email=command.email,
+            occurred_on=on,
+        )
+    ]
+
+
+# --- Champion deciders ----------------------------------------------------------------------
+
+
+def _check_assessment(assessment: list[CriterionAssessment]) -> None:
+    counts = Counter(a.criterion for a in assessment)
+    if repeated := [c for c in reference.CHAMPION_CRITERIA if counts[c] > 1]:
+        raise Rejected(f"criteria assessed more than once: {', '.join(repeated)}", field="assessment")
+    if missing := [c for c in reference.CHAMPION_CRITERIA if counts[c] == 0]:
+        raise Rejected(
+            f"the assessment must cover all six champion criteria; missing: {', '.join(missing)}", field="assessment"
+        )
+
+
+def _champion_date(state: ChampionState, command: Command, today: date) -> date:
+    on = _event_date(command, today)
+    if state.history and on < (last := state.history[-1][0]):
+        raise Rejected(
+            f"{_country_name(state.country)}'s champion status last changed on {last.isoformat()}; "
+            f"a change on {on.isoformat()} would be recorded out of order",
+            field="occurred_on",
+        )
+    return on
+
+
+def nominate_champion(
+    state: ChampionState,
+    command: NominateChampion,
+    today: date,
+    *,
+    national_network: NetworkState | None = None,
+    **context: Any,
+) -> list[Event]:
+    """``national_network`` is the registry's network ``nat-<cc>`` for the country, existing or not."""
+    country = _country_name(command.country)
+    network = national_network or initial_network(national_network_id(command.country))
+    if network.id != national_network_id(command.country):
+        raise ValueError(f"nominate-champion for {command.country} was given network {network.id}")
+    if state.is_active:
+        raise Rejected(f"{country} is already a champion country ({state.status.value})", field="country")
+    _check_assessment(command.assessment)
+
+    has_network = network.exists and network.status in WORKING_STATUSES
+    claim = next(a for a in command.assessment if a.criterion == EXISTING_NETWORK_CRITERION)
+    if claim.met and not has_network and not claim.note:
+        found = (
+            f"its national network {network.id} is {_words(network.status)}"
+            if network.exists
+            else "the registry has no national network for it"
+        )
+        raise Rejected(
+            f"the assessment says {country} has an existing UN network on migration, but {found}; "
+            f"name the similar UN coordination mechanism in the note of criterion {EXISTING_NETWORK_CRITERION}",
+            field="assessment",
+        )
+    on = _champion_date(state, command, today)
+    return [
+        ChampionNominated(
+            country=command.country,
+            regional_group=command.regional_group,
+            assessment=command.assessment,
+            existing_network_id=network.id if has_network else None,
+            occurred_on=on,
+        )
+    ]
+
+
+def confirm_champion(state: ChampionState, command: ConfirmChampion, today: date, **context: Any) -> list[Event]:
+    country = _country_name(command.country)
+    if not state.exists:
+        raise NotFound(f"{country} has not been nominated as a champion country", field="country")
+    if state.status == ChampionStatus.CONFIRMED:
+        raise Rejected(f"{country} is already a confirmed champion country", field="country")
+    if state.status == ChampionStatus.WITHDRAWN:
+        raise Rejected(
+            f"{country} withdrew as a champion country on {state.withdrawn_on.isoformat()}; nominate it again first",
+            field="country",
+        )
+    on = _champion_date(state, command, today)
+    return [ChampionConfirmed(country=command.country, occurred_on=on)]
+
+
+def withdraw_champion(state: ChampionState, command: WithdrawChampion, today: date, **context: Any) -> list[Event]:
+    country = _country_name(command.country)
+    if not state.exists:
+        raise NotFound(f"{country} has not been nominated as a champion country", field="country")
+    if state.status == ChampionStatus.WITHDRAWN:
+        raise Rejected(
+            f"{country} already withdrew as a champion country on {state.withdrawn_on.isoformat()}", field="country"
+        )
+    if not (command.reason or "").strip():
+        raise Rejected(f"say why {country} withdraws as a champion country", field="reason")
+    on = _champion_date(state, command, today)
+    return [ChampionWithdrawn(country=command.country, reason=command.reason, occurred_on=on)]
+
+
+# --- Routing ---------------------------------------------------------------------------------
+
+Decide = Callable[..., list[Event]]
+
+#: Each command's decide function and aggregate type.
+DECIDERS: dict[type[Command], tuple[AggregateType[Any], Decide]] = {
+    CreateNetwork: (NETWORK, create_network),
+    ChangeNetworkStatus: (NETWORK, change_network_status),
+    AddNetworkMember: (NETWORK, add_network_member),
+    RemoveNetworkMember: (NETWORK, remove_network_member),
+    AlignTermsOfReference: (NETWORK, align_terms_of_reference),
+    AssignFocalPoint: (NETWORK, assign_focal_point),
+    NominateChampion: (CHAMPION, nominate_champion),
+    ConfirmChampion: (CHAMPION, confirm_champion),
+    WithdrawChampion: (CHAMPION, withdraw_champion),
+}
+
+
+def target_of(command: Command) -> tuple[AggregateType[Any], str]:
+    """The aggregate type and id a command acts on."""
+    aggregate, _ = DECIDERS[type(command)]
+    if aggregate is CHAMPION:
+        return aggregate, champion_id(command.country)
+    return aggregate, command.network_id

@@ -1,0 +1,133 @@
+"""The shared projection runner against real nats-server and SecantusDB."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from mignet_runtime.codec import Metadata
+from mignet_runtime.eventstore import EventStore
+from mignet_runtime.projection import PARKED, ProjectionRunner, fold_stream
+from sample_domain import make_domain
+
+
+async def _store(nc, domain):
+    store = EventStore(nc, domain.service, domain.codec)
+    await store.ensure_stream()
+    return store
+
+
+async def _write(store, d, tallies: int, adds: int) -> None:
+    for t in range(tallies):
+        tid = f"t{t}"
+        events = [d.opened(tid)] + [d.added(tid, n) for n in range(1, adds + 1)]
+        await store.append(d.tally, tid, events, 0, Metadata(command_id=f"c-{tid}", actor="test"))
+
+
+async def _drain(runner: ProjectionRunner, until_seq: int, timeout: float = 20) -> None:
+    task = asyncio.create_task(runner.run())
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while runner.stats.last_seq < until_seq:
+            assert asyncio.get_running_loop().time() < deadline, f"projection stuck at {runner.stats.last_seq}"
+            assert not task.done(), task.exception()
+            await asyncio.sleep(0.05)
+    finally:
+        runner.stop()
+        await asyncio.wait_for(task, 10)
+
+
+def _strip(docs):
+    return {d["_id"]: {k: v for k, v in d.items()} for d in docs}
+
+
+async def test_projects_every_event_once_and_coalesces_writes(nc, db):
+    d = make_domain()
+    store = await _store(nc, d)
+    await _write(store, d, tallies=20, adds=10)  # 220 events
+    runner = ProjectionRunner(store, db, d.projection, consumer_prefix="test", batch_size=100)
+    await _drain(runner, 220)
+    docs = {doc["_id"]: doc for doc in await db.tallies.find().to_list(None)}
+    assert len(docs) == 20
+    assert all(doc["total"] == 55 and doc["events"] == 11 and doc["_seq"] > 0 for doc in docs.values())
+    assert runner.stats.applied == 220
+    checkpoint = await db["_projections"].find_one({"_id": "tallies"})
+    assert checkpoint["seq"] == 220
+
+
+async def test_restart_resumes_without_loss_or_double_application(nc, db):
+    d = make_domain()
+    store = await _store(nc, d)
+    await _write(store, d, tallies=5, adds=3)  # 20 events
+    first = ProjectionRunner(store, db, d.projection, consumer_prefix="test", batch_size=10)
+    await _drain(first, 20)
+    await _write_more(store, d)  # 5 more on t0
+    second = ProjectionRunner(store, db, d.projection, consumer_prefix="test", batch_size=10)
+    await _drain(second, 25)
+    t0 = await db.tallies.find_one({"_id": "t0"})
+    assert t0["total"] == 6 + 5 * 100 and t0["events"] == 4 + 5
+    assert second.stats.applied == 5  # resumed where the durable consumer left off
+
+
+async def _write_more(store, d):
+    loaded = await store.read_aggregate(d.tally, "t0")
+    version = loaded[-1].seq
+    for i in range(5):
+        [version] = await store.append(d.tally, "t0", [d.added("t0", 100)], version, Metadata(f"more-{i}", "test"))
+
+
+async def test_redelivered_events_are_skipped_by_document_sequence(nc, db):
+    d = make_domain()
+    store = await _store(nc, d)
+    await _write(store, d, tallies=3, adds=2)  # 9 events
+    runner = ProjectionRunner(store, db, d.projection, consumer_prefix="test", batch_size=50)
+    await _drain(runner, 9)
+    before = _strip(await db.tallies.find().to_list(None))
+    # replay the whole stream through a second consumer into the same collection
+    replay = ProjectionRunner(store, db, d.projection, consumer_prefix="replay", batch_size=50)
+    await _drain(replay, 9)
+    assert _strip(await db.tallies.find().to_list(None)) == before
+    assert replay.stats.applied == 0 and replay.stats.skipped == 9
+
+
+async def test_failing_event_is_retried_then_parked_loudly(nc, db, caplog):
+    attempts = {"n": 0}
+
+    def explode_on_t1(recorded):
+        if recorded.aggregate_id == "t1" and recorded.event.name == "added":
+            attempts["n"] += 1
+            raise RuntimeError("bug in projection")
+
+    d = make_domain(apply_hook=explode_on_t1)
+    store = await _store(nc, d)
+    await _write(store, d, tallies=3, adds=1)  # t0: 1,2  t1: 3,4  t2: 5,6
+    runner = ProjectionRunner(store, db, d.projection, consumer_prefix="test", batch_size=50,
+                              max_attempts=3, retry_delay=0.1)
+    with caplog.at_level(logging.WARNING):
+        await _drain(runner, 6)
+    assert attempts["n"] == 3
+    parked = await db[PARKED].find().to_list(None)
+    assert [(p["seq"], p["attempts"]) for p in parked] == [(4, 3)]
+    assert "bug in projection" in parked[0]["reason"]
+    assert any("PARKED" in r.message for r in caplog.records if r.levelno == logging.ERROR)
+    docs = {doc["_id"]: doc for doc in await db.tallies.find().to_list(None)}
+    assert docs["t0"]["total"] == 1 and docs["t2"]["total"] == 1
+    assert docs["t1"]["events"] == 1  # the opened event applied, the parked one not
+
+
+async def test_rebuild_equals_the_live_read_model(nc, db):
+    d = make_domain()
+    store = await _store(nc, d)
+    await _write(store, d, tallies=30, adds=4)
+    runner = ProjectionRunner(store, db, d.projection, consumer_prefix="test", batch_size=64)
+    await _drain(runner, 150)
+    live = _strip(await db.tallies.find().to_list(None))
+    await db.tallies.update_one({"_id": "t3"}, {"$set": {"total": -1}})  # corrupt it
+    seen = []
+    assert await runner.rebuild(lambda done, total: seen.append((done, total))) == 30
+    assert _strip(await db.tallies.find().to_list(None)) == live
+    assert seen[-1] == (150, 150)
+    in_memory = await fold_stream(store, d.projection)
+    assert {k: v for k, v in in_memory.items()} == live
