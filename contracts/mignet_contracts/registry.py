@@ -38,6 +38,10 @@ CHAMPION = "champion"
 NETWORK_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://mignet.un-migration.int/registry/networks")
 
 
+#: The global UN Network on Migration itself; its members are the Executive Committee and the broader membership.
+GLOBAL_NETWORK_ID = "global"
+
+
 def national_network_id(country: str) -> str:
     return f"nat-{reference.country(country).code.lower()}"
 
@@ -54,6 +58,7 @@ def champion_id(country: str) -> str:
 
 
 class NetworkScope(StrEnum):
+    GLOBAL = "global"
     NATIONAL = "national"
     REGIONAL = "regional"
 
@@ -78,6 +83,10 @@ class MemberRole(StrEnum):
     #: The FAQ: IOM coordinates the Network and is also its secretariat, with
     #: staff seconded by UNHCR and UNICEF; country networks mirror this.
     SECRETARIAT = "secretariat"
+    #: The global Network's core membership (ILO, IOM, OHCHR, UN DESA, UNDP, UNHCR, UNICEF, UNODC).
+    EXECUTIVE_COMMITTEE = "executive-committee"
+    #: Invited to the Executive Committee's meetings without being on it (WHO since COVID-19).
+    EXECUTIVE_COMMITTEE_INVITEE = "executive-committee-invitee"
 
 
 # --- Validated field types -----------------------------------------------------------
@@ -277,17 +286,22 @@ class CreateNetwork(RegistryCommand):
     @model_validator(mode="after")
     def _scope_matches_place(self) -> CreateNetwork:
         # Malformed rather than a business rule: without this the aggregate id cannot be derived.
-        if self.scope == NetworkScope.NATIONAL:
+        if self.scope != NetworkScope.REGIONAL and self.subregion is not None:
+            raise ValueError("a subregion applies to regional networks only")
+        if self.scope == NetworkScope.GLOBAL:
+            if self.country is not None or self.region is not None:
+                raise ValueError("the global network has neither a country nor a region")
+        elif self.scope == NetworkScope.NATIONAL:
             if self.country is None or self.region is not None:
                 raise ValueError("a national network needs a country and no region")
-            if self.subregion is not None:
-                raise ValueError("a subregion applies to regional networks only")
         elif self.region is None or self.country is not None:
             raise ValueError("a regional network needs a region and no country")
         return self
 
     @property
     def network_id(self) -> str:
+        if self.scope == NetworkScope.GLOBAL:
+            return GLOBAL_NETWORK_ID
         if self.scope == NetworkScope.NATIONAL:
             return national_network_id(self.country)
         return regional_network_id(self.command_id)

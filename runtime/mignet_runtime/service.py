@@ -145,7 +145,7 @@ class Router:
             return await answer(model, message.body, run)
 
         endpoint.__name__ = f"{model.__name__}_endpoint"
-        self.broker.subscriber(subject, queue=queue, max_workers=self.workers, title=subject)(endpoint)
+        self.broker.subscriber(subject, queue=queue, max_workers=self.workers, title=subject, decoder=_raw_body)(endpoint)
 
     def command(self, model: type[Command], handler: Callable[[Any], Awaitable[Any]]) -> None:
         self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-commands")
@@ -156,6 +156,11 @@ class Router:
     def admin(self, name: str, handler: Callable[[Any], Awaitable[Any]]) -> None:
         service = self.runtime.spec.name
         self._endpoint(admin_subject(service, name), ADMIN_REQUESTS[name], handler, queue=f"{service}-admin")
+
+
+async def _raw_body(message) -> bytes:
+    # Endpoints validate the bytes themselves, so malformed JSON gets a structured reply too.
+    return message.body
 
 
 def _admin_routes(router: Router) -> None:
@@ -263,6 +268,7 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
         name=f"mignet-{spec.name}",
         max_reconnect_attempts=-1,
         graceful_timeout=15,
+        log_level=logging.DEBUG,  # one line per request is access-log noise at INFO
         **options,
     )
     runtime = ServiceRuntime(spec, settings)

@@ -30,3 +30,67 @@ async def db(mongo):
     name = "t" + uuid.uuid4().hex[:10]
     yield mongo[name]
     await mongo.drop_database(name)
+
+
+@pytest.fixture
+def fresh_nats(tmp_path):
+    """A nats-server of this test's own: service streams start empty (it starts in milliseconds)."""
+    from mignet_runtime.localstack import start_nats
+
+    proc, url = start_nats(tmp_path / "nats", log_path=tmp_path / "nats.log")
+    yield url
+    proc.stop(5)
+
+
+@pytest.fixture
+def settings_for(servers, db_prefix):
+    from mignet_runtime.settings import Settings
+
+    def make(nats_url: str, **overrides) -> Settings:
+        return Settings(nats_url=nats_url, mongodb_url=servers.mongodb_url, db_prefix=db_prefix,
+                        startup_timeout=20, **overrides)
+
+    return make
+
+
+class RunningService:
+    """A service started in this process, as `python -m mignet_<name>` would, plus a client."""
+
+    def __init__(self, spec, settings):
+        from mignet_runtime.service import build_app
+
+        self.spec = spec
+        self.settings = settings
+        self.built = build_app(spec, settings)
+        self.runtime = self.built.runtime
+
+    async def __aenter__(self):
+        from mignet_runtime.client import MignetClient
+
+        await self.built.app.start()
+        await self.runtime.wait_ready(20)
+        self.nc = await nats.connect(self.settings.nats_url)
+        self.client = MignetClient(self.nc)
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.nc.drain()
+        await self.built.app.stop()
+
+    @property
+    def db(self):
+        return self.runtime.db
+
+
+async def eventually(probe, timeout: float = 10.0, interval: float = 0.05):
+    """Polls ``probe`` until it returns a truthy value: read models are eventually consistent."""
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true within {timeout}s; last value {value!r}")
+        await asyncio.sleep(interval)

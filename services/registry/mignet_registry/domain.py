@@ -227,6 +227,8 @@ def _entity_name(code: str) -> str:
 
 
 def describe_network(state: NetworkState) -> str:
+    if state.scope == NetworkScope.GLOBAL:
+        return f"the global UN Network on Migration ({state.id})"
     if state.scope == NetworkScope.NATIONAL and state.country:
         return f"the national network for {_country_name(state.country)} ({state.id})"
     if state.scope == NetworkScope.REGIONAL and state.region:
@@ -274,6 +276,8 @@ def create_network(state: NetworkState, command: CreateNetwork, today: date, **c
         raise Rejected("a national network needs a country and no region", field="country")
     if command.scope == NetworkScope.REGIONAL and (command.region is None or command.country is not None):
         raise Rejected("a regional network needs a region and no country", field="region")
+    if command.scope == NetworkScope.GLOBAL and (command.region is not None or command.country is not None):
+        raise Rejected("the global network has neither a country nor a region", field="scope")
     if state.id != command.network_id:
         # The handler loaded the wrong aggregate; one network per country would no longer hold.
         raise ValueError(f"create-network for {command.network_id} was decided against aggregate {state.id}")

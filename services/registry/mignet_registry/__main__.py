@@ -1,0 +1,3 @@
+from mignet_registry.app import main
+
+main()

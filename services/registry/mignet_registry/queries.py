@@ -1,0 +1,118 @@
+"""Registry queries: answered from the MongoDB read models, or for a past date
+by replaying the stream through the very same projection code."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from mignet_contracts import registry as c
+from mignet_runtime.errors import NotFound, Rejected
+from mignet_runtime.eventstore import EventStore
+from mignet_runtime.projection import fold_stream
+
+from mignet_registry.projections import CHAMPIONS, NETWORKS
+
+Doc = dict[str, Any]
+_HIDDEN = {"_id": 0, "_seq": 0}
+
+
+def public(doc: Doc) -> Doc:
+    return {k: v for k, v in doc.items() if k not in ("_id", "_seq")}
+
+
+async def list_networks(db: AsyncDatabase, q: c.ListNetworks) -> dict:
+    selector: dict[str, Any] = {}
+    if q.scope:
+        selector["scope"] = str(q.scope)
+    if q.region:
+        selector["regions"] = str(q.region)
+    if q.country:
+        selector["country"] = q.country
+    if q.status:
+        selector["status"] = str(q.status)
+    if q.member:
+        selector["members.entity"] = q.member
+    total = await db[NETWORKS.collection].count_documents(selector)
+    cursor = db[NETWORKS.collection].find(selector, _HIDDEN).sort([("scope", 1), ("name", 1)]).skip(q.offset).limit(q.limit)
+    return {"total": total, "items": await cursor.to_list(None)}
+
+
+async def get_network(db: AsyncDatabase, q: c.GetNetwork) -> Doc:
+    doc = await db[NETWORKS.collection].find_one({"_id": q.network_id}, _HIDDEN)
+    if doc is None:
+        raise NotFound(f"no network {q.network_id}", field="network_id")
+    return doc
+
+
+async def list_champions(db: AsyncDatabase, q: c.ListChampions) -> dict:
+    selector: dict[str, Any] = {}
+    if q.regional_group:
+        selector["regional_group"] = q.regional_group
+    if q.status:
+        selector["status"] = str(q.status)
+    items = await db[CHAMPIONS.collection].find(selector, _HIDDEN).sort([("regional_group", 1), ("country_name", 1)]).to_list(None)
+    return {"total": len(items), "items": items}
+
+
+async def get_champion(db: AsyncDatabase, q: c.GetChampion) -> Doc:
+    doc = await db[CHAMPIONS.collection].find_one({"_id": q.country.lower()}, _HIDDEN)
+    if doc is None:
+        raise NotFound(f"{q.country} has never been nominated as a champion country", field="country")
+    return doc
+
+
+def summarize(networks: Iterable[Doc], champions: Iterable[Doc], as_of: date | None) -> dict:
+    """The directory: networks by status and region, champions by group and status."""
+    networks, champions = list(networks), list(champions)
+    by_status = Counter(n["status"] for n in networks)
+    by_region: dict[str, Counter] = {}
+    for n in networks:
+        if n["scope"] == "global":
+            continue
+        by_region.setdefault(n["region"], Counter())[f'{n["scope"]}/{n["status"]}'] += 1
+    groups: dict[str, Counter] = {}
+    for ch in champions:
+        groups.setdefault(ch["regional_group"], Counter())[ch["status"]] += 1
+    active = [ch for ch in champions if ch["status"] != "withdrawn"]
+    return {
+        "as_of": as_of.isoformat() if as_of else None,
+        "networks": {
+            "total": len(networks),
+            "national": sum(1 for n in networks if n["scope"] == "national"),
+            "regional": sum(1 for n in networks if n["scope"] == "regional"),
+            "by_status": dict(sorted(by_status.items())),
+            "by_region": {region: dict(sorted(counts.items())) for region, counts in sorted(by_region.items())},
+        },
+        "champions": {
+            "total": len(active),
+            "by_status": dict(sorted(Counter(ch["status"] for ch in champions).items())),
+            "by_regional_group": {g: dict(sorted(cnt.items())) for g, cnt in sorted(groups.items())},
+            "countries": sorted(
+                ({"country": ch["country"], "country_name": ch["country_name"], "regional_group": ch["regional_group"],
+                  "status": ch["status"]} for ch in active),
+                key=lambda ch: (ch["regional_group"], ch["country_name"]),
+            ),
+        },
+    }
+
+
+async def directory_summary(db: AsyncDatabase, store: EventStore, q: c.DirectorySummary, today: date) -> dict:
+    if q.as_of is None or q.as_of >= today:
+        networks = await db[NETWORKS.collection].find({}, _HIDDEN).to_list(None)
+        champions = await db[CHAMPIONS.collection].find({}, _HIDDEN).to_list(None)
+        return summarize(networks, champions, None)
+    if q.as_of.year < 2018:
+        raise Rejected("the Network was established in May 2018; ask for a date after that", field="as_of")
+
+    def until(recorded) -> bool:
+        return recorded.event.occurred_on <= q.as_of
+
+    up_to = await store.last_seq()
+    networks = await fold_stream(store, NETWORKS, up_to, include=until)
+    champions = await fold_stream(store, CHAMPIONS, up_to, include=until)
+    return summarize(networks.values(), champions.values(), q.as_of)
