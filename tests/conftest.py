@@ -1,12 +1,15 @@
 """Session-wide throwaway servers for the tests.
 
 ``servers`` starts one JetStream nats-server and one SecantusDB per test session, on
-free ports with data in a temporary directory (on disk, so a test can stop, kill and
-restart either server and find its data again under the same URL).
+free ports with data in a temporary directory, shared by all tests.
+
+``spawn_servers()`` starts a private pair for a test that stops, kills or restarts
+them (same port and data directory again, so the URLs and the data survive),
+leaving the shared pair alone.
 
 To run against servers you started yourself instead:
-``MIGNET_TEST_EXTERNAL=1 NATS_URL=nats://... MONGODB_URL=mongodb://... pytest``.
-Tests that restart servers must call ``servers.require_local()`` so they skip there.
+``MIGNET_TEST_EXTERNAL=1 NATS_URL=nats://... MONGODB_URL=mongodb://... pytest``
+(tests that need ``spawn_servers`` then skip).
 """
 
 from __future__ import annotations
@@ -47,7 +50,10 @@ class LocalServer:
             self.process.kill()
 
     def restart(self, *, crash: bool = False) -> None:
-        self.kill() if crash else self.stop()
+        if crash:
+            self.kill()
+        else:
+            self.stop()
         self.start()
 
 
@@ -58,6 +64,18 @@ class Servers:
     nats: LocalServer | None = None  # None when MIGNET_TEST_EXTERNAL=1
     mongo: LocalServer | None = None
 
+    @classmethod
+    def start_local(cls, root: Path) -> Servers:
+        nats = LocalServer(start_nats, root / "nats", root / "nats-server.log")
+        mongo = LocalServer(start_secantus, root / "mongo", root / "secantus.log")
+        try:
+            nats.start()
+            mongo.start()
+        except BaseException:
+            stop_all(s.process for s in (nats, mongo) if s.process is not None)
+            raise
+        return cls(nats_url=nats.url, mongodb_url=mongo.url, nats=nats, mongo=mongo)
+
     @property
     def nats_process(self) -> ManagedProcess | None:
         return self.nats.process if self.nats else None
@@ -66,13 +84,12 @@ class Servers:
     def mongo_process(self) -> ManagedProcess | None:
         return self.mongo.process if self.mongo else None
 
-    def require_local(self) -> None:
-        if self.nats is None or self.mongo is None:
-            pytest.skip("needs the throwaway servers (not available with MIGNET_TEST_EXTERNAL=1)")
-
     def env(self, **extra: str) -> dict[str, str]:
         """Environment for a service subprocess (``python -m mignet_<name>``) pointed at these servers."""
         return {**os.environ, "NATS_URL": self.nats_url, "MONGODB_URL": self.mongodb_url, **extra}
+
+    def stop(self) -> None:
+        stop_all(s.process for s in (self.nats, self.mongo) if s is not None and s.process is not None)
 
 
 def _external_servers() -> Servers:
@@ -84,18 +101,34 @@ def _external_servers() -> Servers:
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """The servers every test shares. Don't restart them: session-wide clients would notice."""
     if os.environ.get("MIGNET_TEST_EXTERNAL") == "1":
         yield _external_servers()
         return
-    root = tmp_path_factory.mktemp("servers")
-    nats = LocalServer(start_nats, root / "nats", root / "nats-server.log")
-    mongo = LocalServer(start_secantus, root / "mongo", root / "secantus.log")
+    started = Servers.start_local(tmp_path_factory.mktemp("servers"))
     try:
-        nats.start()
-        mongo.start()
-        yield Servers(nats_url=nats.url, mongodb_url=mongo.url, nats=nats, mongo=mongo)
+        yield started
     finally:
-        stop_all([s.process for s in (nats, mongo) if s.process is not None])
+        started.stop()
+
+
+@pytest.fixture(scope="session")
+def spawn_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Servers]]:
+    """``spawn_servers()`` starts a private pair, for tests that stop, kill or restart them.
+
+    Each pair is stopped at the end of the session at the latest; ``.stop()`` ends it sooner.
+    """
+    spawned: list[Servers] = []
+
+    def spawn() -> Servers:
+        if os.environ.get("MIGNET_TEST_EXTERNAL") == "1":
+            pytest.skip("starts its own servers, which MIGNET_TEST_EXTERNAL=1 rules out")
+        spawned.append(Servers.start_local(tmp_path_factory.mktemp("private-servers")))
+        return spawned[-1]
+
+    yield spawn
+    for pair in spawned:
+        pair.stop()
 
 
 @pytest.fixture

@@ -144,7 +144,7 @@ EntityCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{1,
 CriterionCode = Annotated[str, AfterValidator(_criterion)]
 RegionalGroup = Annotated[str, AfterValidator(_regional_group)]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
-NetworkId = Annotated[str, StringConstraints(pattern=r"^(nat-[a-z]{2}|reg-[0-9a-f]{12})$")]
+NetworkId = Annotated[str, StringConstraints(pattern=r"^(global|nat-[a-z]{2}|reg-[0-9a-f]{12})$")]
 NetworkName = _text(200)
 PersonName = _text(200)
 Subregion = _text(100)

@@ -55,15 +55,24 @@ def port_in_use(host: str, port: int) -> bool:
         return False
 
 
+def _load_prctl():
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+# Looked up here, not in the forked child, where loading libraries can deadlock.
+_PRCTL = _load_prctl() if sys.platform.startswith("linux") else None
+_PR_SET_PDEATHSIG = 1
+
+
 def _set_parent_death_signal() -> None:
     # If the supervisor is SIGKILLed, children would otherwise keep ports and
-    # data dirs locked. Linux only; the signal fires when the *thread* that
-    # started the child exits, so start children from a long-lived thread.
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+    # data dirs locked. The signal fires when the *thread* that started the
+    # child exits, so start children from a long-lived thread.
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
 class ManagedProcess:
@@ -129,7 +138,7 @@ class ManagedProcess:
             stdout=stdout,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_set_parent_death_signal if sys.platform.startswith("linux") else None,
+            preexec_fn=_set_parent_death_signal if _PRCTL is not None else None,
         )
 
     def _pump_output(self) -> None:
@@ -450,6 +459,9 @@ def _run(args: argparse.Namespace) -> int:
                 term.say(_exited_message(dead[0], "unexpectedly") + "\nstopping everything")
                 return 1
         return 0
+    except PortInUse as err:
+        term.say(f"ERROR: {err}\n  e.g. make run RUN_ARGS='--nats-port 4223 --mongo-port 27018'")
+        return 1
     except StartupError as err:
         term.say(f"ERROR: {err}")
         return 1
@@ -467,8 +479,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mignet_runtime.localstack", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start nats-server, SecantusDB and the services until Ctrl-C")
-    run.add_argument("--services", help=f"comma-separated subset of {','.join(KNOWN_SERVICES)} (default: all importable)")
-    run.add_argument("--data-dir", default="var", help="where JetStream data, database files and logs go (default: var)")
+    run.add_argument(
+        "--services", help=f"comma-separated subset of {','.join(KNOWN_SERVICES)} (default: all importable)"
+    )
+    run.add_argument("--data-dir", default="var", help="JetStream data, database files and logs (default: var)")
     run.add_argument("--nats-port", type=int, default=DEFAULT_NATS_PORT)
     run.add_argument("--nats-monitor-port", type=int, default=DEFAULT_NATS_MONITOR_PORT, help="0 to disable")
     run.add_argument("--mongo-port", type=int, default=DEFAULT_MONGO_PORT)

@@ -30,7 +30,7 @@ from typing import Any
 import nats.errors
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-from pymongo import ReplaceOne
+from pymongo import ReplaceOne, WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
 PARKED = "_parked"
+JOURNALED = WriteConcern(w=1, j=True)
 CHECKPOINTS = "_projections"
 
 
@@ -118,7 +119,8 @@ class ProjectionRunner:
 
     @property
     def collection(self):
-        return self.db[self.projection.collection]
+        # Acknowledged means journaled: the event is acked to JetStream right after this write.
+        return self.db.get_collection(self.projection.collection, write_concern=JOURNALED)
 
     def consumer_config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -156,7 +158,7 @@ class ProjectionRunner:
         while not self._stopping.is_set():
             try:
                 messages = await self._sub.fetch(self.batch_size, timeout=self.fetch_timeout)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):
                 continue
             except (nats.errors.ConnectionClosedError, nats.errors.DrainTimeoutError):
                 if self._stopping.is_set():
@@ -180,6 +182,8 @@ class ProjectionRunner:
 
     # -- one batch ------------------------------------------------------
     async def handle(self, messages: list) -> None:
+        if not messages:
+            return
         messages = sorted(messages, key=lambda m: m.metadata.sequence.stream)
         decoded: list[tuple[Any, RecordedEvent | None]] = []
         for msg in messages:
@@ -228,7 +232,7 @@ class ProjectionRunner:
             for msg, _, reason in parked:
                 await self._park(msg, reason)
             last = messages[-1].metadata.sequence.stream
-            await self.db[CHECKPOINTS].update_one(
+            await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
                 {"_id": self.projection.name},
                 {"$max": {"seq": last}, "$set": {"updated_at": datetime.now(UTC)}},
                 upsert=True,
@@ -256,7 +260,7 @@ class ProjectionRunner:
             "inspect %s.%s and rebuild once fixed.",
             self.projection.name, msg.subject, seq, msg.metadata.num_delivered, reason, self.db.name, PARKED,
         )
-        await self.db[PARKED].replace_one(
+        await self.db.get_collection(PARKED, write_concern=JOURNALED).replace_one(
             {"_id": f"{self.projection.name}:{seq}"},
             {
                 "_id": f"{self.projection.name}:{seq}",

@@ -25,7 +25,7 @@ from mignet_runtime.admin import ADMIN_REQUESTS, Health, ProjectionStatus, Rebui
 from mignet_runtime.codec import EventCodec
 from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.endpoints import answer
-from mignet_runtime.errors import NotFound, Unavailable
+from mignet_runtime.errors import NotFound, Unavailable, ValidationFailed
 from mignet_runtime.eventstore import EventStore, StreamSettings, wait_for_stream
 from mignet_runtime.projection import PARKED, Projection, ProjectionRunner
 from mignet_runtime.settings import Settings
@@ -187,6 +187,9 @@ def _admin_routes(router: Router) -> None:
         return out
 
     async def rebuild(request: RebuildProjections) -> list[dict]:
+        if request.progress_subject and not request.progress_subject.startswith(f"{service}.admin.progress."):
+            raise ValidationFailed(f"progress_subject must start with {service}.admin.progress.",
+                                   field="progress_subject")
         names = request.projections or list(runtime.runners)
         unknown = [n for n in names if n not in runtime.runners]
         if unknown:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+
 import nats
 import pytest
 from pymongo import AsyncMongoClient
 from pymongo.write_concern import WriteConcern
+
+from mignet_runtime.localstack import free_port, port_in_use, service_module_available
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +38,8 @@ def test_db_prefix_is_unique_per_test(db_prefix):
     assert db_prefix.startswith("t") and len(db_prefix) == 9
 
 
-async def test_data_survives_restarts(servers, db_prefix):
-    servers.require_local()
+async def test_data_survives_restarts(spawn_servers, db_prefix):
+    servers = spawn_servers()
     stream, subject = f"{db_prefix.upper()}", f"{db_prefix}.events.x"
 
     nc = await nats.connect(servers.nats_url)
@@ -47,6 +54,9 @@ async def test_data_survives_restarts(servers, db_prefix):
 
     servers.nats.restart()
     servers.mongo.restart(crash=True)
+    servers.stop()
+    servers.nats.start()
+    servers.mongo.start()
 
     nc = await nats.connect(servers.nats_url)
     try:
@@ -59,3 +69,57 @@ async def test_data_survives_restarts(servers, db_prefix):
         assert (await client[f"{db_prefix}_read"].things.find_one({"_id": 1}))["v"] == "kept"
     finally:
         await client.close()
+
+
+FAKE_SERVICE = """
+import os, signal, socket, sys, time
+def drain(*_):
+    # The supervisor must stop services while the servers they drain into are still up.
+    port = int(os.environ["NATS_URL"].rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=2):
+        print("draining with nats still up", flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, drain)
+print("ready", os.environ["NATS_URL"], os.environ["MONGODB_URL"], flush=True)
+while True:
+    time.sleep(0.1)
+"""
+
+
+def test_run_supervises_services_and_stops_everything_on_sigint(tmp_path):
+    """`make run` in small: a present service runs with the URLs, a missing one is skipped, Ctrl-C stops all."""
+    package = tmp_path / "pkgs" / "mignet_reviews"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(FAKE_SERVICE)
+    nats_port, mongo_port = free_port(), free_port()
+    env = {**os.environ, "PYTHONPATH": str(package.parent), "NO_COLOR": "1"}
+    env.pop("NATS_URL", None)
+    env.pop("MONGODB_URL", None)
+    argv = [
+        sys.executable, "-m", "mignet_runtime.localstack", "run", "--services", "reviews,notifier",
+        "--data-dir", str(tmp_path / "var"), "--nats-port", str(nats_port), "--mongo-port", str(mongo_port),
+        "--nats-monitor-port", "0",
+    ]
+    if service_module_available("notifier"):
+        pytest.skip("mignet_notifier exists now; this test needs a missing service")
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        for line in proc.stdout:
+            lines.append(line.rstrip())
+            if line.startswith("reviews") and "ready" in line:
+                break
+        else:
+            pytest.fail("reviews never came up:\n" + "\n".join(lines))
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = "\n".join(lines) + "\n" + rest
+    assert proc.returncode == 0, output
+    assert "WARNING: skipping notifier" in output
+    assert f"reviews | ready nats://127.0.0.1:{nats_port} mongodb://127.0.0.1:{mongo_port}" in output
+    assert "reviews | draining with nats still up" in output
+    assert not port_in_use("127.0.0.1", nats_port) and not port_in_use("127.0.0.1", mongo_port)

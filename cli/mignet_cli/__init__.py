@@ -1,0 +1,1 @@
+"""`mignet`: the operator command line."""

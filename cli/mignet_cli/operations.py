@@ -1,0 +1,118 @@
+"""`mignet events ...` and `mignet projections ...`: following streams and rebuilding read models."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import typer
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from mignet_cli.common import AsJson, NatsUrl, connect, console, emit_json, run, table
+from mignet_runtime.eventstore import stream_name
+
+events = typer.Typer(help="Follow and inspect the event streams.", no_args_is_help=True)
+projections = typer.Typer(help="Read-model status and rebuilds.", no_args_is_help=True)
+
+SERVICES = ("registry", "reviews", "notifier")
+
+
+def _service(value: str) -> str:
+    if value not in SERVICES:
+        raise typer.BadParameter(f"one of {', '.join(SERVICES)}")
+    return value
+
+
+@events.command("tail")
+def tail(
+    service: str = typer.Argument(..., callback=_service),
+    subject: str = typer.Option(None, help="Subject filter, e.g. 'registry.events.champion.>'."),
+    from_start: bool = typer.Option(False, "--from-start", help="Replay from the first event, not only new ones."),
+    count: int = typer.Option(0, help="Stop after this many events (0: follow until Ctrl-C)."),
+    nats_url: str = NatsUrl,
+) -> None:
+    """Print events as they are appended (JSON lines with CloudEvents attributes)."""
+
+    async def follow(client) -> None:
+        js = client.nc.jetstream()
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.ALL if from_start else DeliverPolicy.NEW,
+            ack_policy=AckPolicy.NONE,
+            filter_subject=subject or f"{service}.events.>",
+            inactive_threshold=30,
+        )
+        sub = await js.subscribe(config.filter_subject, stream=stream_name(service), ordered_consumer=True,
+                                 config=config)
+        seen = 0
+        try:
+            async for msg in sub.messages:
+                headers = {k: v for k, v in (msg.headers or {}).items() if k.startswith("ce-")}
+                line = {"seq": msg.metadata.sequence.stream, "subject": msg.subject, **headers,
+                        "data": json.loads(msg.data)}
+                print(json.dumps(line, ensure_ascii=False), flush=True)
+                seen += 1
+                if count and seen >= count:
+                    return
+        finally:
+            await sub.unsubscribe()
+
+    try:
+        run(nats_url, follow)
+    except KeyboardInterrupt:
+        pass
+
+
+@projections.command("status")
+def status(service: str = typer.Argument(..., callback=_service), nats_url: str = NatsUrl, as_json: bool = AsJson):
+    """Each projection's applied sequence, the stream's last sequence and parked events."""
+    rows = run(nats_url, lambda client: client.admin(service, "projections.status"))
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        row["lag"] = row["stream_last_seq"] - row["applied_seq"]
+    table(rows, [("projection", "projection"), ("stream", "stream"), ("applied_seq", "applied"),
+                 ("stream_last_seq", "stream last"), ("lag", "lag"), ("parked", "parked")])
+
+
+@projections.command("rebuild")
+def rebuild(
+    service: str = typer.Argument(..., callback=_service),
+    projection: list[str] = typer.Option([], "--projection", help="Only these (repeatable); default all."),
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
+    """Recompute read models from the start of the stream, in the running service, with a progress bar."""
+
+    async def go(client):
+        progress_subject = client.nc.new_inbox().replace("_INBOX.", f"{service}.admin.progress.")
+        sub = await client.nc.subscribe(progress_subject)
+        client.timeout = 3600  # a rebuild takes as long as the stream is long
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, disable=as_json) as bar:
+            tasks: dict[str, int] = {}
+
+            async def show() -> None:
+                async for msg in sub.messages:
+                    update = json.loads(msg.data)
+                    name = update["projection"]
+                    if name not in tasks:
+                        tasks[name] = bar.add_task(name, total=update["total"] or 1)
+                    bar.update(tasks[name], completed=update["done"], total=update["total"] or 1)
+
+            watcher = asyncio.create_task(show())
+            try:
+                return await client.admin(service, "projections.rebuild",
+                                          {"projections": projection, "progress_subject": progress_subject})
+            finally:
+                await asyncio.sleep(0.1)
+                watcher.cancel()
+                await sub.unsubscribe()
+
+    results = run(nats_url, go)
+    if as_json:
+        emit_json(results)
+        return
+    table(results, [("projection", "projection"), ("documents", "documents"), ("seconds", "seconds")],
+          title="Rebuilt")

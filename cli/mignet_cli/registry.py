@@ -1,0 +1,231 @@
+"""`mignet registry ...`: networks on migration, their members and champion countries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import typer
+
+from mignet_contracts import reference
+from mignet_contracts import registry as c
+from mignet_cli.common import ActorOption, AsJson, NatsUrl, actor, build, console, done, emit_json, run, table
+
+app = typer.Typer(help="Networks on migration (national, regional, global), members, champion countries.",
+                  no_args_is_help=True)
+
+OccurredOn = typer.Option(None, "--occurred-on", formats=["%Y-%m-%d"],
+                          help="When it happened, for back-filling history (YYYY-MM-DD); default today.")
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+def _members(values: list[str]) -> list[dict]:
+    members = []
+    for value in values:
+        entity, _, role = value.partition(":")
+        members.append({"entity": entity, "role": role or "member"})
+    return members
+
+
+@app.command("create-network")
+def create_network(
+    scope: str = typer.Option(..., help="national, regional or global"),
+    name: str = typer.Option(..., "--name", help="The network's name."),
+    country: str = typer.Option(None, help="ISO 3166-1 alpha-2 code, for a national network."),
+    region: str = typer.Option(None, help=f"For a regional network: {', '.join(reference.REGIONS)}."),
+    subregion: str = typer.Option(None),
+    description: str = typer.Option(None),
+    status: str = typer.Option("under-consideration", help="under-consideration, being-established or established"),
+    member: list[str] = typer.Option([], "--member", help="ENTITY[:ROLE], repeatable, e.g. IOM:coordinator"),
+    occurred_on: datetime = OccurredOn,
+    command_id: str = typer.Option(None, "--command-id", help="Reuse to retry safely."),
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
+    """Create a network and print its id."""
+    cmd = build(c.CreateNetwork, actor=actor(who), scope=scope, network_name=name, country=country, region=region,
+                subregion=subregion, description=description, status=status, members=_members(member),
+                occurred_on=_day(occurred_on), command_id=command_id)
+    result = run(nats_url, lambda client: client.command(cmd))
+    if as_json:
+        emit_json(result.model_dump(mode="json"))
+    else:
+        print(result.aggregate_id)
+
+
+def _network_command(model, nats_url: str, as_json: bool, message: str, **fields) -> None:
+    cmd = build(model, **fields)
+    result = run(nats_url, lambda client: client.command(cmd))
+    done(result, as_json, message)
+
+
+@app.command("change-status")
+def change_status(
+    network_id: str, status: str, reason: str = typer.Option(None), occurred_on: datetime = OccurredOn,
+    who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+) -> None:
+    """Move a network along its lifecycle (under-consideration, being-established, established, inactive)."""
+    _network_command(c.ChangeNetworkStatus, nats_url, as_json, f"{network_id} is now {status}",
+                     actor=actor(who), network_id=network_id, status=status, reason=reason,
+                     occurred_on=_day(occurred_on))
+
+
+@app.command("add-member")
+def add_member(
+    network_id: str, entity: str, role: str = typer.Option("member", help="coordinator, co-lead, member, secretariat"),
+    occurred_on: datetime = OccurredOn, who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+) -> None:
+    """A UN entity joins a network."""
+    _network_command(c.AddNetworkMember, nats_url, as_json, f"{entity} joined {network_id} as {role}",
+                     actor=actor(who), network_id=network_id, entity=entity.upper(), role=role,
+                     occurred_on=_day(occurred_on))
+
+
+@app.command("remove-member")
+def remove_member(
+    network_id: str, entity: str, reason: str = typer.Option(None), occurred_on: datetime = OccurredOn,
+    who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+) -> None:
+    """A UN entity leaves a network."""
+    _network_command(c.RemoveNetworkMember, nats_url, as_json, f"{entity} left {network_id}",
+                     actor=actor(who), network_id=network_id, entity=entity.upper(), reason=reason,
+                     occurred_on=_day(occurred_on))
+
+
+@app.command("align-tor")
+def align_tor(
+    network_id: str,
+    aligned_on: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Date of alignment with the global ToR."),
+    consulted_executive_committee: bool = typer.Option(False, "--consulted-executive-committee"),
+    note: str = typer.Option(None), who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+) -> None:
+    """Record that a network aligned its terms of reference with the global ones."""
+    _network_command(c.AlignTermsOfReference, nats_url, as_json, f"{network_id} terms of reference aligned",
+                     actor=actor(who), network_id=network_id, aligned_on=aligned_on.date(),
+                     consulted_executive_committee=consulted_executive_committee, note=note)
+
+
+@app.command("focal-point")
+def focal_point(
+    network_id: str, name: str = typer.Option(...), entity: str = typer.Option(...), email: str = typer.Option(...),
+    who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+) -> None:
+    """Assign a network's focal point (a member entity's staff contact)."""
+    _network_command(c.AssignFocalPoint, nats_url, as_json, f"focal point of {network_id} assigned",
+                     actor=actor(who), network_id=network_id, focal_point_name=name, entity=entity.upper(),
+                     email=email)
+
+
+@app.command("nominate-champion")
+def nominate_champion(
+    country: str,
+    group: str = typer.Option(..., "--group", help=f"Regional group: {', '.join(reference.CHAMPION_REGIONAL_GROUPS)}"),
+    met: list[str] = typer.Option([], "--met", help="A criterion met (repeatable), or 'all'. Others count as not met."),
+    note: list[str] = typer.Option([], "--note", help="CRITERION=TEXT, repeatable."),
+    occurred_on: datetime = OccurredOn, who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+) -> None:
+    """Nominate a member state as a champion country, assessed against the six criteria."""
+    met_codes = set(reference.CHAMPION_CRITERIA) if "all" in met else set(met)
+    notes = dict(n.partition("=")[::2] for n in note)
+    assessment = [{"criterion": code, "met": code in met_codes, "note": notes.get(code) or None}
+                  for code in reference.CHAMPION_CRITERIA]
+    unknown = (met_codes | set(notes)) - set(reference.CHAMPION_CRITERIA)
+    if unknown:
+        raise typer.BadParameter(f"unknown criteria {', '.join(sorted(unknown))}; "
+                                 f"known: {', '.join(reference.CHAMPION_CRITERIA)}")
+    _network_command(c.NominateChampion, nats_url, as_json, f"{country.upper()} nominated as a champion country",
+                     actor=actor(who), country=country, regional_group=group, assessment=assessment,
+                     occurred_on=_day(occurred_on))
+
+
+@app.command("confirm-champion")
+def confirm_champion(country: str, occurred_on: datetime = OccurredOn, who: str = ActorOption,
+                     nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """Confirm a nominated champion country."""
+    _network_command(c.ConfirmChampion, nats_url, as_json, f"{country.upper()} confirmed as a champion country",
+                     actor=actor(who), country=country, occurred_on=_day(occurred_on))
+
+
+@app.command("withdraw-champion")
+def withdraw_champion(country: str, reason: str = typer.Option(...), occurred_on: datetime = OccurredOn,
+                      who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """Withdraw a champion country."""
+    _network_command(c.WithdrawChampion, nats_url, as_json, f"{country.upper()} withdrawn as a champion country",
+                     actor=actor(who), country=country, reason=reason, occurred_on=_day(occurred_on))
+
+
+NETWORK_COLUMNS = [("network_id", "id"), ("scope", "scope"), ("name", "name"), ("country", "country"),
+                   ("region", "region"), ("status", "status"), ("member_count", "members")]
+
+
+@app.command("networks")
+def networks(
+    scope: str = typer.Option(None), region: str = typer.Option(None), country: str = typer.Option(None),
+    status: str = typer.Option(None), member: str = typer.Option(None, help="Only networks this entity belongs to."),
+    limit: int = typer.Option(200), offset: int = typer.Option(0), nats_url: str = NatsUrl, as_json: bool = AsJson,
+) -> None:
+    """List networks."""
+    query = build(c.ListNetworks, scope=scope, region=region, country=country, status=status,
+                  member=member.upper() if member else None, limit=limit, offset=offset)
+    found = run(nats_url, lambda client: client.query(query))
+    if as_json:
+        emit_json(found["items"])
+        return
+    table(found["items"], NETWORK_COLUMNS, title=f"Networks ({found['total']})")
+
+
+@app.command("network")
+def network(network_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """Show one network with its members."""
+    doc = run(nats_url, lambda client: client.query(build(c.GetNetwork, network_id=network_id)))
+    if as_json:
+        emit_json(doc)
+        return
+    table([doc], NETWORK_COLUMNS + [("status_since", "since"), ("tor_aligned_on", "ToR aligned")])
+    table(doc["members"], [("entity", "entity"), ("role", "role"), ("joined_on", "joined")], title="Members")
+
+
+@app.command("champions")
+def champions(group: str = typer.Option(None, "--group"), status: str = typer.Option(None),
+              nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """List champion countries."""
+    found = run(nats_url, lambda client: client.query(build(c.ListChampions, regional_group=group, status=status)))
+    if as_json:
+        emit_json(found["items"])
+        return
+    table(found["items"], [("country", "code"), ("country_name", "country"), ("regional_group", "group"),
+                           ("status", "status"), ("criteria_met", "criteria met"),
+                           ("existing_network_id", "network")], title=f"Champion countries ({found['total']})")
+
+
+@app.command("directory")
+def directory(as_of: datetime = typer.Option(None, "--as-of", formats=["%Y-%m-%d"],
+                                             help="The directory as it stood on this date."),
+              nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """Summary of networks by status and region, and champions by group."""
+    summary = run(nats_url, lambda client: client.query(build(c.DirectorySummary, as_of=_day(as_of))))
+    if as_json:
+        emit_json(summary)
+        return
+    nets = summary["networks"]
+    console.print(f"[bold]Directory {'as of ' + summary['as_of'] if summary['as_of'] else 'today'}[/]")
+    console.print(f"Networks: {nets['total']} ({nets['national']} national, {nets['regional']} regional)")
+    table([{"status": k, "count": v} for k, v in nets["by_status"].items()], [("status", "status"), ("count", "networks")])
+    table([{"region": r, "counts": ", ".join(f"{k}: {v}" for k, v in cnt.items())} for r, cnt in nets["by_region"].items()],
+          [("region", "region"), ("counts", "networks")])
+    ch = summary["champions"]
+    table(ch["countries"], [("country_name", "country"), ("regional_group", "group"), ("status", "status")],
+          title=f"Champion countries ({ch['total']})")
+
+
+@app.command("seed")
+def seed(nats_url: str = NatsUrl, who: str = ActorOption) -> None:
+    """Load the October 2020 situation from the FAQ through the normal command path (idempotent)."""
+    from mignet_registry.seed import load
+
+    summary = run(nats_url, lambda client: load(client, actor(who)))
+    console.print(f"seed: {summary['written']} commands wrote events, {summary['replayed']} were already loaded",
+                  highlight=False)

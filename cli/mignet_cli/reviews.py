@@ -1,0 +1,288 @@
+"""`mignet reviews ...`: regional reviews of the GCM, contributions and their moderation."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import typer
+
+from mignet_contracts import reference
+from mignet_contracts import reviews as c
+from mignet_cli.common import ActorOption, AsJson, NatsUrl, actor, build, console, done, emit_json, run, table
+
+app = typer.Typer(help="Regional reviews of the GCM: schedule and run them, moderate contributions, compile them.",
+                  no_args_is_help=True)
+
+OccurredOn = typer.Option(None, "--occurred-on", formats=["%Y-%m-%d"],
+                          help="When it happened, for back-filling history (YYYY-MM-DD); default today.")
+CommandId = typer.Option(None, "--command-id", help="Reuse to retry safely.")
+Day = typer.Option(None, formats=["%Y-%m-%d"])
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+def _send(model, nats_url: str, as_json: bool, message: str, **fields) -> None:
+    cmd = build(model, **fields)
+    result = run(nats_url, lambda client: client.command(cmd))
+    done(result, as_json, message)
+
+
+# --- reviews ---------------------------------------------------------------------------
+
+
+@app.command("schedule")
+def schedule(
+    region: str = typer.Argument(..., help=f"One of {', '.join(reference.REGIONS)}."),
+    cycle: str = typer.Argument(..., help="Two consecutive years, e.g. 2024-2025."),
+    commission: str = typer.Option(None, help="The organizing commission; defaults to the region's."),
+    meeting_start: datetime = typer.Option(None, "--meeting-start", formats=["%Y-%m-%d"]),
+    meeting_end: datetime = typer.Option(None, "--meeting-end", formats=["%Y-%m-%d"]),
+    venue: str = typer.Option(None, help="A city, or 'virtual'."),
+    partner: list[str] = typer.Option([], "--partner", help="A co-organizer (repeatable)."),
+    consultation: list[datetime] = typer.Option([], "--consultation", formats=["%Y-%m-%d"],
+                                                help="A stakeholder consultation date (repeatable)."),
+    occurred_on: datetime = OccurredOn, command_id: str = CommandId,
+    who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+) -> None:
+    """Schedule the regional review of a region for a cycle (one per region and cycle)."""
+    cmd = build(c.ScheduleReview, actor=actor(who), region=region, cycle=cycle, commission=commission,
+                meeting_start=_day(meeting_start), meeting_end=_day(meeting_end), venue=venue, partners=partner,
+                stakeholder_consultations=[d.date() for d in consultation], occurred_on=_day(occurred_on),
+                command_id=command_id)
+    result = run(nats_url, lambda client: client.command(cmd))
+    done(result, as_json, f"{result.aggregate_id} scheduled")
+
+
+@app.command("open")
+def open_review(review_id: str, occurred_on: datetime = OccurredOn, command_id: str = CommandId,
+                who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """Open a planned review for contributions."""
+    _send(c.OpenReview, nats_url, as_json, f"{review_id} is open for contributions", actor=actor(who),
+          review_id=review_id, occurred_on=_day(occurred_on), command_id=command_id)
+
+
+@app.command("close")
+def close_review(review_id: str, occurred_on: datetime = OccurredOn, command_id: str = CommandId,
+                 who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """Close a review to contributions."""
+    _send(c.CloseReview, nats_url, as_json, f"{review_id} is closed", actor=actor(who), review_id=review_id,
+          occurred_on=_day(occurred_on), command_id=command_id)
+
+
+@app.command("publish-report")
+def publish_report(
+    review_id: str, report_url: str = typer.Argument(..., help="https link to the report."),
+    published_on: datetime = typer.Option(None, "--published-on", formats=["%Y-%m-%d"]),
+    occurred_on: datetime = OccurredOn, command_id: str = CommandId,
+    who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+) -> None:
+    """Record the report of a closed review."""
+    _send(c.PublishReviewReport, nats_url, as_json, f"report of {review_id} published", actor=actor(who),
+          review_id=review_id, report_url=report_url, published_on=_day(published_on),
+          occurred_on=_day(occurred_on), command_id=command_id)
+
+
+# --- contributions -----------------------------------------------------------------------
+
+
+def _contributor(member_state: str | None, stakeholder: str | None, organization: str | None,
+                 country: str | None) -> dict:
+    if bool(member_state) == bool(stakeholder):
+        raise typer.BadParameter("give either --member-state COUNTRY or --stakeholder CATEGORY --organization NAME")
+    if member_state:
+        if organization or country:
+            raise typer.BadParameter("--organization and --country go with --stakeholder")
+        return {"kind": "member-state", "country": member_state}
+    contributor = {"kind": "stakeholder", "category": stakeholder, "organization": organization}
+    return {**contributor, "country": country} if country else contributor
+
+
+def _read_body(body: str | None, body_file: Path | None) -> str | None:
+    if body and body_file:
+        raise typer.BadParameter("give --body or --body-file, not both")
+    if body_file is None:
+        return body
+    return sys.stdin.read() if str(body_file) == "-" else body_file.read_text(encoding="utf-8")
+
+
+@app.command("submit")
+def submit(
+    review_id: str,
+    member_state: str = typer.Option(None, "--member-state", help="Contributing member state (ISO code)."),
+    stakeholder: str = typer.Option(None, "--stakeholder",
+                                    help=f"Stakeholder category: {', '.join(reference.STAKEHOLDER_CATEGORIES)}."),
+    organization: str = typer.Option(None, "--organization", help="The stakeholder's organization."),
+    country: str = typer.Option(None, "--country", help="The stakeholder's country, if any (ISO code)."),
+    level: str = typer.Option(..., help="local, national, regional or global"),
+    title: str = typer.Option(...),
+    summary: str = typer.Option(...),
+    body: str = typer.Option(None),
+    body_file: Path = typer.Option(None, "--body-file", help="Read the body from a file ('-': standard input)."),
+    objective: list[int] = typer.Option(..., "--objective", help="A GCM objective, 1-23 (repeatable)."),
+    principle: list[str] = typer.Option([], "--principle", help="A guiding principle (repeatable)."),
+    language: str = typer.Option("en", help="ISO 639-1 code of the contribution's language."),
+    link: list[str] = typer.Option([], "--link", help="An http(s) link (repeatable)."),
+    contact_name: str = typer.Option(..., "--contact-name", help="Not published."),
+    contact_email: str = typer.Option(..., "--contact-email", help="Not published."),
+    occurred_on: datetime = OccurredOn, command_id: str = CommandId,
+    who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+) -> None:
+    """Submit a contribution to an open review and print its id (it is published only once moderated)."""
+    cmd = build(c.SubmitContribution, actor=actor(who), review_id=review_id,
+                contributor=_contributor(member_state, stakeholder, organization, country), level=level,
+                title=title, summary=summary, body=_read_body(body, body_file), objectives=objective,
+                guiding_principles=principle, language=language, links=link,
+                contact={"name": contact_name, "email": contact_email}, occurred_on=_day(occurred_on),
+                command_id=command_id)
+    result = run(nats_url, lambda client: client.command(cmd))
+    if as_json:
+        emit_json(result.model_dump(mode="json"))
+    else:
+        print(result.aggregate_id)
+
+
+@app.command("publish")
+def publish(contribution_id: str, note: str = typer.Option(None, help="Shown with the contribution."),
+            occurred_on: datetime = OccurredOn, command_id: str = CommandId,
+            who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """Publish a submitted contribution on the regional page."""
+    _send(c.PublishContribution, nats_url, as_json, f"{contribution_id} published", actor=actor(who),
+          contribution_id=contribution_id, note=note, occurred_on=_day(occurred_on), command_id=command_id)
+
+
+@app.command("reject")
+def reject(contribution_id: str, reason: str = typer.Option(...), occurred_on: datetime = OccurredOn,
+           command_id: str = CommandId, who: str = ActorOption, nats_url: str = NatsUrl,
+           as_json: bool = AsJson) -> None:
+    """Reject a submitted contribution (final)."""
+    _send(c.RejectContribution, nats_url, as_json, f"{contribution_id} rejected", actor=actor(who),
+          contribution_id=contribution_id, reason=reason, occurred_on=_day(occurred_on), command_id=command_id)
+
+
+@app.command("withdraw")
+def withdraw(contribution_id: str, reason: str = typer.Option(None), occurred_on: datetime = OccurredOn,
+             command_id: str = CommandId, who: str = ActorOption, nats_url: str = NatsUrl,
+             as_json: bool = AsJson) -> None:
+    """Withdraw a submitted or published contribution (final; it leaves the public pages)."""
+    _send(c.WithdrawContribution, nats_url, as_json, f"{contribution_id} withdrawn", actor=actor(who),
+          contribution_id=contribution_id, reason=reason, occurred_on=_day(occurred_on), command_id=command_id)
+
+
+# --- queries -----------------------------------------------------------------------------
+
+REVIEW_COLUMNS = [("review_id", "id"), ("region_name", "region"), ("commission", "by"), ("meeting", "meeting"),
+                  ("venue", "venue"), ("status", "status")]
+CONTRIBUTION_COLUMNS = [("contribution_id", "id"), ("status", "status"), ("contributor_name", "contributor"),
+                        ("contributor_kind", "type"), ("level", "level"), ("objectives", "objectives"),
+                        ("title", "title"), ("network_status", "UN network"), ("champion_status", "champion")]
+
+
+def _meeting(review: dict) -> str:
+    start, end = review.get("meeting_start"), review.get("meeting_end")
+    return f"{start} to {end}" if start and end and end != start else (start or "-")
+
+
+@app.command("list")
+def list_reviews(region: str = typer.Option(None), cycle: str = typer.Option(None),
+                 status: str = typer.Option(None, help="planned, open-for-contributions, closed, report-published"),
+                 nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """List regional reviews."""
+    query = build(c.ListReviews, region=region, cycle=cycle, status=status)
+    found = run(nats_url, lambda client: client.query(query))
+    if as_json:
+        emit_json(found["items"])
+        return
+    rows = [{**review, "meeting": _meeting(review)} for review in found["items"]]
+    table(rows, REVIEW_COLUMNS, title=f"Regional reviews ({found['total']})")
+
+
+@app.command("contributions")
+def contributions(
+    review_id: str,
+    status: str = typer.Option(None, help="submitted, published, rejected or withdrawn"),
+    kind: str = typer.Option(None, "--kind", help="member-state or stakeholder"),
+    category: str = typer.Option(None, "--category", help="Stakeholder category."),
+    level: str = typer.Option(None), objective: int = typer.Option(None), country: str = typer.Option(None),
+    limit: int = typer.Option(50), offset: int = typer.Option(0),
+    nats_url: str = NatsUrl, as_json: bool = AsJson,
+) -> None:
+    """List a review's contributions (all statuses unless --status); contacts are never shown."""
+    query = build(c.ListContributions, review_id=review_id, status=status, contributor_kind=kind,
+                  stakeholder_category=category, level=level, objective=objective, country=country,
+                  limit=limit, offset=offset)
+    found = run(nats_url, lambda client: client.query(query))
+    if as_json:
+        emit_json(found)
+        return
+    shown = f"{offset + 1}-{offset + len(found['items'])} of " if found["items"] else ""
+    table(found["items"], CONTRIBUTION_COLUMNS, title=f"Contributions to {review_id} ({shown}{found['total']})")
+
+
+@app.command("contribution")
+def contribution(contribution_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """Show one contribution with its moderation history."""
+    doc = run(nats_url, lambda client: client.query(build(c.GetContribution, contribution_id=contribution_id)))
+    if as_json:
+        emit_json(doc)
+        return
+    table([doc], CONTRIBUTION_COLUMNS)
+    console.print(doc["summary"], highlight=False, markup=False)
+    table(doc["status_history"], [("on", "on"), ("status", "status")], title="History")
+
+
+def _counts(title: str, counts: dict) -> None:
+    table([{"key": k, "count": v} for k, v in counts.items()], [("key", title), ("count", "count")])
+
+
+@app.command("figures")
+def figures(review_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """Counts of a review's contributions by status, contributor type, level and objective."""
+    result = run(nats_url, lambda client: client.query(build(c.ReviewFigures, review_id=review_id)))
+    if as_json:
+        emit_json(result)
+        return
+    console.print(f"[bold]{review_id}[/] ({result['review_status']}): {result['total']} contributions", highlight=False)
+    _counts("status", result["by_status"])
+    for part, label in (("received", "Received (submitted or published)"), ("published", "Published")):
+        numbers = result[part]
+        console.print(f"[bold]{label}[/]: {numbers['total']}", highlight=False)
+        _counts("contributor type", numbers["by_contributor_kind"])
+        _counts("stakeholder category", numbers["by_stakeholder_category"])
+        _counts("level", numbers["by_level"])
+        table(numbers["by_objective"], [("objective", "#"), ("label", "objective"), ("count", "count")])
+
+
+@app.command("compilation")
+def compilation(cycle: str = typer.Option(None), region: str = typer.Option(None),
+                objective: int = typer.Option(None), limit: int = typer.Option(100), offset: int = typer.Option(0),
+                nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """Published contributions across regions, compiled for the International Migration Review Forum."""
+    query = build(c.Compilation, cycle=cycle, region=region, objective=objective, limit=limit, offset=offset)
+    found = run(nats_url, lambda client: client.query(query))
+    if as_json:
+        emit_json(found)
+        return
+    _counts("region", found["by_region"])
+    table(found["items"], [("cycle", "cycle"), ("region", "region"), ("contribution_id", "id"),
+                           ("contributor_name", "contributor"), ("level", "level"), ("objectives", "objectives"),
+                           ("title", "title")], title=f"Compilation ({found['total']} published)")
+
+
+@app.command("seed")
+def seed(nats_url: str = NatsUrl, who: str = ActorOption) -> None:
+    """Schedule the ten regional reviews of 2020-2021 and 2024-2025 with their real dates (idempotent)."""
+    from mignet_reviews.seed import ACTOR, load
+
+    summary = run(nats_url, lambda client: load(client, actor(who) if who else ACTOR))
+    console.print(f"seed: {summary['written']} commands wrote events, {summary['replayed']} were already loaded",
+                  highlight=False)
+    for refused in summary["refused"]:
+        console.print(f"  refused {refused['command_id']}: {refused['message']}", highlight=False, markup=False)
+
+
+if __name__ == "__main__":
+    app()

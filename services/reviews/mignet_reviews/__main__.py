@@ -1,0 +1,3 @@
+from mignet_reviews.app import main
+
+main()

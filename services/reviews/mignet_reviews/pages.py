@@ -1,0 +1,232 @@
+"""The Network's public regional pages: read-only HTML over the reviews read models.
+
+Resolution 73/326 (para 13) has the Network publish the contributions to the
+regional reviews on regional web pages. Only *published* contributions appear
+here; a submitted, rejected or withdrawn one answers 404 like an unknown id,
+so the pages do not even reveal that it exists. The pages call the same query
+functions as the NATS queries, so filters behave the same in both.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from importlib.resources import files
+from typing import Any
+from urllib.parse import urlencode
+
+from pydantic import ValidationError
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from mignet_contracts import reference
+from mignet_contracts import reviews as c
+from mignet_runtime.errors import NotFound
+
+from mignet_reviews import queries
+from mignet_reviews.projections import CONTRIBUTIONS
+from mignet_reviews.templating import build_environment
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+PUBLISHED = queries.PUBLISHED
+_CONTRIBUTION_ID_RE = re.compile(c.CONTRIBUTION_ID_PATTERN)
+
+#: No scripts at all, styles only from our own stylesheet, nothing embedded, forms only to ourselves.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    """Adds the headers to every response, errors included (so it wraps the whole app)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                names = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BadFilter(ValueError):
+    """A filter in the query string that the page cannot apply."""
+
+
+def contributor_filter(value: str) -> dict[str, str]:
+    """``member-state``, ``stakeholder`` or a stakeholder category, as ListContributions fields."""
+    if not value:
+        return {}
+    if value in (str(c.ContributorKind.MEMBER_STATE), str(c.ContributorKind.STAKEHOLDER)):
+        return {"contributor_kind": value}
+    if value in reference.STAKEHOLDER_CATEGORIES:
+        return {"contributor_kind": str(c.ContributorKind.STAKEHOLDER), "stakeholder_category": value}
+    raise BadFilter(f"unknown contributor filter {value!r}")
+
+
+def whole_number(value: str, name: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 6:
+        raise BadFilter(f"{name} must be a whole number")
+    return int(value)
+
+
+class Pages:
+    def __init__(self, db: AsyncDatabase):
+        self.db = db
+        self.env = build_environment()
+        self.stylesheet = files("mignet_reviews").joinpath("static/site.css").read_bytes()
+
+    def render(self, template: str, status_code: int = 200, headers: dict | None = None, **context: Any) -> HTMLResponse:
+        html = self.env.get_template(template).render(**context)
+        # Revalidate every time: a withdrawn contribution must disappear at once.
+        return HTMLResponse(html, status_code=status_code, headers={"cache-control": "no-cache", **(headers or {})})
+
+    async def published_counts(self) -> Counter:
+        cursor = self.db[CONTRIBUTIONS.collection].find({"status": PUBLISHED}, {"_id": 0, "review_id": 1})
+        return Counter([d["review_id"] async for d in cursor])
+
+    # -- routes -------------------------------------------------------------------
+    async def index(self, request: Request) -> Response:
+        reviews = (await queries.list_reviews(self.db, c.ListReviews()))["items"]
+        counts = await self.published_counts()
+        cycles: dict[str, list[dict]] = {}
+        for review in sorted(reviews, key=lambda r: (r["cycle"], r["region"]), reverse=True):
+            cycles.setdefault(review["cycle"], []).append({**review, "published": counts.get(review["review_id"], 0)})
+        for items in cycles.values():
+            items.sort(key=lambda r: r["region_name"])
+        return self.render("index.html", cycles=cycles)
+
+    async def review(self, request: Request) -> Response:
+        review_id = request.path_params["review_id"]
+        review = await self._review_or_404(review_id)
+        params = request.query_params
+        try:
+            objective = whole_number(params.get("objective", ""), "objective")
+            contributor = params.get("contributor", "")
+            page = whole_number(params.get("page", ""), "page") or 1
+            query = c.ListContributions(
+                review_id=review_id, status=PUBLISHED, objective=objective, **contributor_filter(contributor),
+                limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+            )
+        except (BadFilter, ValidationError) as exc:
+            message = str(exc) if isinstance(exc, BadFilter) else "the objective must be a number from 1 to 23"
+            return self.render("error.html", status_code=400, title="This filter cannot be applied",
+                               message=f"{message}. Go back to the review page and choose from the lists.",
+                               back=f"/reviews/{review_id}")
+        found = await queries.list_contributions(self.db, query)
+
+        def page_link(number: int) -> str:
+            kept = {"objective": objective or "", "contributor": contributor, "page": number}
+            return "?" + urlencode({k: v for k, v in kept.items() if v})
+
+        pages = max(1, -(-found["total"] // PAGE_SIZE))
+        return self.render(
+            "review.html",
+            review=review,
+            found=found,
+            objective=objective,
+            contributor=contributor,
+            page=page,
+            previous_page=page_link(page - 1) if page > 1 else None,
+            next_page=page_link(page + 1) if page < pages else None,
+            pages=pages,
+            objectives=reference.GCM_OBJECTIVES,
+            categories=reference.STAKEHOLDER_CATEGORIES,
+        )
+
+    async def contribution(self, request: Request) -> Response:
+        contribution_id = request.path_params["contribution_id"]
+        if not _CONTRIBUTION_ID_RE.match(contribution_id):
+            raise HTTPException(404)
+        try:
+            doc = await queries.get_contribution(self.db, c.GetContribution(contribution_id=contribution_id))
+        except NotFound:
+            raise HTTPException(404) from None
+        if doc["status"] != PUBLISHED:
+            raise HTTPException(404)  # exactly as for an unknown id: nothing unpublished is revealed
+        review = await self._review_or_404(doc["review_id"])
+        return self.render("contribution.html", contribution=doc, review=review)
+
+    async def stylesheet_route(self, request: Request) -> Response:
+        return Response(self.stylesheet, media_type="text/css", headers={"cache-control": "public, max-age=3600"})
+
+    async def healthz(self, request: Request) -> Response:
+        try:
+            await self.db.client.admin.command("ping")
+        except PyMongoError as exc:
+            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    async def _review_or_404(self, review_id: str) -> dict:
+        try:
+            c.parse_review_id(review_id)
+            return await queries.get_review(self.db, c.GetReview(review_id=review_id))
+        except (ValueError, NotFound):
+            raise HTTPException(404) from None
+
+    # -- errors ---------------------------------------------------------------------
+    async def http_error(self, request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404:
+            return self.render("error.html", status_code=404, title="Page not found",
+                               message="There is no published page at this address.", back="/")
+        # 405 for anything but GET and HEAD: these pages are read-only.
+        return self.render("error.html", status_code=exc.status_code, headers=exc.headers, title=exc.detail,
+                           message="This request cannot be answered here.", back="/")
+
+    async def unavailable(self, request: Request, exc: Exception) -> Response:
+        log.warning("public page %s failed: %s", request.url.path, exc)
+        return self.render("error.html", status_code=503, title="Temporarily unavailable",
+                           message="The regional pages cannot be shown right now; please try again shortly.",
+                           back="/")
+
+    async def internal_error(self, request: Request, exc: Exception) -> Response:
+        # Starlette re-raises after this answer, and uvicorn logs the traceback.
+        return self.render("error.html", status_code=500, title="Something went wrong",
+                           message="The page could not be shown; the service log has the details.", back="/")
+
+
+def create_app(db: AsyncDatabase) -> SecurityHeaders:
+    pages = Pages(db)
+    routes = [
+        Route("/", pages.index, name="index"),
+        Route("/reviews/{review_id}", pages.review, name="review"),
+        Route("/contributions/{contribution_id}", pages.contribution, name="contribution"),
+        Route("/static/site.css", pages.stylesheet_route, name="stylesheet"),
+        Route("/healthz", pages.healthz, name="healthz"),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            HTTPException: pages.http_error,
+            PyMongoError: pages.unavailable,
+            Exception: pages.internal_error,
+        },
+    )
+    return SecurityHeaders(app)

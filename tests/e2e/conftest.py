@@ -1,0 +1,115 @@
+"""One reviews service with its public pages, and one headless Chromium, per e2e module.
+
+Starting them once per module keeps the suite fast; each module's data lives in its own
+nats-server and database prefix. ``servers`` (the session's SecantusDB) comes from
+tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import nats
+import pytest
+
+from mignet_contracts import registry as r
+from mignet_runtime.client import MignetClient
+from mignet_runtime.codec import EventCodec
+from mignet_runtime.eventstore import EventStore
+from mignet_runtime.localstack import free_port, start_nats
+from mignet_runtime.service import build_app
+from mignet_runtime.settings import Settings
+from mignet_reviews.app import SPEC
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+class PagesService:
+    """The reviews service started in this process, with a client and the pages' base URL."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.built = build_app(SPEC, settings)
+        self.runtime = self.built.runtime
+        self.base_url = f"http://127.0.0.1:{settings.http_port}"
+
+    async def __aenter__(self):
+        await self.built.app.start()
+        await self.runtime.wait_ready(20)
+        self.nc = await nats.connect(self.settings.nats_url)
+        self.client = MignetClient(self.nc)
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.nc.drain()
+        await self.built.app.stop()
+
+
+async def eventually(probe, timeout: float = 10.0, interval: float = 0.05):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true within {timeout}s; last value {value!r}")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture(scope="module")
+def module_nats(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e-nats")
+    proc, url = start_nats(root / "nats", log_path=root / "nats.log")
+    yield url
+    proc.stop(5)
+
+
+@pytest.fixture(scope="module")
+async def pages_service(servers, module_nats):
+    nc = await nats.connect(module_nats)
+    try:  # as the registry would: the mirror's consumers then start at once
+        await EventStore(nc, r.SERVICE, EventCodec(r.REGISTRY_EVENTS)).ensure_stream()
+    finally:
+        await nc.close()
+    settings = Settings(nats_url=module_nats, mongodb_url=servers.mongodb_url, db_prefix="e2e" + uuid.uuid4().hex[:8],
+                        startup_timeout=20, http_port=free_port())
+    async with PagesService(settings) as service:
+        await eventually(lambda: _healthy(service))
+        yield service
+
+
+async def _healthy(service: PagesService) -> bool:
+    def get() -> int:
+        import urllib.request
+
+        with urllib.request.urlopen(service.base_url + "/healthz", timeout=2) as response:
+            return response.status
+
+    try:
+        return await asyncio.to_thread(get) == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+async def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install -y chromium) for the e2e tests")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser):
+    context = await browser.new_context()
+    tab = await context.new_page()
+    yield tab
+    await context.close()
