@@ -5,16 +5,22 @@ touches and ``apply(doc, event)`` returns the new document. The
 :class:`ProjectionRunner` feeds it from a durable JetStream pull consumer:
 
 * each fetched batch is applied in stream order and coalesced, so a document
-  touched by many events is written once;
+  touched by many events is written once, with journaled writes;
 * every document records the sequence of the last event applied to it
   (``_seq``), so a redelivered event is never applied twice;
-* messages are acknowledged only after the write; a failed write is nacked
-  with a delay and retried without limit (MongoDB will come back);
+* after the documents, a checkpoint records that every event up to the
+  batch's last sequence is applied; only then are the messages acknowledged;
+* on any failure nothing is acknowledged and the consumer is *reset* to the
+  checkpoint after a delay, so events are redelivered in order (a plain nak
+  would let later events overtake the failed one, and the ``_seq`` check
+  would then drop it). The same happens at every start, which also makes a
+  dropped read model rebuild itself;
 * an event the projection cannot apply is retried ``max_attempts`` times and
   then parked in ``_parked`` with an ERROR log, so one bad event cannot stall
-  the read model forever;
-* ``max_ack_pending`` equals the batch size, so nothing newer is delivered
-  while a failed batch waits for redelivery, which keeps the order.
+  the read model forever.
+
+One runner per projection must be active at a time (run one replica of a
+service, or give replicas distinct databases).
 """
 
 from __future__ import annotations
@@ -116,43 +122,60 @@ class ProjectionRunner:
         self._lock = asyncio.Lock()  # a rebuild pauses the live loop
         self._stopping = asyncio.Event()
         self._sub = None
+        self._applied = 0  # the checkpoint: every event up to here is in the read model
+        self._failures: dict[int, int] = {}
 
     @property
     def collection(self):
         # Acknowledged means journaled: the event is acked to JetStream right after this write.
         return self.db.get_collection(self.projection.collection, write_concern=JOURNALED)
 
-    def consumer_config(self) -> ConsumerConfig:
+    def consumer_config(self, after_seq: int) -> ConsumerConfig:
+        start = {"deliver_policy": DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": after_seq + 1} if after_seq \
+            else {"deliver_policy": DeliverPolicy.ALL}
         return ConsumerConfig(
             durable_name=self.durable,
             description=f"projection {self.projection.name} into {self.db.name}.{self.projection.collection}",
-            deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
             filter_subject=self.projection.subject_filter,
-            ack_wait=60,
+            ack_wait=120,
             max_deliver=-1,
             max_ack_pending=self.batch_size,
+            **start,
         )
 
+    async def checkpoint(self) -> dict:
+        return await self.db[CHECKPOINTS].find_one({"_id": self.projection.name}) or {"seq": 0}
+
     async def setup(self) -> None:
+        """(Re)create the consumer so delivery starts right after the checkpoint."""
+        await self._unsubscribe()
         for fields in self.projection.indexes:
             await self.collection.create_index([(f, 1) for f in fields])
-        await self.store.js.add_consumer(self.store.stream, self.consumer_config())
+        self._applied = (await self.checkpoint()).get("seq", 0)
+        try:
+            await self.store.js.delete_consumer(self.store.stream, self.durable)
+        except NotFoundError:
+            pass
+        await self.store.js.add_consumer(self.store.stream, self.consumer_config(self._applied))
         self._sub = await self.store.js.pull_subscribe_bind(durable=self.durable, stream=self.store.stream)
 
     async def run(self) -> None:
-        if self._sub is None:
-            await self.setup()
-        log.info("projection %s consuming %s as %s", self.projection.name, self.projection.subject_filter, self.durable)
+        await self.setup()
+        log.info("projection %s consuming %s as %s from #%d",
+                 self.projection.name, self.projection.subject_filter, self.durable, self._applied + 1)
         try:
             await self._loop()
         finally:
-            sub, self._sub = self._sub, None
-            if sub is not None:
-                try:
-                    await sub.unsubscribe()
-                except nats.errors.Error:
-                    pass  # the connection is already closing
+            await self._unsubscribe()
+
+    async def _unsubscribe(self) -> None:
+        sub, self._sub = self._sub, None
+        if sub is not None:
+            try:
+                await sub.unsubscribe()
+            except nats.errors.Error:
+                pass  # the connection is already closing
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -164,28 +187,48 @@ class ProjectionRunner:
                 if self._stopping.is_set():
                     return
                 raise
-            except NotFoundError:
-                log.warning("consumer %s vanished; recreating it", self.durable)
-                await self.setup()
-                continue
             except nats.errors.Error as exc:
                 if self._stopping.is_set():
                     return
-                log.warning("projection %s fetch failed: %s; retrying", self.projection.name, exc)
-                await asyncio.sleep(self.retry_delay)
+                await self._reset(f"fetch failed: {exc!r}")
                 continue
             async with self._lock:
-                await self.handle(messages)
+                try:
+                    await self.handle(messages)
+                except _Retry as retry:
+                    await self._reset(str(retry), quiet=retry.quiet)
 
     def stop(self) -> None:
         self._stopping.set()
 
+    async def _reset(self, reason: str, quiet: bool = False) -> None:
+        if not quiet:
+            log.warning("projection %s: %s; resuming from #%d in %.1fs",
+                        self.projection.name, reason, self._applied + 1, self.retry_delay)
+        self.stats.errors.append(reason)
+        del self.stats.errors[:-20]
+        await asyncio.sleep(self.retry_delay)
+        while not self._stopping.is_set():
+            try:
+                await self.setup()
+                return
+            except (nats.errors.Error, PyMongoError) as exc:
+                log.warning("projection %s cannot reset its consumer yet: %r", self.projection.name, exc)
+                await asyncio.sleep(self.retry_delay)
+
     # -- one batch ------------------------------------------------------
     async def handle(self, messages: list) -> None:
-        if not messages:
+        # Redeliveries of what the checkpoint already covers are acknowledged and dropped.
+        fresh = []
+        for msg in messages:
+            if msg.metadata.sequence.stream <= self._applied:
+                await msg.ack()
+            else:
+                fresh.append(msg)
+        if not fresh:
             return
-        messages = sorted(messages, key=lambda m: m.metadata.sequence.stream)
-        decoded: list[tuple[Any, RecordedEvent | None]] = []
+        messages = sorted(fresh, key=lambda m: m.metadata.sequence.stream)
+        decoded: list[tuple[Any, RecordedEvent | _Broken | None]] = []
         for msg in messages:
             try:
                 decoded.append((msg, self.codec.decode(msg.metadata.sequence.stream, msg.subject, msg.headers, msg.data)))
@@ -198,14 +241,15 @@ class ProjectionRunner:
         try:
             docs = {d["_id"]: d for d in await self.collection.find({"_id": {"$in": list(keys)}}).to_list(None)} if keys else {}
         except PyMongoError as exc:
-            return await self._retry_all(messages, f"reading {self.projection.collection} failed: {exc}")
+            raise _Retry(f"reading {self.projection.collection} failed: {exc}") from exc
 
         dirty: set[str] = set()
-        parked: list[tuple[Any, RecordedEvent | None, str]] = []
+        parked: list[tuple[Any, str]] = []
         for msg, recorded in decoded:
             if recorded is None:
                 self.stats.skipped += 1
                 continue
+            seq = msg.metadata.sequence.stream
             try:
                 if isinstance(recorded, _Broken):
                     raise ValueError(recorded.reason)
@@ -215,50 +259,43 @@ class ProjectionRunner:
                 else:
                     self.stats.skipped += 1
             except Exception as exc:  # a projection bug or a bad event: bounded retries, then park
-                attempts = msg.metadata.num_delivered
+                attempts = self._failures.get(seq, 0) + 1
+                self._failures[seq] = attempts
                 if attempts < self.max_attempts:
                     log.warning(
-                        "projection %s could not apply %s #%d (attempt %d of %d): %s; redelivering the batch",
-                        self.projection.name, msg.subject, msg.metadata.sequence.stream, attempts, self.max_attempts, exc,
+                        "projection %s could not apply %s #%d (attempt %d of %d): %r; retrying in %.1fs",
+                        self.projection.name, msg.subject, seq, attempts, self.max_attempts, exc, self.retry_delay,
                     )
-                    return await self._retry_all(messages, str(exc), quiet=True)
-                parked.append((msg, recorded if isinstance(recorded, RecordedEvent) else None, repr(exc)))
+                    raise _Retry(f"could not apply #{seq}", quiet=True) from exc
+                parked.append((msg, repr(exc)))
 
+        last = messages[-1].metadata.sequence.stream
         try:
             if dirty:
                 await self.collection.bulk_write(
                     [ReplaceOne({"_id": k}, docs[k], upsert=True) for k in dirty], ordered=False
                 )
-            for msg, _, reason in parked:
-                await self._park(msg, reason)
-            last = messages[-1].metadata.sequence.stream
+            for msg, reason in parked:
+                await self._park(msg, reason, self._failures.pop(msg.metadata.sequence.stream, 0))
             await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
                 {"_id": self.projection.name},
                 {"$max": {"seq": last}, "$set": {"updated_at": datetime.now(UTC)}},
                 upsert=True,
             )
         except PyMongoError as exc:
-            return await self._retry_all(messages, f"writing {self.projection.collection} failed: {exc}")
+            raise _Retry(f"writing {self.projection.collection} failed: {exc}") from exc
+        self._applied = max(self._applied, last)
         for msg in messages:
             await msg.ack()
         self.stats.batches += 1
-        self.stats.last_seq = max(self.stats.last_seq, messages[-1].metadata.sequence.stream)
+        self.stats.last_seq = max(self.stats.last_seq, last)
 
-    async def _retry_all(self, messages: list, reason: str, quiet: bool = False) -> None:
-        if not quiet:
-            log.warning("projection %s: %s; redelivering %d events in %.1fs",
-                        self.projection.name, reason, len(messages), self.retry_delay)
-        self.stats.errors.append(reason)
-        del self.stats.errors[:-20]
-        for msg in messages:
-            await msg.nak(delay=self.retry_delay)
-
-    async def _park(self, msg, reason: str) -> None:
+    async def _park(self, msg, reason: str, attempts: int) -> None:
         seq = msg.metadata.sequence.stream
         log.error(
             "PARKED: projection %s gave up on %s #%d after %d attempts: %s. The read model skips it; "
             "inspect %s.%s and rebuild once fixed.",
-            self.projection.name, msg.subject, seq, msg.metadata.num_delivered, reason, self.db.name, PARKED,
+            self.projection.name, msg.subject, seq, attempts, reason, self.db.name, PARKED,
         )
         await self.db.get_collection(PARKED, write_concern=JOURNALED).replace_one(
             {"_id": f"{self.projection.name}:{seq}"},
@@ -271,7 +308,7 @@ class ProjectionRunner:
                 "headers": dict(msg.headers or {}),
                 "data": msg.data.decode("utf-8", "replace"),
                 "reason": reason,
-                "attempts": msg.metadata.num_delivered,
+                "attempts": attempts,
                 "parked_at": datetime.now(UTC),
             },
             upsert=True,
@@ -308,6 +345,8 @@ class ProjectionRunner:
                 upsert=True,
             )
             log.info("rebuilt %s: %d documents from %d stream messages", self.projection.collection, len(values), up_to)
+            if self._sub is not None:
+                await self.setup()  # continue after what the rebuild covered
             return len(values)
 
 
@@ -334,3 +373,9 @@ async def fold_stream(
 @dataclass(frozen=True)
 class _Broken:
     reason: str
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, quiet: bool = False):
+        super().__init__(reason)
+        self.quiet = quiet
