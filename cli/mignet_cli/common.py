@@ -42,7 +42,8 @@ def actor(value: str | None) -> str:
 
 @asynccontextmanager
 async def connect(url: str):
-    options: dict[str, Any] = {"servers": [url], "connect_timeout": 3, "allow_reconnect": False, "name": "mignet-cli"}
+    options: dict[str, Any] = {"servers": [url], "connect_timeout": 3, "allow_reconnect": False, "name": "mignet-cli",
+                               "max_reconnect_attempts": 1, "reconnect_time_wait": 0, "error_cb": _quiet}
     if os.environ.get("NATS_USER"):
         options["user"] = os.environ["NATS_USER"]
         options["password"] = os.environ.get("NATS_PASSWORD", "")
@@ -54,6 +55,11 @@ async def connect(url: str):
         yield MignetClient(nc)
     finally:
         await nc.drain()
+
+
+async def _quiet(_: Exception) -> None:
+    # nats-py logs connection errors itself; `fail` reports them once, plainly.
+    return None
 
 
 def run(url: str, action: Callable[[MignetClient], Awaitable[T]]) -> T:
@@ -115,7 +121,7 @@ def _cell(value: Any) -> str:
         return "-"
     if isinstance(value, list):
         return ", ".join(_cell(v) for v in value)
-    return str(value)
+    return escape(str(value))  # contributed text is not rich markup
 
 
 def done(result: Any, as_json: bool, message: str) -> None:

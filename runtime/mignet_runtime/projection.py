@@ -26,7 +26,6 @@ service, or give replicas distinct databases).
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -48,6 +47,8 @@ log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 PARKED = "_parked"
 JOURNALED = WriteConcern(w=1, j=True)
+#: A fetch this full means a backlog: worth waiting a moment for a fuller batch.
+TOP_UP_FROM = 32
 CHECKPOINTS = "_projections"
 
 
@@ -77,7 +78,8 @@ def _apply_one(projection: Projection, docs: dict[str, Doc], recorded: RecordedE
     current = docs.get(key)
     if current is not None and current.get("_seq", 0) >= recorded.seq:
         return False  # already applied: a redelivery
-    updated = projection.apply(copy.deepcopy(current) if current else None, recorded)
+    # No copy: a batch whose apply fails is thrown away whole, never written.
+    updated = projection.apply(current, recorded)
     if updated is None:
         return False
     updated["_id"] = key
@@ -136,7 +138,8 @@ class ProjectionRunner:
         return ConsumerConfig(
             durable_name=self.durable,
             description=f"projection {self.projection.name} into {self.db.name}.{self.projection.collection}",
-            ack_policy=AckPolicy.EXPLICIT,
+            # Batches are applied in order, so acknowledging the last message covers the batch.
+            ack_policy=AckPolicy.ALL,
             filter_subject=self.projection.subject_filter,
             ack_wait=120,
             max_deliver=-1,
@@ -192,11 +195,27 @@ class ProjectionRunner:
                     return
                 await self._reset(f"fetch failed: {exc!r}")
                 continue
+            if len(messages) >= TOP_UP_FROM:
+                messages += await self._top_up(self.batch_size - len(messages))
             async with self._lock:
                 try:
                     await self.handle(messages)
                 except _Retry as retry:
                     await self._reset(str(retry), quiet=retry.quiet)
+
+    async def _top_up(self, room: int) -> list:
+        """During a catch-up, fill the batch: one write per document per batch is the whole speed-up."""
+        more: list = []
+        while room > 0:
+            try:
+                got = await self._sub.fetch(room, timeout=0.05)
+            except (nats.errors.TimeoutError, TimeoutError):
+                break
+            more += got
+            room -= len(got)
+            if len(got) < TOP_UP_FROM:
+                break
+        return more
 
     def stop(self) -> None:
         self._stopping.set()
@@ -219,13 +238,9 @@ class ProjectionRunner:
     # -- one batch ------------------------------------------------------
     async def handle(self, messages: list) -> None:
         # Redeliveries of what the checkpoint already covers are acknowledged and dropped.
-        fresh = []
-        for msg in messages:
-            if msg.metadata.sequence.stream <= self._applied:
-                await msg.ack()
-            else:
-                fresh.append(msg)
+        fresh = [msg for msg in messages if msg.metadata.sequence.stream > self._applied]
         if not fresh:
+            await messages[-1].ack()
             return
         messages = sorted(fresh, key=lambda m: m.metadata.sequence.stream)
         decoded: list[tuple[Any, RecordedEvent | _Broken | None]] = []
@@ -285,8 +300,7 @@ class ProjectionRunner:
         except PyMongoError as exc:
             raise _Retry(f"writing {self.projection.collection} failed: {exc}") from exc
         self._applied = max(self._applied, last)
-        for msg in messages:
-            await msg.ack()
+        await messages[-1].ack()
         self.stats.batches += 1
         self.stats.last_seq = max(self.stats.last_seq, last)
 

@@ -68,6 +68,7 @@ class ServiceRuntime:
         self.runners: dict[str, ProjectionRunner] = {}
         self.foreign_stores: dict[str, EventStore] = {}
         self._tasks: list[asyncio.Task] = []
+        self._background: list[asyncio.Task] = []
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
         try:
@@ -97,7 +98,7 @@ class ServiceRuntime:
         for runner in self.runners.values():
             self._tasks.append(asyncio.create_task(self._supervise(runner), name=f"projection-{runner.durable}"))
         for task in self.spec.background:
-            self._tasks.append(asyncio.create_task(task(self), name=f"{self.spec.name}-background"))
+            self._background.append(asyncio.create_task(task(self), name=f"{self.spec.name}-background"))
         self.ready.set()
         log.info("%s ready: stream %s, projections %s", self.spec.name, self.store.stream, ", ".join(self.runners) or "none")
 
@@ -114,6 +115,10 @@ class ServiceRuntime:
                 await asyncio.sleep(5)
 
     async def stop(self) -> None:
+        # Background tasks (an HTTP server) stop on cancellation only.
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         for runner in self.runners.values():
             runner.stop()
         if self._tasks:

@@ -8,56 +8,19 @@ tests/conftest.py.
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 import uuid
-from pathlib import Path
 
 import nats
 import pytest
 
 from mignet_contracts import registry as r
-from mignet_runtime.client import MignetClient
 from mignet_runtime.codec import EventCodec
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.localstack import free_port, start_nats
-from mignet_runtime.service import build_app
 from mignet_runtime.settings import Settings
-from mignet_reviews.app import SPEC
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-class PagesService:
-    """The reviews service started in this process, with a client and the pages' base URL."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.built = build_app(SPEC, settings)
-        self.runtime = self.built.runtime
-        self.base_url = f"http://127.0.0.1:{settings.http_port}"
-
-    async def __aenter__(self):
-        await self.built.app.start()
-        await self.runtime.wait_ready(20)
-        self.nc = await nats.connect(self.settings.nats_url)
-        self.client = MignetClient(self.nc)
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.nc.drain()
-        await self.built.app.stop()
-
-
-async def eventually(probe, timeout: float = 10.0, interval: float = 0.05):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true within {timeout}s; last value {value!r}")
-        await asyncio.sleep(interval)
+from .support import CHROMIUM, CHROMIUM_ARGS, PagesService, eventually
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +47,6 @@ async def pages_service(servers, module_nats):
 
 async def _healthy(service: PagesService) -> bool:
     def get() -> int:
-        import urllib.request
-
         with urllib.request.urlopen(service.base_url + "/healthz", timeout=2) as response:
             return response.status
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from mignet_contracts import reviews as c
-from conftest import eventually
+from .support import eventually
 
 ACTOR = "test:e2e"
 AP = "asia-pacific-2024-2025"

@@ -187,8 +187,12 @@ async def test_reviews_reads_registry_through_its_own_durable_consumer(as_user):
 
     await _ensure_stream(reviews, "REVIEWS")
     assert await reviews.publish_is_denied("registry.events.x")
+    # It recreates its own consumers at its checkpoint, but may not touch the stream itself.
+    assert await reviews.js().delete_consumer("REGISTRY", "reviews-projection")
     with pytest.raises(nats.errors.TimeoutError):
-        await reviews.js().delete_consumer("REGISTRY", "reviews-projection")
+        await reviews.js().delete_stream("REGISTRY")
+    with pytest.raises(nats.errors.TimeoutError):
+        await reviews.js().purge_stream("REGISTRY")
 
 
 async def test_notifier_reads_both_streams_and_publishes_only_notifier_subjects(as_user):

@@ -27,10 +27,12 @@ FOCAL_POINT_EMAIL = "focal.point.private@example.org"
 async def both(fresh_nats, settings_for):
     port = free_port()
     # The registry first, as deployed: its stream exists when reviews' mirror consumers start.
-    async with RunningService(REGISTRY, settings_for(fresh_nats)) as registry:
-        async with RunningService(REVIEWS, settings_for(fresh_nats, http_port=port)) as reviews:
-            reviews.base_url = f"http://127.0.0.1:{port}"
-            yield registry, reviews
+    async with (
+        RunningService(REGISTRY, settings_for(fresh_nats)) as registry,
+        RunningService(REVIEWS, settings_for(fresh_nats, http_port=port)) as reviews,
+    ):
+        reviews.base_url = f"http://127.0.0.1:{port}"
+        yield registry, reviews
 
 
 async def facts_of(reviews, contribution_id: str, **expected) -> dict:
@@ -96,3 +98,11 @@ async def test_registry_facts_show_on_contributions_as_they_change(both):
     assert FOCAL_POINT_EMAIL not in json.dumps(
         [await reviews.db[name].find({}).to_list(None) for name in await reviews.db.list_collection_names()],
         default=str)
+
+    # Rebuilt from the streams, the read models come out the same (and still without personal data).
+    rebuilt = await reviews.client.admin("reviews", "projections.rebuild", {})
+    assert {p["projection"]: p["documents"] for p in rebuilt} == {
+        "reviews": 1, "contributions": 3, "registry-networks": 1, "registry-champions": 1}
+    assert await facts_of(reviews, bd, champion_status="confirmed", network_status="established")
+    assert FOCAL_POINT_EMAIL not in json.dumps(
+        await reviews.db["registry_networks"].find({}).to_list(None), default=str)

@@ -27,4 +27,6 @@ async def handle(executor: CommandExecutor, command: Command) -> CommandResult:
     _, decide = domain.DECIDERS[type(command)]
     context = await context_for(executor, command)
     today = executor.today()
-    return await executor.execute(aggregate, aggregate_id, command, lambda state: decide(state, command, today, **context))
+    return await executor.execute(
+        aggregate, aggregate_id, command, lambda state: decide(state, command, today, **context)
+    )

@@ -103,7 +103,8 @@ class Pages:
         self.env = build_environment()
         self.stylesheet = files("mignet_reviews").joinpath("static/site.css").read_bytes()
 
-    def render(self, template: str, status_code: int = 200, headers: dict | None = None, **context: Any) -> HTMLResponse:
+    def render(self, template: str, status_code: int = 200, headers: dict | None = None,
+               **context: Any) -> HTMLResponse:
         html = self.env.get_template(template).render(**context)
         # Revalidate every time: a withdrawn contribution must disappear at once.
         return HTMLResponse(html, status_code=status_code, headers={"cache-control": "no-cache", **(headers or {})})

@@ -71,7 +71,8 @@ async def list_contributions(db: AsyncDatabase, q: c.ListContributions) -> dict:
     selector = contribution_selector(q)
     collection = db[CONTRIBUTIONS.collection]
     total = await collection.count_documents(selector)
-    items = await collection.find(selector, _HIDDEN).sort(CONTRIBUTION_ORDER).skip(q.offset).limit(q.limit).to_list(None)
+    cursor = collection.find(selector, _HIDDEN).sort(CONTRIBUTION_ORDER).skip(q.offset).limit(q.limit)
+    items = await cursor.to_list(None)
     return {"total": total, "limit": q.limit, "offset": q.offset, "items": await with_registry_facts(db, items)}
 
 
