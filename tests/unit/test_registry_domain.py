@@ -618,3 +618,28 @@ def test_every_command_has_a_decider_and_a_target():
     assert domain.target_of(create_bd()) == (NETWORK, "nat-bd")
     assert (NETWORK.service, NETWORK.name, CHAMPION.name) == ("registry", "network", "champion")
     assert NETWORK.wildcard("nat-bd") == "registry.events.network.nat-bd.*"
+
+
+# --- the global Network ---------------------------------------------------------------------
+
+def test_global_network_has_fixed_id_and_no_place():
+    from datetime import date as _date
+
+    from mignet_contracts import registry as _c
+    from mignet_registry import domain as _d
+
+    cmd = _c.CreateNetwork(actor="t", scope="global", network_name="United Nations Network on Migration",
+                           status="established", members=[{"entity": "IOM", "role": "coordinator"},
+                                                          {"entity": "ILO", "role": "executive-committee"}])
+    assert cmd.network_id == "global"
+    events = _d.create_network(_d.NETWORK.initial("global"), cmd, _date(2026, 1, 1))
+    assert [e.subject for e in events] == ["registry.events.network.global.created",
+                                           "registry.events.network.global.member-joined",
+                                           "registry.events.network.global.member-joined"]
+    state = _d.NETWORK.fold("global", events)
+    assert _d.describe_network(state) == "the global UN Network on Migration (global)"
+    import pytest as _pytest
+    from pydantic import ValidationError as _VE
+
+    with _pytest.raises(_VE):
+        _c.CreateNetwork(actor="t", scope="global", country="BD", network_name="x")

@@ -1,0 +1,81 @@
+"""The registry's read models as pure functions of (document, event): no database needed."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from mignet_contracts import registry as c
+from mignet_registry.projections import CHAMPIONS, NETWORKS
+from mignet_registry.queries import summarize
+from mignet_runtime.codec import RecordedEvent
+from mignet_runtime.projection import fold
+
+D = date(2020, 10, 31)
+
+
+def recorded(seq: int, event) -> RecordedEvent:
+    return RecordedEvent(seq, event.subject, event, f"e{seq}", datetime(2026, 1, 1, tzinfo=UTC), f"c{seq}", "test",
+                         None, None)
+
+
+def network_history():
+    return [
+        recorded(1, c.NetworkCreated(network_id="nat-bd", scope="national", country="BD", status="under-consideration",
+                                     network_name="UN Network on Migration in Bangladesh", occurred_on=D)),
+        recorded(2, c.NetworkMemberJoined(network_id="nat-bd", entity="IOM", role="coordinator", occurred_on=D)),
+        recorded(3, c.NetworkMemberJoined(network_id="nat-bd", entity="UNICEF", role="member", occurred_on=D)),
+        recorded(4, c.NetworkFocalPointAssigned(network_id="nat-bd", focal_point_name="A. Rahman", entity="UNICEF",
+                                                email="a.rahman@example.org", occurred_on=D)),
+        recorded(5, c.NetworkStatusChanged(network_id="nat-bd", from_status="under-consideration",
+                                           to_status="established", occurred_on=date(2021, 2, 1))),
+        recorded(6, c.NetworkMemberLeft(network_id="nat-bd", entity="UNICEF", occurred_on=date(2021, 3, 1))),
+    ]
+
+
+def test_network_document_follows_its_events():
+    doc = fold(NETWORKS, network_history())["nat-bd"]
+    assert doc["_seq"] == 6
+    assert doc["region"] == "asia-pacific" and doc["country_name"] == "Bangladesh"
+    assert doc["status"] == "established" and doc["status_since"] == "2021-02-01"
+    assert [h["status"] for h in doc["status_history"]] == ["under-consideration", "established"]
+    assert doc["members"] == [{"entity": "IOM", "role": "coordinator", "joined_on": "2020-10-31"}]
+    assert doc["member_count"] == 1
+    assert doc["focal_point"] is None  # the focal point's entity left
+
+
+def test_applying_the_same_events_again_changes_nothing():
+    once = fold(NETWORKS, network_history())
+    twice = fold(NETWORKS, network_history(), docs={k: dict(v) for k, v in once.items()})
+    assert twice == once
+
+
+def test_event_before_creation_is_ignored():
+    joined = recorded(1, c.NetworkMemberJoined(network_id="nat-mx", entity="IOM", role="member", occurred_on=D))
+    assert fold(NETWORKS, [joined]) == {}
+
+
+def test_champion_lifecycle():
+    criteria = [{"criterion": code, "met": code != "geographic-balance"} for code in c.reference.CHAMPION_CRITERIA]
+    events = [
+        recorded(1, c.ChampionNominated(country="PT", regional_group="western-european-and-others",
+                                        assessment=criteria, occurred_on=D)),
+        recorded(2, c.ChampionConfirmed(country="PT", occurred_on=D)),
+        recorded(3, c.ChampionWithdrawn(country="PT", reason="asked to step down", occurred_on=date(2022, 1, 1))),
+    ]
+    doc = fold(CHAMPIONS, events)["pt"]
+    assert (doc["status"], doc["criteria_met"], doc["withdrawn_on"]) == ("withdrawn", 5, "2022-01-01")
+    assert doc["region"] == "europe-north-america-central-asia"
+
+
+def test_directory_summary_counts_by_status_region_and_group():
+    networks = fold(NETWORKS, network_history()).values()
+    nominated = recorded(7, c.ChampionNominated(
+        country="BD", regional_group="asia-pacific", occurred_on=D,
+        assessment=[{"criterion": code, "met": True} for code in c.reference.CHAMPION_CRITERIA]))
+    champions = fold(CHAMPIONS, [nominated]).values()
+    summary = summarize(networks, champions, D)
+    assert summary["as_of"] == "2020-10-31"
+    assert summary["networks"]["by_status"] == {"established": 1}
+    assert summary["networks"]["by_region"] == {"asia-pacific": {"national/established": 1}}
+    assert summary["champions"]["by_regional_group"] == {"asia-pacific": {"nominated": 1}}
+    assert summary["champions"]["countries"][0]["country_name"] == "Bangladesh"
