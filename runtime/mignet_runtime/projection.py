@@ -237,6 +237,8 @@ class ProjectionRunner:
 
     # -- one batch ------------------------------------------------------
     async def handle(self, messages: list) -> None:
+        if not messages:  # a fetch can end with nothing but a status message
+            return
         # Redeliveries of what the checkpoint already covers are acknowledged and dropped.
         fresh = [msg for msg in messages if msg.metadata.sequence.stream > self._applied]
         if not fresh:

@@ -16,7 +16,7 @@ from typing import Any
 
 import nats
 from faststream import FastStream
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
@@ -142,12 +142,12 @@ class Router:
     def _endpoint(self, subject: str, model, handler, queue: str) -> None:
         runtime = self.runtime
 
-        async def endpoint(message: NatsMessage) -> bytes:
+        async def endpoint(body: bytes) -> bytes:
             async def run(request):
                 await runtime.wait_ready()
                 return await handler(request)
 
-            return await answer(model, message.body, run)
+            return await answer(model, body, run)
 
         endpoint.__name__ = f"{model.__name__}_endpoint"
         self.broker.subscriber(subject, queue=queue, max_workers=self.workers, title=subject, decoder=_raw_body)(endpoint)
@@ -229,6 +229,7 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("faststream").setLevel(logging.WARNING)
+    logging.getLogger("mignet.broker").setLevel(logging.WARNING)
 
 
 async def wait_for_dependencies(settings: Settings) -> None:
@@ -277,6 +278,12 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
         max_reconnect_attempts=-1,
         graceful_timeout=15,
         log_level=logging.DEBUG,  # one line per request is access-log noise at INFO
+        # Endpoints take the raw body (see _raw_body) and validate it themselves: FastStream's
+        # dependency injection would only add per-message cost, including a thread hop to
+        # resolve the message context.
+        apply_types=False,
+        # Through the standard logging tree, not FastStream's own stdout handler.
+        logger=logging.getLogger("mignet.broker"),
         **options,
     )
     runtime = ServiceRuntime(spec, settings)

@@ -132,3 +132,12 @@ async def test_rebuild_equals_the_live_read_model(nc, db):
     assert seen[-1] == (150, 150)
     in_memory = await fold_stream(store, d.projection)
     assert {k: v for k, v in in_memory.items()} == live
+
+
+async def test_an_empty_fetch_result_is_harmless(nc, db):
+    d = make_domain()
+    store = await _store(nc, d)
+    runner = ProjectionRunner(store, db, d.projection, consumer_prefix="test")
+    await runner.setup()
+    await runner.handle([])
+    assert runner.stats.batches == 0
