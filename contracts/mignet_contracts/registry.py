@@ -20,6 +20,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from mignet_contracts import reference
+from mignet_contracts.fields import CountryCode, Email
 from mignet_contracts.envelope import Command, Contract, Event, Query
 from mignet_contracts.reference import RegionCode
 
@@ -92,13 +93,6 @@ class MemberRole(StrEnum):
 # --- Validated field types -----------------------------------------------------------
 
 
-def _country_code(value: str) -> str:
-    code = value.upper()
-    if not reference.is_country(code):
-        raise ValueError(
-            f"unknown country code {value!r}: expected the ISO 3166-1 alpha-2 code of a UN member or observer state"
-        )
-    return code
 
 
 def _entity_code(value: str) -> str:
@@ -122,13 +116,6 @@ def _regional_group(value: str) -> str:
     return value
 
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-
-
-def _email(value: str) -> str:
-    if not _EMAIL_RE.match(value):
-        raise ValueError(f"not an email address: {value!r}")
-    return value
 
 
 # Tabs and line breaks only: these strings end up in directory pages and e-mails.
@@ -139,11 +126,9 @@ def _text(max_length: int) -> Any:
     return Annotated[str, StringConstraints(min_length=1, max_length=max_length, pattern=_NO_CONTROL_CHARACTERS)]
 
 
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(_country_code)]
 EntityCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{1,15}$"), AfterValidator(_entity_code)]
 CriterionCode = Annotated[str, AfterValidator(_criterion)]
 RegionalGroup = Annotated[str, AfterValidator(_regional_group)]
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
 NetworkId = Annotated[str, StringConstraints(pattern=r"^(global|nat-[a-z]{2}|reg-[0-9a-f]{12})$")]
 NetworkName = _text(200)
 PersonName = _text(200)

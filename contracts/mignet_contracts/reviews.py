@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, StrictInt, StringConstraints, model_validator
 
 from mignet_contracts import reference
+from mignet_contracts.fields import CountryCode, Email
 from mignet_contracts.envelope import Actor, Command, Contract, Event, Query
 from mignet_contracts.reference import RegionCode
 
@@ -180,13 +181,6 @@ def _commission(value: str) -> str:
     return code
 
 
-def _country_code(value: str) -> str:
-    code = value.upper()
-    if not reference.is_country(code):
-        raise ValueError(
-            f"unknown country code {value!r}: expected the ISO 3166-1 alpha-2 code of a UN member or observer state"
-        )
-    return code
 
 
 def _stakeholder_category(value: str) -> str:
@@ -244,13 +238,6 @@ def _https_url(value: str) -> str:
     return _url(value, ("https",))
 
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-
-
-def _email(value: str) -> str:
-    if not _EMAIL_RE.match(value):
-        raise ValueError("not an e-mail address")
-    return value
 
 
 def _sorted_unique(values: tuple) -> tuple:
@@ -266,14 +253,12 @@ Cycle = Annotated[str, AfterValidator(_cycle)]
 ReviewId = Annotated[str, StringConstraints(max_length=64), AfterValidator(_review_id)]
 ContributionId = Annotated[str, StringConstraints(pattern=CONTRIBUTION_ID_PATTERN)]
 CommissionCode = Annotated[str, StringConstraints(max_length=8), AfterValidator(_commission)]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(_country_code)]
 StakeholderCategory = Annotated[str, StringConstraints(max_length=64), AfterValidator(_stakeholder_category)]
 ObjectiveNumber = Annotated[StrictInt, AfterValidator(_objective)]
 GuidingPrinciple = Annotated[str, StringConstraints(max_length=64), AfterValidator(_guiding_principle)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(_language)]
 WebUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_web_url)]
 HttpsUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_https_url)]
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
 
 Objectives = Annotated[tuple[ObjectiveNumber, ...], Field(min_length=1, max_length=23), AfterValidator(_sorted_unique)]
 GuidingPrinciples = Annotated[tuple[GuidingPrinciple, ...], Field(max_length=10), AfterValidator(_sorted_unique)]

@@ -258,7 +258,7 @@ def test_invalid_values_are_rejected_by_the_models():
 
 @pytest.mark.parametrize("email", ["no-at-sign", "a@b", "a b@c.org", "a@b.", "@un.org"])
 def test_focal_point_email_must_look_like_an_email(email):
-    with pytest.raises(ValidationError, match="not an email address"):
+    with pytest.raises(ValidationError, match="not an e-mail address"):
         AssignFocalPoint(actor="ops", network_id="nat-bd", focal_point_name="A", entity="IOM", email=email)
 
 

@@ -1,4 +1,4 @@
-"""Command handlers: load the aggregate, let the pure domain decide, append."""
+"""Command handling: what a rule needs beyond its own aggregate; the rest is the shared dispatch."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from mignet_contracts import reviews as c
 from mignet_contracts.envelope import Command, CommandResult
 from mignet_runtime.commands import CommandExecutor
+from mignet_runtime.dispatch import dispatch
 
 from mignet_reviews import domain
 
@@ -23,10 +24,4 @@ async def context_for(executor: CommandExecutor, command: Command) -> dict[str, 
 
 
 async def handle(executor: CommandExecutor, command: Command) -> CommandResult:
-    aggregate, aggregate_id = domain.target_of(command)
-    _, decide = domain.DECIDERS[type(command)]
-    context = await context_for(executor, command)
-    today = executor.today()
-    return await executor.execute(
-        aggregate, aggregate_id, command, lambda state: decide(state, command, today, **context)
-    )
+    return await dispatch(executor, command, domain.DECIDERS, domain.target_of, context_for)
