@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Generic, TypeVar
 
 from mignet_contracts.envelope import Event
+from mignet_runtime.errors import Rejected
 
 S = TypeVar("S")
 
@@ -32,3 +34,15 @@ class AggregateType(Generic[S]):
         for event in events:
             state = self.evolve(state, event)
         return state
+
+
+def event_date(command, today: date, default: date | None = None) -> date:
+    """The business date of what a command records: its ``occurred_on``, else ``default``, else today.
+
+    Never in the future: point-in-time queries would show facts before they happened.
+    """
+    on = getattr(command, "occurred_on", None) or default or today
+    if on > today:
+        raise Rejected(f"the date {on.isoformat()} is in the future (today is {today.isoformat()})",
+                       field="occurred_on")
+    return on

@@ -44,7 +44,7 @@ from mignet_contracts.registry import (
     champion_id,
     national_network_id,
 )
-from mignet_runtime.aggregate import AggregateType
+from mignet_runtime.aggregate import AggregateType, event_date
 from mignet_runtime.errors import NotFound, Rejected
 
 S = NetworkStatus
@@ -239,14 +239,6 @@ def describe_network(state: NetworkState) -> str:
 # --- Shared checks -------------------------------------------------------------------------
 
 
-def _event_date(command: Command, today: date, default: date | None = None) -> date:
-    on = getattr(command, "occurred_on", None) or default or today
-    if on > today:
-        raise Rejected(
-            f"the date {on.isoformat()} is in the future (today is {today.isoformat()})", field="occurred_on"
-        )
-    return on
-
 
 def _existing_network(state: NetworkState) -> NetworkState:
     if not state.exists:
@@ -297,7 +289,7 @@ def create_network(state: NetworkState, command: CreateNetwork, today: date, **c
     if len(coordinators := [m.entity for m in command.members if m.role == MemberRole.COORDINATOR]) > 1:
         raise Rejected(f"a network has one coordinator, not {' and '.join(coordinators)}", field="members")
 
-    on = _event_date(command, today)
+    on = event_date(command, today)
     created = NetworkCreated(
         network_id=state.id,
         scope=command.scope,
@@ -329,7 +321,7 @@ def change_network_status(
             f"from {_words(current)} it can only become {allowed}",
             field="status",
         )
-    on = _event_date(command, today)
+    on = event_date(command, today)
     last = state.history[-1].on if state.history else None
     if last and on < last:
         # Point-in-time queries replay changes by date; out-of-order history would contradict itself.
@@ -357,7 +349,7 @@ def add_network_member(state: NetworkState, command: AddNetworkMember, today: da
         raise Rejected(
             f"{describe_network(state)} already has a coordinator: {_entity_name(coordinator)}", field="role"
         )
-    on = _event_date(command, today)
+    on = event_date(command, today)
     _not_before_creation(state, on, f"{_entity_name(command.entity)} joining")
     return [NetworkMemberJoined(network_id=state.id, entity=command.entity, role=command.role, occurred_on=on)]
 
@@ -369,7 +361,7 @@ def remove_network_member(
     _known_entity(command.entity)
     if command.entity not in state.members:
         raise Rejected(f"{_entity_name(command.entity)} is not a member of {describe_network(state)}", field="entity")
-    on = _event_date(command, today)
+    on = event_date(command, today)
     _not_before_creation(state, on, f"{_entity_name(command.entity)} leaving")
     return [NetworkMemberLeft(network_id=state.id, entity=command.entity, reason=command.reason, occurred_on=on)]
 
@@ -393,7 +385,7 @@ def align_terms_of_reference(
             "only a later re-alignment can be recorded",
             field="aligned_on",
         )
-    on = _event_date(command, today, default=aligned_on)
+    on = event_date(command, today, default=aligned_on)
     return [
         NetworkTermsOfReferenceAligned(
             network_id=state.id,
@@ -421,7 +413,7 @@ def assign_focal_point(state: NetworkState, command: AssignFocalPoint, today: da
         command.email,
     ):
         raise Rejected(f"{command.focal_point_name} is already the focal point of {describe_network(state)}")
-    on = _event_date(command, today)
+    on = event_date(command, today)
     _not_before_creation(state, on, "assigning a focal point")
     return [
         NetworkFocalPointAssigned(
@@ -448,7 +440,7 @@ def _check_assessment(assessment: list[CriterionAssessment]) -> None:
 
 
 def _champion_date(state: ChampionState, command: Command, today: date) -> date:
-    on = _event_date(command, today)
+    on = event_date(command, today)
     if state.history and on < (last := state.history[-1][0]):
         raise Rejected(
             f"{_country_name(state.country)}'s champion status last changed on {last.isoformat()}; "

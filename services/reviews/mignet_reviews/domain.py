@@ -46,7 +46,7 @@ from mignet_contracts.reviews import (
     WithdrawContribution,
     parse_review_id,
 )
-from mignet_runtime.aggregate import AggregateType
+from mignet_runtime.aggregate import AggregateType, event_date
 from mignet_runtime.errors import NotFound, Rejected
 
 RS = ReviewStatus
@@ -232,14 +232,6 @@ def _since(on: date | None) -> str:
 # --- Shared checks ----------------------------------------------------------------------------
 
 
-def _event_date(command: Command, today: date, default: date | None = None) -> date:
-    on = getattr(command, "occurred_on", None) or default or today
-    if on > today:
-        raise Rejected(
-            f"the date {on.isoformat()} is in the future (today is {today.isoformat()})", field="occurred_on"
-        )
-    return on
-
 
 def _in_order(history: tuple[tuple[date, Any], ...], on: date, what: str) -> None:
     # Point-in-time queries replay by business date; out-of-order history would contradict itself.
@@ -299,7 +291,7 @@ def schedule_review(state: ReviewState, command: ScheduleReview, today: date, **
             meeting_end=command.meeting_end,
             venue=command.venue,
             partners=command.partners,
-            occurred_on=_event_date(command, today),
+            occurred_on=event_date(command, today),
         )
     ]
 
@@ -313,7 +305,7 @@ def open_review(state: ReviewState, command: OpenReview, today: date, **context:
         raise Rejected(
             f"{what} closed{_since(state.closed_on)}; a closed review cannot be re-opened", field="review_id"
         )
-    on = _event_date(command, today)
+    on = event_date(command, today)
     _in_order(state.history, on, what)
     return [ReviewOpenedForContributions(review_id=state.id, occurred_on=on)]
 
@@ -325,7 +317,7 @@ def close_review(state: ReviewState, command: CloseReview, today: date, **contex
         raise Rejected(f"{what} is planned and has not opened for contributions; open it first", field="review_id")
     if state.status is not RS.OPEN:
         raise Rejected(f"{what} is already closed{_since(state.closed_on)}", field="review_id")
-    on = _event_date(command, today)
+    on = event_date(command, today)
     _in_order(state.history, on, what)
     return [ReviewClosed(review_id=state.id, occurred_on=on)]
 
@@ -355,7 +347,7 @@ def publish_review_report(
             f"on {published_on.isoformat()}",
             field="published_on",
         )
-    on = _event_date(command, today, default=published_on)
+    on = event_date(command, today, default=published_on)
     _in_order(state.history, on, what)
     return [
         ReviewReportPublished(
@@ -406,7 +398,7 @@ def submit_contribution(
                 f"{member.name} takes part in the regional {reviews} of {organizers}, not in {what}",
                 field="contributor.country",
             )
-    on = _event_date(command, today)
+    on = event_date(command, today)
     if review.opened_on and on < review.opened_on:
         raise Rejected(
             f"{what} opened for contributions on {review.opened_on.isoformat()}; "
@@ -439,7 +431,7 @@ def publish_contribution(
     state: ContributionState, command: PublishContribution, today: date, **context: Any
 ) -> list[Event]:
     _moderatable(state)
-    on = _event_date(command, today)
+    on = event_date(command, today)
     _in_order(state.history, on, f"contribution {state.id}")
     return [ContributionPublished(contribution_id=state.id, note=command.note, occurred_on=on)]
 
@@ -448,7 +440,7 @@ def reject_contribution(
     state: ContributionState, command: RejectContribution, today: date, **context: Any
 ) -> list[Event]:
     _moderatable(state)
-    on = _event_date(command, today)
+    on = event_date(command, today)
     _in_order(state.history, on, f"contribution {state.id}")
     return [ContributionRejected(contribution_id=state.id, reason=command.reason, occurred_on=on)]
 
@@ -466,7 +458,7 @@ def withdraw_contribution(
         raise Rejected(
             f"contribution {state.id} was rejected{_since(state.rejected_on)}; there is nothing to withdraw"
         )
-    on = _event_date(command, today)
+    on = event_date(command, today)
     _in_order(state.history, on, f"contribution {state.id}")
     return [
         ContributionWithdrawn(
