@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import nats
+from nats.js.errors import NotFoundError
 from faststream import FastStream
 from faststream.nats import NatsBroker
 from pymongo import AsyncMongoClient
@@ -109,8 +110,12 @@ class ServiceRuntime:
                 return
             except asyncio.CancelledError:
                 raise
+            except NotFoundError:
+                # A foreign stream does not exist until its service first starts: wait for it quietly.
+                log.warning("projection %s: stream %s does not exist yet; retrying in 5s",
+                            runner.durable, runner.store.stream)
+                await asyncio.sleep(5)
             except Exception:
-                # Foreign streams may not exist yet (their service has not started): wait for them.
                 log.exception("projection %s stopped; restarting in 5s", runner.durable)
                 await asyncio.sleep(5)
 
