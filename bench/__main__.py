@@ -1,7 +1,9 @@
 """`python -m bench` (or `make bench`): run the benchmarks and print one table.
 
 Every figure stands beside the raw limit measured in the same run, because
-these machines are noisy: compare ratios, not absolute numbers.
+these machines are noisy: compare ratios, not absolute numbers. `--quick`
+runs smaller sizes in about a minute; `--record` appends the table to
+docs/benchmarks.md (record full-size runs only).
 """
 
 from __future__ import annotations
@@ -12,20 +14,30 @@ import os
 import platform
 import shlex
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import registry
+import nats
+from pymongo import AsyncMongoClient
+
+from mignet_runtime.client import MignetClient
+
+from bench import registry, reviews
+from bench.stack import Stack, wait_healthy
 
 RECORD = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+FULL = {"per_client": 100, "aggregates": 5000, "events_per_aggregate": 10, "rate": 200, "seconds": 10.0,
+        "review_rate": 20.0}
+QUICK = {**FULL, "per_client": 40, "aggregates": 2000, "seconds": 5.0}
 
 
-def render(rows: list[tuple], argv: list[str]) -> str:
+def render(rows: list[tuple], argv: list[str], elapsed: float) -> str:
     lines = [
         f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "",
-        f"Command: `python -m bench {shlex.join(argv)}`",
+        f"Command: `python -m bench {shlex.join(argv)}` ({elapsed:.0f} s)",
         "",
         "| measured | mignet | raw limit, same run | raw | ratio / target |",
         "|---|---|---|---|---|",
@@ -34,18 +46,49 @@ def render(rows: list[tuple], argv: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+async def run(args: argparse.Namespace) -> list[tuple]:
+    stack = Stack()
+    stack.start_servers()
+    try:
+        registry_process = stack.service("registry")
+        nc = await nats.connect(stack.nats_url)
+        client = MignetClient(nc, timeout=30)
+        mongo = AsyncMongoClient(stack.mongo_url)
+        await wait_healthy(client, "registry", registry_process)
+        rows = await registry.live(nc, client, mongo, stack.database("registry"), args.per_client, args.rate,
+                                   args.seconds)
+        # Started only now, so that its mirror of the registry does not share the CPU with the registry's figures.
+        reviews_process = stack.service("reviews")
+        await wait_healthy(client, "reviews", reviews_process)
+        rows += await reviews.live(nc, client, mongo, stack.database("reviews"), f"http://127.0.0.1:{stack.http_port}",
+                                   args.per_client, args.review_rate, args.seconds)
+        reviews_process.stop(10)
+        registry_process.stop(10)  # the catch-up is measured alone, in this process
+        rows += await registry.catch_up_rows(nc, mongo, args.aggregates, args.events_per_aggregate)
+        await mongo.close()
+        await nc.drain()
+        return rows
+    finally:
+        stack.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-client", type=int, default=100, help="commands per client (32 clients)")
-    parser.add_argument("--aggregates", type=int, default=5000)
-    parser.add_argument("--events-per-aggregate", type=int, default=10)
-    parser.add_argument("--rate", type=int, default=200, help="commands/s for the visibility latency")
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--quick", action="store_true", help=f"smaller sizes, about a minute: {QUICK}")
+    parser.add_argument("--per-client", type=int, help="commands per client, 32 clients (100)")
+    parser.add_argument("--aggregates", type=int, help="networks in the catch-up stream (5000)")
+    parser.add_argument("--events-per-aggregate", type=int, help="events per catch-up network (10)")
+    parser.add_argument("--rate", type=int, help="registry commands/s for the visibility latency (200)")
+    parser.add_argument("--review-rate", type=float, help="contributions/s for the page latency (20)")
+    parser.add_argument("--seconds", type=float, help="how long each steady-rate latency runs (10)")
     parser.add_argument("--record", action="store_true", help=f"append the table to {RECORD}")
     args = parser.parse_args()
-    rows = asyncio.run(registry.main(args.per_client, args.aggregates, args.events_per_aggregate, args.rate,
-                                     args.seconds))
-    table = render(rows, sys.argv[1:])
+    for name, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    started = time.perf_counter()
+    rows = asyncio.run(run(args))
+    table = render(rows, sys.argv[1:], time.perf_counter() - started)
     print(table)
     if args.record:
         with RECORD.open("a") as out:

@@ -34,8 +34,8 @@ class MignetClient:
         else:
             data = payload
         try:
-            msg = await self.nc.request(subject, data, timeout=self.timeout,
-                                        headers={"content-type": "application/json"})
+            # No headers: the body is JSON by contract, and every header costs a parse on both sides.
+            msg = await self.nc.request(subject, data, timeout=self.timeout)
         except nats.errors.NoRespondersError:
             return Reply(ok=False, error=ErrorBody(
                 code="unavailable", message=f"nothing answers on {subject}: is the service running?"))

@@ -1,10 +1,12 @@
 """Running a command against an event-sourced aggregate.
 
-Load (from a bounded cache, topped up with whatever was appended since), ask
-the pure domain to decide, append with the expected version, and on a lost
-race try again against fresh state. A command id found among the aggregate's
-own events means the command was already handled: its original result is
-returned and nothing is written, however long ago it ran.
+Ask the pure domain to decide on the state this process knows (a bounded
+cache, or the initial state of an aggregate it has not seen), append with the
+expected version, and on a lost race, a refusal or a no-op decide again on
+fresh state (the cached state topped up with whatever was appended since). A
+command id found among the aggregate's own events means the command was
+already handled: its original result is returned and nothing is written,
+however long ago it ran.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import asyncio
 import inspect
 import logging
 import random
-import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -93,6 +94,14 @@ class AggregateCache:
         return len(self._items)
 
 
+class _KeyLock:
+    __slots__ = ("lock", "users")
+
+    def __init__(self):
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
 class CommandExecutor:
     def __init__(
         self,
@@ -107,7 +116,8 @@ class CommandExecutor:
         self.clock = clock
         # Commands on one aggregate queue up inside a process instead of racing
         # each other; the expected version still settles races between processes.
-        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+        # An entry lives while a command holds or awaits it (counted: cheaper than weak references).
+        self._locks: dict[tuple[str, str], _KeyLock] = {}
 
     def today(self) -> date:
         return self.clock().date()
@@ -128,13 +138,19 @@ class CommandExecutor:
         decide: Callable[[S], Sequence[Event]] | Callable[[S], Awaitable[Sequence[Event]]],
         causation_id: str | None = None,
     ) -> CommandResult:
-        """Decide on fresh state and append; ``decide`` raises domain errors to refuse."""
+        """Decide and append; ``decide`` raises domain errors to refuse (only ever on fresh state)."""
         key = (aggregate.name, aggregate_id)
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock:
-            return await self._execute(aggregate, aggregate_id, command, decide, causation_id)
+        entry = self._locks.get(key)
+        if entry is None:
+            entry = self._locks[key] = _KeyLock()
+        entry.users += 1
+        try:
+            async with entry.lock:
+                return await self._execute(aggregate, aggregate_id, command, decide, causation_id)
+        finally:
+            entry.users -= 1
+            if not entry.users:
+                del self._locks[key]
 
     async def _execute(self, aggregate, aggregate_id, command, decide, causation_id) -> CommandResult:
         meta = Metadata(
@@ -143,19 +159,44 @@ class CommandExecutor:
             correlation_id=command.correlation_id,
             causation_id=causation_id,
         )
-        for attempt in range(1, self.max_attempts + 1):
-            loaded = await self.load(aggregate, aggregate_id)
-            if command.command_id in loaded.handled:
+        # The first try decides on what this process already knows, without reading the
+        # store: the cached state, or the initial state of an aggregate it has not seen
+        # (a create with a new id). Only the append's expected version is trusted, so a
+        # stale guess fails there and is decided again on fresh state; a refusal or a
+        # no-op is never answered from a guess either.
+        loaded = self.cache.get(aggregate, aggregate_id) or Loaded(
+            aggregate, aggregate_id, aggregate.initial(aggregate_id))
+        guess = True
+        attempt = 0
+        while True:
+            if not guess:
+                attempt += 1
+                if attempt > self.max_attempts:
+                    break
+                loaded = await self.load(aggregate, aggregate_id)
+            if command.command_id in loaded.handled:  # cached or fresh, this stays true
                 return loaded.result_of(command.command_id, replayed=True)
-            events = decide(loaded.state)
-            if inspect.isawaitable(events):
-                events = await events
-            events = list(events)
+            try:
+                events = decide(loaded.state)
+                if inspect.isawaitable(events):
+                    events = await events
+                events = list(events)
+            except Exception:
+                if guess:
+                    guess = False
+                    continue
+                raise
             if not events:
+                if guess:
+                    guess = False
+                    continue
                 return loaded.result_of(command.command_id, replayed=False)
             try:
                 seqs = await self.store.append(aggregate, aggregate_id, events, loaded.version, meta)
             except WrongExpectedVersion:
+                if guess:  # the guess was stale: decide again on fresh state
+                    guess = False
+                    continue
                 log.info(
                     "%s %s moved past version %d during %s (attempt %d); retrying",
                     aggregate.name, aggregate_id, loaded.version, command.name, attempt,

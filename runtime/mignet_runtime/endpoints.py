@@ -2,15 +2,24 @@
 
 Every failure becomes a structured reply (``code``, ``message``, per-field
 ``details``); nothing is written when validation or a rule fails.
+
+:class:`EndpointServer` serves them straight from nats-py subscriptions (one
+per subject, in a queue group) inside the service's FastStream app. A
+FastStream subscriber's per-message pipeline (middlewares, logging context,
+dependency injection) cost about 220 µs of CPU per request, measured against
+about 20 µs for this loop: a quarter of a command's CPU in the service.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import nats.errors
 from pydantic import BaseModel, ValidationError
 
 from mignet_contracts.envelope import Contract, ErrorBody, ErrorDetail, Reply
@@ -54,7 +63,9 @@ async def answer(model: type[M], body: bytes, handler: Callable[[M], Awaitable[A
         log.exception("%s failed unexpectedly", model.__name__)
         return _error(ErrorBody(code="internal", message="internal error; the service log has the details"))
     if isinstance(result, BaseModel):
-        result = result.model_dump(mode="json")
+        # The bytes Reply(ok=True, result=result.model_dump(mode="json")) would give, without
+        # converting the result to a dict and validating it again.
+        return b'{"ok":true,"result":' + result.model_dump_json().encode() + b',"error":null}'
     return Reply(ok=True, result=result).model_dump_json().encode()
 
 
@@ -64,3 +75,64 @@ def _error(body: ErrorBody) -> bytes:
 
 def decode_reply(data: bytes) -> Reply:
     return Reply.model_validate(json.loads(data))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    subject: str
+    queue: str
+    model: type[Contract]
+    handler: Callable[[Any], Awaitable[Any]]
+
+
+class EndpointServer:
+    """Answers requests on each endpoint's subject, at most ``workers`` at a time per subject."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.endpoints: list[Endpoint] = []
+        self._subs: list = []
+        self._inflight: set[asyncio.Task] = set()
+
+    def add(self, endpoint: Endpoint) -> None:
+        self.endpoints.append(endpoint)
+
+    async def start(self, nc) -> None:
+        for endpoint in self.endpoints:
+            receiver = self._receiver(nc, endpoint)
+            self._subs.append(await nc.subscribe(endpoint.subject, queue=endpoint.queue, cb=receiver))
+
+    def _receiver(self, nc, endpoint: Endpoint) -> Callable[[Any], Awaitable[None]]:
+        slots = asyncio.Semaphore(self.workers)
+
+        async def serve(msg) -> None:
+            try:
+                reply = await answer(endpoint.model, msg.data, endpoint.handler)
+                if msg.reply:
+                    await nc.publish(msg.reply, reply)
+            except nats.errors.Error as exc:  # the connection is closing or gone: the requester retries
+                log.warning("could not answer on %s: %r", endpoint.subject, exc)
+            finally:
+                slots.release()
+
+        async def receive(msg) -> None:
+            # nats-py awaits this before the next message of the subscription, so a full
+            # set of slots holds the rest in the subscription's pending queue.
+            await slots.acquire()
+            task = asyncio.create_task(serve(msg))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+        return receive
+
+    async def stop(self, timeout: float) -> None:
+        """Stop taking requests, answer the ones received, and wait up to ``timeout`` for them."""
+        subs, self._subs = self._subs, []
+        try:
+            await asyncio.wait_for(asyncio.gather(*(sub.drain() for sub in subs), return_exceptions=True), timeout)
+        except TimeoutError:
+            log.warning("requests still queued after %.0fs; dropping them", timeout)
+        if self._inflight:
+            _, pending = await asyncio.wait(set(self._inflight), timeout=timeout)
+            for task in pending:
+                task.cancel()

@@ -15,6 +15,7 @@ see :mod:`mignet_runtime.commands`).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import uuid
@@ -39,6 +40,8 @@ ERR_BATCH_DUPLICATE_MSG_ID = 10201
 #: JetStream refuses atomic batches above 1,000 messages; commands stay far below.
 MAX_EVENTS_PER_APPEND = 100
 READ_BATCH = 256
+#: Events of one aggregate read one Direct Get each before a batched read takes over.
+SINGLE_READS = 16
 
 
 class WrongExpectedVersion(Exception):
@@ -55,6 +58,28 @@ class StreamSettings:
     duplicate_window: timedelta = timedelta(hours=6)
     replicas: int = 1
     max_bytes: int = -1
+
+
+class _ReplyRouter:
+    """Hands each message on ``<prefix><token>`` to the read waiting for that token."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self._waiting: dict[str, asyncio.Queue] = {}
+        self._next = itertools.count(1)
+
+    def open(self) -> tuple[str, asyncio.Queue]:
+        token = str(next(self._next))
+        queue = self._waiting[token] = asyncio.Queue()
+        return token, queue
+
+    def close(self, token: str) -> None:
+        self._waiting.pop(token, None)
+
+    async def route(self, msg) -> None:
+        queue = self._waiting.get(msg.subject[len(self.prefix):])
+        if queue is not None:  # else a late answer to a read that gave up
+            queue.put_nowait(msg)
 
 
 def stream_name(service: str) -> str:
@@ -77,6 +102,8 @@ class EventStore:
         self.codec = codec
         self.settings = settings or StreamSettings()
         self.timeout = timeout
+        self._router: _ReplyRouter | None = None
+        self._router_lock = asyncio.Lock()
 
     # -- stream ---------------------------------------------------------
     def stream_config(self) -> StreamConfig:
@@ -136,34 +163,87 @@ class EventStore:
             next_seq = last + 1
 
     async def _direct_batch(self, subject_filter: str, start: int) -> tuple[list, int, int]:
-        inbox = self.nc.new_inbox()
-        sub = await self.nc.subscribe(inbox)
+        replies = await self._replies()
+        token, queue = replies.open()
         request = {"seq": start, "next_by_subj": subject_filter, "batch": READ_BATCH}
         messages: list[tuple[int, str, dict, bytes]] = []
         pending, last = 0, start - 1
         try:
-            await self.nc.publish(f"$JS.API.DIRECT.GET.{self.stream}", json.dumps(request).encode(), reply=inbox)
-            while True:
-                msg = await sub.next_msg(timeout=self.timeout)
-                headers = msg.headers or {}
-                status = headers.get("Status")
-                if status == "404":
-                    return [], 0, last
-                if status == "204":  # end of batch
-                    pending = int(headers.get("Nats-Num-Pending", 0))
-                    return messages, pending, last
-                if status:
-                    raise Unavailable(f"direct get on {self.stream} answered {status} {headers.get('Description', '')}")
-                seq = int(headers["Nats-Sequence"])
-                messages.append((seq, headers["Nats-Subject"], headers, msg.data))
-                last = seq
-        except nats.errors.TimeoutError as exc:
+            await self.nc.publish(f"$JS.API.DIRECT.GET.{self.stream}", json.dumps(request).encode(),
+                                  reply=replies.prefix + token)
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    msg = await queue.get()
+                    headers = msg.headers or {}
+                    status = headers.get("Status")
+                    if status == "404":
+                        return [], 0, last
+                    if status == "204":  # end of batch
+                        pending = int(headers.get("Nats-Num-Pending", 0))
+                        return messages, pending, last
+                    if status:
+                        raise Unavailable(
+                            f"direct get on {self.stream} answered {status} {headers.get('Description', '')}")
+                    seq = int(headers["Nats-Sequence"])
+                    messages.append((seq, headers["Nats-Subject"], headers, msg.data))
+                    last = seq
+        except TimeoutError as exc:
             raise Unavailable(f"the event store ({self.stream}) did not answer in {self.timeout}s") from exc
         finally:
-            await sub.unsubscribe()
+            replies.close(token)
+
+    async def _replies(self) -> _ReplyRouter:
+        # One long-lived inbox subscription for every read: a subscription per request
+        # cost a SUB and an UNSUB (and the server's interest bookkeeping) per aggregate load.
+        if self._router is None:
+            async with self._router_lock:
+                if self._router is None:
+                    router = _ReplyRouter(self.nc.new_inbox() + ".")
+                    await self.nc.subscribe(router.prefix + "*", cb=router.route)
+                    self._router = router
+        return self._router
 
     async def read_aggregate(self, aggregate: AggregateType, aggregate_id: str, after_seq: int = 0) -> list[RecordedEvent]:
-        return [e async for e in self.read(aggregate.wildcard(aggregate_id), after_seq, skip_unknown=False)]
+        """The aggregate's events after ``after_seq``, in order.
+
+        A batched read scans the whole rest of the stream for more matches, so its
+        cost grows with the stream (3 ms of server CPU 15,000 messages on). Instead:
+        the aggregate's last sequence first (the server keeps a per-subject index),
+        nothing more when the cache is current, else its events one Direct Get each,
+        each found through that index; a long history finishes with a batched read.
+        """
+        wildcard = aggregate.wildcard(aggregate_id)
+        last = await self._last_seq_of(wildcard)
+        events: list[RecordedEvent] = []
+        seq = after_seq
+        while seq < last:
+            if len(events) == SINGLE_READS:
+                events += [e async for e in self.read(wildcard, seq, last, skip_unknown=False)]
+                break
+            msg = await self._direct_get({"seq": seq + 1, "next_by_subj": wildcard})
+            if msg is None:
+                break
+            seq = int(msg.headers["Nats-Sequence"])
+            events.append(self.codec.decode(seq, msg.headers["Nats-Subject"], msg.headers, msg.data))
+        return events
+
+    async def _last_seq_of(self, subject_filter: str) -> int:
+        msg = await self._direct_get({"last_by_subj": subject_filter})
+        return int(msg.headers["Nats-Sequence"]) if msg is not None else 0
+
+    async def _direct_get(self, request: dict):
+        """One message by Direct Get, or None when there is none."""
+        try:
+            msg = await self.nc.request(f"$JS.API.DIRECT.GET.{self.stream}", json.dumps(request).encode(),
+                                        timeout=self.timeout)
+        except nats.errors.TimeoutError as exc:
+            raise Unavailable(f"the event store ({self.stream}) did not answer in {self.timeout}s") from exc
+        status = (msg.headers or {}).get("Status")
+        if status == "404":
+            return None
+        if status:
+            raise Unavailable(f"direct get on {self.stream} answered {status} {msg.headers.get('Description', '')}")
+        return msg
 
     # -- writing --------------------------------------------------------
     async def append(

@@ -5,7 +5,11 @@ touches and ``apply(doc, event)`` returns the new document. The
 :class:`ProjectionRunner` feeds it from a durable JetStream pull consumer:
 
 * each fetched batch is applied in stream order and coalesced, so a document
-  touched by many events is written once, with journaled writes;
+  touched by many events is written once, with journaled writes; the next
+  batch is fetched and decoded meanwhile (see :mod:`mignet_runtime.pull`);
+* the runner knows the id of every document (up to ``KNOWN_IDS_LIMIT``), so
+  an event starting a new document needs no read, and new documents are
+  inserted rather than upserted (several times cheaper on SecantusDB);
 * every document records the sequence of the last event applied to it
   (``_seq``), so a redelivered event is never applied twice;
 * after the documents, a checkpoint records that every event up to the
@@ -19,8 +23,9 @@ touches and ``apply(doc, event)`` returns the new document. The
   then parked in ``_parked`` with an ERROR log, so one bad event cannot stall
   the read model forever.
 
-One runner per projection must be active at a time (run one replica of a
-service, or give replicas distinct databases).
+One runner per projection must be active at a time, and it is the only writer
+of its collection (run one replica of a service, or give replicas distinct
+databases).
 """
 
 from __future__ import annotations
@@ -35,21 +40,22 @@ from typing import Any
 import nats.errors
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-from pymongo import ReplaceOne, WriteConcern
+from pymongo import InsertOne, ReplaceOne, WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from mignet_runtime.codec import EventCodec, MalformedEvent, RecordedEvent, UnknownEventType
 from mignet_runtime.eventstore import EventStore
+from mignet_runtime.pull import PullConsumer
 
 log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
 PARKED = "_parked"
 JOURNALED = WriteConcern(w=1, j=True)
-#: A fetch this full means a backlog: worth waiting a moment for a fuller batch.
-TOP_UP_FROM = 32
 CHECKPOINTS = "_projections"
+#: Up to this many documents a runner keeps their ids in memory (a few tens of MB at most).
+KNOWN_IDS_LIMIT = 200_000
 
 
 @dataclass(frozen=True)
@@ -123,9 +129,15 @@ class ProjectionRunner:
         self.stats = RunnerStats()
         self._lock = asyncio.Lock()  # a rebuild pauses the live loop
         self._stopping = asyncio.Event()
-        self._sub = None
+        self._puller: PullConsumer | None = None
+        #: Bumped by every (re)created consumer: a batch fetched from an older one is dropped.
+        self._generation = 0
         self._applied = 0  # the checkpoint: every event up to here is in the read model
         self._failures: dict[int, int] = {}
+        #: Every document id in the collection, while it has at most KNOWN_IDS_LIMIT: an event
+        #: on an id not in it starts a new document without reading the collection first.
+        #: None means not known; reloaded by every setup(), so a reset or rebuild starts afresh.
+        self._known: set[str] | None = None
 
     @property
     def collection(self):
@@ -143,7 +155,8 @@ class ProjectionRunner:
             filter_subject=self.projection.subject_filter,
             ack_wait=120,
             max_deliver=-1,
-            max_ack_pending=self.batch_size,
+            # The batch being written and the one fetched meanwhile.
+            max_ack_pending=2 * self.batch_size,
             **start,
         )
 
@@ -156,12 +169,20 @@ class ProjectionRunner:
         for fields in self.projection.indexes:
             await self.collection.create_index([(f, 1) for f in fields])
         self._applied = (await self.checkpoint()).get("seq", 0)
+        self._known = await self._load_ids()
         try:
             await self.store.js.delete_consumer(self.store.stream, self.durable)
         except NotFoundError:
             pass
         await self.store.js.add_consumer(self.store.stream, self.consumer_config(self._applied))
-        self._sub = await self.store.js.pull_subscribe_bind(durable=self.durable, stream=self.store.stream)
+        puller = PullConsumer(self.store.nc, self.store.stream, self.durable)
+        await puller.start()
+        self._puller = puller
+        self._generation += 1
+
+    async def _load_ids(self) -> set[str] | None:
+        ids = [d["_id"] async for d in self.collection.find({}, {"_id": 1}).limit(KNOWN_IDS_LIMIT + 1)]
+        return set(ids) if len(ids) <= KNOWN_IDS_LIMIT else None
 
     async def run(self) -> None:
         await self.setup()
@@ -173,52 +194,69 @@ class ProjectionRunner:
             await self._unsubscribe()
 
     async def _unsubscribe(self) -> None:
-        sub, self._sub = self._sub, None
-        if sub is not None:
-            try:
-                await sub.unsubscribe()
-            except nats.errors.Error:
-                pass  # the connection is already closing
+        puller, self._puller = self._puller, None
+        if puller is not None:
+            await puller.stop()
+
+    async def _fetch(self, pending_only: int = 0) -> tuple[int, list]:
+        """The next batch from the current consumer, decoded, with that consumer's generation;
+        with ``pending_only``, at most that many messages, without waiting for any."""
+        generation, puller = self._generation, self._puller
+        if puller is None:
+            raise nats.errors.Error("no consumer")  # reset() ran into an error: try again
+        if pending_only:
+            messages = await puller.fetch(pending_only)
+        else:
+            messages = await puller.fetch(self.batch_size, self.fetch_timeout)
+        return generation, self._decode(messages)
 
     async def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                messages = await self._sub.fetch(self.batch_size, timeout=self.fetch_timeout)
-            except (nats.errors.TimeoutError, TimeoutError):
-                continue
-            except (nats.errors.ConnectionClosedError, nats.errors.DrainTimeoutError):
-                if self._stopping.is_set():
-                    return
-                raise
-            except nats.errors.Error as exc:
-                if self._stopping.is_set():
-                    return
-                await self._reset(f"fetch failed: {exc!r}")
-                continue
-            if len(messages) >= TOP_UP_FROM:
-                messages += await self._top_up(self.batch_size - len(messages))
-            async with self._lock:
+        ahead: asyncio.Task | None = None
+        try:
+            while not self._stopping.is_set():
+                if ahead is None:
+                    ahead = asyncio.create_task(self._fetch())
+                # A fetch that ended while the last batch was written may have only its first
+                # messages: what came since joins the batch (else at a steady trickle every
+                # event would wait a whole write, one batch of one after another).
+                waited = ahead.done()
                 try:
-                    await self.handle(messages)
-                except _Retry as retry:
-                    await self._reset(str(retry), quiet=retry.quiet)
-
-    async def _top_up(self, room: int) -> list:
-        """During a catch-up, fill the batch: one write per document per batch is the whole speed-up."""
-        more: list = []
-        while room > 0:
-            try:
-                got = await self._sub.fetch(room, timeout=0.05)
-            except (nats.errors.TimeoutError, TimeoutError):
-                break
-            more += got
-            room -= len(got)
-            if len(got) < TOP_UP_FROM:
-                break
-        return more
+                    generation, decoded = await ahead
+                    room = self.batch_size - len(decoded)
+                    if waited and decoded and room > 0:
+                        more_generation, more = await self._fetch(pending_only=room)
+                        if more_generation == generation:
+                            decoded = sorted(decoded + more, key=lambda pair: pair[0].metadata.sequence.stream)
+                        else:  # the consumer was recreated meanwhile: only its own messages count
+                            generation, decoded = more_generation, more
+                except (nats.errors.ConnectionClosedError, nats.errors.DrainTimeoutError):
+                    if self._stopping.is_set():
+                        return
+                    raise
+                except nats.errors.Error as exc:
+                    ahead = None
+                    if self._stopping.is_set():
+                        return
+                    await self._reset(f"fetch failed: {exc!r}")
+                    continue
+                # Fetch and decode the next batch while this one is written.
+                ahead = asyncio.create_task(self._fetch()) if decoded else None
+                async with self._lock:
+                    if generation != self._generation:
+                        continue  # a rebuild recreated the consumer: it delivers again from the checkpoint
+                    try:
+                        await self._handle_decoded(decoded)
+                    except _Retry as retry:
+                        await _cancel(ahead)
+                        ahead = None
+                        await self._reset(str(retry), quiet=retry.quiet)
+        finally:
+            await _cancel(ahead)
 
     def stop(self) -> None:
         self._stopping.set()
+        if self._puller is not None:
+            self._puller.wake()  # rather than wait out the fetch under way
 
     async def _reset(self, reason: str, quiet: bool = False) -> None:
         if not quiet:
@@ -236,29 +274,39 @@ class ProjectionRunner:
                 await asyncio.sleep(self.retry_delay)
 
     # -- one batch ------------------------------------------------------
-    async def handle(self, messages: list) -> None:
-        if not messages:  # a fetch can end with nothing but a status message
-            return
-        # Redeliveries of what the checkpoint already covers are acknowledged and dropped.
-        fresh = [msg for msg in messages if msg.metadata.sequence.stream > self._applied]
-        if not fresh:
-            await messages[-1].ack()
-            return
-        messages = sorted(fresh, key=lambda m: m.metadata.sequence.stream)
+    def _decode(self, messages: list) -> list[tuple[Any, RecordedEvent | _Broken | None]]:
         decoded: list[tuple[Any, RecordedEvent | _Broken | None]] = []
-        for msg in messages:
+        for msg in sorted(messages, key=lambda m: m.metadata.sequence.stream):
             try:
                 decoded.append((msg, self.codec.decode(msg.metadata.sequence.stream, msg.subject, msg.headers, msg.data)))
             except UnknownEventType:
                 decoded.append((msg, None))
             except MalformedEvent as exc:
                 decoded.append((msg, _Broken(str(exc))))
+        return decoded
+
+    async def handle(self, messages: list) -> None:
+        await self._handle_decoded(self._decode(messages))
+
+    async def _handle_decoded(self, decoded: list[tuple[Any, RecordedEvent | _Broken | None]]) -> None:
+        if not decoded:  # a fetch can end with nothing but a status message
+            return
+        # Redeliveries of what the checkpoint already covers are acknowledged and dropped.
+        fresh = [pair for pair in decoded if pair[0].metadata.sequence.stream > self._applied]
+        if not fresh:
+            await decoded[-1][0].ack()
+            return
+        decoded = fresh
+        messages = [msg for msg, _ in decoded]
 
         keys = {self.projection.key(r) for _, r in decoded if isinstance(r, RecordedEvent)} - {None}
+        if self._known is not None:
+            keys &= self._known  # the others do not exist yet
         try:
             docs = {d["_id"]: d for d in await self.collection.find({"_id": {"$in": list(keys)}}).to_list(None)} if keys else {}
         except PyMongoError as exc:
             raise _Retry(f"reading {self.projection.collection} failed: {exc}") from exc
+        existing = set(docs)
 
         dirty: set[str] = set()
         parked: list[tuple[Any, str]] = []
@@ -289,8 +337,13 @@ class ProjectionRunner:
         last = messages[-1].metadata.sequence.stream
         try:
             if dirty:
+                # A document the read above did not find is inserted: this runner is the
+                # collection's only writer. Were that broken, the duplicate key error would
+                # retry the batch from the checkpoint, and the next setup() would learn the ids.
                 await self.collection.bulk_write(
-                    [ReplaceOne({"_id": k}, docs[k], upsert=True) for k in dirty], ordered=False
+                    [ReplaceOne({"_id": k}, docs[k], upsert=True) if k in existing else InsertOne(docs[k])
+                     for k in dirty],
+                    ordered=False,
                 )
             for msg, reason in parked:
                 await self._park(msg, reason, self._failures.pop(msg.metadata.sequence.stream, 0))
@@ -301,6 +354,10 @@ class ProjectionRunner:
             )
         except PyMongoError as exc:
             raise _Retry(f"writing {self.projection.collection} failed: {exc}") from exc
+        if self._known is not None:
+            self._known |= dirty
+            if len(self._known) > KNOWN_IDS_LIMIT:
+                self._known = None
         self._applied = max(self._applied, last)
         await messages[-1].ack()
         self.stats.batches += 1
@@ -339,6 +396,7 @@ class ProjectionRunner:
         are redelivered afterwards and skipped by ``_seq``, so nothing is lost.
         """
         async with self._lock:
+            self._known = None  # the collection is replaced; setup() learns the new ids
             up_to = await self.store.last_seq()
             docs = await fold_stream(self.store, self.projection, up_to, progress)
             shadow = f"{self.projection.collection}__rebuild"
@@ -361,7 +419,7 @@ class ProjectionRunner:
                 upsert=True,
             )
             log.info("rebuilt %s: %d documents from %d stream messages", self.projection.collection, len(values), up_to)
-            if self._sub is not None:
+            if self._puller is not None:
                 await self.setup()  # continue after what the rebuild covered
             return len(values)
 
@@ -384,6 +442,15 @@ async def fold_stream(
     if progress is not None:
         progress(total, total)
     return docs
+
+
+async def _cancel(task: asyncio.Task | None) -> None:
+    if task is not None and not task.done():
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):
+            pass  # a fetch abandoned on purpose
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,16 @@ from mignet_contracts.envelope import Command, Query
 from mignet_runtime.admin import ADMIN_REQUESTS, Health, ProjectionStatus, RebuildProjections, admin_subject
 from mignet_runtime.codec import EventCodec
 from mignet_runtime.commands import AggregateCache, CommandExecutor
-from mignet_runtime.endpoints import answer
+from mignet_runtime.endpoints import Endpoint, EndpointServer
 from mignet_runtime.errors import NotFound, Unavailable, ValidationFailed
 from mignet_runtime.eventstore import EventStore, StreamSettings, wait_for_stream
 from mignet_runtime.projection import PARKED, Projection, ProjectionRunner
 from mignet_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: How long a stopping service waits for the requests under way.
+GRACEFUL_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -137,25 +140,22 @@ class ServiceRuntime:
 
 
 class Router:
-    """Registers request-reply endpoints on the broker for one service."""
+    """Registers the request-reply endpoints of one service (served by :class:`EndpointServer`)."""
 
     def __init__(self, broker: NatsBroker, runtime: ServiceRuntime):
         self.broker = broker
         self.runtime = runtime
         self.workers = runtime.settings.command_workers
+        self.server = EndpointServer(self.workers)
 
     def _endpoint(self, subject: str, model, handler, queue: str) -> None:
         runtime = self.runtime
 
-        async def endpoint(body: bytes) -> bytes:
-            async def run(request):
-                await runtime.wait_ready()
-                return await handler(request)
+        async def run(request):
+            await runtime.wait_ready()
+            return await handler(request)
 
-            return await answer(model, body, run)
-
-        endpoint.__name__ = f"{model.__name__}_endpoint"
-        self.broker.subscriber(subject, queue=queue, max_workers=self.workers, title=subject, decoder=_raw_body)(endpoint)
+        self.server.add(Endpoint(subject, queue, model, run))
 
     def command(self, model: type[Command], handler: Callable[[Any], Awaitable[Any]]) -> None:
         self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-commands")
@@ -166,11 +166,6 @@ class Router:
     def admin(self, name: str, handler: Callable[[Any], Awaitable[Any]]) -> None:
         service = self.runtime.spec.name
         self._endpoint(admin_subject(service, name), ADMIN_REQUESTS[name], handler, queue=f"{service}-admin")
-
-
-async def _raw_body(message) -> bytes:
-    # Endpoints validate the bytes themselves, so malformed JSON gets a structured reply too.
-    return message.body
 
 
 def _admin_routes(router: Router) -> None:
@@ -281,11 +276,10 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
         options.pop("servers"),
         name=f"mignet-{spec.name}",
         max_reconnect_attempts=-1,
-        graceful_timeout=15,
+        graceful_timeout=GRACEFUL_SECONDS,
         log_level=logging.DEBUG,  # one line per request is access-log noise at INFO
-        # Endpoints take the raw body (see _raw_body) and validate it themselves: FastStream's
-        # dependency injection would only add per-message cost, including a thread hop to
-        # resolve the message context.
+        # The broker has no subscribers of its own (endpoints are served by EndpointServer);
+        # no dependency injection is wanted anywhere.
         apply_types=False,
         # Through the standard logging tree, not FastStream's own stdout handler.
         logger=logging.getLogger("mignet.broker"),
@@ -301,9 +295,13 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
         await wait_for_dependencies(settings)
 
     async def after() -> None:
+        # Listening before the runtime is ready, as before: early requests wait in wait_ready().
+        await router.server.start(broker.connection)
         await runtime.start(broker.connection)
 
     async def shutdown() -> None:
+        # Requests under way finish while NATS and MongoDB are still there.
+        await router.server.stop(GRACEFUL_SECONDS)
         await runtime.stop()
 
     app = FastStream(broker, on_startup=[before], after_startup=[after], on_shutdown=[shutdown])

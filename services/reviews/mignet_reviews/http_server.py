@@ -35,7 +35,9 @@ class EmbeddedServer(uvicorn.Server):
 def bind(host: str, port: int) -> socket.socket:
     # Bound here rather than by uvicorn, which calls sys.exit() when the port is taken.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
+    # listening socket says so, and without it every kept-alive response waits ~40 ms (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))

@@ -1,0 +1,59 @@
+"""The benchmarks' own throwaway nats-server and SecantusDB, and the services as separate processes,
+started exactly as `make run` starts them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from mignet_runtime.client import MignetClient
+from mignet_runtime.localstack import ManagedProcess, free_port, start_nats, start_secantus, stop_all
+
+DB_PREFIX = "bench"
+
+
+class Stack:
+    def __init__(self):
+        self.root = Path(tempfile.mkdtemp(prefix="mignet-bench-"))
+        self.processes: list[ManagedProcess] = []
+        self.nats_url = self.mongo_url = ""
+        self.http_port = free_port()
+
+    def start_servers(self) -> None:
+        nats_proc, self.nats_url = start_nats(self.root / "nats", log_path=self.root / "nats.log")
+        self.processes.append(nats_proc)
+        mongo_proc, self.mongo_url = start_secantus(self.root / "mongo", log_path=self.root / "mongo.log")
+        self.processes.append(mongo_proc)
+
+    def service(self, name: str) -> ManagedProcess:
+        env = {**os.environ, "NATS_URL": self.nats_url, "MONGODB_URL": self.mongo_url, "MIGNET_DB_PREFIX": DB_PREFIX,
+               "LOG_LEVEL": "WARNING", "MIGNET_HTTP_HOST": "127.0.0.1", "MIGNET_HTTP_PORT": str(self.http_port)}
+        process = ManagedProcess(name, [sys.executable, "-m", f"mignet_{name}"], env=env,
+                                 log_path=self.root / f"{name}.log")
+        self.processes.append(process.start())
+        return process
+
+    def database(self, service: str) -> str:
+        return f"{DB_PREFIX}_{service}"
+
+    def stop(self) -> None:
+        stop_all(reversed(self.processes))
+        # The data (hundreds of MB at full size) goes; the logs stay for a look after a failure.
+        for data in ("nats", "mongo"):
+            shutil.rmtree(self.root / data, ignore_errors=True)
+
+
+async def wait_healthy(client: MignetClient, service: str, process: ManagedProcess, timeout: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await client.admin(service, "health")
+            return
+        except Exception:
+            if not process.is_running or asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"{service} did not become healthy:\n{process.log_tail()}") from None
+            await asyncio.sleep(0.1)
