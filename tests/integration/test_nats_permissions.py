@@ -6,6 +6,8 @@ overridden on the command line.
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import os
 import secrets
@@ -64,8 +66,13 @@ class Conn:
         # the second PING surely follows them, and the server answers in order.
         await self.nc.flush()
         await self.nc.flush()
-        # nats-py lower-cases the whole error line, subject included.
-        return any("permissions violation" in e and f'"{subject.lower()}"' in e for e in self.errors)
+        # The error callback runs as its own task, so it may land just after the PONG.
+        for _ in range(40):
+            # nats-py lower-cases the whole error line, subject included.
+            if any("permissions violation" in e and f'"{subject.lower()}"' in e for e in self.errors):
+                return True
+            await asyncio.sleep(0.025)
+        return False
 
     async def publish_is_denied(self, subject: str) -> bool:
         await self.nc.publish(subject, b"{}")
