@@ -9,6 +9,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from sample_domain import make_domain  # noqa: F401  (re-exported for tests)
+from service_harness import RunningService, eventually  # noqa: F401  (re-exported for tests)
 
 
 @pytest.fixture
@@ -51,46 +52,3 @@ def settings_for(servers, db_prefix):
                         startup_timeout=20, **overrides)
 
     return make
-
-
-class RunningService:
-    """A service started in this process, as `python -m mignet_<name>` would, plus a client."""
-
-    def __init__(self, spec, settings):
-        from mignet_runtime.service import build_app
-
-        self.spec = spec
-        self.settings = settings
-        self.built = build_app(spec, settings)
-        self.runtime = self.built.runtime
-
-    async def __aenter__(self):
-        from mignet_runtime.client import MignetClient
-
-        await self.built.app.start()
-        await self.runtime.wait_ready(20)
-        self.nc = await nats.connect(self.settings.nats_url)
-        self.client = MignetClient(self.nc)
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.nc.drain()
-        await self.built.app.stop()
-
-    @property
-    def db(self):
-        return self.runtime.db
-
-
-async def eventually(probe, timeout: float = 10.0, interval: float = 0.05):
-    """Polls ``probe`` until it returns a truthy value: read models are eventually consistent."""
-    import asyncio
-
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true within {timeout}s; last value {value!r}")
-        await asyncio.sleep(interval)

@@ -1,0 +1,51 @@
+"""Running a service in the test's own process, and waiting for eventually consistent read models.
+
+Shared by the integration and the e2e tests (``tests/`` is on ``sys.path`` through
+the root conftest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import nats
+
+from mignet_runtime.client import MignetClient
+from mignet_runtime.service import build_app
+
+
+class RunningService:
+    """A service started in this process, as `python -m mignet_<name>` would, plus a client."""
+
+    def __init__(self, spec, settings):
+        self.spec = spec
+        self.settings = settings
+        self.built = build_app(spec, settings)
+        self.runtime = self.built.runtime
+
+    async def __aenter__(self):
+        await self.built.app.start()
+        await self.runtime.wait_ready(20)
+        self.nc = await nats.connect(self.settings.nats_url)
+        self.client = MignetClient(self.nc)
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.nc.drain()
+        await self.built.app.stop()
+
+    @property
+    def db(self):
+        return self.runtime.db
+
+
+async def eventually(probe, timeout: float = 10.0, interval: float = 0.05):
+    """Polls ``probe`` until it returns a truthy value: read models are eventually consistent."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true within {timeout}s; last value {value!r}")
+        await asyncio.sleep(interval)
