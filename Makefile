@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 RUN_ARGS    ?=
 BENCH_ARGS  ?=
 
-.PHONY: help install run test bench schemas clean FORCE
+.PHONY: help install run test bench schemas clean lock FORCE
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,10 +39,19 @@ $(PKG_LIST): FORCE | $(PY)
 	@echo '$(PACKAGES)' > $@.new; \
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-$(STAMP): pyproject.toml $(PKG_LIST) | $(PY)
+# Exactly the locked versions, checked against their hashes; then mignet itself, editable.
+$(STAMP): pyproject.toml requirements-dev.lock $(PKG_LIST) | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[local,test]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
+
+lock: | $(PY) ## re-resolve both lock files from pyproject.toml (after changing a dependency)
+	$(PY) -m pip install --quiet pip-tools==7.6.2
+	$(PY) -m piptools compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	  -o requirements.lock pyproject.toml
+	$(PY) -m piptools compile --quiet --extra local --extra test --generate-hashes --strip-extras \
+	  --allow-unsafe -o requirements-dev.lock pyproject.toml
 
 run: install ## start nats-server, SecantusDB and the services (data and logs in var/) until Ctrl-C
 	$(PY) -m mignet_runtime.localstack run $(RUN_ARGS)
