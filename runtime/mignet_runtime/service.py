@@ -93,7 +93,7 @@ class ServiceRuntime:
             store = EventStore(nc, foreign.service, foreign.codec)
             self.foreign_stores[foreign.service] = store
             sources += [(store, p) for p in foreign.projections]
-        for store, projection in sources:
+        for store, projection in sources if s.runs_projections else ():
             runner = ProjectionRunner(
                 store, self.db, projection, consumer_prefix=self.spec.name,
                 batch_size=s.projection_batch, max_attempts=s.projection_max_attempts,
@@ -101,10 +101,11 @@ class ServiceRuntime:
             self.runners[projection.name] = runner
         for runner in self.runners.values():
             self._tasks.append(asyncio.create_task(self._supervise(runner), name=f"projection-{runner.durable}"))
-        for task in self.spec.background:
+        for task in self.spec.background if s.serves_requests else ():
             self._background.append(asyncio.create_task(task(self), name=f"{self.spec.name}-background"))
         self.ready.set()
-        log.info("%s ready: stream %s, projections %s", self.spec.name, self.store.stream, ", ".join(self.runners) or "none")
+        log.info("%s ready (role %s): stream %s, projections %s",
+                 self.spec.name, s.role, self.store.stream, ", ".join(self.runners) or "none")
 
     async def _supervise(self, runner: ProjectionRunner) -> None:
         while True:
@@ -219,8 +220,10 @@ def _admin_routes(router: Router) -> None:
         return results
 
     router.admin("health", health)
-    router.admin("projections.status", status)
-    router.admin("projections.rebuild", rebuild)
+    if runtime.settings.runs_projections:
+        # Only the replica that runs the projections can report on them or rebuild them.
+        router.admin("projections.status", status)
+        router.admin("projections.rebuild", rebuild)
 
 
 def configure_logging(level: str) -> None:
@@ -287,7 +290,7 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
     )
     runtime = ServiceRuntime(spec, settings)
     router = Router(broker, runtime)
-    if spec.routes is not None:
+    if spec.routes is not None and settings.serves_requests:
         spec.routes(router)
     _admin_routes(router)
 

@@ -16,6 +16,9 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+ROLES = ("all", "commands", "projections")
+
+
 @dataclass(frozen=True)
 class Settings:
     nats_url: str = "nats://127.0.0.1:4222"
@@ -33,6 +36,21 @@ class Settings:
     command_workers: int = 16
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    #: ``all``; ``commands`` (requests and pages, no projections: run as many as you like);
+    #: ``projections`` (read models only: run exactly one per service).
+    role: str = "all"
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise SystemExit(f"MIGNET_ROLE must be one of {', '.join(ROLES)}, not {self.role!r}")
+
+    @property
+    def serves_requests(self) -> bool:
+        return self.role in ("all", "commands")
+
+    @property
+    def runs_projections(self) -> bool:
+        return self.role in ("all", "projections")
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -52,6 +70,7 @@ class Settings:
             command_workers=_int("MIGNET_COMMAND_WORKERS", cls.command_workers),
             http_host=env.get("MIGNET_HTTP_HOST", cls.http_host),
             http_port=_int("MIGNET_HTTP_PORT", cls.http_port),
+            role=env.get("MIGNET_ROLE", cls.role).lower(),
         )
         values.update(overrides)
         return cls(**values)

@@ -143,3 +143,31 @@ async def test_events_carry_cloudevents_headers_and_json_payload(registry):
     assert msg.headers["ce-subject"] == "nat-bd"
     assert msg.headers["ce-actor"] == ACTOR and msg.headers["ce-correlationid"] == "corr-1"
     assert json.loads(msg.data)["network_name"] == "UN Network on Migration in Bangladesh"
+
+
+async def test_command_replicas_and_one_projection_replica_share_the_work(fresh_nats, settings_for):
+    """MIGNET_ROLE: commands scale out; exactly one replica runs the projections."""
+    async with RunningService(SPEC, settings_for(fresh_nats, role="commands")) as first, \
+            RunningService(SPEC, settings_for(fresh_nats, role="commands")) as second, \
+            RunningService(SPEC, settings_for(fresh_nats, role="projections")) as projector:
+        assert first.runtime.runners == {} and second.runtime.runners == {}
+        assert set(projector.runtime.runners) == {"networks", "champions"}
+        codes = ["BD", "NP", "PH", "TH", "ID", "VN"]
+        for client, code in zip([first.client, second.client] * 3, codes):
+            await client.command(c.CreateNetwork(actor=ACTOR, scope="national", country=code,
+                                                 network_name=f"UN Network on Migration, {code}"))
+
+        async def all_listed():
+            found = await first.client.query(c.ListNetworks())
+            return found if found["total"] == len(codes) else None
+
+        assert {n["country"] for n in (await eventually(all_listed))["items"]} == set(codes)
+        status = await first.client.admin("registry", "projections.status")  # answered by the projector
+        assert {row["projection"] for row in status} == {"networks", "champions"}
+
+
+def test_unknown_role_is_refused_at_start():
+    from mignet_runtime.settings import Settings
+
+    with pytest.raises(SystemExit, match="MIGNET_ROLE"):
+        Settings(role="everything")
