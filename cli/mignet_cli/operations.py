@@ -70,10 +70,8 @@ def status(service: str = typer.Argument(..., callback=_service), nats_url: str 
     if as_json:
         emit_json(rows)
         return
-    for row in rows:
-        row["lag"] = row["stream_last_seq"] - row["applied_seq"]
-    table(rows, [("projection", "projection"), ("stream", "stream"), ("applied_seq", "applied"),
-                 ("stream_last_seq", "stream last"), ("lag", "lag"), ("parked", "parked")])
+    table(rows, [("projection", "projection"), ("subjects", "subjects"), ("applied_seq", "applied up to"),
+                 ("stream_last_seq", "stream last"), ("pending", "pending"), ("parked", "parked")])
 
 
 @projections.command("rebuild")

@@ -182,12 +182,21 @@ def _admin_routes(router: Router) -> None:
         for name, runner in runtime.runners.items():
             checkpoint = await runtime.db["_projections"].find_one({"_id": name}) or {}
             last = await runner.store.last_seq()
+            try:
+                info = await runner.store.js.consumer_info(runner.store.stream, runner.durable)
+                # Events on the projection's own subjects not yet applied: the stream's last
+                # sequence alone would count other subjects' events as lag.
+                pending = info.num_pending + info.num_ack_pending
+            except NotFoundError:
+                pending = None  # the runner is (re)creating its consumer
             out.append({
                 "projection": name,
                 "consumer": runner.durable,
                 "stream": runner.store.stream,
+                "subjects": runner.projection.subject_filter,
                 "applied_seq": checkpoint.get("seq", 0),
                 "stream_last_seq": last,
+                "pending": pending,
                 "parked": await runtime.db[PARKED].count_documents({"projection": name}),
             })
         return out

@@ -80,3 +80,17 @@ async def test_unreachable_nats_fails_fast_with_a_clear_message():
                                      ["registry", "networks", "--nats-url", "nats://127.0.0.1:1"], env={})
     assert result.exit_code == 3
     assert "cannot reach NATS" in result.stderr
+
+
+async def test_projection_status_counts_only_the_projections_own_pending_events(registry):
+    await mignet(registry, "registry", "create-network", "--scope", "national", "--country", "NP", "--name", "Nepal")
+
+    async def settled():
+        rows = json.loads((await mignet(registry, "projections", "status", "registry", "--json")).stdout)
+        by_name = {row["projection"]: row for row in rows}
+        return by_name if by_name["networks"]["pending"] == 0 else None
+
+    rows = await eventually(settled)
+    # no champion events at all: nothing pending, although the stream has moved on
+    assert rows["champions"]["pending"] == 0 and rows["champions"]["stream_last_seq"] == 1
+    assert rows["networks"]["applied_seq"] == 1
