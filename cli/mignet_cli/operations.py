@@ -9,7 +9,7 @@ import typer
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from mignet_cli.common import AsJson, NatsUrl, connect, console, emit_json, run, table
+from mignet_cli.common import AsJson, NatsUrl, console, emit_json, run, table
 from mignet_runtime.eventstore import stream_name
 
 events = typer.Typer(help="Follow and inspect the event streams.", no_args_is_help=True)

@@ -11,7 +11,6 @@ Aggregates:
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date
 from enum import StrEnum

@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import ClassVar
 
 from mignet_contracts.envelope import Command, Event
 from mignet_runtime.aggregate import AggregateType

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import pytest
 
 from mignet_runtime.codec import Metadata
 from mignet_runtime.eventstore import EventStore

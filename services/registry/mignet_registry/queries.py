@@ -21,9 +21,6 @@ Doc = dict[str, Any]
 _HIDDEN = {"_id": 0, "_seq": 0}
 
 
-def public(doc: Doc) -> Doc:
-    return {k: v for k, v in doc.items() if k not in ("_id", "_seq")}
-
 
 async def list_networks(db: AsyncDatabase, q: c.ListNetworks) -> dict:
     selector: dict[str, Any] = {}
