@@ -14,6 +14,7 @@ from datetime import date
 from pymongo import ReplaceOne
 
 from mignet_contracts import registry as c
+from mignet_contracts.envelope import new_id
 from mignet_registry.app import CODEC
 from mignet_registry.domain import NETWORK
 from mignet_registry.projections import NETWORKS
@@ -30,8 +31,8 @@ ENTITIES = ["IOM", "UNICEF", "UNHCR", "ILO", "UNDP", "OHCHR", "UNODC", "WHO", "U
 
 async def commands(client: MignetClient, per_client: int) -> Rate:
     async def one(w: int, i: int) -> None:
-        await client.command(c.CreateNetwork(actor="bench", scope="regional", region="asia-pacific",
-                                             network_name=f"bench network {w}-{i}"))
+        await client.command(c.CreateNetwork(command_id=new_id(), actor="bench", scope="regional",
+                                             region="asia-pacific", network_name=f"bench network {w}-{i}"))
 
     return await concurrently(CLIENTS, per_client, one)
 
@@ -59,8 +60,8 @@ async def visible_latency(client: MignetClient, db, rate: int, seconds: float) -
 
     async def one(i: int) -> None:
         started = time.perf_counter()
-        result = await client.command(c.CreateNetwork(actor="bench", scope="regional", region="africa",
-                                                      network_name=f"latency probe {i}"))
+        result = await client.command(c.CreateNetwork(command_id=new_id(), actor="bench", scope="regional",
+                                                      region="africa", network_name=f"latency probe {i}"))
         waiting.append((result.version, started))
 
     watcher = asyncio.create_task(watch())

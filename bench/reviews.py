@@ -13,6 +13,7 @@ import asyncio
 import time
 
 from mignet_contracts import reviews as c
+from mignet_contracts.envelope import new_id
 from mignet_reviews.projections import CONTRIBUTIONS
 from mignet_reviews.registry_mirror import NETWORKS as MIRRORED_NETWORKS
 from mignet_runtime.client import MignetClient
@@ -28,15 +29,16 @@ MEMBER_STATE = {"kind": "member-state", "country": "BD"}
 
 async def open_review(client: MignetClient) -> str:
     scheduled = await client.command(c.ScheduleReview(
-        actor=ACTOR, region=REGION, cycle=CYCLE, meeting_start="2025-02-04", meeting_end="2025-02-06",
-        venue="Bangkok", occurred_on="2024-08-01"))
-    await client.command(c.OpenReview(actor=ACTOR, review_id=scheduled.aggregate_id, occurred_on="2024-10-01"))
+        command_id=new_id(), actor=ACTOR, region=REGION, cycle=CYCLE, meeting_start="2025-02-04",
+        meeting_end="2025-02-06", venue="Bangkok", occurred_on="2024-08-01"))
+    await client.command(c.OpenReview(command_id=new_id(), actor=ACTOR, review_id=scheduled.aggregate_id,
+                                      occurred_on="2024-10-01"))
     return scheduled.aggregate_id
 
 
 def submission(review_id: str, n: int) -> c.SubmitContribution:
     return c.SubmitContribution(
-        actor=ACTOR, review_id=review_id, contributor=MEMBER_STATE, level="national",
+        command_id=new_id(), actor=ACTOR, review_id=review_id, contributor=MEMBER_STATE, level="national",
         title=f"National review of GCM implementation {n}", summary="Progress on regular pathways and data.",
         objectives=[1, 5, 23], language="en", contact={"name": "Bench Contact", "email": "bench@example.org"},
     )
@@ -73,7 +75,8 @@ async def visible_on_page(client: MignetClient, http: HttpClient, review_id: str
     async def one(n: int) -> None:
         started = time.perf_counter()
         submitted = await client.command(submission(review_id, 1_000_000 + n))
-        await client.command(c.PublishContribution(actor=ACTOR, contribution_id=submitted.aggregate_id))
+        await client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR,
+                                                   contribution_id=submitted.aggregate_id))
         pending[submitted.aggregate_id] = started
 
     poller = asyncio.create_task(poll())

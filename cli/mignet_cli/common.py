@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mignet_contracts.envelope import ErrorBody
+from mignet_contracts.envelope import Command, ErrorBody, new_id
 from mignet_runtime.client import MignetClient, RequestFailed
 from mignet_runtime.endpoints import validation_error
 
@@ -77,8 +77,12 @@ def run(url: str, action: Callable[[MignetClient], Awaitable[T]]) -> T:
 
 def build(model: type[T], **fields: Any) -> T:
     """Validate locally first so a typo never leaves the machine; same errors as the service."""
+    fields = {k: v for k, v in fields.items() if v is not None}
+    if issubclass(model, Command):
+        # Services require a command id; one per invocation unless --command-id reuses one.
+        fields.setdefault("command_id", new_id())
     try:
-        return model(**{k: v for k, v in fields.items() if v is not None})
+        return model(**fields)
     except ValidationError as exc:
         fail(validation_error(exc))
 

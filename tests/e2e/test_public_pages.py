@@ -8,6 +8,7 @@ import pytest
 
 from mignet_contracts import reviews as c
 from .support import eventually
+from mignet_contracts.envelope import new_id
 
 ACTOR = "test:e2e"
 AP = "asia-pacific-2024-2025"
@@ -16,7 +17,7 @@ HOSTILE = "<script>window.pwned=1</script>"
 
 
 def submission(title: str, contributor: dict, objectives: list[int], **fields) -> c.SubmitContribution:
-    return c.SubmitContribution(actor=ACTOR, review_id=AP, contributor=contributor, level="national", title=title,
+    return c.SubmitContribution(command_id=new_id(), actor=ACTOR, review_id=AP, contributor=contributor, level="national", title=title,
                                 summary=f"Summary of {title}", objectives=objectives, language="en",
                                 contact=CONTACT, **fields)
 
@@ -25,9 +26,9 @@ def submission(title: str, contributor: dict, objectives: list[int], **fields) -
 async def contributions(pages_service) -> dict[str, str]:
     """One review with published, pending and rejected contributions; returns title key -> id."""
     client = pages_service.client
-    await client.command(c.ScheduleReview(actor=ACTOR, region="asia-pacific", cycle="2024-2025",
+    await client.command(c.ScheduleReview(command_id=new_id(), actor=ACTOR, region="asia-pacific", cycle="2024-2025",
                                           meeting_start="2025-02-04", meeting_end="2025-02-06", venue="Bangkok"))
-    await client.command(c.OpenReview(actor=ACTOR, review_id=AP))
+    await client.command(c.OpenReview(command_id=new_id(), actor=ACTOR, review_id=AP))
     commands = {
         "bangladesh": submission("Bangladesh: national review of the GCM", {"kind": "member-state", "country": "BD"},
                                  [1, 5], links=["https://example.org/bangladesh-report"]),
@@ -43,8 +44,8 @@ async def contributions(pages_service) -> dict[str, str]:
     }
     ids = {key: (await client.command(command)).aggregate_id for key, command in commands.items()}
     for key in ("bangladesh", "forum", "hostile"):
-        await client.command(c.PublishContribution(actor=ACTOR, contribution_id=ids[key]))
-    await client.command(c.RejectContribution(actor=ACTOR, contribution_id=ids["rejected"], reason="Spam."))
+        await client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=ids[key]))
+    await client.command(c.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=ids["rejected"], reason="Spam."))
 
     async def settled():
         found = await client.query(c.ReviewFigures(review_id=AP))

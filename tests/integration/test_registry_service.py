@@ -11,6 +11,7 @@ from mignet_contracts import registry as c
 from mignet_runtime.client import RequestFailed
 from mignet_registry.app import SPEC
 from conftest import RunningService, eventually
+from mignet_contracts.envelope import new_id
 
 ACTOR = "test:registry"
 
@@ -22,8 +23,8 @@ async def registry(fresh_nats, settings_for):
 
 
 def create_bd(**kw):
-    return c.CreateNetwork(actor=ACTOR, scope="national", country="BD",
-                           network_name="UN Network on Migration in Bangladesh", **kw)
+    return c.CreateNetwork(**({"command_id": new_id()} | kw), actor=ACTOR, scope="national", country="BD",
+                           network_name="UN Network on Migration in Bangladesh")
 
 
 async def test_create_network_reaches_the_read_model(registry):
@@ -82,11 +83,11 @@ async def test_bad_input_gets_structured_error_and_writes_nothing(registry):
 
 async def test_status_lifecycle_and_illegal_transition(registry):
     await registry.client.command(create_bd())
-    await registry.client.command(c.ChangeNetworkStatus(actor=ACTOR, network_id="nat-bd", status="being-established"))
-    await registry.client.command(c.ChangeNetworkStatus(actor=ACTOR, network_id="nat-bd", status="established"))
+    await registry.client.command(c.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="being-established"))
+    await registry.client.command(c.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="established"))
     with pytest.raises(RequestFailed) as failure:
         await registry.client.command(
-            c.ChangeNetworkStatus(actor=ACTOR, network_id="nat-bd", status="under-consideration"))
+            c.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="under-consideration"))
     assert failure.value.error.code == "rejected"
 
     async def established():
@@ -100,14 +101,14 @@ async def test_status_lifecycle_and_illegal_transition(registry):
 async def test_champion_existing_network_criterion_is_checked_against_the_registry(registry):
     assessment = [{"criterion": code, "met": True} for code in c.reference.CHAMPION_CRITERIA]
     with pytest.raises(RequestFailed) as failure:
-        await registry.client.command(c.NominateChampion(actor=ACTOR, country="BD", regional_group="asia-pacific",
+        await registry.client.command(c.NominateChampion(command_id=new_id(), actor=ACTOR, country="BD", regional_group="asia-pacific",
                                                          assessment=assessment))
     assert failure.value.error.code == "rejected" and "existing UN network" in failure.value.error.message
     await registry.client.command(create_bd(status="established"))
     result = await registry.client.command(
-        c.NominateChampion(actor=ACTOR, country="BD", regional_group="asia-pacific", assessment=assessment))
+        c.NominateChampion(command_id=new_id(), actor=ACTOR, country="BD", regional_group="asia-pacific", assessment=assessment))
     assert result.aggregate_id == "bd"
-    await registry.client.command(c.ConfirmChampion(actor=ACTOR, country="BD"))
+    await registry.client.command(c.ConfirmChampion(command_id=new_id(), actor=ACTOR, country="BD"))
 
     async def confirmed():
         found = await registry.client.query(c.ListChampions(status="confirmed"))
@@ -119,9 +120,9 @@ async def test_champion_existing_network_criterion_is_checked_against_the_regist
 
 async def test_directory_as_of_a_past_date_replays_the_stream(registry):
     await registry.client.command(create_bd(occurred_on=date(2020, 6, 1)))
-    await registry.client.command(c.ChangeNetworkStatus(actor=ACTOR, network_id="nat-bd", status="established",
+    await registry.client.command(c.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="established",
                                                         occurred_on=date(2021, 3, 1)))
-    await registry.client.command(c.CreateNetwork(actor=ACTOR, scope="national", country="MX",
+    await registry.client.command(c.CreateNetwork(command_id=new_id(), actor=ACTOR, scope="national", country="MX",
                                                   network_name="Red de las Naciones Unidas sobre la Migración en México",
                                                   occurred_on=date(2022, 1, 1)))
     then = await registry.client.query(c.DirectorySummary(as_of=date(2020, 10, 31)))
@@ -154,7 +155,7 @@ async def test_command_replicas_and_one_projection_replica_share_the_work(fresh_
         assert set(projector.runtime.runners) == {"networks", "champions"}
         codes = ["BD", "NP", "PH", "TH", "ID", "VN"]
         for client, code in zip([first.client, second.client] * 3, codes):
-            await client.command(c.CreateNetwork(actor=ACTOR, scope="national", country=code,
+            await client.command(c.CreateNetwork(command_id=new_id(), actor=ACTOR, scope="national", country=code,
                                                  network_name=f"UN Network on Migration, {code}"))
 
         async def all_listed():

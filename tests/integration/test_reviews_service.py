@@ -24,6 +24,7 @@ from mignet_runtime.localstack import free_port
 from mignet_reviews import domain, seed
 from mignet_reviews.app import SPEC
 from conftest import RunningService, eventually
+from mignet_contracts.envelope import new_id
 
 ACTOR = "test:reviews"
 AP = "asia-pacific-2024-2025"
@@ -40,7 +41,7 @@ NATS_ONLY = dataclasses.replace(SPEC, background=())
 
 
 def schedule(region: str = "asia-pacific", cycle: str = "2024-2025", **fields) -> c.ScheduleReview:
-    return c.ScheduleReview(actor=ACTOR, region=region, cycle=cycle, **fields)
+    return c.ScheduleReview(**({"command_id": new_id()} | fields), actor=ACTOR, region=region, cycle=cycle)
 
 
 def submission(review_id: str = AP, contributor: dict = BANGLADESH, **fields) -> c.SubmitContribution:
@@ -53,18 +54,19 @@ def submission(review_id: str = AP, contributor: dict = BANGLADESH, **fields) ->
         "contact": CONTACT,
         **fields,
     }
-    return c.SubmitContribution(actor=ACTOR, review_id=review_id, contributor=contributor, **values)
+    return c.SubmitContribution(**({"command_id": new_id()} | values), actor=ACTOR, review_id=review_id,
+                                contributor=contributor)
 
 
 async def open_review(client, region: str = "asia-pacific", cycle: str = "2024-2025") -> str:
     result = await client.command(schedule(region, cycle))
-    await client.command(c.OpenReview(actor=ACTOR, review_id=result.aggregate_id))
+    await client.command(c.OpenReview(command_id=new_id(), actor=ACTOR, review_id=result.aggregate_id))
     return result.aggregate_id
 
 
 async def submit_and_publish(client, review_id: str = AP, **fields) -> str:
     submitted = await client.command(submission(review_id, **fields))
-    await client.command(c.PublishContribution(actor=ACTOR, contribution_id=submitted.aggregate_id))
+    await client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=submitted.aggregate_id))
     return submitted.aggregate_id
 
 
@@ -139,9 +141,9 @@ async def test_review_lifecycle_reaches_the_read_model(reviews):
                                                    venue="Bangkok", occurred_on="2024-08-01"))
     assert result.aggregate_id == AP
     assert [e.subject for e in result.events] == [f"reviews.events.review.{AP}.scheduled"]
-    for command in (c.OpenReview(actor=ACTOR, review_id=AP, occurred_on="2024-10-01"),
-                    c.CloseReview(actor=ACTOR, review_id=AP, occurred_on="2025-02-06"),
-                    c.PublishReviewReport(actor=ACTOR, review_id=AP, report_url="https://example.org/report.pdf",
+    for command in (c.OpenReview(command_id=new_id(), actor=ACTOR, review_id=AP, occurred_on="2024-10-01"),
+                    c.CloseReview(command_id=new_id(), actor=ACTOR, review_id=AP, occurred_on="2025-02-06"),
+                    c.PublishReviewReport(command_id=new_id(), actor=ACTOR, review_id=AP, report_url="https://example.org/report.pdf",
                                           occurred_on="2025-04-01")):
         await reviews.client.command(command)
 
@@ -186,18 +188,18 @@ async def test_submit_publish_reject_withdraw(reviews):
                                   "category": None, "category_label": None, "organization": None}
     assert doc["region"] == "asia-pacific" and doc["cycle"] == "2024-2025" and doc["objectives"] == [1, 5]
 
-    await reviews.client.command(c.PublishContribution(actor=ACTOR, contribution_id=bd, note="Received by ESCAP."))
+    await reviews.client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=bd, note="Received by ESCAP."))
     published = await contribution_in_status(reviews, bd, "published")
     assert published["moderator_note"] == "Received by ESCAP."
 
     mfa = (await reviews.client.command(submission(contributor=MFA, level="regional"))).aggregate_id
-    await reviews.client.command(c.RejectContribution(actor=ACTOR, contribution_id=mfa, reason="Duplicate."))
+    await reviews.client.command(c.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=mfa, reason="Duplicate."))
     assert (await contribution_in_status(reviews, mfa, "rejected"))["rejection_reason"] == "Duplicate."
     with pytest.raises(RequestFailed) as final:
-        await reviews.client.command(c.PublishContribution(actor=ACTOR, contribution_id=mfa))
+        await reviews.client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=mfa))
     assert final.value.error.code == "rejected" and "rejection is final" in final.value.error.message
 
-    await reviews.client.command(c.WithdrawContribution(actor=ACTOR, contribution_id=bd, reason="Superseded."))
+    await reviews.client.command(c.WithdrawContribution(command_id=new_id(), actor=ACTOR, contribution_id=bd, reason="Superseded."))
     withdrawn = await contribution_in_status(reviews, bd, "withdrawn")
     assert withdrawn["withdrawal_reason"] == "Superseded." and "withdrawn_by" not in withdrawn
 
@@ -233,7 +235,8 @@ async def test_bad_input_gets_structured_errors_and_writes_nothing(reviews):
     garbage = await reviews.client.request(c.SubmitContribution.subject(), b"{not json")
     assert garbage.error.code == "validation_error"
     bad_cycle = await reviews.client.request(c.ScheduleReview.subject(),
-                                             {"actor": ACTOR, "region": "africa", "cycle": "2019-2020"})
+                                             {"command_id": new_id(), "actor": ACTOR, "region": "africa",
+                                              "cycle": "2019-2020"})
     assert bad_cycle.error.code == "validation_error" and "began in 2020" in bad_cycle.error.message
 
     with pytest.raises(RequestFailed) as wrong_region:
@@ -244,7 +247,7 @@ async def test_bad_input_gets_structured_errors_and_writes_nothing(reviews):
         await reviews.client.command(submission(review_id="africa-2024-2025"))
     assert unknown.value.error.code == "not_found"
     with pytest.raises(RequestFailed) as no_contribution:
-        await reviews.client.command(c.PublishContribution(actor=ACTOR, contribution_id="c-0123456789abcdef"))
+        await reviews.client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id="c-0123456789abcdef"))
     assert no_contribution.value.error.code == "not_found"
     assert await reviews.runtime.store.last_seq() == 2  # scheduled and opened only
 
@@ -254,9 +257,9 @@ async def test_only_an_open_review_takes_contributions(reviews):
     with pytest.raises(RequestFailed) as planned:
         await reviews.client.command(submission())
     assert planned.value.error.code == "rejected" and "not yet open" in planned.value.error.message
-    await reviews.client.command(c.OpenReview(actor=ACTOR, review_id=AP))
+    await reviews.client.command(c.OpenReview(command_id=new_id(), actor=ACTOR, review_id=AP))
     await reviews.client.command(submission())
-    await reviews.client.command(c.CloseReview(actor=ACTOR, review_id=AP))
+    await reviews.client.command(c.CloseReview(command_id=new_id(), actor=ACTOR, review_id=AP))
     before = await reviews.runtime.store.last_seq()
     with pytest.raises(RequestFailed) as closed:
         await reviews.client.command(submission())
@@ -301,9 +304,9 @@ async def test_review_figures(reviews):
     await client.command(submission(contributor={"kind": "stakeholder", "category": "academia",
                                                  "organization": "Mahidol University"}, level="local"))
     rejected = (await client.command(submission(title="Off topic"))).aggregate_id
-    await client.command(c.RejectContribution(actor=ACTOR, contribution_id=rejected, reason="Not about the GCM."))
+    await client.command(c.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=rejected, reason="Not about the GCM."))
     withdrawn = (await client.command(submission(title="Draft"))).aggregate_id
-    await client.command(c.WithdrawContribution(actor=ACTOR, contribution_id=withdrawn))
+    await client.command(c.WithdrawContribution(command_id=new_id(), actor=ACTOR, contribution_id=withdrawn))
 
     expected_status = {"published": 2, "rejected": 1, "submitted": 1, "withdrawn": 1}
 
@@ -439,7 +442,7 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
                                      links=["https://example.org/report"])
     pending = (await client.command(submission(title="Still in moderation"))).aggregate_id
     rejected = (await client.command(submission(title="Rejected one"))).aggregate_id
-    await client.command(c.RejectContribution(actor=ACTOR, contribution_id=rejected, reason="Spam."))
+    await client.command(c.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=rejected, reason="Spam."))
     await contribution_in_status(service, rejected, "rejected")
     await contribution_in_status(service, shown, "published")
 
@@ -478,7 +481,7 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     assert status == 200 and json.loads(health) == {"status": "ok"}
 
     # Withdrawn after publication: gone from the pages at once.
-    await client.command(c.WithdrawContribution(actor=ACTOR, contribution_id=shown, reason="Replaced."))
+    await client.command(c.WithdrawContribution(command_id=new_id(), actor=ACTOR, contribution_id=shown, reason="Replaced."))
     await contribution_in_status(service, shown, "withdrawn")
     assert (await http_get(f"{base}/contributions/{shown}"))[0] == 404
     assert f"/contributions/{shown}" not in (await http_get(f"{base}/reviews/{AP}"))[2]

@@ -25,6 +25,7 @@ from mignet_contracts.registry import (
     NetworkMemberJoined,
     NominateChampion,
 )
+from mignet_contracts.envelope import new_id
 
 ON = date(2020, 10, 1)
 ALL_MET = [{"criterion": c, "met": True} for c in ref.CHAMPION_CRITERIA]
@@ -182,7 +183,7 @@ def test_regional_network_id_is_stable_per_command():
 
 
 def test_create_network_derives_its_aggregate_id():
-    national = CreateNetwork(actor="ops", scope="national", country="bd", network_name="UNNM Bangladesh")
+    national = CreateNetwork(command_id=new_id(), actor="ops", scope="national", country="bd", network_name="UNNM Bangladesh")
     regional = CreateNetwork(
         actor="ops", command_id="c1", scope="regional", region="asia-pacific", network_name="APRNM"
     )
@@ -195,28 +196,28 @@ def test_create_network_derives_its_aggregate_id():
 
 def test_unknown_country_is_a_validation_error():
     with pytest.raises(ValidationError) as excinfo:
-        CreateNetwork(actor="ops", scope="national", country="XX", network_name="n")
+        CreateNetwork(command_id=new_id(), actor="ops", scope="national", country="XX", network_name="n")
     assert "unknown country code 'XX'" in errors_of(excinfo)["country"]
 
 
 def test_country_codes_are_normalised_to_upper_case():
-    assert CreateNetwork(actor="ops", scope="national", country="bd", network_name="n").country == "BD"
+    assert CreateNetwork(command_id=new_id(), actor="ops", scope="national", country="bd", network_name="n").country == "BD"
     assert GetChampion(country="gh").country == "GH"
     with pytest.raises(ValidationError):
         GetChampion(country="BGD")
 
 
 def test_entity_codes_are_checked_and_normalised():
-    cmd = AddNetworkMember(actor="ops", network_id="nat-bd", entity="iom")
+    cmd = AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="iom")
     assert cmd.entity == "IOM" and cmd.role == "member"
     with pytest.raises(ValidationError) as excinfo:
-        AddNetworkMember(actor="ops", network_id="nat-bd", entity="NASA")
+        AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="NASA")
     assert "unknown UN entity 'NASA'" in errors_of(excinfo)["entity"]
 
 
 def test_extra_fields_are_forbidden():
     with pytest.raises(ValidationError) as excinfo:
-        AddNetworkMember(actor="ops", network_id="nat-bd", entity="IOM", colour="blue")
+        AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="IOM", colour="blue")
     assert errors_of(excinfo)["colour"] == "Extra inputs are not permitted"
 
 
@@ -232,50 +233,50 @@ def test_extra_fields_are_forbidden():
 )
 def test_create_network_scope_must_match_its_place(fields, message):
     with pytest.raises(ValidationError, match=message):
-        CreateNetwork(actor="ops", network_name="n", **fields)
+        CreateNetwork(command_id=new_id(), actor="ops", network_name="n", **fields)
 
 
 def test_invalid_values_are_rejected_by_the_models():
     with pytest.raises(ValidationError):
-        CreateNetwork(actor="ops", scope="regional", region="antarctica", network_name="n")
+        CreateNetwork(command_id=new_id(), actor="ops", scope="regional", region="antarctica", network_name="n")
     with pytest.raises(ValidationError):
-        CreateNetwork(actor="ops", scope="national", country="BD", network_name="")
+        CreateNetwork(command_id=new_id(), actor="ops", scope="national", country="BD", network_name="")
     with pytest.raises(ValidationError):
-        CreateNetwork(actor="ops", scope="national", country="BD", network_name="n" * 201)
+        CreateNetwork(command_id=new_id(), actor="ops", scope="national", country="BD", network_name="n" * 201)
     with pytest.raises(ValidationError):
-        CreateNetwork(actor="ops", scope="national", country="BD", network_name="n", status="dormant")
+        CreateNetwork(command_id=new_id(), actor="ops", scope="national", country="BD", network_name="n", status="dormant")
     with pytest.raises(ValidationError):
         CreateNetwork(
-            actor="ops", scope="national", country="BD", network_name="n", members=[{"entity": "IOM", "role": "chair"}]
+            command_id=new_id(), actor="ops", scope="national", country="BD", network_name="n", members=[{"entity": "IOM", "role": "chair"}]
         )
     with pytest.raises(ValidationError):
-        CreateNetwork(actor="ops", scope="national", country="BD", network_name="UNNM\x07")
+        CreateNetwork(command_id=new_id(), actor="ops", scope="national", country="BD", network_name="UNNM\x07")
     with pytest.raises(ValidationError):
-        AddNetworkMember(actor="ops", network_id="nat-bgd", entity="IOM")
+        AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bgd", entity="IOM")
     with pytest.raises(ValidationError):
-        AddNetworkMember(actor="ops", network_id="nat-bd.x", entity="IOM")
+        AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd.x", entity="IOM")
 
 
 @pytest.mark.parametrize("email", ["no-at-sign", "a@b", "a b@c.org", "a@b.", "@un.org"])
 def test_focal_point_email_must_look_like_an_email(email):
     with pytest.raises(ValidationError, match="not an e-mail address"):
-        AssignFocalPoint(actor="ops", network_id="nat-bd", focal_point_name="A", entity="IOM", email=email)
+        AssignFocalPoint(command_id=new_id(), actor="ops", network_id="nat-bd", focal_point_name="A", entity="IOM", email=email)
 
 
 def test_focal_point_email_accepts_a_plain_address():
-    cmd = AssignFocalPoint(actor="ops", network_id="nat-bd", focal_point_name="A B", entity="IOM", email="ab@iom.int")
+    cmd = AssignFocalPoint(command_id=new_id(), actor="ops", network_id="nat-bd", focal_point_name="A B", entity="IOM", email="ab@iom.int")
     assert cmd.email == "ab@iom.int"
 
 
 def test_champion_commands_check_criteria_and_regional_groups():
-    cmd = NominateChampion(actor="ops", country="bd", regional_group="asia-pacific", assessment=ALL_MET)
+    cmd = NominateChampion(command_id=new_id(), actor="ops", country="bd", regional_group="asia-pacific", assessment=ALL_MET)
     assert cmd.country == "BD" and len(cmd.assessment) == 6
     with pytest.raises(ValidationError, match="unknown champion criterion 'beauty'"):
         NominateChampion(
-            actor="ops", country="BD", regional_group="asia-pacific", assessment=[{"criterion": "beauty", "met": True}]
+            command_id=new_id(), actor="ops", country="BD", regional_group="asia-pacific", assessment=[{"criterion": "beauty", "met": True}]
         )
     with pytest.raises(ValidationError, match="unknown champion regional group 'oceania'"):
-        NominateChampion(actor="ops", country="BD", regional_group="oceania", assessment=ALL_MET)
+        NominateChampion(command_id=new_id(), actor="ops", country="BD", regional_group="oceania", assessment=ALL_MET)
 
 
 def test_query_models():

@@ -32,6 +32,7 @@ from mignet_contracts.registry import (
 from mignet_registry import domain
 from mignet_registry.domain import CHAMPION, NETWORK, ChampionState, NetworkState
 from mignet_runtime.errors import NotFound, Rejected
+from mignet_contracts.envelope import new_id
 
 TODAY = date(2024, 6, 1)
 CREATED = date(2020, 3, 1)
@@ -40,6 +41,7 @@ S = NetworkStatus
 
 def create_bd(**fields) -> CreateNetwork:
     defaults = {
+        "command_id": new_id(),
         "actor": "ops",
         "scope": "national",
         "country": "BD",
@@ -72,7 +74,7 @@ def apply(state, events):
 
 
 def change(status, **fields) -> ChangeNetworkStatus:
-    return ChangeNetworkStatus(actor="ops", network_id="nat-bd", status=status, **fields)
+    return ChangeNetworkStatus(command_id=new_id(), actor="ops", network_id="nat-bd", status=status, **fields)
 
 
 def assessment(**overrides) -> list[dict]:
@@ -81,7 +83,8 @@ def assessment(**overrides) -> list[dict]:
 
 def nominate(country="BD", group="asia-pacific", **fields) -> NominateChampion:
     return NominateChampion(
-        actor="ops", country=country, regional_group=group, **({"assessment": assessment()} | fields)
+        command_id=new_id(), actor="ops", country=country, regional_group=group,
+        **({"assessment": assessment()} | fields)
     )
 
 
@@ -251,10 +254,10 @@ def test_status_change_in_the_future_is_rejected():
     "command",
     [
         change(S.ESTABLISHED),
-        AddNetworkMember(actor="ops", network_id="nat-bd", entity="IOM"),
-        RemoveNetworkMember(actor="ops", network_id="nat-bd", entity="IOM"),
-        AlignTermsOfReference(actor="ops", network_id="nat-bd", aligned_on=CREATED, consulted_executive_committee=True),
-        AssignFocalPoint(actor="ops", network_id="nat-bd", focal_point_name="A", entity="IOM", email="a@iom.int"),
+        AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="IOM"),
+        RemoveNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="IOM"),
+        AlignTermsOfReference(command_id=new_id(), actor="ops", network_id="nat-bd", aligned_on=CREATED, consulted_executive_committee=True),
+        AssignFocalPoint(command_id=new_id(), actor="ops", network_id="nat-bd", focal_point_name="A", entity="IOM", email="a@iom.int"),
     ],
 )
 def test_commands_on_a_missing_network_are_not_found(command):
@@ -270,13 +273,13 @@ def test_commands_on_a_missing_network_are_not_found(command):
 def test_add_and_remove_members():
     state = bangladesh()
     (joined,) = domain.add_network_member(
-        state, AddNetworkMember(actor="ops", network_id="nat-bd", entity="un-women", role="co-lead"), TODAY
+        state, AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="un-women", role="co-lead"), TODAY
     )
     assert (joined.entity, joined.role, joined.occurred_on) == ("UN-WOMEN", MemberRole.CO_LEAD, TODAY)
     state = NETWORK.evolve(state, joined)
     assert state.members == {"IOM": MemberRole.COORDINATOR, "UNDP": MemberRole.MEMBER, "UN-WOMEN": MemberRole.CO_LEAD}
     (left,) = domain.remove_network_member(
-        state, RemoveNetworkMember(actor="ops", network_id="nat-bd", entity="UNDP", reason="office closed"), TODAY
+        state, RemoveNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UNDP", reason="office closed"), TODAY
     )
     assert (left.entity, left.reason) == ("UNDP", "office closed")
     assert set(NETWORK.evolve(state, left).members) == {"IOM", "UN-WOMEN"}
@@ -285,14 +288,14 @@ def test_add_and_remove_members():
 def test_no_duplicate_member_and_one_coordinator():
     state = bangladesh()
     with pytest.raises(Rejected) as excinfo:
-        domain.add_network_member(state, AddNetworkMember(actor="ops", network_id="nat-bd", entity="UNDP"), TODAY)
+        domain.add_network_member(state, AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UNDP"), TODAY)
     assert rejected(excinfo) == (
         "UNDP is already a member of the national network for Bangladesh (nat-bd), as member",
         "entity",
     )
     with pytest.raises(Rejected) as excinfo:
         domain.add_network_member(
-            state, AddNetworkMember(actor="ops", network_id="nat-bd", entity="UNHCR", role="coordinator"), TODAY
+            state, AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UNHCR", role="coordinator"), TODAY
         )
     assert rejected(excinfo) == (
         "the national network for Bangladesh (nat-bd) already has a coordinator: IOM",
@@ -303,7 +306,7 @@ def test_no_duplicate_member_and_one_coordinator():
 def test_removing_a_non_member_is_rejected():
     with pytest.raises(Rejected) as excinfo:
         domain.remove_network_member(
-            bangladesh(), RemoveNetworkMember(actor="ops", network_id="nat-bd", entity="UN-WOMEN"), TODAY
+            bangladesh(), RemoveNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UN-WOMEN"), TODAY
         )
     assert rejected(excinfo) == ("UN Women is not a member of the national network for Bangladesh (nat-bd)", "entity")
 
@@ -318,7 +321,7 @@ def test_unknown_entity_codes_are_rejected_even_without_model_validation():
 
 
 def test_membership_cannot_predate_the_network():
-    cmd = AddNetworkMember(actor="ops", network_id="nat-bd", entity="WHO", occurred_on=date(2019, 12, 31))
+    cmd = AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="WHO", occurred_on=date(2019, 12, 31))
     with pytest.raises(Rejected) as excinfo:
         domain.add_network_member(bangladesh(), cmd, TODAY)
     assert rejected(excinfo) == (
@@ -332,7 +335,8 @@ def test_membership_cannot_predate_the_network():
 
 def align(on: date, **fields) -> AlignTermsOfReference:
     return AlignTermsOfReference(
-        actor="ops", network_id="nat-bd", aligned_on=on, consulted_executive_committee=True, **fields
+        command_id=new_id(), actor="ops", network_id="nat-bd", aligned_on=on, consulted_executive_committee=True,
+        **fields
     )
 
 
@@ -374,7 +378,7 @@ def test_only_a_later_realignment_is_recorded():
 
 
 def focal(entity="IOM", name="Amina Rahman", email="arahman@iom.int") -> AssignFocalPoint:
-    return AssignFocalPoint(actor="ops", network_id="nat-bd", focal_point_name=name, entity=entity, email=email)
+    return AssignFocalPoint(command_id=new_id(), actor="ops", network_id="nat-bd", focal_point_name=name, entity=entity, email=email)
 
 
 def test_assign_focal_point_from_a_member_entity():
@@ -403,7 +407,7 @@ def test_focal_point_goes_when_its_entity_leaves():
     state = apply(
         state,
         domain.remove_network_member(
-            state, RemoveNetworkMember(actor="ops", network_id="nat-bd", entity="UNDP"), TODAY
+            state, RemoveNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UNDP"), TODAY
         ),
     )
     assert state.focal_point is None
@@ -518,23 +522,23 @@ def test_a_withdrawn_champion_may_be_nominated_again():
 
 
 def test_confirm_only_a_nominated_champion():
-    (event,) = domain.confirm_champion(champion(nominated_event()), ConfirmChampion(actor="ops", country="bd"), TODAY)
+    (event,) = domain.confirm_champion(champion(nominated_event()), ConfirmChampion(command_id=new_id(), actor="ops", country="bd"), TODAY)
     assert event.subject == "registry.events.champion.bd.confirmed"
     confirmed = CHAMPION.evolve(champion(nominated_event()), event)
     assert (confirmed.status, confirmed.confirmed_on) == (ChampionStatus.CONFIRMED, TODAY)
 
     with pytest.raises(NotFound) as excinfo:
-        domain.confirm_champion(champion(), ConfirmChampion(actor="ops", country="BD"), TODAY)
+        domain.confirm_champion(champion(), ConfirmChampion(command_id=new_id(), actor="ops", country="BD"), TODAY)
     assert rejected(excinfo) == ("Bangladesh has not been nominated as a champion country", "country")
     with pytest.raises(Rejected, match="^Bangladesh is already a confirmed champion country$"):
-        domain.confirm_champion(confirmed, ConfirmChampion(actor="ops", country="BD"), TODAY)
+        domain.confirm_champion(confirmed, ConfirmChampion(command_id=new_id(), actor="ops", country="BD"), TODAY)
     withdrawn = CHAMPION.evolve(confirmed, ChampionWithdrawn(country="BD", reason="r", occurred_on=TODAY))
     with pytest.raises(Rejected, match="withdrew as a champion country on 2024-06-01; nominate it again first"):
-        domain.confirm_champion(withdrawn, ConfirmChampion(actor="ops", country="BD"), TODAY)
+        domain.confirm_champion(withdrawn, ConfirmChampion(command_id=new_id(), actor="ops", country="BD"), TODAY)
 
 
 def test_confirmation_cannot_precede_the_nomination():
-    cmd = ConfirmChampion(actor="ops", country="BD", occurred_on=date(2020, 2, 1))
+    cmd = ConfirmChampion(command_id=new_id(), actor="ops", country="BD", occurred_on=date(2020, 2, 1))
     with pytest.raises(Rejected) as excinfo:
         domain.confirm_champion(champion(nominated_event()), cmd, TODAY)
     assert rejected(excinfo)[1] == "occurred_on"
@@ -543,7 +547,7 @@ def test_confirmation_cannot_precede_the_nomination():
 @pytest.mark.parametrize("confirmed", [False, True])
 def test_withdraw_a_nominated_or_confirmed_champion_with_a_reason(confirmed):
     events = [nominated_event()] + ([ChampionConfirmed(country="BD", occurred_on=CREATED)] if confirmed else [])
-    cmd = WithdrawChampion(actor="ops", country="BD", reason="government request", occurred_on=date(2023, 1, 1))
+    cmd = WithdrawChampion(command_id=new_id(), actor="ops", country="BD", reason="government request", occurred_on=date(2023, 1, 1))
     (event,) = domain.withdraw_champion(champion(*events), cmd, TODAY)
     assert (event.reason, event.occurred_on, event.subject) == (
         "government request",
@@ -555,7 +559,7 @@ def test_withdraw_a_nominated_or_confirmed_champion_with_a_reason(confirmed):
 
 
 def test_withdraw_rejections():
-    cmd = WithdrawChampion(actor="ops", country="BD", reason="r")
+    cmd = WithdrawChampion(command_id=new_id(), actor="ops", country="BD", reason="r")
     with pytest.raises(NotFound):
         domain.withdraw_champion(champion(), cmd, TODAY)
     withdrawn = champion(nominated_event(), ChampionWithdrawn(country="BD", reason="r", occurred_on=CREATED))
@@ -614,7 +618,7 @@ def test_evolve_ignores_other_aggregates_events_and_never_mutates_state():
 def test_every_command_has_a_decider_and_a_target():
     assert set(domain.DECIDERS) == set(REGISTRY_COMMANDS)
     assert domain.target_of(change(S.ESTABLISHED)) == (NETWORK, "nat-bd")
-    assert domain.target_of(ConfirmChampion(actor="ops", country="GW")) == (CHAMPION, "gw")
+    assert domain.target_of(ConfirmChampion(command_id=new_id(), actor="ops", country="GW")) == (CHAMPION, "gw")
     assert domain.target_of(create_bd()) == (NETWORK, "nat-bd")
     assert (NETWORK.service, NETWORK.name, CHAMPION.name) == ("registry", "network", "champion")
     assert NETWORK.wildcard("nat-bd") == "registry.events.network.nat-bd.*"
@@ -628,7 +632,7 @@ def test_global_network_has_fixed_id_and_no_place():
     from mignet_contracts import registry as _c
     from mignet_registry import domain as _d
 
-    cmd = _c.CreateNetwork(actor="t", scope="global", network_name="United Nations Network on Migration",
+    cmd = _c.CreateNetwork(command_id=new_id(), actor="t", scope="global", network_name="United Nations Network on Migration",
                            status="established", members=[{"entity": "IOM", "role": "coordinator"},
                                                           {"entity": "ILO", "role": "executive-committee"}])
     assert cmd.network_id == "global"
@@ -642,4 +646,4 @@ def test_global_network_has_fixed_id_and_no_place():
     from pydantic import ValidationError as _VE
 
     with _pytest.raises(_VE):
-        _c.CreateNetwork(actor="t", scope="global", country="BD", network_name="x")
+        _c.CreateNetwork(command_id=new_id(), actor="t", scope="global", country="BD", network_name="x")

@@ -23,6 +23,7 @@ from mignet_contracts.reviews import (
     ScheduleReview,
     SubmitContribution,
 )
+from mignet_contracts.envelope import new_id
 
 ON = date(2025, 1, 15)
 REVIEW_ID = "asia-pacific-2024-2025"
@@ -35,6 +36,7 @@ def errors_of(excinfo: pytest.ExceptionInfo[ValidationError]) -> dict[str, str]:
 
 def submission(**overrides) -> dict:
     fields = {
+        "command_id": new_id(),
         "actor": "portal",
         "review_id": REVIEW_ID,
         "contributor": {"kind": "stakeholder", "category": "civil-society", "organization": "Migrant Forum in Asia"},
@@ -53,7 +55,7 @@ def submission(**overrides) -> dict:
 
 def submitted_event(**overrides) -> ContributionSubmitted:
     fields = submission()
-    for name in ("actor", "contact"):
+    for name in ("command_id", "actor", "contact"):
         fields.pop(name)
     return ContributionSubmitted(
         **{
@@ -112,7 +114,7 @@ def test_submit_command_targets_the_contribution_its_command_id_names():
 
 
 def test_schedule_command_targets_region_and_cycle():
-    command = ScheduleReview(actor="ops", region="arab-region", cycle="2024-2025")
+    command = ScheduleReview(command_id=new_id(), actor="ops", region="arab-region", cycle="2024-2025")
     assert command.review_id == "arab-region-2024-2025"
 
 
@@ -213,7 +215,7 @@ def test_contact_email_must_be_an_address(email):
 
 def test_schedule_review_normalises_its_plan():
     command = ScheduleReview(
-        actor="ops",
+        command_id=new_id(), actor="ops",
         region="europe-north-america-central-asia",
         cycle="2024-2025",
         commission="ece",
@@ -241,50 +243,50 @@ def test_schedule_review_normalises_its_plan():
 )
 def test_bad_cycles_are_refused(cycle, message):
     with pytest.raises(ValidationError) as excinfo:
-        ScheduleReview(actor="ops", region="africa", cycle=cycle)
+        ScheduleReview(command_id=new_id(), actor="ops", region="africa", cycle=cycle)
     assert message in errors_of(excinfo)["cycle"]
 
 
 def test_unknown_commission_is_refused():
     with pytest.raises(ValidationError) as excinfo:
-        ScheduleReview(actor="ops", region="africa", cycle="2024-2025", commission="UNECA")
+        ScheduleReview(command_id=new_id(), actor="ops", region="africa", cycle="2024-2025", commission="UNECA")
     assert "unknown regional commission 'UNECA'" in errors_of(excinfo)["commission"]
 
 
 def test_meeting_cannot_end_before_it_starts():
     with pytest.raises(ValidationError, match="cannot end"):
         ScheduleReview(
-            actor="ops", region="africa", cycle="2024-2025", meeting_start="2024-10-10", meeting_end="2024-10-09"
+            command_id=new_id(), actor="ops", region="africa", cycle="2024-2025", meeting_start="2024-10-10", meeting_end="2024-10-09"
         )
 
 
 def test_meeting_end_needs_a_start():
     with pytest.raises(ValidationError, match="needs a meeting_start"):
-        ScheduleReview(actor="ops", region="africa", cycle="2024-2025", meeting_end="2024-10-10")
+        ScheduleReview(command_id=new_id(), actor="ops", region="africa", cycle="2024-2025", meeting_end="2024-10-10")
 
 
 def test_meeting_must_fall_within_the_cycle():
     with pytest.raises(ValidationError, match="outside the 2024-2025 cycle"):
-        ScheduleReview(actor="ops", region="africa", cycle="2024-2025", meeting_start="2026-05-05")
+        ScheduleReview(command_id=new_id(), actor="ops", region="africa", cycle="2024-2025", meeting_start="2026-05-05")
 
 
 def test_venue_must_be_one_line():
     with pytest.raises(ValidationError) as excinfo:
-        ScheduleReview(actor="ops", region="africa", cycle="2024-2025", venue="Addis\nAbaba")
+        ScheduleReview(command_id=new_id(), actor="ops", region="africa", cycle="2024-2025", venue="Addis\nAbaba")
     assert "single line" in errors_of(excinfo)["venue"]
 
 
 def test_review_report_must_be_https():
     with pytest.raises(ValidationError) as excinfo:
-        PublishReviewReport(actor="ops", review_id=REVIEW_ID, report_url="http://unescap.org/report.pdf")
+        PublishReviewReport(command_id=new_id(), actor="ops", review_id=REVIEW_ID, report_url="http://unescap.org/report.pdf")
     assert "only https links" in errors_of(excinfo)["report_url"]
-    ok = PublishReviewReport(actor="ops", review_id=REVIEW_ID, report_url="https://unescap.org/report.pdf")
+    ok = PublishReviewReport(command_id=new_id(), actor="ops", review_id=REVIEW_ID, report_url="https://unescap.org/report.pdf")
     assert ok.report_url == "https://unescap.org/report.pdf"
 
 
 def test_unknown_review_id_is_refused():
     with pytest.raises(ValidationError) as excinfo:
-        rv.OpenReview(actor="ops", review_id="oceania-2024-2025")
+        rv.OpenReview(command_id=new_id(), actor="ops", review_id="oceania-2024-2025")
     assert "review id 'oceania-2024-2025'" in errors_of(excinfo)["review_id"]
 
 

@@ -30,6 +30,7 @@ from mignet_contracts.reviews import (
 )
 from mignet_reviews import domain as d
 from mignet_runtime.errors import NotFound, Rejected
+from mignet_contracts.envelope import new_id
 
 TODAY = date(2025, 3, 1)
 AP = "asia-pacific-2024-2025"
@@ -47,7 +48,7 @@ def run(aggregate, aggregate_id, decide, command, today=TODAY, history=(), **con
 
 
 def schedule(**fields) -> ScheduleReview:
-    return ScheduleReview(**{"actor": "escap-secretariat", "region": "asia-pacific", "cycle": "2024-2025", **fields})
+    return ScheduleReview(**{"command_id": new_id(), "actor": "escap-secretariat", "region": "asia-pacific", "cycle": "2024-2025", **fields})
 
 
 def review_history(*, upto: ReviewStatus) -> list:
@@ -153,7 +154,7 @@ def test_schedule_review_defaults_to_today():
 
 def test_schedule_review_accepts_the_matching_commission_and_partners():
     command = ScheduleReview(
-        actor="ops",
+        command_id=new_id(), actor="ops",
         region="arab-region",
         cycle="2020-2021",
         commission="ESCWA",
@@ -194,17 +195,17 @@ def test_occurred_on_cannot_be_in_the_future():
 
 def test_review_lifecycle_in_order():
     history = review_history(upto=ReviewStatus.PLANNED)
-    events, state = run(d.REVIEW, AP, d.open_review, OpenReview(actor="ops", review_id=AP), history=history)
+    events, state = run(d.REVIEW, AP, d.open_review, OpenReview(command_id=new_id(), actor="ops", review_id=AP), history=history)
     assert events == [ReviewOpenedForContributions(review_id=AP, occurred_on=TODAY)]
     assert state.status is ReviewStatus.OPEN and state.opened_on == TODAY
     history += events
 
-    events, state = run(d.REVIEW, AP, d.close_review, CloseReview(actor="ops", review_id=AP), history=history)
+    events, state = run(d.REVIEW, AP, d.close_review, CloseReview(command_id=new_id(), actor="ops", review_id=AP), history=history)
     assert events == [ReviewClosed(review_id=AP, occurred_on=TODAY)]
     assert state.status is ReviewStatus.CLOSED and state.closed_on == TODAY
     history += events
 
-    command = PublishReviewReport(actor="ops", review_id=AP, report_url="https://unescap.org/r.pdf")
+    command = PublishReviewReport(command_id=new_id(), actor="ops", review_id=AP, report_url="https://unescap.org/r.pdf")
     events, state = run(d.REVIEW, AP, d.publish_review_report, command, history=history)
     assert events == [
         ReviewReportPublished(
@@ -218,7 +219,7 @@ def test_review_lifecycle_in_order():
 
 def test_report_publication_date_defaults_the_event_date():
     command = PublishReviewReport(
-        actor="ops", review_id=AP, report_url="https://unescap.org/r.pdf", published_on=date(2025, 2, 10)
+        command_id=new_id(), actor="ops", review_id=AP, report_url="https://unescap.org/r.pdf", published_on=date(2025, 2, 10)
     )
     events, _ = run(d.REVIEW, AP, d.publish_review_report, command, history=review_history(upto=ReviewStatus.CLOSED))
     assert (events[0].published_on, events[0].occurred_on) == (date(2025, 2, 10), date(2025, 2, 10))
@@ -227,9 +228,9 @@ def test_report_publication_date_defaults_the_event_date():
 @pytest.mark.parametrize(
     ("decide", "command"),
     [
-        (d.open_review, OpenReview(actor="ops", review_id=AP)),
-        (d.close_review, CloseReview(actor="ops", review_id=AP)),
-        (d.publish_review_report, PublishReviewReport(actor="ops", review_id=AP, report_url="https://x.org/r")),
+        (d.open_review, OpenReview(command_id=new_id(), actor="ops", review_id=AP)),
+        (d.close_review, CloseReview(command_id=new_id(), actor="ops", review_id=AP)),
+        (d.publish_review_report, PublishReviewReport(command_id=new_id(), actor="ops", review_id=AP, report_url="https://x.org/r")),
     ],
 )
 def test_lifecycle_commands_on_a_missing_review_are_not_found(decide, command):
@@ -241,38 +242,38 @@ def test_lifecycle_commands_on_a_missing_review_are_not_found(decide, command):
 @pytest.mark.parametrize(
     ("upto", "decide", "command", "message"),
     [
-        (ReviewStatus.OPEN, d.open_review, OpenReview(actor="o", review_id=AP), "already open for contributions"),
+        (ReviewStatus.OPEN, d.open_review, OpenReview(command_id=new_id(), actor="o", review_id=AP), "already open for contributions"),
         (
             ReviewStatus.CLOSED,
             d.open_review,
-            OpenReview(actor="o", review_id=AP),
+            OpenReview(command_id=new_id(), actor="o", review_id=AP),
             "closed on 2025-02-06; a closed review cannot be re-opened",
         ),
-        (ReviewStatus.REPORT_PUBLISHED, d.open_review, OpenReview(actor="o", review_id=AP), "cannot be re-opened"),
+        (ReviewStatus.REPORT_PUBLISHED, d.open_review, OpenReview(command_id=new_id(), actor="o", review_id=AP), "cannot be re-opened"),
         (
             ReviewStatus.PLANNED,
             d.close_review,
-            CloseReview(actor="o", review_id=AP),
+            CloseReview(command_id=new_id(), actor="o", review_id=AP),
             "has not opened for contributions; open it first",
         ),
-        (ReviewStatus.CLOSED, d.close_review, CloseReview(actor="o", review_id=AP), "already closed on 2025-02-06"),
-        (ReviewStatus.REPORT_PUBLISHED, d.close_review, CloseReview(actor="o", review_id=AP), "already closed"),
+        (ReviewStatus.CLOSED, d.close_review, CloseReview(command_id=new_id(), actor="o", review_id=AP), "already closed on 2025-02-06"),
+        (ReviewStatus.REPORT_PUBLISHED, d.close_review, CloseReview(command_id=new_id(), actor="o", review_id=AP), "already closed"),
         (
             ReviewStatus.PLANNED,
             d.publish_review_report,
-            PublishReviewReport(actor="o", review_id=AP, report_url="https://x.org/r"),
+            PublishReviewReport(command_id=new_id(), actor="o", review_id=AP, report_url="https://x.org/r"),
             "is planned; close it before publishing its report",
         ),
         (
             ReviewStatus.OPEN,
             d.publish_review_report,
-            PublishReviewReport(actor="o", review_id=AP, report_url="https://x.org/r"),
+            PublishReviewReport(command_id=new_id(), actor="o", review_id=AP, report_url="https://x.org/r"),
             "is open for contributions; close it before publishing its report",
         ),
         (
             ReviewStatus.REPORT_PUBLISHED,
             d.publish_review_report,
-            PublishReviewReport(actor="o", review_id=AP, report_url="https://x.org/r"),
+            PublishReviewReport(command_id=new_id(), actor="o", review_id=AP, report_url="https://x.org/r"),
             "already published its report on 2025-02-20: https://www.unescap.org/gcm-review-2025.pdf",
         ),
     ],
@@ -284,7 +285,7 @@ def test_lifecycle_moves_only_forward(upto, decide, command, message):
 
 
 def test_lifecycle_history_cannot_be_back_dated_out_of_order():
-    command = CloseReview(actor="ops", review_id=AP, occurred_on=date(2024, 8, 1))
+    command = CloseReview(command_id=new_id(), actor="ops", review_id=AP, occurred_on=date(2024, 8, 1))
     with pytest.raises(Rejected, match="last changed status on 2024-09-01; a change dated 2024-08-01") as exc:
         run(d.REVIEW, AP, d.close_review, command, history=review_history(upto=ReviewStatus.OPEN))
     assert exc.value.details[0].field == "occurred_on"
@@ -292,11 +293,11 @@ def test_lifecycle_history_cannot_be_back_dated_out_of_order():
 
 def test_report_cannot_predate_closing_or_be_in_the_future():
     history = review_history(upto=ReviewStatus.CLOSED)
-    early = PublishReviewReport(actor="o", review_id=AP, report_url="https://x.org/r", published_on=date(2025, 2, 1))
+    early = PublishReviewReport(command_id=new_id(), actor="o", review_id=AP, report_url="https://x.org/r", published_on=date(2025, 2, 1))
     with pytest.raises(Rejected, match="closed on 2025-02-06; its report cannot be published before") as exc:
         run(d.REVIEW, AP, d.publish_review_report, early, history=history)
     assert exc.value.details[0].field == "published_on"
-    late = PublishReviewReport(actor="o", review_id=AP, report_url="https://x.org/r", published_on=date(2025, 3, 2))
+    late = PublishReviewReport(command_id=new_id(), actor="o", review_id=AP, report_url="https://x.org/r", published_on=date(2025, 3, 2))
     with pytest.raises(Rejected, match="a date in the future"):
         run(d.REVIEW, AP, d.publish_review_report, late, history=history)
 
@@ -421,7 +422,7 @@ def test_submit_against_the_wrong_review_is_a_programming_error():
 
 
 def test_publish_a_submitted_contribution():
-    command = PublishContribution(actor="moderator", contribution_id=CID, note="Thank you")
+    command = PublishContribution(command_id=new_id(), actor="moderator", contribution_id=CID, note="Thank you")
     history = contribution_at(ContributionStatus.SUBMITTED)
     events, state = run(d.CONTRIBUTION, CID, d.publish_contribution, command, history=history)
     assert events == [ContributionPublished(contribution_id=CID, note="Thank you", occurred_on=TODAY)]
@@ -430,7 +431,7 @@ def test_publish_a_submitted_contribution():
 
 
 def test_reject_a_submitted_contribution_with_a_reason():
-    command = RejectContribution(actor="moderator", contribution_id=CID, reason="Advertising")
+    command = RejectContribution(command_id=new_id(), actor="moderator", contribution_id=CID, reason="Advertising")
     history = contribution_at(ContributionStatus.SUBMITTED)
     events, state = run(d.CONTRIBUTION, CID, d.reject_contribution, command, history=history)
     assert events == [ContributionRejected(contribution_id=CID, reason="Advertising", occurred_on=TODAY)]
@@ -440,9 +441,9 @@ def test_reject_a_submitted_contribution_with_a_reason():
 
 def test_reject_needs_a_reason():
     with pytest.raises(ValueError):
-        RejectContribution(actor="moderator", contribution_id=CID, reason="  ")
+        RejectContribution(command_id=new_id(), actor="moderator", contribution_id=CID, reason="  ")
     with pytest.raises(ValueError):
-        RejectContribution(actor="moderator", contribution_id=CID)
+        RejectContribution(command_id=new_id(), actor="moderator", contribution_id=CID)
 
 
 @pytest.mark.parametrize(
@@ -456,8 +457,8 @@ def test_reject_needs_a_reason():
 @pytest.mark.parametrize(
     ("decide", "command"),
     [
-        (d.publish_contribution, PublishContribution(actor="m", contribution_id=CID)),
-        (d.reject_contribution, RejectContribution(actor="m", contribution_id=CID, reason="spam")),
+        (d.publish_contribution, PublishContribution(command_id=new_id(), actor="m", contribution_id=CID)),
+        (d.reject_contribution, RejectContribution(command_id=new_id(), actor="m", contribution_id=CID, reason="spam")),
     ],
 )
 def test_only_submitted_contributions_are_moderated(status, message, decide, command):
@@ -468,9 +469,9 @@ def test_only_submitted_contributions_are_moderated(status, message, decide, com
 @pytest.mark.parametrize(
     ("decide", "command"),
     [
-        (d.publish_contribution, PublishContribution(actor="m", contribution_id=CID)),
-        (d.reject_contribution, RejectContribution(actor="m", contribution_id=CID, reason="spam")),
-        (d.withdraw_contribution, WithdrawContribution(actor="m", contribution_id=CID)),
+        (d.publish_contribution, PublishContribution(command_id=new_id(), actor="m", contribution_id=CID)),
+        (d.reject_contribution, RejectContribution(command_id=new_id(), actor="m", contribution_id=CID, reason="spam")),
+        (d.withdraw_contribution, WithdrawContribution(command_id=new_id(), actor="m", contribution_id=CID)),
     ],
 )
 def test_commands_on_a_missing_contribution_are_not_found(decide, command):
@@ -481,7 +482,7 @@ def test_commands_on_a_missing_contribution_are_not_found(decide, command):
 
 @pytest.mark.parametrize("status", [ContributionStatus.SUBMITTED, ContributionStatus.PUBLISHED])
 def test_withdraw_a_submitted_or_published_contribution_records_who(status):
-    command = WithdrawContribution(actor="ana@portal", contribution_id=CID, reason="Superseded")
+    command = WithdrawContribution(command_id=new_id(), actor="ana@portal", contribution_id=CID, reason="Superseded")
     events, state = run(d.CONTRIBUTION, CID, d.withdraw_contribution, command, history=contribution_at(status))
     assert events == [
         ContributionWithdrawn(contribution_id=CID, reason="Superseded", withdrawn_by="ana@portal", occurred_on=TODAY)
@@ -499,12 +500,12 @@ def test_withdraw_a_submitted_or_published_contribution_records_who(status):
 )
 def test_rejected_and_withdrawn_are_final(status, message):
     with pytest.raises(Rejected, match=message):
-        command = WithdrawContribution(actor="a", contribution_id=CID)
+        command = WithdrawContribution(command_id=new_id(), actor="a", contribution_id=CID)
         run(d.CONTRIBUTION, CID, d.withdraw_contribution, command, history=contribution_at(status))
 
 
 def test_moderation_cannot_be_back_dated_before_submission():
-    command = PublishContribution(actor="m", contribution_id=CID, occurred_on=date(2024, 9, 30))
+    command = PublishContribution(command_id=new_id(), actor="m", contribution_id=CID, occurred_on=date(2024, 9, 30))
     with pytest.raises(Rejected, match="last changed status on 2024-10-01") as exc:
         run(d.CONTRIBUTION, CID, d.publish_contribution, command, history=contribution_at(ContributionStatus.SUBMITTED))
     assert exc.value.details[0].field == "occurred_on"
@@ -517,7 +518,7 @@ def test_a_published_contribution_stays_published_after_the_review_closes():
     assert contribution.status is ContributionStatus.PUBLISHED
     # Moderating the backlog after the meeting is allowed: moderation does not depend on the review.
     _, state = run(
-        d.CONTRIBUTION, CID, d.publish_contribution, PublishContribution(actor="m", contribution_id=CID),
+        d.CONTRIBUTION, CID, d.publish_contribution, PublishContribution(command_id=new_id(), actor="m", contribution_id=CID),
         history=contribution_at(ContributionStatus.SUBMITTED),
     )
     assert state.status is ContributionStatus.PUBLISHED
@@ -555,6 +556,6 @@ def test_aggregate_types():
 def test_every_command_has_a_decider_and_a_target():
     assert set(d.DECIDERS) == set(rv.REVIEWS_COMMANDS)
     assert d.target_of(schedule()) == (d.REVIEW, AP)
-    assert d.target_of(OpenReview(actor="o", review_id="africa-2024-2025")) == (d.REVIEW, "africa-2024-2025")
+    assert d.target_of(OpenReview(command_id=new_id(), actor="o", review_id="africa-2024-2025")) == (d.REVIEW, "africa-2024-2025")
     assert d.target_of(submit()) == (d.CONTRIBUTION, CID)
-    assert d.target_of(PublishContribution(actor="m", contribution_id=CID)) == (d.CONTRIBUTION, CID)
+    assert d.target_of(PublishContribution(command_id=new_id(), actor="m", contribution_id=CID)) == (d.CONTRIBUTION, CID)
