@@ -7,8 +7,8 @@ import re
 import pytest
 
 from mignet_contracts import reviews as c
-from .support import eventually
 from mignet_contracts.envelope import new_id
+from .support import eventually
 
 ACTOR = "test:e2e"
 AP = "asia-pacific-2024-2025"

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 
 from mignet_contracts import registry as c
+from mignet_contracts.envelope import new_id
 from mignet_runtime.client import RequestFailed
 from mignet_registry.app import SPEC
 from conftest import RunningService, eventually
-from mignet_contracts.envelope import new_id
 
 ACTOR = "test:registry"
 

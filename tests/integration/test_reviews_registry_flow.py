@@ -14,12 +14,12 @@ import pytest
 from mignet_contracts import reference
 from mignet_contracts import registry as r
 from mignet_contracts import reviews as c
+from mignet_contracts.envelope import new_id
 from mignet_runtime.localstack import free_port
 from mignet_registry.app import SPEC as REGISTRY
 from mignet_reviews.app import SPEC as REVIEWS
 from conftest import RunningService, eventually
 from test_reviews_service import ACTOR, AP, MFA, http_get, open_review, submit_and_publish
-from mignet_contracts.envelope import new_id
 
 FOCAL_POINT_EMAIL = "focal.point.private@example.org"
 

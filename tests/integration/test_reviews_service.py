@@ -17,6 +17,7 @@ import pytest
 
 from mignet_contracts import registry as r
 from mignet_contracts import reviews as c
+from mignet_contracts.envelope import new_id
 from mignet_runtime.client import RequestFailed
 from mignet_runtime.codec import EventCodec
 from mignet_runtime.eventstore import EventStore
@@ -24,7 +25,6 @@ from mignet_runtime.localstack import free_port
 from mignet_reviews import domain, seed
 from mignet_reviews.app import SPEC
 from conftest import RunningService, eventually
-from mignet_contracts.envelope import new_id
 
 ACTOR = "test:reviews"
 AP = "asia-pacific-2024-2025"

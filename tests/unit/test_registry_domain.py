@@ -29,10 +29,10 @@ from mignet_contracts.registry import (
     WithdrawChampion,
     regional_network_id,
 )
+from mignet_contracts.envelope import new_id
 from mignet_registry import domain
 from mignet_registry.domain import CHAMPION, NETWORK, ChampionState, NetworkState
 from mignet_runtime.errors import NotFound, Rejected
-from mignet_contracts.envelope import new_id
 
 TODAY = date(2024, 6, 1)
 CREATED = date(2020, 3, 1)

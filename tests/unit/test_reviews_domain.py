@@ -28,9 +28,9 @@ from mignet_contracts.reviews import (
     SubmitContribution,
     WithdrawContribution,
 )
+from mignet_contracts.envelope import new_id
 from mignet_reviews import domain as d
 from mignet_runtime.errors import NotFound, Rejected
-from mignet_contracts.envelope import new_id
 
 TODAY = date(2025, 3, 1)
 AP = "asia-pacific-2024-2025"
