@@ -21,6 +21,9 @@ class Metadata:
     actor: str
     correlation_id: str | None = None
     causation_id: str | None = None
+    #: The command's schema name and payload hash (``Command.payload_hash``): what the id was used for.
+    command_name: str | None = None
+    command_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,9 @@ class RecordedEvent:
     actor: str | None
     correlation_id: str | None
     causation_id: str | None
+    #: None on events recorded before commands' names and hashes were (see ``Metadata``).
+    command_name: str | None = None
+    command_hash: str | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -97,6 +103,10 @@ class EventCodec:
         }
         if meta.causation_id:
             headers[ce.H_CAUSATION] = meta.causation_id
+        if meta.command_name:
+            headers[ce.H_COMMAND_NAME] = meta.command_name
+        if meta.command_hash:
+            headers[ce.H_COMMAND_HASH] = meta.command_hash
         return headers, event.model_dump_json().encode()
 
     def event_class(self, subject: str) -> type[Event]:
@@ -117,21 +127,27 @@ class EventCodec:
             event = cls.model_validate_json(data)
         except (ValueError, ValidationError) as exc:
             raise MalformedEvent(f"{subject} #{seq}: {exc}") from exc
-        recorded_at = headers.get(ce.H_TIME) or headers.get("Nats-Time-Stamp")
         return RecordedEvent(
             seq=seq,
             subject=subject,
             event=event,
             event_id=headers.get(ce.H_ID, f"seq-{seq}"),
-            recorded_at=_parse_time(recorded_at),
+            recorded_at=recorded_at(headers),
             command_id=headers.get(ce.H_COMMAND),
             actor=headers.get(ce.H_ACTOR),
             correlation_id=headers.get(ce.H_CORRELATION),
             causation_id=headers.get(ce.H_CAUSATION),
+            command_name=headers.get(ce.H_COMMAND_NAME),
+            command_hash=headers.get(ce.H_COMMAND_HASH),
         )
 
 
-def _parse_time(value: str | None) -> datetime:
+def recorded_at(headers: Mapping[str, str]) -> datetime:
+    """When an event was recorded: its ``ce-time``, else the server's stamp."""
+    return parse_time(headers.get(ce.H_TIME) or headers.get("Nats-Time-Stamp"))
+
+
+def parse_time(value: str | None) -> datetime:
     if not value:
         return datetime.now(UTC)
     # NATS stamps carry nanoseconds, which fromisoformat does not take.

@@ -6,7 +6,11 @@ expected version, and on a lost race, a refusal or a no-op decide again on
 fresh state (the cached state topped up with whatever was appended since). A
 command id found among the aggregate's own events means the command was
 already handled: its original result is returned and nothing is written,
-however long ago it ran.
+however long ago it ran, provided it is the same command (same name and
+payload hash, recorded with the events); a different command reusing the id
+is refused with ``conflict``, naming the original. A reused id on another
+aggregate is caught by the server's duplicate window (see
+:mod:`mignet_runtime.eventstore`), and refused the same way.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from mignet_contracts.envelope import Command, CommandResult, Event, RecordedEve
 from mignet_runtime.aggregate import AggregateType
 from mignet_runtime.codec import Metadata, RecordedEvent
 from mignet_runtime.errors import Conflict
-from mignet_runtime.eventstore import DuplicateCommand, EventStore, WrongExpectedVersion
+from mignet_runtime.eventstore import CommandTrace, DuplicateCommand, EventStore, WrongExpectedVersion
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +38,29 @@ Decision = Callable[[Any], Sequence[Event]]
 
 
 @dataclass(frozen=True)
+class Handled:
+    """A command this aggregate has handled: the events it wrote and what it was."""
+
+    events: tuple[RecordedEventRef, ...]
+    #: Schema name and payload hash; None on events recorded before they were.
+    command_name: str | None
+    command_hash: str | None
+    recorded_at: datetime
+
+    def same_command(self, command_hash: str) -> bool:
+        # Events from before hashes were recorded cannot tell: taken as the same command,
+        # which is what every resend was taken for then (a refusal would break retries).
+        return self.command_hash is None or self.command_hash == command_hash
+
+
+@dataclass(frozen=True)
 class Loaded(Generic[S]):
     aggregate: AggregateType[S]
     aggregate_id: str
     state: S
     version: int = 0
-    #: command id -> the events it wrote, to answer a resent command.
-    handled: dict[str, tuple[RecordedEventRef, ...]] = field(default_factory=dict)
+    #: command id -> what it was and the events it wrote, to answer a resent command.
+    handled: dict[str, Handled] = field(default_factory=dict)
 
     def apply(self, recorded: Sequence[RecordedEvent]) -> Loaded[S]:
         state, handled = self.state, dict(self.handled)
@@ -48,12 +68,24 @@ class Loaded(Generic[S]):
             state = self.aggregate.evolve(state, item.event)
             if item.command_id:
                 ref = RecordedEventRef(type=item.type, subject=item.subject, seq=item.seq)
-                handled[item.command_id] = handled.get(item.command_id, ()) + (ref,)
+                known = handled.get(item.command_id)
+                handled[item.command_id] = (
+                    Handled((ref,), item.command_name, item.command_hash, item.recorded_at) if known is None
+                    else replace(known, events=known.events + (ref,)))
         version = recorded[-1].seq if recorded else self.version
         return replace(self, state=state, version=version, handled=handled)
 
+    def answer_resend(self, command: Command, command_hash: str) -> CommandResult:
+        """The first result for a resend of a command this aggregate handled; Conflict for another command."""
+        handled = self.handled[command.command_id]
+        if not handled.same_command(command_hash):
+            raise id_reused(command, handled.command_name, self.aggregate.name, self.aggregate_id,
+                            handled.recorded_at)
+        return self.result_of(command.command_id, replayed=True)
+
     def result_of(self, command_id: str, *, replayed: bool) -> CommandResult:
-        refs = self.handled.get(command_id, ())
+        handled = self.handled.get(command_id)
+        refs = handled.events if handled is not None else ()
         return CommandResult(
             aggregate=self.aggregate.name,
             aggregate_id=self.aggregate_id,
@@ -61,6 +93,18 @@ class Loaded(Generic[S]):
             events=list(refs),
             replayed=replayed,
         )
+
+
+def id_reused(command: Command, original: str | None, aggregate: str, aggregate_id: str,
+              at: datetime | None) -> Conflict:
+    """The refusal of a command whose id an earlier, different command used, naming that command."""
+    what = original or "an earlier command"
+    when = f" at {at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if at is not None else ""
+    return Conflict(
+        f"command id {command.command_id} was already used{when} by {what} on {aggregate} {aggregate_id}, "
+        f"with another payload: this {command.schema_name()} is a new command and needs a new command id",
+        field="command_id",
+    )
 
 
 class AggregateCache:
@@ -153,11 +197,14 @@ class CommandExecutor:
                 del self._locks[key]
 
     async def _execute(self, aggregate, aggregate_id, command, decide, causation_id) -> CommandResult:
+        command_hash = command.payload_hash()
         meta = Metadata(
             command_id=command.command_id,
             actor=command.actor,
             correlation_id=command.correlation_id,
             causation_id=causation_id,
+            command_name=command.schema_name(),
+            command_hash=command_hash,
         )
         # The first try decides on what this process already knows, without reading the
         # store: the cached state, or the initial state of an aggregate it has not seen
@@ -175,7 +222,7 @@ class CommandExecutor:
                     break
                 loaded = await self.load(aggregate, aggregate_id)
             if command.command_id in loaded.handled:  # cached or fresh, this stays true
-                return loaded.result_of(command.command_id, replayed=True)
+                return loaded.answer_resend(command, command_hash)
             try:
                 events = decide(loaded.state)
                 if inspect.isawaitable(events):
@@ -204,19 +251,18 @@ class CommandExecutor:
                 # Jitter keeps racing processes from colliding again in lock step.
                 await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
                 continue
-            except DuplicateCommand:
-                # Written by an earlier delivery of this command: its events are on the aggregate now.
+            except DuplicateCommand as duplicate:
+                # Written by an earlier delivery of this command, its events are on the aggregate now;
+                # else the id was used on another aggregate (the server remembers ids for its window).
                 fresh = await self.load(aggregate, aggregate_id)
                 if command.command_id in fresh.handled:
-                    return fresh.result_of(command.command_id, replayed=True)
+                    return fresh.answer_resend(command, command_hash)
                 self.cache.discard(aggregate, aggregate_id)
-                raise Conflict(
-                    f"command id {command.command_id} was already used for a different command",
-                    field="command_id",
-                )
+                raise await self._used_elsewhere(command, duplicate) from None
+            now = self.clock()
             recorded = [
-                RecordedEvent(seq, e.subject, e, "", self.clock(), meta.command_id, meta.actor,
-                              meta.correlation_id, meta.causation_id)
+                RecordedEvent(seq, e.subject, e, "", now, meta.command_id, meta.actor,
+                              meta.correlation_id, meta.causation_id, meta.command_name, meta.command_hash)
                 for seq, e in zip(seqs, events, strict=True)
             ]
             updated = loaded.apply(recorded)
@@ -227,3 +273,12 @@ class CommandExecutor:
             f"{aggregate.name} {aggregate_id} kept changing while {command.name} ran; "
             f"gave up after {self.max_attempts} attempts, try again"
         )
+
+    async def _used_elsewhere(self, command: Command, duplicate: DuplicateCommand) -> Conflict:
+        trace: CommandTrace | None = None
+        if duplicate.original_seq:
+            trace = await self.store.command_trace(duplicate.original_seq)
+        if trace is None or trace.command_id != command.command_id:
+            return Conflict(f"command id {command.command_id} was already used by another command; "
+                            f"send {command.schema_name()} with a new command id", field="command_id")
+        return id_reused(command, trace.command_name, trace.aggregate, trace.aggregate_id, trace.recorded_at)

@@ -9,7 +9,8 @@ two writers on the same version exactly one wins. Several events from one
 command go in one atomic batch. ``Nats-Msg-Id`` carries the command id, so a
 resent command is de-duplicated by the server within the duplicate window
 (beyond it, the command ids recorded on the aggregate's own events catch it:
-see :mod:`mignet_runtime.commands`).
+see :mod:`mignet_runtime.commands`), and a refused duplicate says where the
+original is (:class:`DuplicateCommand`, :meth:`EventStore.command_trace`).
 """
 
 from __future__ import annotations
@@ -21,16 +22,17 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import nats.errors
 from nats.aio.client import Client as NATS
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import APIError, NotFoundError
 
+from mignet_contracts import envelope as ce
 from mignet_contracts.envelope import Event
 from mignet_runtime.aggregate import AggregateType
-from mignet_runtime.codec import EventCodec, Metadata, RecordedEvent, UnknownEventType
+from mignet_runtime.codec import EventCodec, Metadata, RecordedEvent, UnknownEventType, recorded_at
 from mignet_runtime.errors import Unavailable, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,32 @@ class WrongExpectedVersion(Exception):
 
 
 class DuplicateCommand(Exception):
-    """The server already holds events with this command's message id."""
+    """The server already holds events with this command's message id (within the duplicate window).
+
+    ``original_seq`` is the stream sequence of the original message, when the server said it.
+    """
+
+    def __init__(self, message: str, original_seq: int | None = None):
+        super().__init__(message)
+        self.original_seq = original_seq
+
+
+@dataclass(frozen=True)
+class CommandTrace:
+    """Where and when a command id was used, read from the headers of one of its events."""
+
+    seq: int
+    aggregate: str
+    aggregate_id: str
+    command_id: str | None
+    command_name: str | None
+    command_hash: str | None
+    recorded_at: datetime
+
+
+#: No message carries this id (ids are identifiers, without '~'), so a publish that
+#: expects it as the stream's last message id is refused whenever it gets that far.
+_NO_SUCH_MSG_ID = "~no-such-message~"
 
 
 @dataclass(frozen=True)
@@ -245,6 +272,21 @@ class EventStore:
             raise Unavailable(f"direct get on {self.stream} answered {status} {msg.headers.get('Description', '')}")
         return msg
 
+    async def command_trace(self, seq: int) -> CommandTrace | None:
+        """The command behind the event at ``seq`` (None when there is none), from its headers alone."""
+        msg = await self._direct_get({"seq": seq})
+        if msg is None:
+            return None
+        headers = msg.headers
+        parts = headers["Nats-Subject"].split(".")  # <service>.events.<aggregate>.<id>.<name>
+        if len(parts) != 5:
+            return None
+        return CommandTrace(
+            seq=seq, aggregate=parts[2], aggregate_id=parts[3], command_id=headers.get(ce.H_COMMAND),
+            command_name=headers.get(ce.H_COMMAND_NAME), command_hash=headers.get(ce.H_COMMAND_HASH),
+            recorded_at=recorded_at(headers),
+        )
+
     # -- writing --------------------------------------------------------
     async def append(
         self, aggregate: AggregateType, aggregate_id: str, events: Sequence[Event], expected_version: int, meta: Metadata
@@ -281,8 +323,8 @@ class EventStore:
             raise self._translate(exc.err_code, exc.description) from exc
         except nats.errors.TimeoutError as exc:
             raise Unavailable(f"the event store ({self.stream}) did not acknowledge in {self.timeout}s") from exc
-        if ack.duplicate:
-            raise DuplicateCommand(headers["Nats-Msg-Id"])
+        if ack.duplicate:  # the ack of a duplicate carries the original's sequence
+            raise DuplicateCommand(headers["Nats-Msg-Id"], ack.seq)
         return ack.seq
 
     async def _publish_atomic(self, messages: list[tuple[str, dict, bytes]]) -> list[int]:
@@ -303,9 +345,33 @@ class EventStore:
         answer = json.loads(reply.data or b"{}")
         if "error" in answer:
             error = answer["error"]
+            if error.get("err_code") == ERR_BATCH_DUPLICATE_MSG_ID:
+                subject, headers, _ = messages[0]
+                raise DuplicateCommand(error.get("description", ""),
+                                       await self.original_seq(subject, headers["Nats-Msg-Id"]))
             raise self._translate(error.get("err_code"), error.get("description", ""))
         end = int(answer["seq"])
         return list(range(end - last + 1, end + 1))
+
+    async def original_seq(self, subject: str, msg_id: str) -> int | None:
+        """The sequence of the message holding ``msg_id`` in the duplicate window, or None.
+
+        A batch refused for a duplicate id (10201) does not say where the original
+        is; a single duplicate's ack does. So ask with a single publish that can
+        never be written: it also expects a last message id no message has.
+        nats-server 2.14 checks the message id before that expectation (verified
+        by a test), answering a duplicate with the original's sequence; were the
+        order ever reversed, the expectation fails first and the answer is None.
+        """
+        headers = {"Nats-Msg-Id": msg_id, "Nats-Expected-Last-Msg-Id": _NO_SUCH_MSG_ID}
+        try:
+            ack = await self.js.publish(subject, b"", headers=headers, timeout=self.timeout)
+        except (APIError, nats.errors.TimeoutError):
+            return None
+        if not ack.duplicate:  # impossible by the expectation; loud if a server ever breaks it
+            log.error("probe for message id %s was written to %s #%d", msg_id, subject, ack.seq)
+            return None
+        return ack.seq
 
     def _translate(self, err_code: int | None, description: str) -> Exception:
         if err_code == ERR_WRONG_LAST_SEQUENCE:
