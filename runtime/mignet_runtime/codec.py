@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -154,7 +155,8 @@ def parse_time(value: str | None) -> datetime:
     value = value.replace("Z", "+00:00")
     head, sep, tail = value.partition(".")
     if sep:
-        digits = "".join(ch for ch in tail if ch.isdigit())
+        # Only the leading digits are the fraction: the zone's digits ("+00:00") are not.
+        digits = "".join(itertools.takewhile(str.isdigit, tail))
         zone = tail[len(digits):]
         value = f"{head}.{digits[:6]}{zone}"
     return datetime.fromisoformat(value)

@@ -10,10 +10,15 @@ from datetime import timedelta
 
 import pytest
 
+from mignet_contracts import registry as r
+from mignet_contracts.reference import CHAMPION_CRITERIA
+from mignet_registry.app import SPEC as REGISTRY
+from mignet_runtime.client import RequestFailed
 from mignet_runtime.codec import Metadata
 from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.errors import Conflict
 from mignet_runtime.eventstore import EventStore, StreamSettings
+from conftest import RunningService
 from sample_domain import make_domain
 
 
@@ -168,3 +173,46 @@ async def test_events_recorded_without_a_hash_are_taken_as_the_same_command(samp
     result = await run(fresh(store), d, "a", d.add(7, command_id="old"))
     assert result.replayed and [e.seq for e in result.events] == [1, 2]
     assert await store.last_seq() == 2
+
+
+# --- through the registry service -----------------------------------------------------------
+
+ACTOR = "test:idempotency"
+
+
+@pytest.fixture
+async def registry(fresh_nats, settings_for):
+    async with RunningService(REGISTRY, settings_for(fresh_nats)) as service:
+        yield service
+
+
+def create_bd(command_id: str) -> r.CreateNetwork:
+    return r.CreateNetwork(command_id=command_id, actor=ACTOR, scope="national", country="BD",
+                           network_name="UN Network on Migration in Bangladesh")
+
+
+async def test_a_command_without_command_id_is_refused_and_writes_nothing(registry):
+    body = create_bd("unused").model_dump(mode="json", exclude={"command_id"})
+    reply = await registry.client.request(r.CreateNetwork.subject(), body)
+    assert not reply.ok and reply.error.code == "validation_error"
+    assert [d.field for d in reply.error.details] == ["command_id"]
+    assert await registry.runtime.store.last_seq() == 0
+
+
+async def test_registry_refuses_a_reused_command_id_on_the_same_and_on_another_aggregate(registry):
+    await registry.client.command(create_bd("bd-1"))
+    assert (await registry.client.command(create_bd("bd-1"))).replayed
+    same_aggregate = r.ChangeNetworkStatus(command_id="bd-1", actor=ACTOR, network_id="nat-bd",
+                                           status="being-established")
+    other_aggregate = r.NominateChampion(command_id="bd-1", actor=ACTOR, country="BD", regional_group="asia-pacific",
+                                         assessment=[{"criterion": c, "met": True, "note": "UNCT working group"}
+                                                     for c in CHAMPION_CRITERIA])
+    for command in (same_aggregate, other_aggregate):
+        with pytest.raises(RequestFailed) as refused:
+            await registry.client.command(command)
+        error = refused.value.error
+        assert error.code == "conflict", error
+        assert "command id bd-1 was already used" in error.message
+        assert "by registry.commands.create-network.v1 on network nat-bd" in error.message
+        assert [d.field for d in error.details] == ["command_id"]
+    assert await registry.runtime.store.last_seq() == 1
