@@ -114,6 +114,8 @@ class Event(Contract):
 ENVELOPE_FIELDS = frozenset({"command_id", "actor", "correlation_id"})
 #: Hex digits kept of the SHA-256: 128 bits, far beyond any chance collision, half the header.
 PAYLOAD_HASH_HEX_DIGITS = 32
+#: Built once: json.dumps with options builds an encoder per call, and this runs on every command.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class Command(Contract):
@@ -156,9 +158,8 @@ class Command(Contract):
         not change the hash of the commands sent before it existed. Lists keep
         their order: members given in another order hash differently.
         """
-        payload = self.model_dump(mode="json", exclude=set(ENVELOPE_FIELDS), exclude_defaults=True)
-        canonical = json.dumps({"command": self.schema_name(), "payload": payload},
-                               sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        payload = self.model_dump(mode="json", exclude=ENVELOPE_FIELDS, exclude_defaults=True)
+        canonical = _CANONICAL_JSON.encode({"command": self.schema_name(), "payload": payload})
         return hashlib.sha256(canonical.encode()).hexdigest()[:PAYLOAD_HASH_HEX_DIGITS]
 
 
