@@ -101,8 +101,9 @@ def id_reused(command: Command, original: str | None, aggregate: str, aggregate_
     what = original or "an earlier command"
     when = f" at {at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if at is not None else ""
     return Conflict(
-        f"command id {command.command_id} was already used{when} by {what} on {aggregate} {aggregate_id}, "
-        f"with another payload: this {command.schema_name()} is a new command and needs a new command id",
+        f"command id {command.command_id} was already used{when} by {what} on {aggregate} {aggregate_id}; "
+        f"this {command.schema_name()} asks for something else (another payload or target), "
+        f"so it needs a new command id",
         field="command_id",
     )
 
