@@ -67,7 +67,9 @@ async def raw_publish(nc, per_client: int, batch: int = 0) -> Rate:
             if k < batch:
                 await nc.publish(f"{subject}.{w}.{i}", payload, headers=headers)
             else:
-                reply = await nc.request(f"{subject}.{w}.{i}", payload, headers={**headers, "Nats-Batch-Commit": "1"})
+                # nats-py's default request timeout (0.5 s) is shorter than a loaded machine's commit.
+                reply = await nc.request(f"{subject}.{w}.{i}", payload, headers={**headers, "Nats-Batch-Commit": "1"},
+                                         timeout=30)
                 if b'"error"' in reply.data:
                     raise RuntimeError(reply.data.decode())
 
