@@ -17,7 +17,8 @@ HOSTILE = "<script>window.pwned=1</script>"
 
 
 def submission(title: str, contributor: dict, objectives: list[int], **fields) -> c.SubmitContribution:
-    return c.SubmitContribution(command_id=new_id(), actor=ACTOR, review_id=AP, contributor=contributor, level="national", title=title,
+    return c.SubmitContribution(command_id=new_id(),
+                                actor=ACTOR, review_id=AP, contributor=contributor, level="national", title=title,
                                 summary=f"Summary of {title}", objectives=objectives, language="en",
                                 contact=CONTACT, **fields)
 
@@ -45,7 +46,8 @@ async def contributions(pages_service) -> dict[str, str]:
     ids = {key: (await client.command(command)).aggregate_id for key, command in commands.items()}
     for key in ("bangladesh", "forum", "hostile"):
         await client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=ids[key]))
-    await client.command(c.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=ids["rejected"], reason="Spam."))
+    await client.command(c.RejectContribution(command_id=new_id(),
+                                              actor=ACTOR, contribution_id=ids["rejected"], reason="Spam."))
 
     async def settled():
         found = await client.query(c.ReviewFigures(review_id=AP))

@@ -83,8 +83,10 @@ async def test_bad_input_gets_structured_error_and_writes_nothing(registry):
 
 async def test_status_lifecycle_and_illegal_transition(registry):
     await registry.client.command(create_bd())
-    await registry.client.command(c.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="being-established"))
-    await registry.client.command(c.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="established"))
+    await registry.client.command(c.ChangeNetworkStatus(command_id=new_id(),
+                                                        actor=ACTOR, network_id="nat-bd", status="being-established"))
+    await registry.client.command(c.ChangeNetworkStatus(command_id=new_id(),
+                                                        actor=ACTOR, network_id="nat-bd", status="established"))
     with pytest.raises(RequestFailed) as failure:
         await registry.client.command(
             c.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="under-consideration"))
@@ -101,12 +103,14 @@ async def test_status_lifecycle_and_illegal_transition(registry):
 async def test_champion_existing_network_criterion_is_checked_against_the_registry(registry):
     assessment = [{"criterion": code, "met": True} for code in c.reference.CHAMPION_CRITERIA]
     with pytest.raises(RequestFailed) as failure:
-        await registry.client.command(c.NominateChampion(command_id=new_id(), actor=ACTOR, country="BD", regional_group="asia-pacific",
+        await registry.client.command(c.NominateChampion(command_id=new_id(),
+                                                         actor=ACTOR, country="BD", regional_group="asia-pacific",
                                                          assessment=assessment))
     assert failure.value.error.code == "rejected" and "existing UN network" in failure.value.error.message
     await registry.client.command(create_bd(status="established"))
     result = await registry.client.command(
-        c.NominateChampion(command_id=new_id(), actor=ACTOR, country="BD", regional_group="asia-pacific", assessment=assessment))
+        c.NominateChampion(command_id=new_id(),
+                           actor=ACTOR, country="BD", regional_group="asia-pacific", assessment=assessment))
     assert result.aggregate_id == "bd"
     await registry.client.command(c.ConfirmChampion(command_id=new_id(), actor=ACTOR, country="BD"))
 
@@ -120,7 +124,8 @@ async def test_champion_existing_network_criterion_is_checked_against_the_regist
 
 async def test_directory_as_of_a_past_date_replays_the_stream(registry):
     await registry.client.command(create_bd(occurred_on=date(2020, 6, 1)))
-    await registry.client.command(c.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="established",
+    await registry.client.command(c.ChangeNetworkStatus(command_id=new_id(),
+                                                        actor=ACTOR, network_id="nat-bd", status="established",
                                                         occurred_on=date(2021, 3, 1)))
     await registry.client.command(c.CreateNetwork(command_id=new_id(), actor=ACTOR, scope="national", country="MX",
                                                   network_name="Red de las Naciones Unidas sobre la Migración en México",

@@ -49,10 +49,12 @@ async def test_registry_facts_show_on_contributions_as_they_change(both):
     await registry.client.command(r.CreateNetwork(command_id=new_id(), actor=ACTOR, scope="national", country="BD",
                                                   network_name="UN Network on Migration in Bangladesh",
                                                   status="being-established", members=[{"entity": "IOM"}]))
-    await registry.client.command(r.AssignFocalPoint(command_id=new_id(), actor=ACTOR, network_id="nat-bd", focal_point_name="F. Point",
+    await registry.client.command(r.AssignFocalPoint(command_id=new_id(),
+                                                     actor=ACTOR, network_id="nat-bd", focal_point_name="F. Point",
                                                      entity="IOM", email=FOCAL_POINT_EMAIL))
     assessment = [{"criterion": code, "met": True} for code in reference.CHAMPION_CRITERIA]
-    await registry.client.command(r.NominateChampion(command_id=new_id(), actor=ACTOR, country="BD", regional_group="asia-pacific",
+    await registry.client.command(r.NominateChampion(command_id=new_id(),
+                                                     actor=ACTOR, country="BD", regional_group="asia-pacific",
                                                      assessment=assessment))
 
     await open_review(reviews.client)
@@ -66,7 +68,8 @@ async def test_registry_facts_show_on_contributions_as_they_change(both):
     assert before["country_has_network"] is True and before["country_is_champion"] is False
 
     # Later registry events: the contribution itself is not touched, the join shows them.
-    await registry.client.command(r.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="established"))
+    await registry.client.command(r.ChangeNetworkStatus(command_id=new_id(),
+                                                        actor=ACTOR, network_id="nat-bd", status="established"))
     await registry.client.command(r.ConfirmChampion(command_id=new_id(), actor=ACTOR, country="BD"))
     after = await facts_of(reviews, bd, champion_status="confirmed", network_status="established")
     assert after["country_has_network"] is True and after["country_is_champion"] is True

@@ -66,7 +66,8 @@ async def open_review(client, region: str = "asia-pacific", cycle: str = "2024-2
 
 async def submit_and_publish(client, review_id: str = AP, **fields) -> str:
     submitted = await client.command(submission(review_id, **fields))
-    await client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=submitted.aggregate_id))
+    await client.command(c.PublishContribution(command_id=new_id(),
+                                               actor=ACTOR, contribution_id=submitted.aggregate_id))
     return submitted.aggregate_id
 
 
@@ -143,7 +144,8 @@ async def test_review_lifecycle_reaches_the_read_model(reviews):
     assert [e.subject for e in result.events] == [f"reviews.events.review.{AP}.scheduled"]
     for command in (c.OpenReview(command_id=new_id(), actor=ACTOR, review_id=AP, occurred_on="2024-10-01"),
                     c.CloseReview(command_id=new_id(), actor=ACTOR, review_id=AP, occurred_on="2025-02-06"),
-                    c.PublishReviewReport(command_id=new_id(), actor=ACTOR, review_id=AP, report_url="https://example.org/report.pdf",
+                    c.PublishReviewReport(command_id=new_id(),
+                                          actor=ACTOR, review_id=AP, report_url="https://example.org/report.pdf",
                                           occurred_on="2025-04-01")):
         await reviews.client.command(command)
 
@@ -188,18 +190,21 @@ async def test_submit_publish_reject_withdraw(reviews):
                                   "category": None, "category_label": None, "organization": None}
     assert doc["region"] == "asia-pacific" and doc["cycle"] == "2024-2025" and doc["objectives"] == [1, 5]
 
-    await reviews.client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=bd, note="Received by ESCAP."))
+    await reviews.client.command(c.PublishContribution(command_id=new_id(),
+                                                       actor=ACTOR, contribution_id=bd, note="Received by ESCAP."))
     published = await contribution_in_status(reviews, bd, "published")
     assert published["moderator_note"] == "Received by ESCAP."
 
     mfa = (await reviews.client.command(submission(contributor=MFA, level="regional"))).aggregate_id
-    await reviews.client.command(c.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=mfa, reason="Duplicate."))
+    await reviews.client.command(c.RejectContribution(command_id=new_id(),
+                                                      actor=ACTOR, contribution_id=mfa, reason="Duplicate."))
     assert (await contribution_in_status(reviews, mfa, "rejected"))["rejection_reason"] == "Duplicate."
     with pytest.raises(RequestFailed) as final:
         await reviews.client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=mfa))
     assert final.value.error.code == "rejected" and "rejection is final" in final.value.error.message
 
-    await reviews.client.command(c.WithdrawContribution(command_id=new_id(), actor=ACTOR, contribution_id=bd, reason="Superseded."))
+    await reviews.client.command(c.WithdrawContribution(command_id=new_id(),
+                                                        actor=ACTOR, contribution_id=bd, reason="Superseded."))
     withdrawn = await contribution_in_status(reviews, bd, "withdrawn")
     assert withdrawn["withdrawal_reason"] == "Superseded." and "withdrawn_by" not in withdrawn
 
@@ -247,7 +252,8 @@ async def test_bad_input_gets_structured_errors_and_writes_nothing(reviews):
         await reviews.client.command(submission(review_id="africa-2024-2025"))
     assert unknown.value.error.code == "not_found"
     with pytest.raises(RequestFailed) as no_contribution:
-        await reviews.client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id="c-0123456789abcdef"))
+        await reviews.client.command(c.PublishContribution(command_id=new_id(),
+                                                           actor=ACTOR, contribution_id="c-0123456789abcdef"))
     assert no_contribution.value.error.code == "not_found"
     assert await reviews.runtime.store.last_seq() == 2  # scheduled and opened only
 
@@ -304,7 +310,8 @@ async def test_review_figures(reviews):
     await client.command(submission(contributor={"kind": "stakeholder", "category": "academia",
                                                  "organization": "Mahidol University"}, level="local"))
     rejected = (await client.command(submission(title="Off topic"))).aggregate_id
-    await client.command(c.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=rejected, reason="Not about the GCM."))
+    await client.command(c.RejectContribution(command_id=new_id(),
+                                              actor=ACTOR, contribution_id=rejected, reason="Not about the GCM."))
     withdrawn = (await client.command(submission(title="Draft"))).aggregate_id
     await client.command(c.WithdrawContribution(command_id=new_id(), actor=ACTOR, contribution_id=withdrawn))
 
@@ -442,7 +449,8 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
                                      links=["https://example.org/report"])
     pending = (await client.command(submission(title="Still in moderation"))).aggregate_id
     rejected = (await client.command(submission(title="Rejected one"))).aggregate_id
-    await client.command(c.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=rejected, reason="Spam."))
+    await client.command(c.RejectContribution(command_id=new_id(),
+                                              actor=ACTOR, contribution_id=rejected, reason="Spam."))
     await contribution_in_status(service, rejected, "rejected")
     await contribution_in_status(service, shown, "published")
 
@@ -481,7 +489,8 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     assert status == 200 and json.loads(health) == {"status": "ok"}
 
     # Withdrawn after publication: gone from the pages at once.
-    await client.command(c.WithdrawContribution(command_id=new_id(), actor=ACTOR, contribution_id=shown, reason="Replaced."))
+    await client.command(c.WithdrawContribution(command_id=new_id(),
+                                                actor=ACTOR, contribution_id=shown, reason="Replaced."))
     await contribution_in_status(service, shown, "withdrawn")
     assert (await http_get(f"{base}/contributions/{shown}"))[0] == 404
     assert f"/contributions/{shown}" not in (await http_get(f"{base}/reviews/{AP}"))[2]

@@ -183,7 +183,8 @@ def test_regional_network_id_is_stable_per_command():
 
 
 def test_create_network_derives_its_aggregate_id():
-    national = CreateNetwork(command_id=new_id(), actor="ops", scope="national", country="bd", network_name="UNNM Bangladesh")
+    national = CreateNetwork(command_id=new_id(),
+                             actor="ops", scope="national", country="bd", network_name="UNNM Bangladesh")
     regional = CreateNetwork(
         actor="ops", command_id="c1", scope="regional", region="asia-pacific", network_name="APRNM"
     )
@@ -201,7 +202,8 @@ def test_unknown_country_is_a_validation_error():
 
 
 def test_country_codes_are_normalised_to_upper_case():
-    assert CreateNetwork(command_id=new_id(), actor="ops", scope="national", country="bd", network_name="n").country == "BD"
+    assert CreateNetwork(command_id=new_id(),
+                         actor="ops", scope="national", country="bd", network_name="n").country == "BD"
     assert GetChampion(country="gh").country == "GH"
     with pytest.raises(ValidationError):
         GetChampion(country="BGD")
@@ -244,10 +246,12 @@ def test_invalid_values_are_rejected_by_the_models():
     with pytest.raises(ValidationError):
         CreateNetwork(command_id=new_id(), actor="ops", scope="national", country="BD", network_name="n" * 201)
     with pytest.raises(ValidationError):
-        CreateNetwork(command_id=new_id(), actor="ops", scope="national", country="BD", network_name="n", status="dormant")
+        CreateNetwork(command_id=new_id(),
+                      actor="ops", scope="national", country="BD", network_name="n", status="dormant")
     with pytest.raises(ValidationError):
         CreateNetwork(
-            command_id=new_id(), actor="ops", scope="national", country="BD", network_name="n", members=[{"entity": "IOM", "role": "chair"}]
+            command_id=new_id(),
+            actor="ops", scope="national", country="BD", network_name="n", members=[{"entity": "IOM", "role": "chair"}]
         )
     with pytest.raises(ValidationError):
         CreateNetwork(command_id=new_id(), actor="ops", scope="national", country="BD", network_name="UNNM\x07")
@@ -260,20 +264,24 @@ def test_invalid_values_are_rejected_by_the_models():
 @pytest.mark.parametrize("email", ["no-at-sign", "a@b", "a b@c.org", "a@b.", "@un.org"])
 def test_focal_point_email_must_look_like_an_email(email):
     with pytest.raises(ValidationError, match="not an e-mail address"):
-        AssignFocalPoint(command_id=new_id(), actor="ops", network_id="nat-bd", focal_point_name="A", entity="IOM", email=email)
+        AssignFocalPoint(command_id=new_id(),
+                         actor="ops", network_id="nat-bd", focal_point_name="A", entity="IOM", email=email)
 
 
 def test_focal_point_email_accepts_a_plain_address():
-    cmd = AssignFocalPoint(command_id=new_id(), actor="ops", network_id="nat-bd", focal_point_name="A B", entity="IOM", email="ab@iom.int")
+    cmd = AssignFocalPoint(command_id=new_id(),
+                           actor="ops", network_id="nat-bd", focal_point_name="A B", entity="IOM", email="ab@iom.int")
     assert cmd.email == "ab@iom.int"
 
 
 def test_champion_commands_check_criteria_and_regional_groups():
-    cmd = NominateChampion(command_id=new_id(), actor="ops", country="bd", regional_group="asia-pacific", assessment=ALL_MET)
+    cmd = NominateChampion(command_id=new_id(),
+                           actor="ops", country="bd", regional_group="asia-pacific", assessment=ALL_MET)
     assert cmd.country == "BD" and len(cmd.assessment) == 6
     with pytest.raises(ValidationError, match="unknown champion criterion 'beauty'"):
         NominateChampion(
-            command_id=new_id(), actor="ops", country="BD", regional_group="asia-pacific", assessment=[{"criterion": "beauty", "met": True}]
+            command_id=new_id(),
+            actor="ops", country="BD", regional_group="asia-pacific", assessment=[{"criterion": "beauty", "met": True}]
         )
     with pytest.raises(ValidationError, match="unknown champion regional group 'oceania'"):
         NominateChampion(command_id=new_id(), actor="ops", country="BD", regional_group="oceania", assessment=ALL_MET)

@@ -256,8 +256,10 @@ def test_status_change_in_the_future_is_rejected():
         change(S.ESTABLISHED),
         AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="IOM"),
         RemoveNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="IOM"),
-        AlignTermsOfReference(command_id=new_id(), actor="ops", network_id="nat-bd", aligned_on=CREATED, consulted_executive_committee=True),
-        AssignFocalPoint(command_id=new_id(), actor="ops", network_id="nat-bd", focal_point_name="A", entity="IOM", email="a@iom.int"),
+        AlignTermsOfReference(command_id=new_id(),
+                              actor="ops", network_id="nat-bd", aligned_on=CREATED, consulted_executive_committee=True),
+        AssignFocalPoint(command_id=new_id(),
+                         actor="ops", network_id="nat-bd", focal_point_name="A", entity="IOM", email="a@iom.int"),
     ],
 )
 def test_commands_on_a_missing_network_are_not_found(command):
@@ -273,13 +275,15 @@ def test_commands_on_a_missing_network_are_not_found(command):
 def test_add_and_remove_members():
     state = bangladesh()
     (joined,) = domain.add_network_member(
-        state, AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="un-women", role="co-lead"), TODAY
+        state, AddNetworkMember(command_id=new_id(),
+                                actor="ops", network_id="nat-bd", entity="un-women", role="co-lead"), TODAY
     )
     assert (joined.entity, joined.role, joined.occurred_on) == ("UN-WOMEN", MemberRole.CO_LEAD, TODAY)
     state = NETWORK.evolve(state, joined)
     assert state.members == {"IOM": MemberRole.COORDINATOR, "UNDP": MemberRole.MEMBER, "UN-WOMEN": MemberRole.CO_LEAD}
     (left,) = domain.remove_network_member(
-        state, RemoveNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UNDP", reason="office closed"), TODAY
+        state, RemoveNetworkMember(command_id=new_id(),
+                                   actor="ops", network_id="nat-bd", entity="UNDP", reason="office closed"), TODAY
     )
     assert (left.entity, left.reason) == ("UNDP", "office closed")
     assert set(NETWORK.evolve(state, left).members) == {"IOM", "UN-WOMEN"}
@@ -288,14 +292,16 @@ def test_add_and_remove_members():
 def test_no_duplicate_member_and_one_coordinator():
     state = bangladesh()
     with pytest.raises(Rejected) as excinfo:
-        domain.add_network_member(state, AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UNDP"), TODAY)
+        domain.add_network_member(state, AddNetworkMember(command_id=new_id(),
+                                                          actor="ops", network_id="nat-bd", entity="UNDP"), TODAY)
     assert rejected(excinfo) == (
         "UNDP is already a member of the national network for Bangladesh (nat-bd), as member",
         "entity",
     )
     with pytest.raises(Rejected) as excinfo:
         domain.add_network_member(
-            state, AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UNHCR", role="coordinator"), TODAY
+            state, AddNetworkMember(command_id=new_id(),
+                                    actor="ops", network_id="nat-bd", entity="UNHCR", role="coordinator"), TODAY
         )
     assert rejected(excinfo) == (
         "the national network for Bangladesh (nat-bd) already has a coordinator: IOM",
@@ -306,7 +312,8 @@ def test_no_duplicate_member_and_one_coordinator():
 def test_removing_a_non_member_is_rejected():
     with pytest.raises(Rejected) as excinfo:
         domain.remove_network_member(
-            bangladesh(), RemoveNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UN-WOMEN"), TODAY
+            bangladesh(), RemoveNetworkMember(command_id=new_id(),
+                                              actor="ops", network_id="nat-bd", entity="UN-WOMEN"), TODAY
         )
     assert rejected(excinfo) == ("UN Women is not a member of the national network for Bangladesh (nat-bd)", "entity")
 
@@ -321,7 +328,8 @@ def test_unknown_entity_codes_are_rejected_even_without_model_validation():
 
 
 def test_membership_cannot_predate_the_network():
-    cmd = AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="WHO", occurred_on=date(2019, 12, 31))
+    cmd = AddNetworkMember(command_id=new_id(),
+                           actor="ops", network_id="nat-bd", entity="WHO", occurred_on=date(2019, 12, 31))
     with pytest.raises(Rejected) as excinfo:
         domain.add_network_member(bangladesh(), cmd, TODAY)
     assert rejected(excinfo) == (
@@ -378,7 +386,8 @@ def test_only_a_later_realignment_is_recorded():
 
 
 def focal(entity="IOM", name="Amina Rahman", email="arahman@iom.int") -> AssignFocalPoint:
-    return AssignFocalPoint(command_id=new_id(), actor="ops", network_id="nat-bd", focal_point_name=name, entity=entity, email=email)
+    return AssignFocalPoint(command_id=new_id(),
+                            actor="ops", network_id="nat-bd", focal_point_name=name, entity=entity, email=email)
 
 
 def test_assign_focal_point_from_a_member_entity():
@@ -522,7 +531,8 @@ def test_a_withdrawn_champion_may_be_nominated_again():
 
 
 def test_confirm_only_a_nominated_champion():
-    (event,) = domain.confirm_champion(champion(nominated_event()), ConfirmChampion(command_id=new_id(), actor="ops", country="bd"), TODAY)
+    (event,) = domain.confirm_champion(champion(nominated_event()), ConfirmChampion(command_id=new_id(),
+                                                                                    actor="ops", country="bd"), TODAY)
     assert event.subject == "registry.events.champion.bd.confirmed"
     confirmed = CHAMPION.evolve(champion(nominated_event()), event)
     assert (confirmed.status, confirmed.confirmed_on) == (ChampionStatus.CONFIRMED, TODAY)
@@ -547,7 +557,8 @@ def test_confirmation_cannot_precede_the_nomination():
 @pytest.mark.parametrize("confirmed", [False, True])
 def test_withdraw_a_nominated_or_confirmed_champion_with_a_reason(confirmed):
     events = [nominated_event()] + ([ChampionConfirmed(country="BD", occurred_on=CREATED)] if confirmed else [])
-    cmd = WithdrawChampion(command_id=new_id(), actor="ops", country="BD", reason="government request", occurred_on=date(2023, 1, 1))
+    cmd = WithdrawChampion(command_id=new_id(),
+                           actor="ops", country="BD", reason="government request", occurred_on=date(2023, 1, 1))
     (event,) = domain.withdraw_champion(champion(*events), cmd, TODAY)
     assert (event.reason, event.occurred_on, event.subject) == (
         "government request",
@@ -632,7 +643,8 @@ def test_global_network_has_fixed_id_and_no_place():
     from mignet_contracts import registry as _c
     from mignet_registry import domain as _d
 
-    cmd = _c.CreateNetwork(command_id=new_id(), actor="t", scope="global", network_name="United Nations Network on Migration",
+    cmd = _c.CreateNetwork(command_id=new_id(),
+                           actor="t", scope="global", network_name="United Nations Network on Migration",
                            status="established", members=[{"entity": "IOM", "role": "coordinator"},
                                                           {"entity": "ILO", "role": "executive-committee"}])
     assert cmd.network_id == "global"

@@ -256,7 +256,8 @@ def test_unknown_commission_is_refused():
 def test_meeting_cannot_end_before_it_starts():
     with pytest.raises(ValidationError, match="cannot end"):
         ScheduleReview(
-            command_id=new_id(), actor="ops", region="africa", cycle="2024-2025", meeting_start="2024-10-10", meeting_end="2024-10-09"
+            command_id=new_id(),
+            actor="ops", region="africa", cycle="2024-2025", meeting_start="2024-10-10", meeting_end="2024-10-09"
         )
 
 
@@ -278,9 +279,11 @@ def test_venue_must_be_one_line():
 
 def test_review_report_must_be_https():
     with pytest.raises(ValidationError) as excinfo:
-        PublishReviewReport(command_id=new_id(), actor="ops", review_id=REVIEW_ID, report_url="http://unescap.org/report.pdf")
+        PublishReviewReport(command_id=new_id(),
+                            actor="ops", review_id=REVIEW_ID, report_url="http://unescap.org/report.pdf")
     assert "only https links" in errors_of(excinfo)["report_url"]
-    ok = PublishReviewReport(command_id=new_id(), actor="ops", review_id=REVIEW_ID, report_url="https://unescap.org/report.pdf")
+    ok = PublishReviewReport(command_id=new_id(),
+                             actor="ops", review_id=REVIEW_ID, report_url="https://unescap.org/report.pdf")
     assert ok.report_url == "https://unescap.org/report.pdf"
 
 
