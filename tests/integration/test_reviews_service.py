@@ -349,7 +349,12 @@ async def test_list_contributions_filters_and_pages(reviews):
         level="local", objectives=[18]))).aggregate_id
 
     async def all_three():
-        found = await client.query(c.ListContributions(review_id=AP))
+        try:
+            found = await client.query(c.ListContributions(review_id=AP))
+        except RequestFailed as exc:  # the review's own read model may lag behind under load
+            if exc.error.code == "not_found":
+                return None
+            raise
         statuses = [i["status"] for i in found["items"]]
         return found if statuses == ["published", "submitted", "published"] else None
 
