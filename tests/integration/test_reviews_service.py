@@ -95,10 +95,7 @@ async def http_get(url: str, method: str = "GET") -> tuple[int, dict[str, str], 
 
 async def contribution_in_status(service, contribution_id: str, status: str) -> dict:
     async def probe():
-        try:
-            doc = await service.client.query(c.GetContribution(contribution_id=contribution_id))
-        except RequestFailed:
-            return None
+        doc = await service.client.query(c.GetContribution(contribution_id=contribution_id))
         return doc if doc["status"] == status else None
 
     return await eventually(probe)
