@@ -227,6 +227,10 @@ def _url(value: str, schemes: tuple[str, ...]) -> str:
         raise ValueError(f"only {' and '.join(schemes)} links are accepted, not {value[:60]!r}")
     if not parts.hostname:
         raise ValueError(f"link {value[:60]!r} has no host")
+    if "@" in parts.netloc:
+        # https://trusted.example@evil.example/ shows one host and opens another.
+        raise ValueError(f"link {value[:60]!r} has a user name or password before its host (user@host): "
+                         "give the address without it")
     return value
 
 

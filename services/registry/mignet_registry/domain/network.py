@@ -156,7 +156,7 @@ def describe_network(state: NetworkState) -> str:
     if state.scope == NetworkScope.NATIONAL and state.country:
         return f"the national network for {_country_name(state.country)} ({state.id})"
     if state.scope == NetworkScope.REGIONAL and state.region:
-        return f"the regional network {state.name!r} in {reference.REGIONS[state.region]} ({state.id})"
+        return f"the regional network {state.name!r} in {reference.region_in_sentence(state.region)} ({state.id})"
     return f"network {state.id}"
 
 
