@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import typer
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from mignet_cli.common import EXIT_UNAVAILABLE, AsJson, NatsUrl, console, emit_list, fail, run, table
+from mignet_cli.common import EXIT_UNAVAILABLE, AsJson, NatsUrl, console, emit_list, fail, run, table, usage_error
 from mignet_contracts.envelope import ErrorBody
 from mignet_runtime.client import RequestFailed
 from mignet_runtime.eventstore import stream_name
@@ -19,6 +20,8 @@ events = typer.Typer(help="Follow and inspect the event streams.", no_args_is_he
 projections = typer.Typer(help="Read-model status and rebuilds.", no_args_is_help=True)
 
 SERVICES = ("registry", "reviews", "notifier")
+#: Tokens of a NATS subject: no whitespace, '*' and '>' as whole tokens ('>' last).
+_SUBJECT_RE = re.compile(r"^([^\s.*>]+|\*)(\.([^\s.*>]+|\*))*(\.>)?$")
 #: The services that exist today; `mignet health` asks these unless told otherwise.
 BUILT_SERVICES = ("registry", "reviews")
 
@@ -39,6 +42,11 @@ def tail(
 ) -> None:
     """Print events as they are appended (JSON lines with CloudEvents attributes), until Ctrl-C or --count."""
 
+    prefix = f"{service}.events."
+    if subject is not None and (not subject.startswith(prefix) or not _SUBJECT_RE.match(subject)):
+        usage_error(f"--subject {subject!r}: expected a subject of the {service} stream, such as "
+                    f"'{prefix}>' or '{prefix}network.*.created' (no spaces)")
+
     async def follow(client) -> None:
         js = client.nc.jetstream()
         config = ConsumerConfig(
@@ -53,6 +61,9 @@ def tail(
         except NotFoundError:
             fail(ErrorBody(code="not_found", message=f"there is no stream {stream_name(service)}: the {service} "
                                                       "service creates it when it first starts; is it running?"))
+        except APIError as exc:  # the server refused the consumer: say why, without a traceback
+            fail(ErrorBody(code="unavailable", message=f"cannot follow {stream_name(service)}: "
+                                                        f"{exc.description or exc}"))
         seen = 0
         try:
             async for msg in sub.messages:

@@ -244,13 +244,6 @@ def network(network_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) ->
     table(doc["members"], [("entity", "entity"), ("role", "role"), ("joined_on", "joined")], title="Members")
 
 
-def _network_now(champion: dict) -> str | None:
-    # The national network as it is now; the nomination's snapshot may predate it.
-    if champion.get("network_id"):
-        return f"{champion['network_id']} ({champion['network_status']})"
-    return None
-
-
 @app.command("champions")
 def champions(group: str = typer.Option(None, "--group"), status: str = typer.Option(None),
               nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
@@ -259,10 +252,10 @@ def champions(group: str = typer.Option(None, "--group"), status: str = typer.Op
     if as_json:
         emit_list(found["items"], found["total"])
         return
-    rows = [{**champion, "network_now": _network_now(champion)} for champion in found["items"]]
-    table(rows, [("country", "code"), ("country_name", "country"), ("regional_group", "group"),
-                 ("status", "status"), ("criteria_met", "criteria met"), ("network_now", "network")],
-          title=f"Champion countries ({found['total']})")
+    # The national network as it is now (the nomination's snapshot, existing_network_id, may predate it).
+    table(found["items"], [("country", "code"), ("country_name", "country"), ("regional_group", "group"),
+                           ("status", "status"), ("criteria_met", "criteria met"), ("network_id", "network"),
+                           ("network_status", "network status")], title=f"Champion countries ({found['total']})")
 
 
 @app.command("directory")

@@ -123,7 +123,7 @@ def summarize(networks: Iterable[Doc], champions: Iterable[Doc], as_of: date | N
 async def directory_summary(db: AsyncDatabase, store: EventStore, q: c.DirectorySummary, today: date) -> dict:
     if q.as_of is not None and q.as_of > today:
         # Answering with today's directory would silently drop the date the user asked for.
-        raise ValidationFailed(f"as_of {q.as_of.isoformat()} is in the future (today is {today.isoformat()}): "
+        raise ValidationFailed(f"{q.as_of.isoformat()} is in the future (today is {today.isoformat()}): "
                                "the directory can only be shown as it stood on a past date or today",
                                field="as_of")
     if q.as_of is None or q.as_of == today:
