@@ -43,8 +43,10 @@ def exit_code(error_code: str) -> int:
 NatsUrl = typer.Option("nats://127.0.0.1:4222", "--nats-url", envvar="NATS_URL", help="NATS server to talk to.")
 AsJson = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
 ActorOption = typer.Option(None, "--actor", envvar="MIGNET_ACTOR", help="Who is acting (recorded on events).")
-CommandId = typer.Option(None, "--command-id",
-                         help="Reuse the id of an earlier attempt to retry safely: a command already done is not done again.")
+CommandId = typer.Option(
+    None, "--command-id",
+    help="Reuse the id of an earlier attempt to retry safely: a command already done is not done again.",
+)
 
 
 def actor(value: str | None) -> str:

@@ -123,7 +123,8 @@ def describe_network(
 @app.command("add-member")
 def add_member(
     network_id: str, entity: str, role: str = typer.Option("member", help="coordinator, co-lead, member, secretariat"),
-    occurred_on: datetime = OccurredOn, command_id: str = CommandId, who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+    occurred_on: datetime = OccurredOn, command_id: str = CommandId, who: str = ActorOption,
+    nats_url: str = NatsUrl, as_json: bool = AsJson,
 ) -> None:
     """A UN entity joins a network."""
     _network_command(c.AddNetworkMember, nats_url, as_json, f"{entity} joined {network_id} as {role}",
@@ -147,7 +148,8 @@ def align_tor(
     network_id: str,
     aligned_on: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Date of alignment with the global ToR."),
     consulted_executive_committee: bool = typer.Option(False, "--consulted-executive-committee"),
-    note: str = typer.Option(None), command_id: str = CommandId, who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+    note: str = typer.Option(None), command_id: str = CommandId, who: str = ActorOption,
+    nats_url: str = NatsUrl, as_json: bool = AsJson,
 ) -> None:
     """Record that a network aligned its terms of reference with the global ones."""
     _network_command(c.AlignTermsOfReference, nats_url, as_json, f"{network_id} terms of reference aligned",
@@ -172,7 +174,8 @@ def nominate_champion(
     group: str = typer.Option(..., "--group", help=f"Regional group: {', '.join(reference.CHAMPION_REGIONAL_GROUPS)}"),
     met: list[str] = typer.Option([], "--met", help="A criterion met (repeatable), or 'all'. Others count as not met."),
     note: list[str] = typer.Option([], "--note", help="CRITERION=TEXT, repeatable."),
-    occurred_on: datetime = OccurredOn, command_id: str = CommandId, who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+    occurred_on: datetime = OccurredOn, command_id: str = CommandId, who: str = ActorOption,
+    nats_url: str = NatsUrl, as_json: bool = AsJson,
 ) -> None:
     """Nominate a member state as a champion country, assessed against the six criteria."""
     met_codes = set(reference.CHAMPION_CRITERIA) if "all" in met else set(met)
@@ -203,11 +206,14 @@ def confirm_champion(
 
 
 @app.command("withdraw-champion")
-def withdraw_champion(country: str, reason: str = typer.Option(...), occurred_on: datetime = OccurredOn,
-                      command_id: str = CommandId, who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+def withdraw_champion(
+    country: str, reason: str = typer.Option(...), occurred_on: datetime = OccurredOn, command_id: str = CommandId,
+    who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+) -> None:
     """Withdraw a champion country."""
     _network_command(c.WithdrawChampion, nats_url, as_json, f"{country.upper()} withdrawn as a champion country",
-                     actor=actor(who), country=country, reason=reason, occurred_on=_day(occurred_on), command_id=command_id)
+                     actor=actor(who), country=country, reason=reason, occurred_on=_day(occurred_on),
+                     command_id=command_id)
 
 
 NETWORK_COLUMNS = [("network_id", "id"), ("scope", "scope"), ("name", "name"), ("country", "country"),

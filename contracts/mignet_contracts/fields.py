@@ -50,7 +50,9 @@ def matching(pattern: str, what: str, expected: str) -> Any:
 
 def _country_code_shape(value: str) -> str:
     if len(value) != 2 or not value.isascii() or not value.isalpha():
-        raise ValueError(f"{_shown(value)} is not a country code: expected two letters (ISO 3166-1 alpha-2), such as 'BD'")
+        raise ValueError(
+            f"{_shown(value)} is not a country code: expected two letters (ISO 3166-1 alpha-2), such as 'BD'"
+        )
     return value
 
 

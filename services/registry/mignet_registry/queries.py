@@ -80,7 +80,8 @@ async def _with_national_networks(db: AsyncDatabase, champions: list[Doc]) -> No
 async def get_champion(db: AsyncDatabase, q: c.GetChampion) -> Doc:
     doc = await db[CHAMPIONS.collection].find_one({"_id": q.country.lower()}, _HIDDEN)
     if doc is None:
-        raise NotFound(f"{reference.country(q.country).name} has not been nominated as a champion country", field="country")
+        name = reference.country(q.country).name
+        raise NotFound(f"{name} has not been nominated as a champion country", field="country")
     await _with_national_networks(db, [doc])
     return doc
 
