@@ -67,7 +67,10 @@ async def test_schedule_submit_publish_and_read_back(reviews):
     assert table.exit_code == 0 and f"Contributions to {AP} (1-1 of 1)" in table.stdout
     figures = await mignet(reviews, "figures", AP, "--json")
     assert json.loads(figures.stdout)["published"]["by_contributor_kind"] == {"member-state": 1}
-    assert (await mignet(reviews, "figures", AP)).exit_code == 0
+    figures_table = await mignet(reviews, "figures", AP)
+    assert figures_table.exit_code == 0
+    assert f"{AP} (open-for-contributions): 1 contributions" in figures_table.stdout
+    assert "Published: 1" in figures_table.stdout and "member-state" in figures_table.stdout
     compiled = await mignet(reviews, "compilation", "--cycle", "2024-2025", "--json")
     assert [i["contribution_id"] for i in json.loads(compiled.stdout)["items"]] == [contribution_id]
     reviews_table = await mignet(reviews, "list")
