@@ -107,8 +107,8 @@ def error_lines(error: ErrorBody) -> list[str]:
     # A service's message often repeats its single detail ("field: message"); say each thing once.
     said = [d for d in error.details if d.message in error.message]
     details = [d for d in error.details if d not in said]
-    if error.code == "validation_error" and error.details and not details:
-        # "invalid request: a: x; b: y" is the details joined; list them one per line instead.
+    if error.code == "validation_error" and error.details:
+        # "invalid request: a: x; b: y" joins (at most five of) the details; list them all, one per line.
         headline, details = "invalid request", error.details
     else:
         fields = ", ".join(dict.fromkeys(d.field for d in said if d.field))

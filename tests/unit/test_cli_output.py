@@ -58,6 +58,10 @@ def test_an_error_is_said_once():
                                  ErrorDetail(field="cycle", message="bad")])
     assert common.error_lines(invalid) == ["error (validation_error): invalid request", "  - region: unknown region",
                                            "  - cycle: bad"]
+    many = ErrorBody(code="validation_error", message="invalid request: f0: bad; f1: bad; f2: bad; f3: bad; f4: bad",
+                     details=[ErrorDetail(field=f"f{i}", message="bad") for i in range(7)])
+    assert common.error_lines(many) == ["error (validation_error): invalid request",
+                                        *[f"  - f{i}: bad" for i in range(7)]]
     plain = ErrorBody(code="unavailable", message="cannot reach NATS")
     assert common.error_lines(plain) == ["error (unavailable): cannot reach NATS"]
 
