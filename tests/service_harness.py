@@ -10,7 +10,7 @@ import asyncio
 
 import nats
 
-from mignet_runtime.client import MignetClient
+from mignet_runtime.client import MignetClient, RequestFailed
 from mignet_runtime.service import build_app
 
 
@@ -40,12 +40,24 @@ class RunningService:
 
 
 async def eventually(probe, timeout: float = 10.0, interval: float = 0.05):
-    """Polls ``probe`` until it returns a truthy value: read models are eventually consistent."""
+    """Polls ``probe`` until it returns a truthy value: read models are eventually consistent.
+
+    A ``not_found`` reply counts as "not yet": the read model may not have the document
+    yet. Any other failure is a real one and goes through at once. At the timeout the
+    last ``not_found`` is raised, so the failure says what was missing.
+    """
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        value = await probe()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true within {timeout}s; last value {value!r}")
+        try:
+            value = await probe()
+        except RequestFailed as exc:
+            if exc.error.code != "not_found":
+                raise
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"still not found after {timeout}s: {exc}") from exc
+        else:
+            if value:
+                return value
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"not true within {timeout}s; last value {value!r}")
         await asyncio.sleep(interval)

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import nats
 import typer
@@ -24,16 +24,29 @@ from mignet_runtime.endpoints import validation_error
 
 T = TypeVar("T")
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # one line per message: scripts grep it
 
-#: Exit codes: scripts can tell "you asked for something wrong" from "try again later".
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 3
+#: Exit codes (documented in the README): scripts can tell "the service said no" from
+#: "what you typed is malformed" from "try again later".
+EXIT_OK = 0
+EXIT_REFUSED = 1  # rejected by a business rule, or not found
+EXIT_USAGE = 2  # malformed command line or input (typer's own usage errors exit 2 too)
+EXIT_UNAVAILABLE = 3  # NATS or a service did not answer, a lost race (conflict), or a service fault
+
+_EXIT_CODES = {"validation_error": EXIT_USAGE, "rejected": EXIT_REFUSED, "not_found": EXIT_REFUSED,
+               "conflict": EXIT_UNAVAILABLE, "unavailable": EXIT_UNAVAILABLE, "internal": EXIT_UNAVAILABLE}
+
+
+def exit_code(error_code: str) -> int:
+    return _EXIT_CODES.get(error_code, EXIT_REFUSED)
 
 NatsUrl = typer.Option("nats://127.0.0.1:4222", "--nats-url", envvar="NATS_URL", help="NATS server to talk to.")
 AsJson = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
 ActorOption = typer.Option(None, "--actor", envvar="MIGNET_ACTOR", help="Who is acting (recorded on events).")
+CommandId = typer.Option(
+    None, "--command-id",
+    help="Reuse the id of an earlier attempt to retry safely: a command already done is not done again.",
+)
 
 
 def actor(value: str | None) -> str:
@@ -87,30 +100,90 @@ def build(model: type[T], **fields: Any) -> T:
         fail(validation_error(exc))
 
 
-def fail(error: ErrorBody) -> None:
-    errors.print(f"[bold red]error[/] ({error.code}): {escape(error.message)}", highlight=False)
-    for detail in error.details:
-        where = f"{detail.field}: " if detail.field else ""
-        errors.print(f"  - {escape(where + detail.message)}", highlight=False)
-    raise typer.Exit(EXIT_UNAVAILABLE if error.code in ("unavailable", "internal") else EXIT_REFUSED)
+def fail(error: ErrorBody) -> NoReturn:
+    """Print an error once (headline, then only the details the headline does not already say) and exit."""
+    for line in error_lines(error):
+        errors.print(line, highlight=False, markup=False)
+    raise typer.Exit(exit_code(error.code))
+
+
+def error_lines(error: ErrorBody) -> list[str]:
+    # A service's message often repeats its single detail ("field: message"); say each thing once.
+    said = [d for d in error.details if d.message in error.message]
+    details = [d for d in error.details if d not in said]
+    if error.code == "validation_error" and error.details:
+        # "invalid request: a: x; b: y" joins (at most five of) the details; list them all, one per line.
+        headline, details = "invalid request", error.details
+    else:
+        fields = ", ".join(dict.fromkeys(d.field for d in said if d.field))
+        headline = f"{fields}: {error.message}" if fields else error.message
+    lines = [f"error ({error.code}): {headline}"]
+    for detail in details:
+        lines.append(f"  - {detail.field}: {detail.message}" if detail.field else f"  - {detail.message}")
+    return lines
+
+
+def usage_error(message: str) -> NoReturn:
+    fail(ErrorBody(code="validation_error", message=message))
 
 
 def emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+def emit_list(items: list, total: int | None = None, offset: int = 0, limit: int | None = None, **extra: Any) -> None:
+    """Every list printed with ``--json`` has this one shape (``limit`` is null when the list is not paged)."""
+    emit_json({"items": items, "total": len(items) if total is None else total, "offset": offset, "limit": limit,
+               **extra})
+
+
+def _keeps_whole(key: str, heading: str) -> bool:
+    # Ids are copied into the next command and statuses are read at a glance: they never wrap.
+    return key.endswith("_id") or key.endswith("status") or key in ("country", "seq") or heading == "id"
+
+
+#: Below this, a wrapping column is too narrow to read; the table then turns into records.
+_READABLE_WIDTH = 10
+
+
 def table(rows: Iterable[dict], columns: Sequence[tuple[str, str]], title: str | None = None) -> None:
-    """``columns`` are (key, heading); nested keys use dots; lists are joined."""
+    """``columns`` are (key, heading); nested keys use dots; lists are joined.
+
+    Ids and statuses never wrap (ids are copied into the next command). When the
+    terminal is too narrow for that, each row prints as ``heading: value`` lines
+    instead, like psql's expanded display.
+    """
+    cells = [[_cell(_dig(row, key)) for key, _ in columns] for row in rows]
+    widths = [max([len(heading), *(len(row[i]) for row in cells)]) for i, (_, heading) in enumerate(columns)]
+    whole = [_keeps_whole(key, heading) for key, heading in columns]
+    needed = sum(w if keep else min(w, _READABLE_WIDTH) for w, keep in zip(widths, whole)) + 3 * len(columns) + 1
+    if cells and needed > console.width:
+        _records(cells, columns, title)
+        return
     grid = Table(title=title, show_lines=False)
-    for _, heading in columns:
-        grid.add_column(heading, overflow="fold")
-    count = 0
-    for row in rows:
-        count += 1
-        grid.add_row(*[_cell(_dig(row, key)) for key, _ in columns])
+    for (_, heading), width, keep in zip(columns, widths, whole):
+        if keep:
+            # no_wrap alone lets rich shrink (and cut) the column; the minimum width keeps it whole.
+            grid.add_column(heading, no_wrap=True, min_width=width)
+        else:
+            grid.add_column(heading, overflow="fold")
+    for row in cells:
+        grid.add_row(*row)
     console.print(grid)
-    if count == 0:
+    if not cells:
         console.print("(none)")
+
+
+def _records(cells: list[list[str]], columns: Sequence[tuple[str, str]], title: str | None) -> None:
+    if title:
+        console.print(f"[bold]{escape(title)}[/]", highlight=False)
+    label = max(len(heading) for _, heading in columns)
+    for index, row in enumerate(cells):
+        if index:
+            console.print()
+        for (_, heading), value in zip(columns, row):
+            # soft_wrap: a long value runs on rather than being cut; ids stay on their line.
+            console.print(f"{heading.rjust(label)}: {value}", highlight=False, soft_wrap=True)
 
 
 def _dig(row: dict, key: str) -> Any:

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import typer
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import APIError, NotFoundError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from mignet_cli.common import AsJson, NatsUrl, console, emit_json, run, table
+from mignet_cli.common import EXIT_UNAVAILABLE, AsJson, NatsUrl, console, emit_list, fail, run, table, usage_error
+from mignet_contracts.envelope import ErrorBody
+from mignet_runtime.client import RequestFailed
 from mignet_runtime.eventstore import stream_name
 
 events = typer.Typer(help="Follow and inspect the event streams.", no_args_is_help=True)
 projections = typer.Typer(help="Read-model status and rebuilds.", no_args_is_help=True)
 
 SERVICES = ("registry", "reviews", "notifier")
+#: Tokens of a NATS subject: no whitespace, '*' and '>' as whole tokens ('>' last).
+_SUBJECT_RE = re.compile(r"^([^\s.*>]+|\*)(\.([^\s.*>]+|\*))*(\.>)?$")
+#: The services that exist today; `mignet health` asks these unless told otherwise.
+BUILT_SERVICES = ("registry", "reviews")
 
 
 def _service(value: str) -> str:
@@ -32,7 +40,12 @@ def tail(
     count: int = typer.Option(0, help="Stop after this many events (0: follow until Ctrl-C)."),
     nats_url: str = NatsUrl,
 ) -> None:
-    """Print events as they are appended (JSON lines with CloudEvents attributes)."""
+    """Print events as they are appended (JSON lines with CloudEvents attributes), until Ctrl-C or --count."""
+
+    prefix = f"{service}.events."
+    if subject is not None and (not subject.startswith(prefix) or not _SUBJECT_RE.match(subject)):
+        usage_error(f"--subject {subject!r}: expected a subject of the {service} stream, such as "
+                    f"'{prefix}>' or '{prefix}network.*.created' (no spaces)")
 
     async def follow(client) -> None:
         js = client.nc.jetstream()
@@ -42,8 +55,15 @@ def tail(
             filter_subject=subject or f"{service}.events.>",
             inactive_threshold=30,
         )
-        sub = await js.subscribe(config.filter_subject, stream=stream_name(service), ordered_consumer=True,
-                                 config=config)
+        try:
+            sub = await js.subscribe(config.filter_subject, stream=stream_name(service), ordered_consumer=True,
+                                     config=config)
+        except NotFoundError:
+            fail(ErrorBody(code="not_found", message=f"there is no stream {stream_name(service)}: the {service} "
+                                                      "service creates it when it first starts; is it running?"))
+        except APIError as exc:  # the server refused the consumer: say why, without a traceback
+            fail(ErrorBody(code="unavailable", message=f"cannot follow {stream_name(service)}: "
+                                                        f"{exc.description or exc}"))
         seen = 0
         try:
             async for msg in sub.messages:
@@ -68,7 +88,7 @@ def status(service: str = typer.Argument(..., callback=_service), nats_url: str 
     """Each projection's applied sequence, the stream's last sequence and parked events."""
     rows = run(nats_url, lambda client: client.admin(service, "projections.status"))
     if as_json:
-        emit_json(rows)
+        emit_list(rows)
         return
     table(rows, [("projection", "projection"), ("subjects", "subjects"), ("applied_seq", "applied up to"),
                  ("stream_last_seq", "stream last"), ("pending", "pending"), ("parked", "parked")])
@@ -110,7 +130,42 @@ def rebuild(
 
     results = run(nats_url, go)
     if as_json:
-        emit_json(results)
+        emit_list(results)
         return
     table(results, [("projection", "projection"), ("documents", "documents"), ("seconds", "seconds")],
           title="Rebuilt")
+
+
+def health(
+    service: list[str] = typer.Argument(None, help=f"Services to ask (default: {', '.join(BUILT_SERVICES)})."),
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
+    """Ask each service's <service>.admin.health and print a table; exit 3 if one does not answer."""
+    services = service or list(BUILT_SERVICES)
+    for name in services:
+        _service(name)
+
+    async def ask_all(client) -> list[dict]:
+        client.timeout = 3
+
+        async def ask(name: str) -> dict:
+            try:
+                answer = await client.admin(name, "health")
+            except RequestFailed as exc:
+                return {"service": name, "healthy": False, "stream": None, "last_seq": None,
+                        "problem": exc.error.message}
+            return {"service": name, "healthy": True, "stream": answer.get("stream"),
+                    "last_seq": answer.get("last_seq"), "problem": None}
+
+        return list(await asyncio.gather(*(ask(name) for name in services)))
+
+    rows = run(nats_url, ask_all)
+    if as_json:
+        emit_list(rows)
+    else:
+        table([{**row, "state": "ok" if row["healthy"] else "NOT ANSWERING"} for row in rows],
+              [("service", "service"), ("state", "state"), ("stream", "stream"), ("last_seq", "last event"),
+               ("problem", "problem")], title="Health")
+    if not all(row["healthy"] for row in rows):
+        raise typer.Exit(EXIT_UNAVAILABLE)

@@ -10,14 +10,27 @@ import typer
 
 from mignet_contracts import reference
 from mignet_contracts import reviews as c
-from mignet_cli.common import ActorOption, AsJson, NatsUrl, actor, build, console, done, emit_json, run, table
+from mignet_cli.common import (
+    ActorOption,
+    AsJson,
+    CommandId,
+    NatsUrl,
+    actor,
+    build,
+    console,
+    done,
+    emit_json,
+    emit_list,
+    run,
+    table,
+    usage_error,
+)
 
 app = typer.Typer(help="Regional reviews of the GCM: schedule and run them, moderate contributions, compile them.",
                   no_args_is_help=True)
 
 OccurredOn = typer.Option(None, "--occurred-on", formats=["%Y-%m-%d"],
                           help="When it happened, for back-filling history (YYYY-MM-DD); default today.")
-CommandId = typer.Option(None, "--command-id", help="Reuse to retry safely.")
 Day = typer.Option(None, formats=["%Y-%m-%d"])
 
 
@@ -92,21 +105,37 @@ def publish_report(
 def _contributor(member_state: str | None, stakeholder: str | None, organization: str | None,
                  country: str | None) -> dict:
     if bool(member_state) == bool(stakeholder):
-        raise typer.BadParameter("give either --member-state COUNTRY or --stakeholder CATEGORY --organization NAME")
+        usage_error("give either --member-state COUNTRY or --stakeholder CATEGORY --organization NAME")
     if member_state:
         if organization or country:
-            raise typer.BadParameter("--organization and --country go with --stakeholder")
+            usage_error("--organization and --country go with --stakeholder, not --member-state")
         return {"kind": "member-state", "country": member_state}
+    if not organization:
+        usage_error("a stakeholder's contribution needs --organization NAME (the organization contributing)")
     contributor = {"kind": "stakeholder", "category": stakeholder, "organization": organization}
     return {**contributor, "country": country} if country else contributor
 
 
 def _read_body(body: str | None, body_file: Path | None) -> str | None:
     if body and body_file:
-        raise typer.BadParameter("give --body or --body-file, not both")
+        usage_error("give --body or --body-file, not both")
     if body_file is None:
         return body
-    return sys.stdin.read() if str(body_file) == "-" else body_file.read_text(encoding="utf-8")
+    if str(body_file) == "-":
+        return sys.stdin.read()
+    try:
+        return body_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        usage_error(f"--body-file {body_file}: no such file")
+    except IsADirectoryError:
+        usage_error(f"--body-file {body_file}: is a directory, not a file")
+    except PermissionError:
+        usage_error(f"--body-file {body_file}: permission denied")
+    except UnicodeDecodeError as exc:
+        usage_error(f"--body-file {body_file}: not UTF-8 text (byte {exc.start}); "
+                    "save it as UTF-8, e.g. iconv -f latin1 -t utf-8")
+    except OSError as exc:
+        usage_error(f"--body-file {body_file}: cannot be read ({exc.strerror or exc})")
 
 
 @app.command("submit")
@@ -194,7 +223,7 @@ def list_reviews(region: str = typer.Option(None), cycle: str = typer.Option(Non
     query = build(c.ListReviews, region=region, cycle=cycle, status=status)
     found = run(nats_url, lambda client: client.query(query))
     if as_json:
-        emit_json(found["items"])
+        emit_list(found["items"], found["total"])
         return
     rows = [{**review, "meeting": _meeting(review)} for review in found["items"]]
     table(rows, REVIEW_COLUMNS, title=f"Regional reviews ({found['total']})")
@@ -216,21 +245,47 @@ def contributions(
                   limit=limit, offset=offset)
     found = run(nats_url, lambda client: client.query(query))
     if as_json:
-        emit_json(found)
+        emit_list(found["items"], found["total"], offset, limit)
         return
     shown = f"{offset + 1}-{offset + len(found['items'])} of " if found["items"] else ""
     table(found["items"], CONTRIBUTION_COLUMNS, title=f"Contributions to {review_id} ({shown}{found['total']})")
 
 
+@app.command("review")
+def review(review_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+    """Show one regional review: dates, venue, partners, status history and report."""
+    doc = run(nats_url, lambda client: client.query(build(c.GetReview, review_id=review_id)))
+    if as_json:
+        emit_json(doc)
+        return
+    table([{**doc, "meeting": _meeting(doc)}], REVIEW_COLUMNS)
+    facts = [("cycle", doc.get("cycle")), ("organized by", doc.get("commission_name")),
+             ("partners", ", ".join(doc.get("partners") or []) or None),
+             ("stakeholder consultations", ", ".join(doc.get("stakeholder_consultations") or []) or None),
+             ("report", doc.get("report_url")), ("report published", doc.get("report_published_on"))]
+    for label, value in facts:
+        if value:
+            console.print(f"{label}: {value}", highlight=False, markup=False)
+    table(doc.get("status_history") or [], [("on", "on"), ("status", "status")], title="History")
+
+
+#: What a moderator decided, in the order it can happen.
+MODERATION = [("moderator_note", "moderator's note"), ("rejection_reason", "rejected because"),
+              ("withdrawal_reason", "withdrawn because")]
+
+
 @app.command("contribution")
 def contribution(contribution_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
-    """Show one contribution with its moderation history."""
+    """Show one contribution with its moderation: history, note, rejection or withdrawal reason."""
     doc = run(nats_url, lambda client: client.query(build(c.GetContribution, contribution_id=contribution_id)))
     if as_json:
         emit_json(doc)
         return
     table([doc], CONTRIBUTION_COLUMNS)
     console.print(doc["summary"], highlight=False, markup=False)
+    for key, label in MODERATION:
+        if doc.get(key):
+            console.print(f"{label}: {doc[key]}", highlight=False, markup=False)
     table(doc["status_history"], [("on", "on"), ("status", "status")], title="History")
 
 
@@ -264,7 +319,7 @@ def compilation(cycle: str = typer.Option(None), region: str = typer.Option(None
     query = build(c.Compilation, cycle=cycle, region=region, objective=objective, limit=limit, offset=offset)
     found = run(nats_url, lambda client: client.query(query))
     if as_json:
-        emit_json(found)
+        emit_list(found["items"], found["total"], offset, limit, by_region=found["by_region"])
         return
     _counts("region", found["by_region"])
     table(found["items"], [("cycle", "cycle"), ("region", "region"), ("contribution_id", "id"),

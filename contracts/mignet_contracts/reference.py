@@ -32,6 +32,14 @@ REGIONS: dict[RegionCode, str] = {
     RegionCode.LATIN_AMERICA_CARIBBEAN: "Latin America and the Caribbean",
 }
 
+#: The same names as they read inside a sentence, with their article: "in the Arab region".
+REGIONS_IN_SENTENCE: dict[RegionCode, str] = {**REGIONS, RegionCode.ARAB_REGION: "the Arab region"}
+
+
+def region_in_sentence(code: str) -> str:
+    """A region's proper name for use after "in" or "for" ("the Arab region", "Africa")."""
+    return REGIONS_IN_SENTENCE[RegionCode(code)]
+
 
 @dataclass(frozen=True)
 class RegionalCommission:

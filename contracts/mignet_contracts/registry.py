@@ -19,7 +19,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from mignet_contracts import reference
-from mignet_contracts.fields import CountryCode, Email
+from mignet_contracts.fields import CountryCode, Email, matching
 from mignet_contracts.envelope import Command, Contract, Event, Query
 from mignet_contracts.reference import RegionCode
 
@@ -125,10 +125,14 @@ def _text(max_length: int) -> Any:
     return Annotated[str, StringConstraints(min_length=1, max_length=max_length, pattern=_NO_CONTROL_CHARACTERS)]
 
 
-EntityCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{1,15}$"), AfterValidator(_entity_code)]
+EntityCode = Annotated[
+    matching(r"^[A-Za-z][A-Za-z0-9-]{1,15}$", "a UN entity code", "an acronym such as 'IOM' or 'UNHCR'"),
+    AfterValidator(_entity_code),
+]
 CriterionCode = Annotated[str, AfterValidator(_criterion)]
 RegionalGroup = Annotated[str, AfterValidator(_regional_group)]
-NetworkId = Annotated[str, StringConstraints(pattern=r"^(global|nat-[a-z]{2}|reg-[0-9a-f]{12})$")]
+NetworkId = matching(r"^(global|nat-[a-z]{2}|reg-[0-9a-f]{12})$", "a network id",
+                     "'global', 'nat-' and a lower-case country code (nat-bd), or 'reg-' and 12 hex digits")
 NetworkName = _text(200)
 PersonName = _text(200)
 Subregion = _text(100)
@@ -194,6 +198,19 @@ class NetworkStatusChanged(NetworkEvent):
     reason: Reason | None = None
 
 
+class NetworkRenamed(NetworkEvent):
+    name: ClassVar[str] = "renamed"
+
+    from_name: NetworkName
+    network_name: NetworkName
+
+
+class NetworkDescriptionChanged(NetworkEvent):
+    name: ClassVar[str] = "description-changed"
+
+    description: Note | None = Field(default=None, description="The new description; null removes it.")
+
+
 class NetworkMemberJoined(NetworkEvent):
     name: ClassVar[str] = "member-joined"
 
@@ -235,6 +252,14 @@ class ChampionNominated(ChampionEvent):
 
 class ChampionConfirmed(ChampionEvent):
     name: ClassVar[str] = "confirmed"
+
+    criteria_met: int | None = Field(
+        default=None, ge=0, le=len(reference.CHAMPION_CRITERIA),
+        description="How many of the six criteria the nomination's assessment met (absent on early events).",
+    )
+    override_reason: Reason | None = Field(
+        default=None, description="Why the country was confirmed although not every criterion was met."
+    )
 
 
 class ChampionWithdrawn(ChampionEvent):
@@ -299,6 +324,20 @@ class ChangeNetworkStatus(RegistryCommand):
     reason: Reason | None = None
 
 
+class RenameNetwork(RegistryCommand):
+    name: ClassVar[str] = "rename-network"
+
+    network_id: NetworkId
+    network_name: NetworkName
+
+
+class ChangeNetworkDescription(RegistryCommand):
+    name: ClassVar[str] = "change-network-description"
+
+    network_id: NetworkId
+    description: Note | None = Field(default=None, description="The new description; null removes it.")
+
+
 class AddNetworkMember(RegistryCommand):
     name: ClassVar[str] = "add-network-member"
 
@@ -350,6 +389,10 @@ class ConfirmChampion(RegistryCommand):
     name: ClassVar[str] = "confirm-champion"
 
     country: CountryCode
+    override_reason: Reason | None = Field(
+        default=None,
+        description="Required when the nomination did not meet all six criteria: why confirm it anyway.",
+    )
 
 
 class WithdrawChampion(RegistryCommand):
@@ -374,6 +417,9 @@ class ListNetworks(RegistryQuery):
     country: CountryCode | None = None
     status: NetworkStatus | None = None
     member: EntityCode | None = Field(default=None, description="Only networks this UN entity is a member of.")
+    name_contains: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        default=None, description="Only networks whose name contains this text (case-insensitive)."
+    )
     limit: int = Field(default=200, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
 
@@ -408,6 +454,8 @@ class DirectorySummary(RegistryQuery):
 REGISTRY_EVENTS: tuple[type[Event], ...] = (
     NetworkCreated,
     NetworkStatusChanged,
+    NetworkRenamed,
+    NetworkDescriptionChanged,
     NetworkMemberJoined,
     NetworkMemberLeft,
     NetworkTermsOfReferenceAligned,
@@ -419,6 +467,8 @@ REGISTRY_EVENTS: tuple[type[Event], ...] = (
 REGISTRY_COMMANDS: tuple[type[Command], ...] = (
     CreateNetwork,
     ChangeNetworkStatus,
+    RenameNetwork,
+    ChangeNetworkDescription,
     AddNetworkMember,
     RemoveNetworkMember,
     AlignTermsOfReference,

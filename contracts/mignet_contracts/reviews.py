@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, StrictInt, StringConstraints, model_validator
 
 from mignet_contracts import reference
-from mignet_contracts.fields import CountryCode, Email
+from mignet_contracts.fields import CountryCode, Email, matching
 from mignet_contracts.envelope import Actor, Command, Contract, Event, Query
 from mignet_contracts.reference import RegionCode
 
@@ -227,6 +227,10 @@ def _url(value: str, schemes: tuple[str, ...]) -> str:
         raise ValueError(f"only {' and '.join(schemes)} links are accepted, not {value[:60]!r}")
     if not parts.hostname:
         raise ValueError(f"link {value[:60]!r} has no host")
+    if "@" in parts.netloc:
+        # https://trusted.example@evil.example/ shows one host and opens another.
+        raise ValueError(f"link {value[:60]!r} has a user name or password before its host (user@host): "
+                         "give the address without it")
     return value
 
 
@@ -251,16 +255,31 @@ def _unique(values: tuple) -> tuple:
 
 Cycle = Annotated[str, AfterValidator(_cycle)]
 ReviewId = Annotated[str, StringConstraints(max_length=64), AfterValidator(_review_id)]
-ContributionId = Annotated[str, StringConstraints(pattern=CONTRIBUTION_ID_PATTERN)]
+ContributionId = matching(CONTRIBUTION_ID_PATTERN, "a contribution id",
+                          "'c-' and 16 lower-case hex digits, such as c-0123456789abcdef")
 CommissionCode = Annotated[str, StringConstraints(max_length=8), AfterValidator(_commission)]
 StakeholderCategory = Annotated[str, StringConstraints(max_length=64), AfterValidator(_stakeholder_category)]
 ObjectiveNumber = Annotated[StrictInt, AfterValidator(_objective)]
 GuidingPrinciple = Annotated[str, StringConstraints(max_length=64), AfterValidator(_guiding_principle)]
-LanguageCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(_language)]
+LanguageCode = Annotated[
+    matching(r"^[A-Za-z]{2}$", "a language code", "two letters (ISO 639-1), such as 'en', 'fr' or 'ar'"),
+    AfterValidator(_language),
+]
 WebUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_web_url)]
 HttpsUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_https_url)]
 
-Objectives = Annotated[tuple[ObjectiveNumber, ...], Field(min_length=1, max_length=23), AfterValidator(_sorted_unique)]
+def _at_least_one_objective(values: tuple) -> tuple:
+    # Not Field(min_length=1): pydantic would add "should have at least 1 item after
+    # validation" to the error of an out-of-range objective, which dropped it.
+    if not values:
+        raise ValueError("give at least one GCM objective, a number from 1 to 23")
+    return values
+
+
+Objectives = Annotated[
+    tuple[ObjectiveNumber, ...], Field(max_length=23, json_schema_extra={"minItems": 1}),
+    AfterValidator(_at_least_one_objective), AfterValidator(_sorted_unique),
+]
 GuidingPrinciples = Annotated[tuple[GuidingPrinciple, ...], Field(max_length=10), AfterValidator(_sorted_unique)]
 Links = Annotated[tuple[WebUrl, ...], Field(max_length=MAX_LINKS), AfterValidator(_unique)]
 ConsultationDates = Annotated[tuple[date, ...], Field(max_length=20), AfterValidator(_sorted_unique)]

@@ -122,3 +122,26 @@ async def test_the_objective_and_contributor_filters(page, pages_service, contri
     await page.get_by_role("link", name="Clear filters").click()
     await page.wait_for_url(re.compile(f"/reviews/{AP}$"))
     assert await page.locator("li.contribution").count() == 3
+
+
+@pytest.mark.parametrize("path", ["/", f"/reviews/{AP}", "/contributions/{bangladesh}"])
+async def test_pages_fit_a_390_pixel_phone_without_horizontal_scrolling(browser, pages_service, contributions, path):
+    context = await browser.new_context(viewport={"width": 390, "height": 900})
+    try:
+        tab = await context.new_page()
+        await tab.goto(pages_service.base_url + path.format(**contributions))
+        overflow = await tab.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow == 0, f"{path} is {overflow}px wider than the phone"
+        for box in await tab.locator(".filters, .filters select").all():
+            right = await box.evaluate("e => e.getBoundingClientRect().right")
+            assert right <= 390, f"{await box.evaluate('e => e.outerHTML.slice(0, 60)')} ends at {right}px"
+    finally:
+        await context.close()
+
+
+async def test_the_permissions_policy_header_denies_every_feature(page, pages_service):
+    response = await page.goto(pages_service.base_url + "/")
+    policy = (await response.all_headers())["permissions-policy"]
+    assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
+    assert await page.evaluate("document.featurePolicy ? document.featurePolicy.allowsFeature('camera') : false") \
+        is False

@@ -37,11 +37,11 @@ async def test_create_list_and_query_networks_and_champions(registry):
     assert "already exists" in again.stderr
 
     bad = await mignet(registry, "registry", "create-network", "--scope", "national", "--country", "XX", "--name", "x")
-    assert bad.exit_code == 1 and "unknown country code 'XX'" in bad.stderr
+    assert bad.exit_code == 2 and "unknown country code 'XX'" in bad.stderr
 
     async def listed():
         result = await mignet(registry, "registry", "networks", "--json")
-        items = json.loads(result.stdout)
+        items = json.loads(result.stdout)["items"]
         return items if items else None
 
     [network] = await eventually(listed)
@@ -55,7 +55,7 @@ async def test_create_list_and_query_networks_and_champions(registry):
 
     async def champions():
         result = await mignet(registry, "registry", "champions", "--json")
-        items = json.loads(result.stdout)
+        items = json.loads(result.stdout)["items"]
         return items if len(items) == 14 else None
 
     assert {c["country"] for c in await eventually(champions)} >= {"BD", "PT", "CA", "SN", "MX"}
@@ -69,10 +69,10 @@ async def test_projection_status_and_rebuild(registry):
                  "--name", "Red de las Naciones Unidas sobre la Migración en México")
     status = await mignet(registry, "projections", "status", "registry", "--json")
     assert status.exit_code == 0, status.output
-    assert {row["projection"] for row in json.loads(status.stdout)} == {"networks", "champions"}
+    assert {row["projection"] for row in json.loads(status.stdout)["items"]} == {"networks", "champions"}
     rebuilt = await mignet(registry, "projections", "rebuild", "registry", "--json")
     assert rebuilt.exit_code == 0, rebuilt.output
-    assert {r["projection"]: r["documents"] for r in json.loads(rebuilt.stdout)} == {"networks": 1, "champions": 0}
+    assert {r["projection"]: r["documents"] for r in json.loads(rebuilt.stdout)["items"]} == {"networks": 1, "champions": 0}
 
 
 async def test_unreachable_nats_fails_fast_with_a_clear_message():
@@ -86,7 +86,7 @@ async def test_projection_status_counts_only_the_projections_own_pending_events(
     await mignet(registry, "registry", "create-network", "--scope", "national", "--country", "NP", "--name", "Nepal")
 
     async def settled():
-        rows = json.loads((await mignet(registry, "projections", "status", "registry", "--json")).stdout)
+        rows = json.loads((await mignet(registry, "projections", "status", "registry", "--json")).stdout)["items"]
         by_name = {row["projection"]: row for row in rows}
         return by_name if by_name["networks"]["pending"] == 0 else None
 
@@ -94,3 +94,120 @@ async def test_projection_status_counts_only_the_projections_own_pending_events(
     # no champion events at all: nothing pending, although the stream has moved on
     assert rows["champions"]["pending"] == 0 and rows["champions"]["stream_last_seq"] == 1
     assert rows["networks"]["applied_seq"] == 1
+
+
+def test_every_registry_command_that_writes_takes_a_command_id():
+    import typer.main
+
+    group = typer.main.get_group(app)
+    for name in ("registry", "reviews"):
+        sub = group.commands[name]
+        for command_name, command in sub.commands.items():
+            options = {opt for param in command.params for opt in getattr(param, "opts", [])}
+            if "--actor" in options and command_name != "seed":
+                assert "--command-id" in options, f"mignet {name} {command_name} has no --command-id"
+
+
+async def test_a_resent_command_id_writes_nothing(registry):
+    args = ["registry", "create-network", "--scope", "national", "--country", "PH", "--name", "Philippines"]
+    assert (await mignet(registry, *args, "--command-id", "ph-1")).exit_code == 0
+    renamed = await mignet(registry, "registry", "rename-network", "nat-ph", "UN Network on Migration in the Philippines",
+                           "--command-id", "ph-2")
+    assert renamed.exit_code == 0, renamed.output
+    again = await mignet(registry, "registry", "rename-network", "nat-ph", "UN Network on Migration in the Philippines",
+                         "--command-id", "ph-2")
+    assert again.exit_code == 0 and "already done earlier: nothing new written" in again.stdout
+    assert await registry.runtime.store.last_seq() == 2
+
+
+async def test_rename_describe_and_search_networks(registry):
+    for country, name in (("BD", "UN Network on Migration in Bangladesh"), ("NP", "Nepal Migration Network")):
+        assert (await mignet(registry, "registry", "create-network", "--scope", "national", "--country", country,
+                             "--name", name)).exit_code == 0
+    assert (await mignet(registry, "registry", "rename-network", "nat-np",
+                         "UN Network on Migration in Nepal")).exit_code == 0
+    described = await mignet(registry, "registry", "describe-network", "nat-np", "--description", "Meets in Kathmandu.")
+    assert described.exit_code == 0 and "description of nat-np changed" in described.stdout
+    assert (await mignet(registry, "registry", "describe-network", "nat-np")).exit_code == 2  # neither nor
+
+    async def searched():
+        found = json.loads((await mignet(registry, "registry", "networks", "--search", "in nepal", "--json")).stdout)
+        return found if found["total"] == 1 else None
+
+    found = await eventually(searched)
+    assert [n["network_id"] for n in found["items"]] == ["nat-np"]
+    assert (found["offset"], found["limit"]) == (0, 200)
+    assert found["items"][0]["description"] == "Meets in Kathmandu."
+    both = json.loads((await mignet(registry, "registry", "networks", "--search", "UN NETWORK", "--json")).stdout)
+    assert both["total"] == 2
+    # The search text is words, not a regular expression.
+    assert json.loads((await mignet(registry, "registry", "networks", "--search", ".*", "--json")).stdout)["total"] == 0
+
+
+async def test_making_the_global_network_inactive_needs_yes(registry):
+    assert (await mignet(registry, "registry", "create-network", "--scope", "global", "--status", "established",
+                         "--name", "United Nations Network on Migration")).exit_code == 0
+    refused = await mignet(registry, "registry", "change-status", "global", "inactive")
+    assert refused.exit_code == 2 and "needs --yes" in refused.stderr
+    assert await registry.runtime.store.last_seq() == 1
+    done = await mignet(registry, "registry", "change-status", "global", "inactive", "--yes", "--reason", "test")
+    assert done.exit_code == 0, done.output
+    assert await registry.runtime.store.last_seq() == 2
+
+
+async def test_champions_show_the_current_network_and_confirmation_needs_a_reason_when_short(registry):
+    nominated = await mignet(registry, "registry", "nominate-champion", "BD", "--group", "asia-pacific",
+                             "--met", "geographic-balance", "--met", "360-degree-vision")
+    assert nominated.exit_code == 0, nominated.output
+    short = await mignet(registry, "registry", "confirm-champion", "BD")
+    assert short.exit_code == 1 and "met 2 of the 6 champion criteria" in short.stderr
+    assert "override_reason" in short.stderr
+    confirmed = await mignet(registry, "registry", "confirm-champion", "BD", "--override-reason", "EC decision")
+    assert confirmed.exit_code == 0, confirmed.output
+
+    # The network is created after the nomination: the list shows it as it is now.
+    assert (await mignet(registry, "registry", "create-network", "--scope", "national", "--country", "BD",
+                         "--name", "UN Network on Migration in Bangladesh", "--status", "being-established")).exit_code == 0
+
+    async def with_network():
+        items = json.loads((await mignet(registry, "registry", "champions", "--json")).stdout)["items"]
+        return items if items and items[0]["network_id"] else None
+
+    [champion] = await eventually(with_network)
+    assert (champion["network_id"], champion["network_status"], champion["existing_network_id"]) == \
+        ("nat-bd", "being-established", None)
+    assert champion["override_reason"] == "EC decision"
+    listed = await mignet(registry, "registry", "champions")
+    assert "nat-bd" in listed.stdout and "being-established" in listed.stdout
+
+
+async def test_directory_refuses_a_future_date(registry):
+    future = await mignet(registry, "registry", "directory", "--as-of", "2099-01-01")
+    assert future.exit_code == 2
+    assert "as_of: 2099-01-01 is in the future" in future.stderr and "Directory today" not in future.stdout
+
+
+async def test_version_health_and_help(registry):
+    version = await asyncio.to_thread(CliRunner().invoke, app, ["--version"])
+    assert version.exit_code == 0 and version.stdout.startswith("mignet ")
+    helped = await asyncio.to_thread(CliRunner().invoke, app, ["--help"])
+    assert "NATS_URL" in helped.stdout and "NATS_USER" in helped.stdout and "Exit codes" in helped.stdout
+
+    healthy = await mignet(registry, "health", "registry", "--json")
+    assert healthy.exit_code == 0, healthy.output
+    [row] = json.loads(healthy.stdout)["items"]
+    assert (row["service"], row["healthy"], row["stream"]) == ("registry", True, "REGISTRY")
+    # reviews is not running on this NATS: exit 3, and the table says which one.
+    partly = await mignet(registry, "health")
+    assert partly.exit_code == 3
+    assert "NOT ANSWERING" in partly.stdout and "registry" in partly.stdout
+
+
+async def test_tailing_a_stream_that_does_not_exist_is_a_clear_error(registry):
+    result = await mignet(registry, "events", "tail", "notifier", "--from-start")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error (not_found): there is no stream NOTIFIER")
+    assert "Traceback" not in result.output
+    malformed = await mignet(registry, "events", "tail", "registry", "--subject", "foo bar")
+    assert malformed.exit_code == 2 and "expected a subject of the registry stream" in malformed.stderr
+    assert "Traceback" not in malformed.output

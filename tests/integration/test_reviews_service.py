@@ -98,10 +98,7 @@ async def http_get(url: str, method: str = "GET") -> tuple[int, dict[str, str], 
 
 async def contribution_in_status(service, contribution_id: str, status: str) -> dict:
     async def probe():
-        try:
-            doc = await service.client.query(c.GetContribution(contribution_id=contribution_id))
-        except RequestFailed:
-            return None
+        doc = await service.client.query(c.GetContribution(contribution_id=contribution_id))
         return doc if doc["status"] == status else None
 
     return await eventually(probe)
@@ -464,6 +461,7 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     assert "default-src 'none'" in headers["content-security-policy"]
     assert "script-src" not in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "same-origin"
+    assert "camera=()" in headers["permissions-policy"] and "geolocation=()" in headers["permissions-policy"]
     assert f'href="/reviews/{AP}"' in index and "Asia and the Pacific" in index
 
     status, _, page = await http_get(f"{base}/reviews/{AP}")
@@ -483,7 +481,7 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     for unseen in (pending, rejected, "c-0123456789abcdef", "not-an-id"):
         status, headers, body = await http_get(f"{base}/contributions/{unseen}")
         assert status == 404 and "no published page" in body, unseen
-        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-content-type-options"] == "nosniff" and "microphone=()" in headers["permissions-policy"]
     assert (await http_get(f"{base}/reviews/africa-2024-2025"))[0] == 404
     assert (await http_get(f"{base}/reviews/{AP}?objective=abc"))[0] == 400
     assert (await http_get(f"{base}/reviews/{AP}?contributor=robots"))[0] == 400
@@ -492,6 +490,17 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     assert status == 200 and headers["content-type"].startswith("text/css")
     status, _, health = await http_get(base + "/healthz")
     assert status == 200 and json.loads(health) == {"status": "ok"}
+
+    # Region names read with their article inside sentences, as the Network writes them.
+    await client.command(c.ScheduleReview(command_id=new_id(), actor=ACTOR, region="arab-region", cycle="2024-2025"))
+
+    async def arab_page():
+        status, _, body = await http_get(f"{base}/reviews/arab-region-2024-2025")
+        return body if status == 200 else None
+
+    arab = await eventually(arab_page)
+    assert "Regional review of the GCM in the Arab region, 2024-2025</h1>" in arab
+    assert "in Arab region" not in arab
 
     # Withdrawn after publication: gone from the pages at once.
     await client.command(c.WithdrawContribution(command_id=new_id(),

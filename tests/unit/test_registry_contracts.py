@@ -332,10 +332,12 @@ def test_event_json_round_trip():
 
 
 def test_catalogues():
-    assert len(reg.REGISTRY_EVENTS) == 9 and len(reg.REGISTRY_COMMANDS) == 9 and len(reg.REGISTRY_QUERIES) == 5
+    assert len(reg.REGISTRY_EVENTS) == 11 and len(reg.REGISTRY_COMMANDS) == 11 and len(reg.REGISTRY_QUERIES) == 5
     assert [c.name for c in reg.REGISTRY_COMMANDS] == [
         "create-network",
         "change-network-status",
+        "rename-network",
+        "change-network-description",
         "add-network-member",
         "remove-network-member",
         "align-terms-of-reference",
@@ -350,10 +352,22 @@ def test_catalogues():
     assert reg.event_class("champion", "confirmed") is reg.ChampionConfirmed
     with pytest.raises(KeyError):
         reg.event_class("network", "confirmed")
-    assert len({e.ce_type() for e in reg.REGISTRY_EVENTS}) == 9
+    assert len({e.ce_type() for e in reg.REGISTRY_EVENTS}) == 11
 
 
 def test_every_model_publishes_a_json_schema():
     for model in (*reg.REGISTRY_EVENTS, *reg.REGISTRY_COMMANDS, *reg.REGISTRY_QUERIES):
         schema = model.model_json_schema()
         assert schema["type"] == "object" and schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(("model", "fields", "expected"), [
+    ("GetNetwork", {"network_id": "nat-zzz"}, "'nat-zzz' is not a network id: expected 'global', 'nat-'"),
+    ("GetChampion", {"country": "BGD"}, "'BGD' is not a country code: expected two letters (ISO 3166-1 alpha-2)"),
+    ("ListNetworks", {"member": "I"}, "'I' is not a UN entity code: expected an acronym such as 'IOM'"),
+])
+def test_malformed_ids_say_what_is_expected_not_the_regex(model, fields, expected):
+    with pytest.raises(ValidationError) as excinfo:
+        getattr(reg, model)(**fields)
+    [error] = excinfo.value.errors()
+    assert expected in error["msg"] and "pattern" not in error["msg"]

@@ -659,3 +659,68 @@ def test_global_network_has_fixed_id_and_no_place():
 
     with _pytest.raises(_VE):
         _c.CreateNetwork(command_id=new_id(), actor="t", scope="global", country="BD", network_name="x")
+
+
+# --- confirming with unmet criteria -----------------------------------------------------------
+
+
+def test_confirming_a_nomination_short_of_the_criteria_needs_an_override_reason():
+    short = champion(nominated_event(assessment=assessment(host_government_commitment={"met": False},
+                                                           geographic_balance={"met": False})))
+    with pytest.raises(Rejected) as excinfo:
+        domain.confirm_champion(short, ConfirmChampion(command_id=new_id(), actor="ops", country="BD"), TODAY)
+    message, field = rejected(excinfo)
+    assert field == "override_reason"
+    assert message.startswith("Bangladesh's nomination met 4 of the 6 champion criteria (not met: ")
+    assert "geographic-balance" in message and "host-government-commitment" in message
+
+    cmd = ConfirmChampion(command_id=new_id(), actor="ops", country="BD", override_reason="Executive Committee decision of 2024-05-02")
+    (event,) = domain.confirm_champion(short, cmd, TODAY)
+    assert (event.criteria_met, event.override_reason) == (4, "Executive Committee decision of 2024-05-02")
+
+
+def test_confirming_a_nomination_meeting_every_criterion_needs_no_reason():
+    (event,) = domain.confirm_champion(champion(nominated_event()), ConfirmChampion(command_id=new_id(), actor="ops", country="BD"), TODAY)
+    assert (event.criteria_met, event.override_reason) == (6, None)
+
+
+# --- renaming and describing -------------------------------------------------------------------
+
+
+def test_rename_a_network_records_the_old_and_new_name():
+    from mignet_contracts.registry import NetworkRenamed, RenameNetwork
+
+    state = bangladesh()
+    (event,) = domain.rename_network(state, RenameNetwork(command_id=new_id(), actor="ops", network_id="nat-bd",
+                                                          network_name="UN Migration Network Bangladesh"), TODAY)
+    assert isinstance(event, NetworkRenamed)
+    assert event.subject == "registry.events.network.nat-bd.renamed"
+    assert (event.from_name, event.network_name) == (state.name, "UN Migration Network Bangladesh")
+    assert NETWORK.evolve(state, event).name == "UN Migration Network Bangladesh"
+
+    with pytest.raises(Rejected, match="is already named"):
+        domain.rename_network(state, RenameNetwork(command_id=new_id(), actor="ops", network_id="nat-bd", network_name=state.name), TODAY)
+    with pytest.raises(NotFound, match="^there is no network nat-np$"):
+        domain.rename_network(NETWORK.initial("nat-np"),
+                              RenameNetwork(command_id=new_id(), actor="ops", network_id="nat-np", network_name="x"), TODAY)
+    early = RenameNetwork(command_id=new_id(), actor="ops", network_id="nat-bd", network_name="x", occurred_on=date(2000, 1, 1))
+    with pytest.raises(Rejected) as excinfo:
+        domain.rename_network(state, early, TODAY)
+    assert rejected(excinfo)[1] == "occurred_on"
+
+
+def test_change_and_remove_a_network_description():
+    from mignet_contracts.registry import ChangeNetworkDescription
+
+    def describe(state, text):
+        cmd = ChangeNetworkDescription(command_id=new_id(), actor="ops", network_id="nat-bd", description=text)
+        (event,) = domain.change_network_description(state, cmd, TODAY)
+        return NETWORK.evolve(state, event)
+
+    described = describe(bangladesh(), "Meets monthly in Dhaka.")
+    assert described.description == "Meets monthly in Dhaka."
+    assert describe(described, None).description is None
+    with pytest.raises(Rejected, match="has that description already"):
+        describe(described, "Meets monthly in Dhaka.")
+    with pytest.raises(Rejected, match="has no description already"):
+        describe(describe(described, None), None)

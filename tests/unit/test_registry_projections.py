@@ -79,3 +79,28 @@ def test_directory_summary_counts_by_status_region_and_group():
     assert summary["networks"]["by_region"] == {"asia-pacific": {"national/established": 1}}
     assert summary["champions"]["by_regional_group"] == {"asia-pacific": {"nominated": 1}}
     assert summary["champions"]["countries"][0]["country_name"] == "Bangladesh"
+
+
+def test_rename_and_description_change_show_in_the_network_document():
+    history = [*network_history(),
+               recorded(7, c.NetworkRenamed(network_id="nat-bd", from_name="UN Network on Migration in Bangladesh",
+                                            network_name="Bangladesh Migration Network", occurred_on=D)),
+               recorded(8, c.NetworkDescriptionChanged(network_id="nat-bd", description="Meets in Dhaka.",
+                                                       occurred_on=D))]
+    doc = fold(NETWORKS, history)["nat-bd"]
+    assert (doc["name"], doc["description"], doc["_seq"]) == ("Bangladesh Migration Network", "Meets in Dhaka.", 8)
+    removed = fold(NETWORKS, [*history, recorded(9, c.NetworkDescriptionChanged(network_id="nat-bd",
+                                                                                 occurred_on=D))])["nat-bd"]
+    assert removed["description"] is None
+
+
+def test_a_confirmation_override_reason_shows_on_the_champion():
+    assessment = [{"criterion": code, "met": code != "geographic-balance"} for code in
+                  ("geographic-balance", "360-degree-vision", "host-government-commitment", "existing-un-network",
+                   "resident-coordinator-support", "alignment-with-processes")]
+    doc = fold(CHAMPIONS, [
+        recorded(1, c.ChampionNominated(country="BD", regional_group="asia-pacific", assessment=assessment,
+                                        occurred_on=D)),
+        recorded(2, c.ChampionConfirmed(country="BD", criteria_met=5, override_reason="EC decision", occurred_on=D)),
+    ])["bd"]
+    assert (doc["status"], doc["criteria_met"], doc["override_reason"]) == ("confirmed", 5, "EC decision")

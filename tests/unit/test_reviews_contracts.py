@@ -171,9 +171,16 @@ def test_event_catalogue():
         rv.event_class("review", "reopened")
 
 
-def test_every_message_has_a_json_schema():
+def test_every_message_has_a_json_schema_naming_its_fields():
     for message in (*rv.REVIEWS_EVENTS, *rv.REVIEWS_COMMANDS, *rv.REVIEWS_QUERIES):
-        assert message.model_json_schema()["type"] == "object"
+        schema = message.model_json_schema()
+        assert schema["type"] == "object"
+        # Every field is published, and the required ones are exactly the fields without a default.
+        assert set(schema["properties"]) == set(message.model_fields), message.__name__
+        required = {name for name, field in message.model_fields.items() if field.is_required()}
+        assert set(schema.get("required", [])) == required, message.__name__
+    submit = rv.SubmitContribution.model_json_schema()
+    assert submit["properties"]["objectives"]["minItems"] == 1  # kept although the check is a validator now
 
 
 # --- personal data -----------------------------------------------------------------------------
@@ -332,7 +339,7 @@ def test_body_is_optional():
     [
         ({"objectives": [24]}, "objectives.0", "unknown GCM objective 24"),
         ({"objectives": [0]}, "objectives.0", "unknown GCM objective 0"),
-        ({"objectives": []}, "objectives", "at least 1"),
+        ({"objectives": []}, "objectives", "give at least one GCM objective, a number from 1 to 23"),
         ({"objectives": ["5"]}, "objectives.0", "valid integer"),
         ({"guiding_principles": ["solidarity"]}, "guiding_principles.0", "unknown guiding principle 'solidarity'"),
         ({"links": ["javascript:alert(1)"]}, "links.0", "only http and https links"),
@@ -344,7 +351,7 @@ def test_body_is_optional():
         ({"links": ["https://a.example/" + "x" * 2000]}, "links.0", "at most 2000"),
         ({"links": [f"https://a.example/{i}" for i in range(21)]}, "links", "at most 20"),
         ({"language": "xx"}, "language", "unknown language 'xx'"),
-        ({"language": "eng"}, "language", "should match pattern"),
+        ({"language": "eng"}, "language", "'eng' is not a language code: expected two letters (ISO 639-1)"),
         ({"title": "x" * 201}, "title", "at most 200"),
         ({"title": "a\ttab"}, "title", "single line"),
         ({"title": "   "}, "title", "at least 1"),
@@ -429,3 +436,22 @@ def test_compilation_filters():
         Compilation(cycle="2020-2022")
     with pytest.raises(ValidationError):
         Compilation(limit=1001)
+
+
+def test_an_out_of_range_objective_is_reported_once_without_pydantic_noise():
+    with pytest.raises(ValidationError) as excinfo:
+        SubmitContribution(**submission(objectives=[99]))
+    messages = [e["msg"] for e in excinfo.value.errors()]
+    assert messages == ["Value error, unknown GCM objective 99: the GCM's objectives are numbered 1 to 23"]
+
+
+def test_a_malformed_contribution_id_says_what_is_expected_not_the_regex():
+    from mignet_contracts.reviews import GetContribution
+
+    with pytest.raises(ValidationError) as excinfo:
+        GetContribution(contribution_id="c-a968314320")
+    [error] = excinfo.value.errors()
+    assert error["msg"] == ("Value error, 'c-a968314320' is not a contribution id: "
+                            "expected 'c-' and 16 lower-case hex digits, such as c-0123456789abcdef")
+    # Integrators still get the pattern in the published schema.
+    assert GetContribution.model_json_schema()["properties"]["contribution_id"]["pattern"] == "^c-[0-9a-f]{16}$"

@@ -56,6 +56,10 @@ def apply_network(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         doc["status"] = str(event.to_status)
         doc["status_since"] = on
         doc["status_history"].append({"status": str(event.to_status), "on": on, "reason": event.reason})
+    elif isinstance(event, c.NetworkRenamed):
+        doc["name"] = event.network_name
+    elif isinstance(event, c.NetworkDescriptionChanged):
+        doc["description"] = event.description
     elif isinstance(event, c.NetworkMemberJoined):
         doc["members"] = [m for m in doc["members"] if m["entity"] != event.entity]
         doc["members"].append({"entity": event.entity, "role": str(event.role), "joined_on": on})
@@ -98,6 +102,7 @@ def apply_champion(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     if isinstance(event, c.ChampionConfirmed):
         doc["status"] = str(c.ChampionStatus.CONFIRMED)
         doc["confirmed_on"] = on
+        doc["override_reason"] = event.override_reason
     elif isinstance(event, c.ChampionWithdrawn):
         doc["status"] = str(c.ChampionStatus.WITHDRAWN)
         doc["withdrawn_on"] = on

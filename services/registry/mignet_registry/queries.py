@@ -3,6 +3,7 @@ by replaying the stream through the very same projection code."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
@@ -10,8 +11,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from mignet_contracts import reference
 from mignet_contracts import registry as c
-from mignet_runtime.errors import NotFound, Rejected
+from mignet_runtime.errors import NotFound, Rejected, ValidationFailed
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.projection import fold_stream
 
@@ -34,6 +36,9 @@ async def list_networks(db: AsyncDatabase, q: c.ListNetworks) -> dict:
         selector["status"] = str(q.status)
     if q.member:
         selector["members.entity"] = q.member
+    if q.name_contains:
+        # Escaped: the search text is a user's words, not a regular expression.
+        selector["name"] = {"$regex": re.escape(q.name_contains), "$options": "i"}
     total = await db[NETWORKS.collection].count_documents(selector)
     cursor = db[NETWORKS.collection].find(selector, _HIDDEN).sort([("scope", 1), ("name", 1)]).skip(q.offset).limit(q.limit)
     return {"total": total, "items": await cursor.to_list(None)}
@@ -42,7 +47,7 @@ async def list_networks(db: AsyncDatabase, q: c.ListNetworks) -> dict:
 async def get_network(db: AsyncDatabase, q: c.GetNetwork) -> Doc:
     doc = await db[NETWORKS.collection].find_one({"_id": q.network_id}, _HIDDEN)
     if doc is None:
-        raise NotFound(f"no network {q.network_id}", field="network_id")
+        raise NotFound(f"there is no network {q.network_id}", field="network_id")
     return doc
 
 
@@ -53,13 +58,31 @@ async def list_champions(db: AsyncDatabase, q: c.ListChampions) -> dict:
     if q.status:
         selector["status"] = str(q.status)
     items = await db[CHAMPIONS.collection].find(selector, _HIDDEN).sort([("regional_group", 1), ("country_name", 1)]).to_list(None)
+    await _with_national_networks(db, items)
     return {"total": len(items), "items": items}
+
+
+async def _with_national_networks(db: AsyncDatabase, champions: list[Doc]) -> None:
+    """Adds each champion's national network as it is now (``network_id``, ``network_status``).
+
+    ``existing_network_id`` is what the nomination found; a network created or closed
+    since then is a current fact the two read models only show together.
+    """
+    ids = [c.national_network_id(ch["country"]) for ch in champions]
+    found = {doc["network_id"]: doc async for doc in
+             db[NETWORKS.collection].find({"_id": {"$in": ids}}, {"network_id": 1, "status": 1})}
+    for champion, network_id in zip(champions, ids):
+        network = found.get(network_id)
+        champion["network_id"] = network_id if network else None
+        champion["network_status"] = network["status"] if network else None
 
 
 async def get_champion(db: AsyncDatabase, q: c.GetChampion) -> Doc:
     doc = await db[CHAMPIONS.collection].find_one({"_id": q.country.lower()}, _HIDDEN)
     if doc is None:
-        raise NotFound(f"{q.country} has never been nominated as a champion country", field="country")
+        name = reference.country(q.country).name
+        raise NotFound(f"{name} has not been nominated as a champion country", field="country")
+    await _with_national_networks(db, [doc])
     return doc
 
 
@@ -99,10 +122,15 @@ def summarize(networks: Iterable[Doc], champions: Iterable[Doc], as_of: date | N
 
 
 async def directory_summary(db: AsyncDatabase, store: EventStore, q: c.DirectorySummary, today: date) -> dict:
-    if q.as_of is None or q.as_of >= today:
+    if q.as_of is not None and q.as_of > today:
+        # Answering with today's directory would silently drop the date the user asked for.
+        raise ValidationFailed(f"{q.as_of.isoformat()} is in the future (today is {today.isoformat()}): "
+                               "the directory can only be shown as it stood on a past date or today",
+                               field="as_of")
+    if q.as_of is None or q.as_of == today:
         networks = await db[NETWORKS.collection].find({}, _HIDDEN).to_list(None)
         champions = await db[CHAMPIONS.collection].find({}, _HIDDEN).to_list(None)
-        return summarize(networks, champions, None)
+        return summarize(networks, champions, q.as_of)
     if q.as_of.year < 2018:
         raise Rejected("the Network was established in May 2018; ask for a date after that", field="as_of")
 

@@ -31,14 +31,25 @@ CHAMPION_STATUS_WORDS = {
 
 
 def web_url(value: str | None) -> str | None:
-    """The link itself if it is http(s) with a host, else None (render it as text)."""
+    """The link itself if it is http(s) with a host and no user name, else None (render it as text).
+
+    ``https://trusted.example@evil.example/`` reads as trusted.example but leads to
+    evil.example: a link with userinfo is never a link here (the contracts refuse it too).
+    """
     if not value:
         return None
     try:
         parts = urlsplit(value)
     except ValueError:
         return None
+    if "@" in parts.netloc:
+        return None
     return value if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+
+
+def in_sentence(region: str) -> str:
+    """A region's proper name with its article, for use after "in" or "for"."""
+    return reference.region_in_sentence(region)
 
 
 def long_date(value: str | date | None) -> str:
@@ -106,4 +117,5 @@ def build_environment() -> Environment:
         champion_status=lambda s: CHAMPION_STATUS_WORDS.get(s, words(s)),
     )
     env.globals.update(date_range=date_range, regions=reference.REGIONS)
+    env.filters["in_sentence"] = in_sentence
     return env

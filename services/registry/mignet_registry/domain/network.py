@@ -1,51 +1,48 @@
-"""The registry's rules: networks and champion countries as pure deciders.
+"""Networks on migration: their state, lifecycle and the rules for changing them.
 
-No I/O and no clock: callers pass ``today``. Each decide function takes the
-aggregate's current state and a command and returns the events to append
+Pure: no I/O and no clock (callers pass ``today``). Each decide function takes the
+network's current state and a command and returns the events to append
 (atomically), or raises :class:`Rejected` / :class:`NotFound`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from mignet_contracts import reference
-from mignet_contracts.envelope import Command, Event
+from mignet_contracts.envelope import Event
 from mignet_contracts.reference import RegionCode
 from mignet_contracts.registry import (
     SERVICE,
     AddNetworkMember,
     AlignTermsOfReference,
     AssignFocalPoint,
-    ChampionConfirmed,
-    ChampionNominated,
-    ChampionStatus,
-    ChampionWithdrawn,
+    ChangeNetworkDescription,
     ChangeNetworkStatus,
-    ConfirmChampion,
     CreateNetwork,
-    CriterionAssessment,
     MemberRole,
     NetworkCreated,
+    NetworkDescriptionChanged,
     NetworkFocalPointAssigned,
     NetworkMemberJoined,
     NetworkMemberLeft,
+    NetworkRenamed,
     NetworkScope,
     NetworkStatus,
     NetworkStatusChanged,
     NetworkTermsOfReferenceAligned,
-    NominateChampion,
     RemoveNetworkMember,
-    WithdrawChampion,
-    champion_id,
-    national_network_id,
+    RenameNetwork,
 )
 from mignet_runtime.aggregate import AggregateType, event_date
 from mignet_runtime.errors import NotFound, Rejected
+
+from mignet_registry.domain.wording import country_name as _country_name
+from mignet_registry.domain.wording import entity_name as _entity_name
+from mignet_registry.domain.wording import words as _words
 
 S = NetworkStatus
 
@@ -59,8 +56,6 @@ STATUS_TRANSITIONS: dict[NetworkStatus, frozenset[NetworkStatus]] = {
 
 #: Statuses in which a network counts as "an existing UN network on migration" for champions.
 WORKING_STATUSES: frozenset[NetworkStatus] = frozenset({S.BEING_ESTABLISHED, S.ESTABLISHED})
-ACTIVE_CHAMPION_STATUSES: frozenset[ChampionStatus] = frozenset({ChampionStatus.NOMINATED, ChampionStatus.CONFIRMED})
-EXISTING_NETWORK_CRITERION = "existing-un-network"
 
 
 # --- State -----------------------------------------------------------------------------
@@ -105,32 +100,8 @@ class NetworkState:
         return next((e for e, role in self.members.items() if role == MemberRole.COORDINATOR), None)
 
 
-@dataclass(frozen=True)
-class ChampionState:
-    id: str
-    country: str
-    exists: bool = False
-    status: ChampionStatus | None = None
-    regional_group: str | None = None
-    assessment: tuple[CriterionAssessment, ...] = ()
-    existing_network_id: str | None = None
-    nominated_on: date | None = None
-    confirmed_on: date | None = None
-    withdrawn_on: date | None = None
-    withdrawal_reason: str | None = None
-    history: tuple[tuple[date, ChampionStatus], ...] = ()
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_CHAMPION_STATUSES
-
-
 def initial_network(network_id: str) -> NetworkState:
     return NetworkState(id=network_id)
-
-
-def initial_champion(aggregate_id: str) -> ChampionState:
-    return ChampionState(id=aggregate_id, country=aggregate_id.upper())
 
 
 def evolve_network(state: NetworkState, event: Event) -> NetworkState:
@@ -152,6 +123,10 @@ def evolve_network(state: NetworkState, event: Event) -> NetworkState:
         case NetworkStatusChanged():
             change = StatusChange(event.occurred_on, event.from_status, event.to_status, event.reason)
             return replace(state, status=event.to_status, history=(*state.history, change))
+        case NetworkRenamed():
+            return replace(state, name=event.network_name)
+        case NetworkDescriptionChanged():
+            return replace(state, description=event.description)
         case NetworkMemberJoined():
             return replace(state, members={**state.members, event.entity: event.role})
         case NetworkMemberLeft():
@@ -167,63 +142,12 @@ def evolve_network(state: NetworkState, event: Event) -> NetworkState:
     return state
 
 
-def evolve_champion(state: ChampionState, event: Event) -> ChampionState:
-    match event:
-        case ChampionNominated():
-            return replace(
-                state,
-                exists=True,
-                status=ChampionStatus.NOMINATED,
-                regional_group=event.regional_group,
-                assessment=tuple(event.assessment),
-                existing_network_id=event.existing_network_id,
-                nominated_on=event.occurred_on,
-                confirmed_on=None,
-                withdrawn_on=None,
-                withdrawal_reason=None,
-                history=(*state.history, (event.occurred_on, ChampionStatus.NOMINATED)),
-            )
-        case ChampionConfirmed():
-            return replace(
-                state,
-                status=ChampionStatus.CONFIRMED,
-                confirmed_on=event.occurred_on,
-                history=(*state.history, (event.occurred_on, ChampionStatus.CONFIRMED)),
-            )
-        case ChampionWithdrawn():
-            return replace(
-                state,
-                status=ChampionStatus.WITHDRAWN,
-                withdrawn_on=event.occurred_on,
-                withdrawal_reason=event.reason,
-                history=(*state.history, (event.occurred_on, ChampionStatus.WITHDRAWN)),
-            )
-    return state
-
-
 NETWORK: AggregateType[NetworkState] = AggregateType(
     service=SERVICE, name="network", initial=initial_network, evolve=evolve_network
-)
-CHAMPION: AggregateType[ChampionState] = AggregateType(
-    service=SERVICE, name="champion", initial=initial_champion, evolve=evolve_champion
 )
 
 
 # --- Wording for operators ---------------------------------------------------------------
-
-
-def _words(status: NetworkStatus | ChampionStatus) -> str:
-    return status.value.replace("-", " ")
-
-
-def _country_name(code: str) -> str:
-    return reference.country(code).name
-
-
-def _entity_name(code: str) -> str:
-    # Operators know entities by acronym; short names ("UN Women", "UN DESA") read better than codes.
-    entity = reference.UN_ENTITIES.get(code)
-    return entity.name if entity and len(entity.name) <= 16 else code
 
 
 def describe_network(state: NetworkState) -> str:
@@ -232,12 +156,11 @@ def describe_network(state: NetworkState) -> str:
     if state.scope == NetworkScope.NATIONAL and state.country:
         return f"the national network for {_country_name(state.country)} ({state.id})"
     if state.scope == NetworkScope.REGIONAL and state.region:
-        return f"the regional network {state.name!r} in {reference.REGIONS[state.region]} ({state.id})"
+        return f"the regional network {state.name!r} in {reference.region_in_sentence(state.region)} ({state.id})"
     return f"network {state.id}"
 
 
 # --- Shared checks -------------------------------------------------------------------------
-
 
 
 def _existing_network(state: NetworkState) -> NetworkState:
@@ -397,6 +320,28 @@ def align_terms_of_reference(
     ]
 
 
+def rename_network(state: NetworkState, command: RenameNetwork, today: date, **context: Any) -> list[Event]:
+    _existing_network(state)
+    if command.network_name == state.name:
+        raise Rejected(f"{describe_network(state)} is already named {state.name!r}", field="network_name")
+    on = event_date(command, today)
+    _not_before_creation(state, on, "renaming")
+    return [NetworkRenamed(network_id=state.id, from_name=state.name, network_name=command.network_name,
+                           occurred_on=on)]
+
+
+def change_network_description(
+    state: NetworkState, command: ChangeNetworkDescription, today: date, **context: Any
+) -> list[Event]:
+    _existing_network(state)
+    if command.description == state.description:
+        wording = "has that description already" if state.description else "has no description already"
+        raise Rejected(f"{describe_network(state)} {wording}", field="description")
+    on = event_date(command, today)
+    _not_before_creation(state, on, "changing the description")
+    return [NetworkDescriptionChanged(network_id=state.id, description=command.description, occurred_on=on)]
+
+
 def assign_focal_point(state: NetworkState, command: AssignFocalPoint, today: date, **context: Any) -> list[Event]:
     _existing_network(state)
     _known_entity(command.entity)
@@ -424,124 +369,3 @@ def assign_focal_point(state: NetworkState, command: AssignFocalPoint, today: da
             occurred_on=on,
         )
     ]
-
-
-# --- Champion deciders ----------------------------------------------------------------------
-
-
-def _check_assessment(assessment: list[CriterionAssessment]) -> None:
-    counts = Counter(a.criterion for a in assessment)
-    if repeated := [c for c in reference.CHAMPION_CRITERIA if counts[c] > 1]:
-        raise Rejected(f"criteria assessed more than once: {', '.join(repeated)}", field="assessment")
-    if missing := [c for c in reference.CHAMPION_CRITERIA if counts[c] == 0]:
-        raise Rejected(
-            f"the assessment must cover all six champion criteria; missing: {', '.join(missing)}", field="assessment"
-        )
-
-
-def _champion_date(state: ChampionState, command: Command, today: date) -> date:
-    on = event_date(command, today)
-    if state.history and on < (last := state.history[-1][0]):
-        raise Rejected(
-            f"{_country_name(state.country)}'s champion status last changed on {last.isoformat()}; "
-            f"a change on {on.isoformat()} would be recorded out of order",
-            field="occurred_on",
-        )
-    return on
-
-
-def nominate_champion(
-    state: ChampionState,
-    command: NominateChampion,
-    today: date,
-    *,
-    national_network: NetworkState | None = None,
-    **context: Any,
-) -> list[Event]:
-    """``national_network`` is the registry's network ``nat-<cc>`` for the country, existing or not."""
-    country = _country_name(command.country)
-    network = national_network or initial_network(national_network_id(command.country))
-    if network.id != national_network_id(command.country):
-        raise ValueError(f"nominate-champion for {command.country} was given network {network.id}")
-    if state.is_active:
-        raise Rejected(f"{country} is already a champion country ({state.status.value})", field="country")
-    _check_assessment(command.assessment)
-
-    has_network = network.exists and network.status in WORKING_STATUSES
-    claim = next(a for a in command.assessment if a.criterion == EXISTING_NETWORK_CRITERION)
-    if claim.met and not has_network and not claim.note:
-        found = (
-            f"its national network {network.id} is {_words(network.status)}"
-            if network.exists
-            else "the registry has no national network for it"
-        )
-        raise Rejected(
-            f"the assessment says {country} has an existing UN network on migration, but {found}; "
-            f"name the similar UN coordination mechanism in the note of criterion {EXISTING_NETWORK_CRITERION}",
-            field="assessment",
-        )
-    on = _champion_date(state, command, today)
-    return [
-        ChampionNominated(
-            country=command.country,
-            regional_group=command.regional_group,
-            assessment=command.assessment,
-            existing_network_id=network.id if has_network else None,
-            occurred_on=on,
-        )
-    ]
-
-
-def confirm_champion(state: ChampionState, command: ConfirmChampion, today: date, **context: Any) -> list[Event]:
-    country = _country_name(command.country)
-    if not state.exists:
-        raise NotFound(f"{country} has not been nominated as a champion country", field="country")
-    if state.status == ChampionStatus.CONFIRMED:
-        raise Rejected(f"{country} is already a confirmed champion country", field="country")
-    if state.status == ChampionStatus.WITHDRAWN:
-        raise Rejected(
-            f"{country} withdrew as a champion country on {state.withdrawn_on.isoformat()}; nominate it again first",
-            field="country",
-        )
-    on = _champion_date(state, command, today)
-    return [ChampionConfirmed(country=command.country, occurred_on=on)]
-
-
-def withdraw_champion(state: ChampionState, command: WithdrawChampion, today: date, **context: Any) -> list[Event]:
-    country = _country_name(command.country)
-    if not state.exists:
-        raise NotFound(f"{country} has not been nominated as a champion country", field="country")
-    if state.status == ChampionStatus.WITHDRAWN:
-        raise Rejected(
-            f"{country} already withdrew as a champion country on {state.withdrawn_on.isoformat()}", field="country"
-        )
-    if not (command.reason or "").strip():
-        raise Rejected(f"say why {country} withdraws as a champion country", field="reason")
-    on = _champion_date(state, command, today)
-    return [ChampionWithdrawn(country=command.country, reason=command.reason, occurred_on=on)]
-
-
-# --- Routing ---------------------------------------------------------------------------------
-
-Decide = Callable[..., list[Event]]
-
-#: Each command's decide function and aggregate type.
-DECIDERS: dict[type[Command], tuple[AggregateType[Any], Decide]] = {
-    CreateNetwork: (NETWORK, create_network),
-    ChangeNetworkStatus: (NETWORK, change_network_status),
-    AddNetworkMember: (NETWORK, add_network_member),
-    RemoveNetworkMember: (NETWORK, remove_network_member),
-    AlignTermsOfReference: (NETWORK, align_terms_of_reference),
-    AssignFocalPoint: (NETWORK, assign_focal_point),
-    NominateChampion: (CHAMPION, nominate_champion),
-    ConfirmChampion: (CHAMPION, confirm_champion),
-    WithdrawChampion: (CHAMPION, withdraw_champion),
-}
-
-
-def target_of(command: Command) -> tuple[AggregateType[Any], str]:
-    """The aggregate type and id a command acts on."""
-    aggregate, _ = DECIDERS[type(command)]
-    if aggregate is CHAMPION:
-        return aggregate, champion_id(command.country)
-    return aggregate, command.network_id
