@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mignet_cli import operations, registry
+from mignet_cli import admin, operations, registry
 
 app = typer.Typer(
     help="Operate mignet: the UN Network on Migration's registry, regional GCM reviews and notifications.",
@@ -14,6 +14,7 @@ app = typer.Typer(
 app.add_typer(registry.app, name="registry")
 app.add_typer(operations.events, name="events")
 app.add_typer(operations.projections, name="projections")
+app.add_typer(admin.app, name="admin")
 
 try:  # the reviews commands ship with the reviews service
     from mignet_cli import reviews

@@ -161,8 +161,11 @@ async def provision_with(settings: Settings, services: Iterable[str] = PROVISION
     """Connect with ``settings``' credentials (the admin user's) and :func:`provision`."""
     import nats
 
-    nc = await nats.connect(**settings.nats_connect_options("admin"), connect_timeout=5, allow_reconnect=False,
-                            max_reconnect_attempts=0)
+    async def quiet(_: Exception) -> None:  # the caller reports a failure once, plainly
+        return None
+
+    nc = await nats.connect(**settings.nats_connect_options(settings.nats_user or "admin"), connect_timeout=5,
+                            allow_reconnect=False, max_reconnect_attempts=0, error_cb=quiet)
     try:
         return await provision(nc, settings, services)
     finally:

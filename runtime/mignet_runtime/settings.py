@@ -164,3 +164,12 @@ class Settings:
         if security is not None:
             options.update({k: v for k, v in parse_security(security).items() if v is not None})
         return options
+
+
+def nats_credentials_from_env(default_user: str) -> dict[str, Any]:
+    """``nats.connect`` keyword arguments for the credentials in the environment (for the CLI), without servers."""
+    settings = Settings.from_env()
+    # A user's inbox prefix follows its name (nats.conf grants _INBOX_<user>.>).
+    options = settings.nats_connect_options(settings.nats_user or default_user)
+    options.pop("servers")
+    return options
