@@ -401,9 +401,7 @@ async def wait_for_stream(store: EventStore, timeout: float, delay: float = 1.0)
             return
         except StreamMissing:
             if loop.time() >= deadline:
-                raise StreamMissing(
-                    f"stream {store.stream} still does not exist after {timeout:.0f}s: "
-                    "run `mignet admin provision` (as the NATS admin user)") from None
+                raise StreamMissing(f"stream {store.stream} still does not exist after {timeout:.0f}s") from None
             if not said_missing:
                 log.warning("stream %s does not exist yet; waiting up to %.0fs for `mignet admin provision`",
                             store.stream, timeout)

@@ -35,6 +35,10 @@ from mignet_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
+class StartupRefused(Exception):
+    """The service will not run in this environment (say, its stream is misconfigured); exits non-zero."""
+
+
 #: How long a stopping service waits for the requests under way.
 GRACEFUL_SECONDS = 15
 
@@ -109,8 +113,9 @@ class ServiceRuntime:
             await wait_for_stream(self.store, timeout=s.startup_timeout)
         except (StreamMissing, StreamMisconfigured) as exc:
             # Loud and final: a service never creates or repairs its stream (its NATS user may not).
-            log.critical("%s refuses to run: %s; run `mignet admin provision`", self.spec.name, exc)
-            raise SystemExit(f"{self.spec.name}: {exc}; run `mignet admin provision` (as the NATS admin user)") from exc
+            message = f"{self.spec.name} refuses to run: {exc}: run `mignet admin provision` (as the NATS admin user)"
+            log.critical("%s", message)
+            raise StartupRefused(message) from exc
         self.executor = CommandExecutor(self.store, AggregateCache(s.aggregate_cache_size))
         sources = [(self.store, p) for p in self.spec.projections]
         for foreign in self.spec.foreign:
@@ -364,4 +369,16 @@ def run(spec: ServiceSpec) -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     built = build_app(spec, settings)
-    asyncio.run(built.app.run())
+    try:
+        asyncio.run(built.app.run())
+    except StartupRefused as exc:
+        raise SystemExit(str(exc)) from None
+    except BaseExceptionGroup as group:
+        # FastStream runs the start-up hooks in a task group: unwrap, so the operator reads one line.
+        refused = group.subgroup(lambda e: isinstance(e, (StartupRefused, SystemExit)))
+        if refused is None:
+            raise
+        first = refused
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise SystemExit(str(first)) from None
