@@ -363,15 +363,16 @@ def start_secured_nats(
     return start_nats(store_dir, port=port, host=host, log_path=log_path, config=NATS_CONF, env=env, **kwargs)
 
 
-def provision_local(nats_url: str, admin_password: str) -> list[str]:
-    """Runs ``mignet admin provision`` against a local server as its admin user."""
+def provision_local(nats_url: str, admin_password: str | None = None) -> list[str]:
+    """Runs ``mignet admin provision`` against a local server as its admin user (none: an open server)."""
     import asyncio
     import concurrent.futures
 
     from mignet_runtime.provision import provision_with
     from mignet_runtime.settings import Settings
 
-    settings = Settings.from_env(nats_url=nats_url, nats_user="admin", nats_password=admin_password,
+    settings = Settings.from_env(nats_url=nats_url, nats_user="admin" if admin_password else None,
+                                 nats_password=admin_password,
                                  nats_token=None, nats_creds_file=None, nats_nkey_seed_file=None,
                                  nats_inbox_prefix=None)
     # In a thread of its own: callers may be inside a running event loop (a test restarting its server).

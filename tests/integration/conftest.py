@@ -35,12 +35,18 @@ async def db(mongo):
 
 @pytest.fixture
 def fresh_nats(tmp_path):
-    """A nats-server of this test's own: service streams start empty (it starts in milliseconds)."""
+    """A nats-server of this test's own, on deploy/nats/nats.conf, provisioned: service streams start empty.
+
+    The test fails if the server logged any permissions violation meanwhile."""
     from secured_nats import start_test_nats
 
-    proc, url = start_test_nats(tmp_path / "nats", log_path=tmp_path / "nats.log")
+    log_path = tmp_path / "nats.log"
+    proc, url = start_test_nats(tmp_path / "nats", log_path=log_path)
     yield url
     proc.stop(5)
+    # The services ran as their own users under nats.conf: any permission they lack shows up here.
+    violations = [line for line in log_path.read_text().splitlines() if "Violation" in line]
+    assert not violations, "nats-server refused a permission:\n" + "\n".join(violations[:5])
 
 
 @pytest.fixture
