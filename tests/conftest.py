@@ -16,8 +16,9 @@ them (same port and data directory again, so the URLs and the data survive),
 leaving the shared pair alone.
 
 To run against servers you started yourself instead:
-``MIGNET_TEST_EXTERNAL=1 NATS_URL=nats://... MONGODB_URL=mongodb://... pytest``
-(tests that need ``spawn_servers`` then skip).
+``MIGNET_TEST_EXTERNAL=1 NATS_URL=nats://... MONGODB_URL=mongodb://... pytest``, the nats-server
+running deploy/nats/nats.conf with the passwords in ``<USER>_NATS_PASSWORD`` (the tests provision
+it as ``admin``); tests that need ``spawn_servers`` or their own server then skip or start one.
 """
 
 from __future__ import annotations
