@@ -90,6 +90,8 @@ class Settings:
             self.nats_user, self.nats_token, self.nats_creds_file, self.nats_nkey_seed_file)) if value]
         if len(chosen) > 1:
             raise SystemExit(f"set one way of authenticating to NATS, not {' and '.join(chosen)}")
+        if chosen and redact_url(self.nats_url) != self.nats_url:
+            raise SystemExit(f"NATS_URL carries credentials (user:password@) and {chosen[0]} is set too: use one")
         for variable, path in (("NATS_CREDS", self.nats_creds_file), ("NATS_NKEY_SEED", self.nats_nkey_seed_file)):
             if path:
                 _readable_file(variable, path)

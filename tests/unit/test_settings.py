@@ -81,6 +81,7 @@ def test_a_missing_credentials_file_is_a_clear_error(env, tmp_path, variable):
     ({"NATS_USER": "registry", "NATS_PASSWORD": "p1", "NATS_TOKEN": "t"},
      "not NATS_USER/NATS_PASSWORD and NATS_TOKEN"),
     ({"NATS_TOKEN": "t", "NATS_NKEY_SEED": "SEED"}, "not NATS_TOKEN and NATS_NKEY_SEED"),
+    ({"NATS_URL": "nats://a:b@host:4222", "NATS_TOKEN": "t"}, "NATS_URL carries credentials"),
 ])
 def test_credentials_combined_wrongly_are_refused(env, seed_file, values, message):
     env(**{k: (seed_file if k in ("NATS_CREDS", "NATS_NKEY_SEED") else v) for k, v in values.items()})
