@@ -35,6 +35,7 @@ from mignet_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
+
 class StartupRefused(Exception):
     """The service will not run in this environment (say, its stream is misconfigured); exits non-zero."""
 
@@ -127,8 +128,9 @@ class ServiceRuntime:
                 store, self.db, projection, consumer_prefix=self.spec.name,
                 batch_size=s.projection_batch, max_attempts=s.projection_max_attempts,
             )
-            # nats.conf grants consumers by exact name: a runner naming its consumer otherwise would be refused.
-            assert runner.durable == consumer_name(self.spec.name, projection), runner.durable
+            if runner.durable != consumer_name(self.spec.name, projection):
+                # nats.conf grants consumers by exact name (ServiceSpec.consumers): any other name is refused.
+                raise RuntimeError(f"consumer {runner.durable} is not {consumer_name(self.spec.name, projection)}")
             self.runners[projection.name] = runner
         for runner in self.runners.values():
             self._tasks.append(asyncio.create_task(self._supervise(runner), name=f"projection-{runner.durable}"))
