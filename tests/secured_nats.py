@@ -10,6 +10,14 @@ from pathlib import Path
 
 from mignet_runtime.localstack import ManagedProcess, dev_passwords, provision_local, start_secured_nats
 
+#: Test servers by plain URL, so a harness given a service's own Settings can still act as admin.
+_STARTED: dict[str, NatsUrl] = {}
+
+
+def admin_url(url: str) -> str:
+    """The admin URL of a test server given by its plain URL (as in a service's Settings); else ``url``."""
+    return url if getattr(url, "passwords", None) else _STARTED.get(url, url)
+
 
 class NatsUrl(str):
     """A test nats-server's URL: as a string, with the admin user's credentials embedded (full rights)."""
@@ -20,6 +28,7 @@ class NatsUrl(str):
     def __new__(cls, plain: str, passwords: dict[str, str]) -> NatsUrl:
         url = super().__new__(cls, _with_credentials(plain, "admin", passwords["admin"]))
         url.plain, url.passwords = plain, dict(passwords)
+        _STARTED[plain] = url
         return url
 
     def url_for(self, user: str) -> str:

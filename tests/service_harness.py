@@ -13,6 +13,7 @@ import nats
 
 from mignet_runtime.client import MignetClient
 from mignet_runtime.service import build_app
+from secured_nats import admin_url
 
 
 class RunningService:
@@ -20,8 +21,8 @@ class RunningService:
 
     def __init__(self, spec, settings):
         self.spec = spec
-        #: The client side (tests acting as operators or admins) keeps the URL it was given.
-        self.admin_url = settings.nats_url
+        #: The client side (tests acting as operators or admins) connects as the test server's admin.
+        self.admin_url = admin_url(settings.nats_url)
         passwords = getattr(settings.nats_url, "passwords", None)
         if passwords and settings.nats_user is None:
             # A test server running nats.conf: the service connects as its own user, as in production,

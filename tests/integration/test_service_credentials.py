@@ -206,3 +206,24 @@ async def test_a_service_connects_with_an_nkey_seed_file(servers, tmp_path):
             await wait_for_dependencies(wrong, "registry")
     finally:
         proc.stop(5)
+
+
+async def test_the_service_connection_uses_its_own_inbox_for_requests_jetstream_and_its_lease_bucket(
+        fresh_nats, settings_for):
+    """FastStream's broker connection carries the prefix, so every reply path (the JetStream API requests,
+    pull consumers, KV) lands below ``_INBOX_registry``; the server (nats.conf) would refuse any other, and
+    ``fresh_nats`` fails the test on any permissions violation."""
+    from service_harness import RunningService
+
+    async with RunningService(REGISTRY, settings_for(fresh_nats, "registry")) as service:
+        assert service.settings.nats_user == "registry"
+        nc = service.built.broker.connection
+        assert nc.new_inbox().startswith("_INBOX_registry.")
+        js = nc.jetstream(timeout=5)
+        assert (await js.stream_info("REGISTRY")).config.name == "REGISTRY"
+        kv = await js.key_value("leases_registry")
+        await kv.put("probe", b"1")
+        assert (await kv.get("probe")).value == b"1"
+        await kv.purge("probe")
+        # And the operator side (the harness's client, as admin) still reaches the service.
+        assert (await service.client.admin("registry", "health"))["stream"] == "REGISTRY"
