@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from mignet_runtime.client import MignetClient
-from mignet_runtime.localstack import ManagedProcess, free_port, start_nats, start_secantus, stop_all
+from mignet_runtime.localstack import ManagedProcess, free_port, provision_local, start_nats, start_secantus, stop_all
 
 DB_PREFIX = "bench"
 
@@ -26,6 +26,7 @@ class Stack:
     def start_servers(self) -> None:
         nats_proc, self.nats_url = start_nats(self.root / "nats", log_path=self.root / "nats.log")
         self.processes.append(nats_proc)
+        provision_local(self.nats_url)  # services only check their streams; they never create them
         mongo_proc, self.mongo_url = start_secantus(self.root / "mongo", log_path=self.root / "mongo.log")
         self.processes.append(mongo_proc)
 

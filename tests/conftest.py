@@ -3,13 +3,22 @@
 ``servers`` starts one JetStream nats-server and one SecantusDB per test session, on
 free ports with data in a temporary directory, shared by all tests.
 
+nats-server runs ``deploy/nats/nats.conf`` itself with generated passwords, and the
+streams and lease buckets are provisioned as in production. ``servers.nats_url`` (and
+``fresh_nats``) is a :class:`NatsUrl`: the URL *with the admin user's credentials*, for
+runtime-level tests and fixtures; a test that starts a *service* gives it the service's
+own user (``servers.settings_for("registry")``, ``servers.env_for("registry")``,
+``nats_url.settings_for("registry")``; ``RunningService`` does it by itself), and one that
+acts as an operator uses ``nats_url.url_for("operator")``.
+
 ``spawn_servers()`` starts a private pair for a test that stops, kills or restarts
 them (same port and data directory again, so the URLs and the data survive),
 leaving the shared pair alone.
 
 To run against servers you started yourself instead:
-``MIGNET_TEST_EXTERNAL=1 NATS_URL=nats://... MONGODB_URL=mongodb://... pytest``
-(tests that need ``spawn_servers`` then skip).
+``MIGNET_TEST_EXTERNAL=1 NATS_URL=nats://... MONGODB_URL=mongodb://... pytest``, the nats-server
+running deploy/nats/nats.conf with the passwords in ``<USER>_NATS_PASSWORD`` (the tests provision
+it as ``admin``); tests that need ``spawn_servers`` or their own server then skip or start one.
 """
 
 from __future__ import annotations
@@ -22,11 +31,13 @@ from pathlib import Path
 
 import pytest
 
-from mignet_runtime.localstack import ManagedProcess, free_port, start_nats, start_secantus, stop_all
+from mignet_runtime.localstack import ManagedProcess, dev_passwords, free_port, provision_local, start_secantus, stop_all
+from mignet_runtime.settings import Settings
+from secured_nats import NatsUrl, start_test_nats
 
 
 class LocalServer:
-    """A throwaway server pinned to one port and data dir, so restarts keep its URL and data."""
+    """A throwaway server pinned to one port and data dir (and passwords), so restarts keep its URL and data."""
 
     def __init__(self, starter: Callable[..., tuple[ManagedProcess, str]], data_dir: Path, log_path: Path):
         self._starter = starter
@@ -59,13 +70,18 @@ class LocalServer:
 
 @dataclass
 class Servers:
-    nats_url: str
+    nats_url: NatsUrl
     mongodb_url: str
     nats: LocalServer | None = None  # None when MIGNET_TEST_EXTERNAL=1
     mongo: LocalServer | None = None
 
     @classmethod
     def start_local(cls, root: Path) -> Servers:
+        passwords = dev_passwords()
+
+        def start_nats(data_dir: Path, port: int, log_path: Path) -> tuple[ManagedProcess, NatsUrl]:
+            return start_test_nats(data_dir, port=port, log_path=log_path, passwords=passwords)
+
         nats = LocalServer(start_nats, root / "nats", root / "nats-server.log")
         mongo = LocalServer(start_secantus, root / "mongo", root / "secantus.log")
         try:
@@ -85,8 +101,20 @@ class Servers:
         return self.mongo.process if self.mongo else None
 
     def env(self, **extra: str) -> dict[str, str]:
-        """Environment for a service subprocess (``python -m mignet_<name>``) pointed at these servers."""
+        """Environment pointed at these servers, as the admin user (use :meth:`env_for` for a service)."""
         return {**os.environ, "NATS_URL": self.nats_url, "MONGODB_URL": self.mongodb_url, **extra}
+
+    def env_for(self, user: str, nats: NatsUrl | None = None, **extra: str) -> dict[str, str]:
+        """Environment for ``python -m mignet_<user>`` (or the CLI as ``operator``) as that NATS user."""
+        nats = nats or self.nats_url
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NATS_")}
+        return {**env, "MONGODB_URL": self.mongodb_url, **nats.env_for(user), **extra}
+
+    def settings_for(self, service: str, nats: NatsUrl | None = None, **overrides) -> Settings:
+        """Settings of ``service`` connecting as its own NATS user."""
+        nats = nats or self.nats_url
+        return Settings(**{"mongodb_url": self.mongodb_url, "startup_timeout": 20, **nats.credentials(service),
+                           **overrides})
 
     def stop(self) -> None:
         stop_all(s.process for s in (self.nats, self.mongo) if s is not None and s.process is not None)
@@ -96,7 +124,15 @@ def _external_servers() -> Servers:
     missing = [v for v in ("NATS_URL", "MONGODB_URL") if not os.environ.get(v)]
     if missing:
         raise pytest.UsageError(f"MIGNET_TEST_EXTERNAL=1 needs {' and '.join(missing)} set")
-    return Servers(nats_url=os.environ["NATS_URL"], mongodb_url=os.environ["MONGODB_URL"])
+    # An external server is taken as is: it must run deploy/nats/nats.conf with these passwords.
+    passwords = {user: os.environ.get(f"{user.upper()}_NATS_PASSWORD", "") for user in
+                 ("registry", "reviews", "notifier", "operator", "admin", "sys")}
+    missing = [user for user, password in passwords.items() if not password]
+    if missing:
+        raise pytest.UsageError("MIGNET_TEST_EXTERNAL=1 needs <USER>_NATS_PASSWORD for "
+                                + ", ".join(missing))
+    provision_local(os.environ["NATS_URL"], passwords["admin"])
+    return Servers(nats_url=NatsUrl(os.environ["NATS_URL"], passwords), mongodb_url=os.environ["MONGODB_URL"])
 
 
 @pytest.fixture(scope="session")
@@ -114,7 +150,15 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 @pytest.fixture(scope="session")
 def spawn_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Servers]]:
-    """``spawn_servers()`` starts a private pair, for tests that stop, kill or restart them.
+    """nats-server runs ``deploy/nats/nats.conf`` itself with generated passwords, and the
+streams and lease buckets are provisioned as in production. ``servers.nats_url`` (and
+``fresh_nats``) is a :class:`NatsUrl`: the URL *with the admin user's credentials*, for
+runtime-level tests and fixtures; a test that starts a *service* gives it the service's
+own user (``servers.settings_for("registry")``, ``servers.env_for("registry")``,
+``nats_url.settings_for("registry")``; ``RunningService`` does it by itself), and one that
+acts as an operator uses ``nats_url.url_for("operator")``.
+
+``spawn_servers()`` starts a private pair, for tests that stop, kill or restart them.
 
     Each pair is stopped at the end of the session at the latest; ``.stop()`` ends it sooner.
     """

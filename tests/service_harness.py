@@ -7,11 +7,13 @@ the root conftest).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import nats
 
 from mignet_runtime.client import MignetClient, RequestFailed
 from mignet_runtime.service import build_app
+from secured_nats import admin_url
 
 
 class RunningService:
@@ -19,6 +21,14 @@ class RunningService:
 
     def __init__(self, spec, settings):
         self.spec = spec
+        #: The client side (tests acting as operators or admins) connects as the test server's admin.
+        self.admin_url = admin_url(settings.nats_url)
+        passwords = getattr(settings.nats_url, "passwords", None)
+        if passwords and settings.nats_user is None:
+            # A test server running nats.conf: the service connects as its own user, as in production,
+            # so a permission the service lacks fails the test.
+            settings = dataclasses.replace(settings, nats_url=settings.nats_url.plain, nats_user=spec.name,
+                                           nats_password=passwords[spec.name])
         self.settings = settings
         self.built = build_app(spec, settings)
         self.runtime = self.built.runtime
@@ -26,7 +36,7 @@ class RunningService:
     async def __aenter__(self):
         await self.built.app.start()
         await self.runtime.wait_ready(20)
-        self.nc = await nats.connect(self.settings.nats_url)
+        self.nc = await nats.connect(self.admin_url)
         self.client = MignetClient(self.nc)
         return self
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import os
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -21,6 +20,7 @@ from rich.table import Table
 from mignet_contracts.envelope import Command, ErrorBody, new_id
 from mignet_runtime.client import MignetClient, RequestFailed
 from mignet_runtime.endpoints import validation_error
+from mignet_runtime.settings import nats_credentials_from_env
 
 T = TypeVar("T")
 console = Console()
@@ -57,9 +57,7 @@ def actor(value: str | None) -> str:
 async def connect(url: str):
     options: dict[str, Any] = {"servers": [url], "connect_timeout": 3, "allow_reconnect": False, "name": "mignet-cli",
                                "max_reconnect_attempts": 1, "reconnect_time_wait": 0, "error_cb": _quiet}
-    if os.environ.get("NATS_USER"):
-        options["user"] = os.environ["NATS_USER"]
-        options["password"] = os.environ.get("NATS_PASSWORD", "")
+    options.update(nats_credentials_from_env(default_user="operator"))  # NATS_USER/..., inbox _INBOX_operator
     try:
         nc = await nats.connect(**options)
     except Exception as exc:  # nats-py raises several unrelated types for "cannot connect"

@@ -6,13 +6,14 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from mignet_cli import operations, registry
+from mignet_cli import admin, operations, registry
 
 HELP = """Operate mignet: the UN Network on Migration's registry, regional GCM reviews and notifications.
 
 Every command talks to the services over NATS: the server is --nats-url, or NATS_URL
 (default nats://127.0.0.1:4222, what `make run` starts); NATS_USER and NATS_PASSWORD
-give the operator's NATS user when the server asks for one. Who acts is --actor or
+(or NATS_TOKEN, NATS_CREDS, NATS_NKEY_SEED) give the operator's NATS user when the
+server asks for one (`make run` writes them to var/operator.env). Who acts is --actor or
 MIGNET_ACTOR (default cli:$USER), recorded on every event.
 
 Exit codes: 0 done, 1 refused (a business rule, or not found), 2 usage (malformed
@@ -24,6 +25,7 @@ app.add_typer(registry.app, name="registry")
 app.add_typer(operations.events, name="events")
 app.add_typer(operations.projections, name="projections")
 app.command("health")(operations.health)
+app.add_typer(admin.app, name="admin")
 
 try:  # the reviews commands ship with the reviews service
     from mignet_cli import reviews

@@ -104,7 +104,7 @@ def rebuild(
     """Recompute read models from the start of the stream, in the running service, with a progress bar."""
 
     async def go(client):
-        progress_subject = client.nc.new_inbox().replace("_INBOX.", f"{service}.admin.progress.")
+        progress_subject = f"{service}.admin.progress.{client.nc.new_inbox().rpartition('.')[2]}"  # a unique token
         sub = await client.nc.subscribe(progress_subject)
         client.timeout = 3600  # a rebuild takes as long as the stream is long
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -113,6 +113,30 @@ def stream_name(service: str) -> str:
     return service.upper()
 
 
+def expected_stream_config(service: str, settings: StreamSettings | None = None) -> StreamConfig:
+    """The one configuration a service's stream must have: provisioning creates it, services check it."""
+    settings = settings or StreamSettings()
+    return StreamConfig(
+        name=stream_name(service),
+        description=f"mignet {service} event store",
+        subjects=[f"{service}.events.>"],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.NEW,
+        # Events are the system of record: never aged out or capped by count.
+        max_age=0,
+        max_msgs=-1,
+        max_msgs_per_subject=-1,
+        max_bytes=settings.max_bytes,
+        num_replicas=settings.replicas,
+        duplicate_window=settings.duplicate_window.total_seconds(),
+        allow_direct=True,
+        allow_atomic=True,
+        deny_delete=True,
+        deny_purge=True,
+    )
+
+
 class EventStore:
     def __init__(
         self,
@@ -134,27 +158,14 @@ class EventStore:
 
     # -- stream ---------------------------------------------------------
     def stream_config(self) -> StreamConfig:
-        return StreamConfig(
-            name=self.stream,
-            description=f"mignet {self.service} event store",
-            subjects=[f"{self.service}.events.>"],
-            retention=RetentionPolicy.LIMITS,
-            storage=StorageType.FILE,
-            discard=DiscardPolicy.NEW,
-            # Events are the system of record: never aged out or capped by count.
-            max_age=0,
-            max_msgs=-1,
-            max_msgs_per_subject=-1,
-            max_bytes=self.settings.max_bytes,
-            num_replicas=self.settings.replicas,
-            duplicate_window=self.settings.duplicate_window.total_seconds(),
-            allow_direct=True,
-            allow_atomic=True,
-            deny_delete=True,
-            deny_purge=True,
-        )
+        return expected_stream_config(self.service, self.settings)
 
     async def ensure_stream(self) -> None:
+        """Create the stream, or update it to the expected configuration: administrative (tests, benchmarks).
+
+        Service users may not do this; deployments run ``mignet admin provision``
+        (:mod:`mignet_runtime.provision`), which refuses unsafe changes.
+        """
         config = self.stream_config()
         try:
             await self.js.stream_info(self.stream)
@@ -381,14 +392,89 @@ class EventStore:
         return Unavailable(f"the event store ({self.stream}) refused the append: {description} ({err_code})")
 
 
-async def wait_for_stream(store: EventStore, attempts: int = 60, delay: float = 1.0) -> None:
-    """Create or update the stream, retrying while JetStream is still starting."""
-    for attempt in range(1, attempts + 1):
+class StreamMisconfigured(Exception):
+    """The service's stream exists with another configuration than the one it needs."""
+
+
+class StreamMissing(Exception):
+    """The service's stream was never provisioned."""
+
+
+#: What a service checks of its stream at start, as (field, what it means); each must equal the expected value.
+CHECKED_FIELDS = (
+    ("subjects", "subjects"),
+    ("retention", "retention"),
+    ("storage", "storage"),
+    ("discard", "discard policy"),
+    ("max_age", "max age"),
+    ("max_msgs", "max messages"),
+    ("max_msgs_per_subject", "max messages per subject"),
+    ("max_bytes", "max bytes"),
+    ("num_replicas", "replicas"),
+    ("duplicate_window", "duplicate window"),
+    ("allow_direct", "direct get"),
+    ("allow_atomic", "atomic batches"),
+    ("deny_delete", "deny delete"),
+    ("deny_purge", "deny purge"),
+)
+
+
+def _normalise(field: str, value):
+    if field == "subjects":
+        return sorted(value or [])
+    if field in ("max_age", "duplicate_window"):
+        return float(value or 0)  # seconds; nats-py hands back floats
+    if field in ("allow_direct", "allow_atomic", "deny_delete", "deny_purge"):
+        return bool(value)
+    return value
+
+
+def stream_differences(expected: StreamConfig, actual: StreamConfig) -> dict[str, tuple]:
+    """``{field: (expected, actual)}`` for every checked field that differs; empty when all is as expected."""
+    out = {}
+    for name, _ in CHECKED_FIELDS:
+        want, have = _normalise(name, getattr(expected, name)), _normalise(name, getattr(actual, name))
+        if want != have:
+            out[name] = (want, have)
+    return out
+
+
+async def verify_stream(store: EventStore) -> None:
+    """Raises :class:`StreamMissing` or :class:`StreamMisconfigured`; services never create or fix streams
+    (their NATS users may not): ``mignet admin provision`` does, with an administrative user."""
+    try:
+        info = await store.js.stream_info(store.stream)
+    except NotFoundError as exc:
+        raise StreamMissing(f"stream {store.stream} does not exist") from exc
+    differences = stream_differences(store.stream_config(), info.config)
+    if differences:
+        described = "; ".join(f"{field} is {have!r}, expected {want!r}" for field, (want, have) in differences.items())
+        raise StreamMisconfigured(f"stream {store.stream} is misconfigured: {described}")
+
+
+async def wait_for_stream(store: EventStore, timeout: float, delay: float = 1.0) -> None:
+    """Waits (up to ``timeout`` seconds) for the stream to exist, then checks its configuration.
+
+    A missing stream is logged once: on a fresh deployment the provisioning step may
+    simply not have run yet. A misconfigured one raises at once: it will not fix itself.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    said_missing = False
+    while True:
         try:
-            await store.ensure_stream()
+            await verify_stream(store)
             return
-        except (nats.errors.Error, APIError, asyncio.TimeoutError) as exc:
-            if attempt == attempts:
+        except StreamMissing:
+            if loop.time() >= deadline:
+                raise StreamMissing(f"stream {store.stream} still does not exist after {timeout:.0f}s") from None
+            if not said_missing:
+                log.warning("stream %s does not exist yet; waiting up to %.0fs for `mignet admin provision`",
+                            store.stream, timeout)
+                said_missing = True
+        except (nats.errors.Error, asyncio.TimeoutError) as exc:
+            # JetStream still starting, or a reconnect under way.
+            if loop.time() >= deadline:
                 raise
             log.warning("JetStream not ready for %s (%s); retrying in %.0fs", store.stream, exc, delay)
-            await asyncio.sleep(delay)
+        await asyncio.sleep(delay)

@@ -15,6 +15,7 @@ import ctypes
 import importlib.util
 import itertools
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -25,7 +26,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+from mignet_runtime.provision import ProvisioningRefused
+from mignet_runtime.settings import redact_url
+
 KNOWN_SERVICES = ("registry", "reviews", "notifier")
+#: The users of deploy/nats/nats.conf; each reads its password from ``<USER>_NATS_PASSWORD``.
+NATS_USERS = ("registry", "reviews", "notifier", "operator", "admin", "sys")
+NATS_CONF = Path(__file__).resolve().parents[2] / "deploy" / "nats" / "nats.conf"
 DEFAULT_NATS_PORT = 4222
 DEFAULT_NATS_MONITOR_PORT = 8222
 DEFAULT_MONGO_PORT = 27017
@@ -311,6 +318,69 @@ def start_nats(
     return proc, f"nats://{host}:{port}"
 
 
+def dev_password() -> str:
+    # A leading letter: nats.conf parses a variable's value, so "12e4..." would become a number.
+    return "p" + secrets.token_hex(16)
+
+
+def dev_passwords() -> dict[str, str]:
+    """Fresh random passwords for every user of nats.conf (local stack and tests only)."""
+    return {user: dev_password() for user in NATS_USERS}
+
+
+def load_or_create_dev_passwords(path: Path) -> dict[str, str]:
+    """The local stack's passwords, kept beside its data (mode 0600) so restarts and other terminals agree."""
+    if path.is_file():
+        found = dict(line.split("=", 1) for line in path.read_text().split() if "=" in line)
+        passwords = {u: found.get(f"{u.upper()}_NATS_PASSWORD", "") for u in NATS_USERS}
+        if all(passwords.values()):
+            return passwords
+    passwords = dev_passwords()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write("".join(f"{u.upper()}_NATS_PASSWORD={p}\n" for u, p in passwords.items()))
+    return passwords
+
+
+def password_env(passwords: Mapping[str, str]) -> dict[str, str]:
+    return {f"{user.upper()}_NATS_PASSWORD": password for user, password in passwords.items()}
+
+
+def start_secured_nats(
+    store_dir: str | os.PathLike[str],
+    passwords: Mapping[str, str],
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    log_path: str | os.PathLike[str] | None = None,
+    **kwargs,
+) -> tuple[ManagedProcess, str]:
+    """nats-server running deploy/nats/nats.conf itself, with ``passwords``: what production runs,
+    so a permission mistake fails locally first."""
+    env = {**os.environ, **password_env(passwords)}
+    # The conf asks for monitoring on 127.0.0.1:8222; a port of our own, so parallel servers never collide.
+    kwargs["monitor_port"] = kwargs.get("monitor_port") or free_port(host)
+    return start_nats(store_dir, port=port, host=host, log_path=log_path, config=NATS_CONF, env=env, **kwargs)
+
+
+def provision_local(nats_url: str, admin_password: str | None = None) -> list[str]:
+    """Runs ``mignet admin provision`` against a local server as its admin user (none: an open server)."""
+    import asyncio
+    import concurrent.futures
+
+    from mignet_runtime.provision import provision_with
+    from mignet_runtime.settings import Settings
+
+    settings = Settings.from_env(nats_url=nats_url, nats_user="admin" if admin_password else None,
+                                 nats_password=admin_password,
+                                 nats_token=None, nats_creds_file=None, nats_nkey_seed_file=None,
+                                 nats_inbox_prefix=None)
+    # In a thread of its own: callers may be inside a running event loop (a test restarting its server).
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        steps = pool.submit(asyncio.run, provision_with(settings)).result()
+    return [str(step) for step in steps]
+
+
 def start_secantus(
     data_dir: str | os.PathLike[str],
     port: int | None = None,
@@ -407,22 +477,32 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
+    passwords: dict[str, str] = {}
     try:
         nats_url = os.environ.get("NATS_URL")
         if nats_url:
-            term.say(f"using NATS_URL={nats_url} (not starting nats-server)")
+            term.say(f"using NATS_URL={redact_url(nats_url)} (not starting nats-server; the services use your"
+                     " NATS_USER/NATS_PASSWORD, and provisioning is yours: `mignet admin provision`)")
         else:
             monitor = args.nats_monitor_port
             if monitor and port_in_use("127.0.0.1", monitor):
                 term.say(f"WARNING: monitor port {monitor} is in use; starting nats-server without monitoring")
                 monitor = None
-            proc, nats_url = start_nats(
-                data_dir / "nats", port=args.nats_port, log_path=log_dir / "nats-server.log", monitor_port=monitor
+            # deploy/nats/nats.conf itself, with dev passwords generated once and kept in var/.
+            passwords = load_or_create_dev_passwords(data_dir / "nats-passwords.env")
+            proc, nats_url = start_secured_nats(
+                data_dir / "nats", passwords, port=args.nats_port, log_path=log_dir / "nats-server.log",
+                monitor_port=monitor,
             )
             servers.append(proc)
-            term.say(f"nats-server  {nats_url}  (JetStream data {data_dir / 'nats'}, log {proc.log_path})")
+            term.say(f"nats-server  {nats_url}  (deploy/nats/nats.conf; JetStream data {data_dir / 'nats'},"
+                     f" log {proc.log_path})")
             if monitor:
                 term.say(f"nats monitor http://127.0.0.1:{monitor}/healthz")
+            for step in provision_local(nats_url, passwords["admin"]):
+                term.say(f"provision: {step}")
+            operator_env = _write_operator_env(data_dir, nats_url, passwords["operator"])
+            term.say(f"for the CLI in another terminal: . {operator_env}   (NATS user operator)")
 
         mongodb_url = os.environ.get("MONGODB_URL")
         if mongodb_url:
@@ -438,8 +518,10 @@ def _run(args: argparse.Namespace) -> int:
         for name in services:
             if stop.is_set():
                 break
+            # Each service as its own NATS user, exactly as in production.
+            own = {"NATS_USER": name, "NATS_PASSWORD": passwords[name]} if passwords else {}
             proc = ManagedProcess(
-                name, [sys.executable, "-m", f"mignet_{name}"], env=env,
+                name, [sys.executable, "-m", f"mignet_{name}"], env={**env, **own},
                 log_path=log_dir / f"{name}.log", echo=term.line,
             ).start()
             children.append(proc)
@@ -465,6 +547,9 @@ def _run(args: argparse.Namespace) -> int:
     except StartupError as err:
         term.say(f"ERROR: {err}")
         return 1
+    except ProvisioningRefused as err:
+        term.say(f"ERROR: provisioning refused: {err}")
+        return 1
     finally:
         # Further Ctrl-Cs must not interrupt the ordered shutdown; timeouts bound it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -473,6 +558,14 @@ def _run(args: argparse.Namespace) -> int:
             term.say("stopping services, then servers")
         stop_all(children, timeout=args.stop_timeout)
         stop_all(servers, timeout=10)
+
+
+def _write_operator_env(data_dir: Path, nats_url: str, password: str) -> Path:
+    path = data_dir / "operator.env"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(f"export NATS_URL={nats_url} NATS_USER=operator NATS_PASSWORD={password}\n")
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,11 +27,18 @@ from mignet_runtime.codec import EventCodec
 from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.endpoints import Endpoint, EndpointServer
 from mignet_runtime.errors import NotFound, Unavailable, ValidationFailed
-from mignet_runtime.eventstore import EventStore, StreamSettings, wait_for_stream
+from mignet_runtime.eventstore import (
+    EventStore, StreamMisconfigured, StreamMissing, StreamSettings, stream_name, wait_for_stream,
+)
 from mignet_runtime.projection import PARKED, Projection, ProjectionRunner
 from mignet_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class StartupRefused(Exception):
+    """The service will not run in this environment (say, its stream is misconfigured); exits non-zero."""
+
 
 #: How long a stopping service waits for the requests under way.
 GRACEFUL_SECONDS = 15
@@ -56,6 +63,23 @@ class ServiceSpec:
     routes: Callable[[Router], None] | None = None
     #: Extra long-running tasks (an HTTP server, say), started once ready.
     background: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = ()
+
+    def consumers(self) -> dict[str, list[str]]:
+        """The durable consumers this service uses, by stream: ``<service>-<projection>``.
+
+        The one list of consumer names; deploy/nats/nats.conf grants exactly these
+        (tests/integration/test_nats_permissions.py checks that they agree).
+        """
+        names: dict[str, list[str]] = {}
+        own = [(self.name, p) for p in self.projections]
+        foreign = [(f.service, p) for f in self.foreign for p in f.projections]
+        for service, projection in own + foreign:
+            names.setdefault(stream_name(service), []).append(consumer_name(self.name, projection))
+        return names
+
+
+def consumer_name(service: str, projection: Projection) -> str:
+    return f"{service}-{projection.name}"
 
 
 class ServiceRuntime:
@@ -86,7 +110,13 @@ class ServiceRuntime:
         self.db = self.mongo[s.database(self.spec.name)]
         stream_settings = StreamSettings(duplicate_window=timedelta(hours=s.duplicate_window_hours))
         self.store = EventStore(nc, self.spec.name, self.spec.codec, stream_settings)
-        await wait_for_stream(self.store)
+        try:
+            await wait_for_stream(self.store, timeout=s.startup_timeout)
+        except (StreamMissing, StreamMisconfigured) as exc:
+            # Loud and final: a service never creates or repairs its stream (its NATS user may not).
+            message = f"{self.spec.name} refuses to run: {exc}: run `mignet admin provision` (as the NATS admin user)"
+            log.critical("%s", message)
+            raise StartupRefused(message) from exc
         self.executor = CommandExecutor(self.store, AggregateCache(s.aggregate_cache_size))
         sources = [(self.store, p) for p in self.spec.projections]
         for foreign in self.spec.foreign:
@@ -98,6 +128,9 @@ class ServiceRuntime:
                 store, self.db, projection, consumer_prefix=self.spec.name,
                 batch_size=s.projection_batch, max_attempts=s.projection_max_attempts,
             )
+            if runner.durable != consumer_name(self.spec.name, projection):
+                # nats.conf grants consumers by exact name (ServiceSpec.consumers): any other name is refused.
+                raise RuntimeError(f"consumer {runner.durable} is not {consumer_name(self.spec.name, projection)}")
             self.runners[projection.name] = runner
         for runner in self.runners.values():
             self._tasks.append(asyncio.create_task(self._supervise(runner), name=f"projection-{runner.durable}"))
@@ -244,17 +277,24 @@ def configure_logging(level: str) -> None:
     logging.getLogger("mignet.broker").setLevel(logging.WARNING)
 
 
-async def wait_for_dependencies(settings: Settings) -> None:
+async def wait_for_dependencies(settings: Settings, service: str = "mignet") -> None:
+    """Waits for NATS (with the service's own credentials, as the broker will connect) and MongoDB."""
     deadline = time.monotonic() + settings.startup_timeout
     while True:
         try:
-            nc = await nats.connect(**settings.nats_options(), connect_timeout=2, allow_reconnect=False)
+            nc = await nats.connect(**settings.nats_connect_options(service), connect_timeout=2,
+                                    allow_reconnect=False, max_reconnect_attempts=0, error_cb=_quiet)
             await nc.close()
             break
         except Exception as exc:
+            where = settings.nats_url_for_logs
+            if "authorization violation" in str(exc).lower():
+                # Wrong or missing credentials do not get better by waiting.
+                raise SystemExit(f"NATS at {where} refused {service}'s credentials (authorization violation): "
+                                 "check NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS or NATS_NKEY_SEED") from exc
             if time.monotonic() > deadline:
-                raise SystemExit(f"NATS at {settings.nats_url} did not answer within {settings.startup_timeout}s: {exc}")
-            log.warning("waiting for NATS at %s (%s)", settings.nats_url, exc)
+                raise SystemExit(f"NATS at {where} did not answer within {settings.startup_timeout}s: {exc}") from exc
+            log.warning("waiting for NATS at %s (%s)", where, exc)
             await asyncio.sleep(1)
     client = AsyncMongoClient(settings.mongodb_url, serverSelectionTimeoutMS=2000)
     try:
@@ -273,6 +313,11 @@ async def wait_for_dependencies(settings: Settings) -> None:
         await client.close()
 
 
+async def _quiet(_: Exception) -> None:
+    # The retry loop above reports connection errors once per attempt, plainly.
+    return None
+
+
 @dataclass
 class BuiltService:
     app: FastStream
@@ -283,9 +328,12 @@ class BuiltService:
 
 def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltService:
     settings = settings or Settings.from_env()
-    options = settings.nats_options()
     broker = NatsBroker(
-        options.pop("servers"),
+        [settings.nats_url],
+        # Credentials through FastStream's own security object (user/password, token, .creds, NKey).
+        security=settings.nats_security(),
+        # Replies (JetStream API, requests, pull consumers, KV) arrive below this user's own prefix only.
+        inbox_prefix=settings.inbox_prefix(spec.name),
         name=f"mignet-{spec.name}",
         max_reconnect_attempts=-1,
         graceful_timeout=GRACEFUL_SECONDS,
@@ -295,7 +343,6 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
         apply_types=False,
         # Through the standard logging tree, not FastStream's own stdout handler.
         logger=logging.getLogger("mignet.broker"),
-        **options,
     )
     runtime = ServiceRuntime(spec, settings)
     router = Router(broker, runtime)
@@ -304,7 +351,7 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
     _admin_routes(router)
 
     async def before() -> None:
-        await wait_for_dependencies(settings)
+        await wait_for_dependencies(settings, spec.name)
 
     async def after() -> None:
         # Listening before the runtime is ready, as before: early requests wait in wait_ready().
@@ -324,4 +371,16 @@ def run(spec: ServiceSpec) -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     built = build_app(spec, settings)
-    asyncio.run(built.app.run())
+    try:
+        asyncio.run(built.app.run())
+    except StartupRefused as exc:
+        raise SystemExit(str(exc)) from None
+    except BaseExceptionGroup as group:
+        # FastStream runs the start-up hooks in a task group: unwrap, so the operator reads one line.
+        refused = group.subgroup(lambda e: isinstance(e, (StartupRefused, SystemExit)))
+        if refused is None:
+            raise
+        first = refused
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise SystemExit(str(first)) from None

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from faststream.nats import NatsCredentials, NatsNKey, NatsToken, NatsUserPassword
+from faststream.nats.security import parse_security
+from faststream.security import BaseSecurity
 
 
 def _int(name: str, default: int) -> int:
@@ -18,12 +24,43 @@ def _int(name: str, default: int) -> int:
 
 ROLES = ("all", "commands", "projections")
 
+#: The ways a service may authenticate to NATS; exactly one (or none, for an open local server).
+CREDENTIAL_VARIABLES = ("NATS_USER/NATS_PASSWORD", "NATS_TOKEN", "NATS_CREDS", "NATS_NKEY_SEED")
+
+
+def _readable_file(variable: str, value: str) -> str:
+    path = Path(value)
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise SystemExit(f"{variable} must name a readable file, and {value!r} is not one")
+    return value
+
+
+def redact_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    netloc, slash, path = rest.partition("/")
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    return (scheme + sep if sep else "") + netloc + slash + path
+
+
+def default_inbox_prefix(user: str) -> str:
+    """Each NATS user subscribes only below its own prefix (deploy/nats/nats.conf), so no one reads others' replies."""
+    return f"_INBOX_{user}"
+
 
 @dataclass(frozen=True)
 class Settings:
     nats_url: str = "nats://127.0.0.1:4222"
     nats_user: str | None = None
     nats_password: str | None = None
+    nats_token: str | None = None
+    #: Paths, not values: a ``.creds`` file (user JWT and seed) or an NKey seed file.
+    nats_creds_file: str | None = None
+    nats_nkey_seed_file: str | None = None
+    #: Where this connection's replies arrive; by default ``_INBOX_<service>``, the prefix nats.conf lets it read.
+    nats_inbox_prefix: str | None = None
     mongodb_url: str = "mongodb://127.0.0.1:27017"
     db_prefix: str = "mignet"
     log_level: str = "INFO"
@@ -39,10 +76,27 @@ class Settings:
     #: ``all``; ``commands`` (requests and pages, no projections: run as many as you like);
     #: ``projections`` (read models only: run exactly one per service).
     role: str = "all"
+    #: Lifetime of a projection lease (the lease KV bucket's max_age, set by ``mignet admin provision``).
+    lease_seconds: int = 10
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise SystemExit(f"MIGNET_ROLE must be one of {', '.join(ROLES)}, not {self.role!r}")
+        if self.nats_password and not self.nats_user:
+            raise SystemExit("NATS_PASSWORD is set without NATS_USER: set both, or neither")
+        if self.nats_user and not self.nats_password:
+            raise SystemExit("NATS_USER is set without NATS_PASSWORD: set both, or neither")
+        chosen = [name for name, value in zip(CREDENTIAL_VARIABLES, (
+            self.nats_user, self.nats_token, self.nats_creds_file, self.nats_nkey_seed_file)) if value]
+        if len(chosen) > 1:
+            raise SystemExit(f"set one way of authenticating to NATS, not {' and '.join(chosen)}")
+        if chosen and redact_url(self.nats_url) != self.nats_url:
+            raise SystemExit(f"NATS_URL carries credentials (user:password@) and {chosen[0]} is set too: use one")
+        for variable, path in (("NATS_CREDS", self.nats_creds_file), ("NATS_NKEY_SEED", self.nats_nkey_seed_file)):
+            if path:
+                _readable_file(variable, path)
+        if self.lease_seconds < 1:
+            raise SystemExit(f"MIGNET_LEASE_SECONDS must be at least 1, not {self.lease_seconds}")
 
     @property
     def serves_requests(self) -> bool:
@@ -59,6 +113,10 @@ class Settings:
             nats_url=env.get("NATS_URL", cls.nats_url),
             nats_user=env.get("NATS_USER") or None,
             nats_password=env.get("NATS_PASSWORD") or None,
+            nats_token=env.get("NATS_TOKEN") or None,
+            nats_creds_file=env.get("NATS_CREDS") or None,
+            nats_nkey_seed_file=env.get("NATS_NKEY_SEED") or None,
+            nats_inbox_prefix=env.get("NATS_INBOX_PREFIX") or None,
             mongodb_url=env.get("MONGODB_URL", cls.mongodb_url),
             db_prefix=env.get("MIGNET_DB_PREFIX", cls.db_prefix),
             log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
@@ -71,16 +129,49 @@ class Settings:
             http_host=env.get("MIGNET_HTTP_HOST", cls.http_host),
             http_port=_int("MIGNET_HTTP_PORT", cls.http_port),
             role=env.get("MIGNET_ROLE", cls.role).lower(),
+            lease_seconds=_int("MIGNET_LEASE_SECONDS", cls.lease_seconds),
         )
         values.update(overrides)
         return cls(**values)
 
+    @property
+    def nats_url_for_logs(self) -> str:
+        """The URL without any ``user:password@`` part: log lines must not carry secrets."""
+        return redact_url(self.nats_url)
+
     def database(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"
 
-    def nats_options(self) -> dict:
-        options: dict = {"servers": [self.nats_url]}
+    def nats_security(self) -> BaseSecurity | None:
+        """The credentials as one of FastStream's security objects (what ``NatsBroker(security=)`` takes)."""
         if self.nats_user:
-            options["user"] = self.nats_user
-            options["password"] = self.nats_password or ""
+            return NatsUserPassword(self.nats_user, self.nats_password or "")
+        if self.nats_token:
+            return NatsToken(self.nats_token)
+        if self.nats_creds_file:
+            return NatsCredentials.from_file(self.nats_creds_file)
+        if self.nats_nkey_seed_file:
+            return NatsNKey.from_file(self.nats_nkey_seed_file)
+        return None
+
+    def inbox_prefix(self, default_user: str) -> str:
+        return self.nats_inbox_prefix or default_inbox_prefix(default_user)
+
+    def nats_connect_options(self, default_user: str) -> dict[str, Any]:
+        """Keyword arguments for ``nats.connect``: the very credentials the broker uses, through FastStream's
+        own translation of its security object, so a plain connection (the start-up wait, provisioning)
+        authenticates exactly as the service does."""
+        security = self.nats_security()
+        options: dict[str, Any] = {"servers": [self.nats_url], "inbox_prefix": self.inbox_prefix(default_user)}
+        if security is not None:
+            options.update({k: v for k, v in parse_security(security).items() if v is not None})
         return options
+
+
+def nats_credentials_from_env(default_user: str) -> dict[str, Any]:
+    """``nats.connect`` keyword arguments for the credentials in the environment (for the CLI), without servers."""
+    settings = Settings.from_env()
+    # A user's inbox prefix follows its name (nats.conf grants _INBOX_<user>.>).
+    options = settings.nats_connect_options(settings.nats_user or default_user)
+    options.pop("servers")
+    return options

@@ -17,8 +17,10 @@ import pytest
 from mignet_contracts import registry as r
 from mignet_runtime.codec import EventCodec
 from mignet_runtime.eventstore import EventStore
-from mignet_runtime.localstack import free_port, start_nats
+from mignet_runtime.localstack import free_port
 from mignet_runtime.settings import Settings
+
+from secured_nats import start_test_nats
 
 from .support import CHROMIUM, CHROMIUM_ARGS, PagesService, eventually
 
@@ -26,7 +28,7 @@ from .support import CHROMIUM, CHROMIUM_ARGS, PagesService, eventually
 @pytest.fixture(scope="module")
 def module_nats(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e-nats")
-    proc, url = start_nats(root / "nats", log_path=root / "nats.log")
+    proc, url = start_test_nats(root / "nats", log_path=root / "nats.log")  # nats.conf, provisioned
     yield url
     proc.stop(5)
 

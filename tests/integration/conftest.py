@@ -35,20 +35,29 @@ async def db(mongo):
 
 @pytest.fixture
 def fresh_nats(tmp_path):
-    """A nats-server of this test's own: service streams start empty (it starts in milliseconds)."""
-    from mignet_runtime.localstack import start_nats
+    """A nats-server of this test's own, on deploy/nats/nats.conf, provisioned: service streams start empty.
 
-    proc, url = start_nats(tmp_path / "nats", log_path=tmp_path / "nats.log")
+    The test fails if the server logged any permissions violation meanwhile."""
+    from secured_nats import start_test_nats
+
+    log_path = tmp_path / "nats.log"
+    proc, url = start_test_nats(tmp_path / "nats", log_path=log_path)
     yield url
     proc.stop(5)
+    # The services ran as their own users under nats.conf: any permission they lack shows up here.
+    violations = [line for line in log_path.read_text().splitlines() if "Violation" in line]
+    assert not violations, "nats-server refused a permission:\n" + "\n".join(violations[:5])
 
 
 @pytest.fixture
 def settings_for(servers, db_prefix):
     from mignet_runtime.settings import Settings
 
-    def make(nats_url: str, **overrides) -> Settings:
-        return Settings(nats_url=nats_url, mongodb_url=servers.mongodb_url, db_prefix=db_prefix,
+    def make(nats_url: str, service: str | None = None, **overrides) -> Settings:
+        """With ``service``, that service's own NATS user; without, the admin URL (``RunningService`` then
+        switches to the service's own user by itself)."""
+        credentials = nats_url.credentials(service) if service else {"nats_url": nats_url}
+        return Settings(**credentials, mongodb_url=servers.mongodb_url, db_prefix=db_prefix,
                         startup_timeout=20, **overrides)
 
     return make

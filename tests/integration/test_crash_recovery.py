@@ -71,7 +71,7 @@ async def send_until_done(client: MignetClient, commands, per_network_order=True
 
 @pytest.fixture
 def registry_process(fresh_nats, servers, db_prefix, tmp_path):
-    env = servers.env(NATS_URL=fresh_nats, MIGNET_DB_PREFIX=db_prefix, LOG_LEVEL="INFO",
+    env = servers.env_for("registry", nats=fresh_nats, MIGNET_DB_PREFIX=db_prefix, LOG_LEVEL="INFO",
                       MIGNET_STARTUP_TIMEOUT="30")
     process = ManagedProcess("registry", [sys.executable, "-m", "mignet_registry"], env=env,
                              log_path=tmp_path / "registry.log")

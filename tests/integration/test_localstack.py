@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 
 import nats
+import nats.errors
 import pytest
 from pymongo import AsyncMongoClient
 from pymongo.write_concern import WriteConcern
@@ -80,14 +82,35 @@ def drain(*_):
         print("draining with nats still up", flush=True)
     sys.exit(0)
 signal.signal(signal.SIGTERM, drain)
-print("ready", os.environ["NATS_URL"], os.environ["MONGODB_URL"], flush=True)
+print("ready", os.environ["NATS_URL"], os.environ["MONGODB_URL"], "as", os.environ.get("NATS_USER"), flush=True)
 while True:
     time.sleep(0.1)
 """
 
 
+async def _check_secured(url: str, operator_password: str) -> None:
+    """Anonymous connections are refused; the operator gets in and sees the provisioned stream."""
+    with pytest.raises(nats.errors.Error, match="(?i)authorization violation"):
+        await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2,
+                           error_cb=_ignore)
+    nc = await nats.connect(url, user="operator", password=operator_password, inbox_prefix="_INBOX_operator",
+                            allow_reconnect=False)
+    try:
+        info = await nc.jetstream(timeout=2).stream_info("REVIEWS")
+        assert info.config.deny_purge and info.config.max_age == 0
+    finally:
+        await nc.close()
+
+
+async def _ignore(_: Exception) -> None:
+    return None
+
+
 def test_run_supervises_services_and_stops_everything_on_sigint(tmp_path):
-    """`make run` in small: a present service runs with the URLs, a missing one is skipped, Ctrl-C stops all."""
+    """`make run` in small: a present service runs with the URLs, a missing one is skipped, Ctrl-C stops all.
+
+    Its nats-server runs deploy/nats/nats.conf with dev passwords, provisioned, and each
+    service connects as its own user."""
     package = tmp_path / "pkgs" / "mignet_reviews"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -112,6 +135,12 @@ def test_run_supervises_services_and_stops_everything_on_sigint(tmp_path):
                 break
         else:
             pytest.fail("reviews never came up:\n" + "\n".join(lines))
+        operator_env = tmp_path / "var" / "operator.env"
+        passwords = tmp_path / "var" / "nats-passwords.env"
+        assert operator_env.stat().st_mode & 0o777 == 0o600 and passwords.stat().st_mode & 0o777 == 0o600
+        exported = dict(item.split("=", 1) for item in operator_env.read_text().split()[1:])
+        assert exported["NATS_USER"] == "operator" and exported["NATS_URL"] == f"nats://127.0.0.1:{nats_port}"
+        asyncio.run(_check_secured(exported["NATS_URL"], exported["NATS_PASSWORD"]))
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=30)
     finally:
@@ -120,6 +149,8 @@ def test_run_supervises_services_and_stops_everything_on_sigint(tmp_path):
     output = "\n".join(lines) + "\n" + rest
     assert proc.returncode == 0, output
     assert "WARNING: skipping notifier" in output
-    assert f"reviews | ready nats://127.0.0.1:{nats_port} mongodb://127.0.0.1:{mongo_port}" in output
+    assert f"reviews | ready nats://127.0.0.1:{nats_port} mongodb://127.0.0.1:{mongo_port} as reviews" in output
+    assert "provision: stream REVIEWS: created" in output and "deploy/nats/nats.conf" in output
+    assert exported["NATS_PASSWORD"] not in output  # passwords stay in the 0600 files
     assert "reviews | draining with nats still up" in output
     assert not port_in_use("127.0.0.1", nats_port) and not port_in_use("127.0.0.1", mongo_port)

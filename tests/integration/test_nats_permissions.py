@@ -7,10 +7,9 @@ overridden on the command line.
 from __future__ import annotations
 
 import asyncio
-
 import json
 import os
-import secrets
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,29 +21,33 @@ import nats.js.errors
 import pytest
 from nats.js.api import ConsumerConfig
 
-from mignet_runtime.localstack import free_port, nats_server_binary, start_nats
+from mignet_reviews.app import SPEC as REVIEWS
+from mignet_registry.app import SPEC as REGISTRY
+from mignet_runtime.localstack import NATS_CONF, NATS_USERS, dev_passwords, nats_server_binary
+from mignet_runtime.provision import lease_bucket
+from mignet_runtime.settings import default_inbox_prefix
+from secured_nats import NatsUrl, start_test_nats
 
 pytestmark = pytest.mark.integration
 
-CONF = Path(__file__).resolve().parents[2] / "deploy" / "nats" / "nats.conf"
-USERS = ("registry", "reviews", "notifier", "operator", "sys")
-
-
-def _password() -> str:
-    # A leading letter: nats.conf parses a variable's value, so "12e4..." would become a number.
-    return "p" + secrets.token_hex(16)
+CONF = NATS_CONF
+USERS = NATS_USERS
 
 
 @dataclass
 class SecuredNats:
-    url: str
-    passwords: dict[str, str]
+    url: NatsUrl
 
-    async def connect(self, user: str) -> Conn:
+    @property
+    def passwords(self) -> dict[str, str]:
+        return self.url.passwords
+
+    async def connect(self, user: str, inbox_prefix: str | None = None) -> Conn:
+        """As ``user``, with that user's own inbox prefix (as the services and the CLI connect)."""
         conn = Conn()
         conn.nc = await nats.connect(
-            self.url, user=user, password=self.passwords[user], error_cb=conn.on_error,
-            allow_reconnect=False, connect_timeout=5,
+            self.url.plain, user=user, password=self.passwords[user], error_cb=conn.on_error,
+            allow_reconnect=False, connect_timeout=5, inbox_prefix=inbox_prefix or default_inbox_prefix(user),
         )
         return conn
 
@@ -74,8 +77,8 @@ class Conn:
             await asyncio.sleep(0.025)
         return False
 
-    async def publish_is_denied(self, subject: str) -> bool:
-        await self.nc.publish(subject, b"{}")
+    async def publish_is_denied(self, subject: str, data: bytes = b"{}") -> bool:
+        await self.nc.publish(subject, data)
         return await self.denied(subject)
 
     async def close(self) -> None:
@@ -91,13 +94,11 @@ def _env(passwords: dict[str, str], store_dir: Path | None = None) -> dict[str, 
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredNats]:
+    """deploy/nats/nats.conf on a real nats-server, provisioned by the admin user as in production."""
     root = tmp_path_factory.mktemp("secured-nats")
-    passwords = {u: _password() for u in USERS}
-    proc, url = start_nats(
-        root / "store", config=CONF, env=_env(passwords), monitor_port=free_port(), log_path=root / "nats.log"
-    )
+    proc, url = start_test_nats(root / "store", log_path=root / "nats.log")
     try:
-        yield SecuredNats(url, passwords)
+        yield SecuredNats(url)
     finally:
         proc.stop()
 
@@ -106,8 +107,8 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredNats]:
 async def as_user(secured: SecuredNats):
     opened: list[Conn] = []
 
-    async def connect(user: str) -> Conn:
-        opened.append(conn := await secured.connect(user))
+    async def connect(user: str, **options) -> Conn:
+        opened.append(conn := await secured.connect(user, **options))
         return conn
 
     yield connect
@@ -115,20 +116,20 @@ async def as_user(secured: SecuredNats):
         await conn.close()
 
 
-async def _ensure_stream(conn: Conn, name: str) -> None:
-    await conn.js().add_stream(name=name, subjects=[f"{name.lower()}.events.>"], allow_direct=True)
-
-
 def test_conf_is_accepted_and_refuses_a_missing_password(tmp_path):
-    passwords = {u: _password() for u in USERS}
+    passwords = dev_passwords()
     ok = subprocess.run(
         [nats_server_binary(), "-c", str(CONF), "-t"], env=_env(passwords, tmp_path), capture_output=True
     )
     assert ok.returncode == 0, ok.stderr.decode()
-    del passwords["reviews"]
-    env = {k: v for k, v in _env(passwords, tmp_path).items() if k != "REVIEWS_NATS_PASSWORD"}
-    missing = subprocess.run([nats_server_binary(), "-c", str(CONF), "-t"], env=env, capture_output=True)
-    assert missing.returncode != 0 and b"REVIEWS_NATS_PASSWORD" in missing.stderr + missing.stdout
+    for user in ("reviews", "admin"):
+        env = {k: v for k, v in _env(passwords, tmp_path).items() if k != f"{user.upper()}_NATS_PASSWORD"}
+        missing = subprocess.run([nats_server_binary(), "-c", str(CONF), "-t"], env=env, capture_output=True)
+        assert missing.returncode != 0 and f"{user.upper()}_NATS_PASSWORD".encode() in missing.stderr + missing.stdout
+
+
+def test_monitoring_listens_on_loopback_only():
+    assert re.search(r"^http: 127\.0\.0\.1:8222$", CONF.read_text(), re.MULTILINE)
 
 
 async def _ignore(err: Exception) -> None:
@@ -139,14 +140,13 @@ async def _ignore(err: Exception) -> None:
 async def test_connections_without_valid_credentials_are_refused(secured, credentials):
     with pytest.raises(nats.errors.Error, match="(?i)authorization violation"):
         await nats.connect(
-            secured.url, allow_reconnect=False, connect_timeout=2, max_reconnect_attempts=0, error_cb=_ignore,
+            secured.url.plain, allow_reconnect=False, connect_timeout=2, max_reconnect_attempts=0, error_cb=_ignore,
             **credentials,
         )
 
 
 async def test_registry_publishes_only_its_own_events(as_user):
     registry = await as_user("registry")
-    await _ensure_stream(registry, "REGISTRY")
     ack = await registry.js().publish("registry.events.x", b"{}")
     assert ack.stream == "REGISTRY"
     assert not await registry.denied("registry.events.x")
@@ -157,8 +157,37 @@ async def test_registry_publishes_only_its_own_events(as_user):
 async def test_registry_cannot_touch_another_stream(as_user):
     registry = await as_user("registry")
     with pytest.raises(nats.errors.TimeoutError):
-        await _ensure_stream(registry, "REVIEWS")
+        await registry.js().add_stream(name="REVIEWS", subjects=["reviews.events.>"])
     assert await registry.denied("$JS.API.STREAM.CREATE.REVIEWS")
+
+
+@pytest.mark.parametrize("user", ["registry", "reviews"])
+async def test_a_service_cannot_change_delete_or_purge_its_own_stream(as_user, user):
+    """Issue 6.3: the registry's own credentials once aged REGISTRY out with max_age = 1s."""
+    service, admin = await as_user(user), await as_user("admin")
+    stream = user.upper()
+    before = (await admin.js().stream_info(stream)).config
+    await service.js().publish(f"{user}.events.keep.me", b"{}")
+
+    with pytest.raises(nats.errors.TimeoutError):
+        await service.js().update_stream(before.evolve(max_age=1.0))
+    assert await service.denied(f"$JS.API.STREAM.UPDATE.{stream}")
+    with pytest.raises(nats.errors.TimeoutError):
+        await service.js().add_stream(before.evolve(max_age=1.0))
+    assert await service.denied(f"$JS.API.STREAM.CREATE.{stream}")
+    with pytest.raises(nats.errors.TimeoutError):
+        await service.js().purge_stream(stream)
+    assert await service.denied(f"$JS.API.STREAM.PURGE.{stream}")
+    with pytest.raises(nats.errors.TimeoutError):
+        await service.js().delete_stream(stream)
+    assert await service.denied(f"$JS.API.STREAM.DELETE.{stream}")
+    with pytest.raises(nats.errors.TimeoutError):
+        await service.js().delete_msg(stream, 1)
+    assert await service.denied(f"$JS.API.STREAM.MSG.DELETE.{stream}")
+
+    after = await admin.js().stream_info(stream)
+    assert after.config.max_age == 0 and after.config.deny_delete and after.config.deny_purge
+    assert after.state.messages >= 1
 
 
 async def test_services_answer_requests_but_cannot_write_to_arbitrary_inboxes(as_user):
@@ -183,29 +212,121 @@ async def test_a_service_cannot_listen_to_another_services_commands(as_user):
 
 async def test_reviews_reads_registry_through_its_own_durable_consumer(as_user):
     registry, reviews = await as_user("registry"), await as_user("reviews")
-    await _ensure_stream(registry, "REGISTRY")
     await registry.js().publish("registry.events.network.n1.created", b"{}")
 
-    sub = await reviews.js().pull_subscribe("registry.events.>", durable="reviews-projection", stream="REGISTRY")
+    sub = await reviews.js().pull_subscribe("registry.events.>", durable="reviews-registry-networks",
+                                            stream="REGISTRY")
     msgs = await sub.fetch(1, timeout=2)
     await msgs[0].ack_sync()
     assert msgs[0].subject.startswith("registry.events.")
     assert not reviews.errors
 
-    await _ensure_stream(reviews, "REVIEWS")
     assert await reviews.publish_is_denied("registry.events.x")
     # It recreates its own consumers at its checkpoint, but may not touch the stream itself.
-    assert await reviews.js().delete_consumer("REGISTRY", "reviews-projection")
+    await sub.unsubscribe()
+    assert await reviews.js().delete_consumer("REGISTRY", "reviews-registry-networks")
     with pytest.raises(nats.errors.TimeoutError):
         await reviews.js().delete_stream("REGISTRY")
     with pytest.raises(nats.errors.TimeoutError):
         await reviews.js().purge_stream("REGISTRY")
 
 
+async def test_a_service_may_use_only_consumers_of_its_own_names(as_user):
+    """Issue 6.4: reviews could pull, acknowledge and delete the registry's own durable consumers."""
+    registry, reviews, admin = await as_user("registry"), await as_user("reviews"), await as_user("admin")
+    await registry.js().publish("registry.events.network.n9.created", b"{}")
+    own = await registry.js().pull_subscribe("registry.events.>", durable="registry-networks", stream="REGISTRY")
+    (msg,) = await own.fetch(1, timeout=2)  # delivered to the registry, not yet acknowledged
+    assert msg.reply.startswith("$JS.ACK.REGISTRY.registry-networks.")
+    pending = (await admin.js().consumer_info("REGISTRY", "registry-networks")).num_ack_pending
+    assert pending == 1
+
+    pull = "$JS.API.CONSUMER.MSG.NEXT.REGISTRY.registry-networks"
+    await reviews.nc.publish(pull, json.dumps({"batch": 1, "expires": 500_000_000}).encode(),
+                             reply=reviews.nc.new_inbox())
+    assert await reviews.denied(pull)
+    assert await reviews.publish_is_denied(msg.reply, b"+ACK")
+    with pytest.raises(nats.errors.TimeoutError):
+        await reviews.js().delete_consumer("REGISTRY", "registry-networks")
+    assert await reviews.denied("$JS.API.CONSUMER.DELETE.REGISTRY.registry-networks")
+    with pytest.raises(nats.errors.TimeoutError):
+        await reviews.js().add_consumer("REGISTRY", ConsumerConfig(durable_name="registry-networks"))
+    assert await reviews.denied("$JS.API.CONSUMER.DURABLE.CREATE.REGISTRY.registry-networks")
+    # Nor any consumer on its own stream under a name the code does not use.
+    with pytest.raises(nats.errors.TimeoutError):
+        await reviews.js().add_consumer("REVIEWS", ConsumerConfig(durable_name="reviews-anything"))
+    assert await reviews.denied("$JS.API.CONSUMER.DURABLE.CREATE.REVIEWS.reviews-anything")
+
+    info = await admin.js().consumer_info("REGISTRY", "registry-networks")
+    assert info.num_ack_pending == 1  # the forged ack never reached the server
+    await msg.ack_sync()
+    assert not registry.errors
+
+
+@pytest.mark.parametrize("user", ["registry", "reviews", "notifier", "operator"])
+async def test_no_user_reads_replies_meant_for_another(as_user, user):
+    """Issue 6.4: every service could subscribe to _INBOX.> and read an operator's get-network reply."""
+    conn = await as_user(user)
+    await conn.nc.subscribe("_INBOX.>")
+    assert await conn.denied("_INBOX.>")
+    for other in ("registry", "operator"):
+        if other != user:
+            await conn.nc.subscribe(f"_INBOX_{other}.>")
+            assert await conn.denied(f"_INBOX_{other}.>")
+    await conn.nc.subscribe(f"_INBOX_{user}.anything")
+    assert not await conn.denied(f"_INBOX_{user}.anything")
+
+
+async def test_the_default_inbox_prefix_gets_no_replies(as_user):
+    """A client that forgets its inbox prefix fails at once, loudly, rather than reading others' inboxes."""
+    reviews = await as_user("reviews", inbox_prefix="_INBOX")
+    with pytest.raises(nats.errors.Error):
+        await reviews.js().stream_info("REVIEWS")
+
+
+async def test_each_service_uses_its_own_lease_bucket_only(as_user):
+    registry = await as_user("registry")
+    kv = await registry.js().key_value(lease_bucket("registry"))
+    revision = await kv.create("networks", b"registry-1")
+    assert (await kv.get("networks")).value == b"registry-1"
+    revision = await kv.update("networks", b"registry-1", last=revision)
+    await kv.delete("networks", last=revision)
+    await kv.create("networks", b"registry-2")  # a deleted key may be taken again
+    await kv.purge("networks")
+    assert not registry.errors
+
+    with pytest.raises(nats.errors.Error):
+        await registry.js().key_value(lease_bucket("reviews"))
+    assert await registry.denied(f"$JS.API.STREAM.INFO.KV_{lease_bucket('reviews')}")
+    assert await registry.publish_is_denied(f"$KV.{lease_bucket('reviews')}.reviews")
+    with pytest.raises(nats.errors.TimeoutError):
+        await registry.js().create_key_value(bucket="registry_scratch")
+    assert await registry.denied("$JS.API.STREAM.CREATE.KV_registry_scratch")
+
+
+def _granted_consumers(user: str) -> dict[str, set[str]]:
+    """The consumers nats.conf lets ``user`` pull from, by stream, read from its permission block."""
+    text = CONF.read_text()
+    block = text[text.index(f"{user.upper()}_PERMISSIONS = {{"):]
+    block = block[:block.index("\n}\n")]
+    granted: dict[str, set[str]] = {}
+    for stream, name in re.findall(r'"\$JS\.API\.CONSUMER\.MSG\.NEXT\.([A-Z_]+)\.([^".>]+)"', block):
+        granted.setdefault(stream, set()).add(name)
+    for verb in ("DURABLE.CREATE", "INFO", "DELETE"):
+        names = re.findall(rf'"\$JS\.API\.CONSUMER\.{re.escape(verb)}\.([A-Z_]+)\.([^".>]+)"', block)
+        assert {(s, n) for s, n in names} == {(s, n) for s, ns in granted.items() for n in ns}, (user, verb)
+    assert ">" not in "".join(re.findall(r'"\$JS\.API\.CONSUMER\.[A-Z.]+\.[A-Z_]+\.>"', block)), user
+    return granted
+
+
+@pytest.mark.parametrize("spec", [REGISTRY, REVIEWS], ids=lambda spec: spec.name)
+def test_conf_grants_exactly_the_consumers_the_code_uses(spec):
+    assert _granted_consumers(spec.name) == {s: set(names) for s, names in spec.consumers().items()}
+
+
 async def test_notifier_reads_both_streams_and_publishes_only_notifier_subjects(as_user):
     registry, reviews, notifier = await as_user("registry"), await as_user("reviews"), await as_user("notifier")
-    await _ensure_stream(registry, "REGISTRY")
-    await _ensure_stream(reviews, "REVIEWS")
+    await registry.js().publish("registry.events.network.n3.created", b"{}")
     await reviews.js().publish("reviews.events.review.r1.opened", b"{}")
 
     for stream in ("REGISTRY", "REVIEWS"):
@@ -218,11 +339,11 @@ async def test_notifier_reads_both_streams_and_publishes_only_notifier_subjects(
     assert not await notifier.denied("notifier.outbox.email")
     assert await notifier.publish_is_denied("registry.events.x")
     assert await notifier.publish_is_denied("reviews.events.x")
+    assert await notifier.publish_is_denied("$JS.API.CONSUMER.MSG.NEXT.REGISTRY.registry-networks")
 
 
 async def test_operator_tails_streams_with_ordered_consumers_only(as_user):
     registry, operator = await as_user("registry"), await as_user("operator")
-    await _ensure_stream(registry, "REGISTRY")
     await registry.js().publish("registry.events.network.n2.created", b"{}")
 
     info = await operator.js().stream_info("REGISTRY")
@@ -255,7 +376,7 @@ async def test_operator_sends_commands_but_cannot_forge_events_or_progress(as_us
 
 
 async def test_system_user_is_in_the_system_account(secured):
-    nc = await nats.connect(secured.url, user="sys", password=secured.passwords["sys"], allow_reconnect=False)
+    nc = await nats.connect(secured.url.plain, user="sys", password=secured.passwords["sys"], allow_reconnect=False)
     try:
         reply = await nc.request("$SYS.REQ.SERVER.PING", b"", timeout=2)
         assert json.loads(reply.data)["server"]["name"] == "mignet-nats"

@@ -16,7 +16,7 @@ from conftest import RunningService, eventually
 @pytest.fixture
 async def registry(fresh_nats, settings_for):
     async with RunningService(SPEC, settings_for(fresh_nats)) as service:
-        service.url = fresh_nats
+        service.url = fresh_nats.url_for("operator")  # the CLI acts as an operator
         yield service
 
 

@@ -22,7 +22,7 @@ from test_reviews_service import AP, NATS_ONLY, contribution_in_status, ensure_r
 async def reviews(fresh_nats, settings_for):
     await ensure_registry_stream(fresh_nats)
     async with RunningService(NATS_ONLY, settings_for(fresh_nats)) as service:
-        service.url = fresh_nats
+        service.url = fresh_nats.url_for("operator")  # the CLI acts as an operator
         yield service
 
 

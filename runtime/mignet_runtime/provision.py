@@ -1,0 +1,172 @@
+"""Provisioning: the administrative step that creates each service's stream and lease bucket.
+
+Services may not create or change streams (their NATS users lack STREAM.CREATE and
+STREAM.UPDATE: a service's own credentials could otherwise age its event store out).
+An operator runs this with the NATS ``admin`` user, as ``mignet admin provision``; the
+local stack and the test fixtures call :func:`provision` directly.
+
+A stream that exists with another configuration is brought back to the expected one
+only where that is safe: limits (max age, message and byte caps), the duplicate
+window, deny delete/purge, Direct Get and atomic batches. It refuses to change the
+subjects (messages already stored on other subjects would stay, and new ones could be
+captured from elsewhere), the retention policy, the storage type and the replica count:
+each needs an operator's decision (and usually a migration), not a quiet fix.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from nats.js.api import KeyValueConfig, StorageType, StreamConfig
+from nats.js.errors import APIError, NotFoundError
+
+from mignet_runtime.eventstore import StreamSettings, expected_stream_config, stream_differences
+from mignet_runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: The services that own a stream today (the notifier is not built yet, so nothing is provisioned for it).
+PROVISIONED_SERVICES = ("registry", "reviews")
+
+#: Differences provisioning will not "fix": see the module docstring.
+UNSAFE_FIELDS = frozenset({"subjects", "retention", "storage", "num_replicas"})
+
+
+def lease_bucket(service: str) -> str:
+    """The lease KV bucket of one service (its stream is ``KV_<bucket>``)."""
+    return f"leases_{service}"
+
+
+def lease_stream(service: str) -> str:
+    return f"KV_{lease_bucket(service)}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing provisioning did (or refused to do), for the operator to read."""
+
+    target: str
+    outcome: str  # created | updated | unchanged | refused
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.target}: {self.outcome}" + (f" ({self.detail})" if self.detail else "")
+
+
+class ProvisioningRefused(Exception):
+    def __init__(self, steps: list[Step]):
+        super().__init__("; ".join(str(s) for s in steps if s.outcome == "refused"))
+        self.steps = steps
+
+
+def stream_settings(settings: Settings) -> StreamSettings:
+    return StreamSettings(duplicate_window=timedelta(hours=settings.duplicate_window_hours))
+
+
+def lease_bucket_config(service: str, settings: Settings) -> KeyValueConfig:
+    # The agreed lease spec: one value per key, on disk, replicas like the streams, expiring
+    # after MIGNET_LEASE_SECONDS unless renewed; Direct Get so reads are cheap.
+    return KeyValueConfig(
+        bucket=lease_bucket(service),
+        description=f"mignet {service} projection leases",
+        history=1,
+        ttl=float(settings.lease_seconds),
+        storage=StorageType.FILE,
+        replicas=stream_settings(settings).replicas,
+        direct=True,
+    )
+
+
+def _describe(differences: dict[str, tuple]) -> str:
+    return ", ".join(f"{field} {have!r} -> {want!r}" for field, (want, have) in differences.items())
+
+
+async def _provision_stream(js, expected: StreamConfig) -> Step:
+    try:
+        info = await js.stream_info(expected.name)
+    except NotFoundError:
+        await js.add_stream(expected)
+        return Step(f"stream {expected.name}", "created", f"subjects {', '.join(expected.subjects)}")
+    differences = stream_differences(expected, info.config)
+    if not differences:
+        return Step(f"stream {expected.name}", "unchanged")
+    unsafe = {f: d for f, d in differences.items() if f in UNSAFE_FIELDS}
+    if unsafe:
+        return Step(f"stream {expected.name}", "refused",
+                    f"will not change {_describe(unsafe)}: an operator must decide (see deploy/README.md)")
+    # Start from the server's own config so fields we do not manage (metadata, say) stay as they are.
+    fixed = info.config.evolve(**{f: getattr(expected, f) for f in differences})
+    try:
+        await js.update_stream(fixed)
+    except APIError as exc:
+        return Step(f"stream {expected.name}", "refused", f"the server would not apply {_describe(differences)}: "
+                    f"{exc.description}")
+    return Step(f"stream {expected.name}", "updated", _describe(differences))
+
+
+def _lease_stream_expectations(config: KeyValueConfig) -> dict:
+    return {"max_age": float(config.ttl or 0), "max_msgs_per_subject": config.history,
+            "storage": config.storage, "num_replicas": config.replicas, "allow_direct": bool(config.direct)}
+
+
+async def _provision_lease_bucket(js, service: str, settings: Settings) -> Step:
+    config = lease_bucket_config(service, settings)
+    name = lease_stream(service)
+    target = f"lease bucket {config.bucket} (stream {name})"
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        await js.create_key_value(config)
+        return Step(target, "created", f"history {config.history}, max age {config.ttl:g}s")
+    wanted = _lease_stream_expectations(config)
+    have = {field: getattr(info.config, field) for field in wanted}
+    have["max_age"] = float(have["max_age"] or 0)
+    have["allow_direct"] = bool(have["allow_direct"])
+    differences = {f: (wanted[f], have[f]) for f in wanted if wanted[f] != have[f]}
+    if not differences:
+        return Step(target, "unchanged")
+    unsafe = {f: d for f, d in differences.items() if f in UNSAFE_FIELDS}
+    if unsafe:
+        return Step(target, "refused", f"will not change {_describe(unsafe)}")
+    update = {f: wanted[f] for f in differences}
+    if "max_age" in update:
+        # nats-py sets a KV's duplicate window to min(2 minutes, ttl); keep it within the new ttl.
+        update["duplicate_window"] = min(120.0, update["max_age"])
+    try:
+        await js.update_stream(info.config.evolve(**update))
+    except APIError as exc:
+        return Step(target, "refused", f"the server would not apply {_describe(differences)}: {exc.description}")
+    return Step(target, "updated", _describe(differences))
+
+
+async def provision(nc, settings: Settings, services: Iterable[str] = PROVISIONED_SERVICES) -> list[Step]:
+    """Create or repair each service's stream and lease bucket; raises :class:`ProvisioningRefused`
+    (after doing everything else) when something could not be brought to the expected configuration."""
+    js = nc.jetstream(timeout=10)
+    steps: list[Step] = []
+    for service in services:
+        steps.append(await _provision_stream(js, expected_stream_config(service, stream_settings(settings))))
+        steps.append(await _provision_lease_bucket(js, service, settings))
+    for step in steps:
+        (log.error if step.outcome == "refused" else log.info)("provision: %s", step)
+    if any(step.outcome == "refused" for step in steps):
+        raise ProvisioningRefused(steps)
+    return steps
+
+
+async def provision_with(settings: Settings, services: Iterable[str] = PROVISIONED_SERVICES) -> list[Step]:
+    """Connect with ``settings``' credentials (the admin user's) and :func:`provision`."""
+    import nats
+
+    async def quiet(_: Exception) -> None:  # the caller reports a failure once, plainly
+        return None
+
+    nc = await nats.connect(**settings.nats_connect_options(settings.nats_user or "admin"), connect_timeout=5,
+                            allow_reconnect=False, max_reconnect_attempts=0, error_cb=quiet)
+    try:
+        return await provision(nc, settings, services)
+    finally:
+        await nc.close()

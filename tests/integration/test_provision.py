@@ -1,0 +1,121 @@
+"""`mignet admin provision`: creates streams and lease buckets, repairs what is safe, refuses the rest."""
+
+from __future__ import annotations
+
+import asyncio
+
+import nats
+import pytest
+from typer.testing import CliRunner
+
+from mignet_cli.main import app
+from mignet_runtime.eventstore import expected_stream_config
+from mignet_runtime.localstack import dev_passwords, start_secured_nats
+from mignet_runtime.provision import ProvisioningRefused, lease_bucket, lease_stream, provision_with
+from mignet_runtime.settings import Settings
+from secured_nats import NatsUrl
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def bare_nats(tmp_path):
+    """nats.conf, not provisioned yet."""
+    passwords = dev_passwords()
+    proc, plain = start_secured_nats(tmp_path / "nats", passwords, log_path=tmp_path / "nats.log")
+    yield NatsUrl(plain, passwords)
+    proc.stop(5)
+
+
+def _admin(url: NatsUrl, **overrides) -> Settings:
+    return Settings(**url.credentials("admin"), **overrides)
+
+
+async def _js(url: NatsUrl):
+    nc = await nats.connect(url)
+    return nc, nc.jetstream()
+
+
+async def test_creates_every_stream_and_lease_bucket_then_changes_nothing(bare_nats):
+    steps = await provision_with(_admin(bare_nats, lease_seconds=7))
+    assert [(s.target, s.outcome) for s in steps] == [
+        ("stream REGISTRY", "created"), ("lease bucket leases_registry (stream KV_leases_registry)", "created"),
+        ("stream REVIEWS", "created"), ("lease bucket leases_reviews (stream KV_leases_reviews)", "created"),
+    ]
+    nc, js = await _js(bare_nats)
+    try:
+        registry = (await js.stream_info("REGISTRY")).config
+        assert registry.subjects == ["registry.events.>"] and registry.max_age == 0
+        assert registry.deny_delete and registry.deny_purge and registry.allow_direct and registry.allow_atomic
+        assert registry.duplicate_window == 6 * 3600
+        lease = (await js.stream_info(lease_stream("reviews"))).config
+        assert lease.max_age == 7 and lease.max_msgs_per_subject == 1 and lease.storage == "file"
+        assert lease.allow_direct and lease.num_replicas == 1
+        assert (await (await js.key_value(lease_bucket("reviews"))).status()).history == 1
+    finally:
+        await nc.close()
+    again = await provision_with(_admin(bare_nats, lease_seconds=7))
+    assert {s.outcome for s in again} == {"unchanged"}
+
+
+async def test_repairs_limits_a_service_user_could_once_shorten(bare_nats):
+    """Issue 6.3: REGISTRY emptied by max_age = 1s; provisioning restores the limits (and says so)."""
+    await provision_with(_admin(bare_nats))
+    nc, js = await _js(bare_nats)
+    try:
+        config = (await js.stream_info("REGISTRY")).config
+        # (Deny delete/purge cannot be switched off again: the server refuses that update itself.)
+        await js.update_stream(config.evolve(max_age=604800.0, max_msgs=1000, duplicate_window=60.0))
+        lease = (await js.stream_info(lease_stream("registry"))).config
+        await js.update_stream(lease.evolve(max_age=300.0, duplicate_window=120.0))
+
+        steps = await provision_with(_admin(bare_nats))
+        by_target = {s.target: s for s in steps}
+        fixed = by_target["stream REGISTRY"]
+        assert fixed.outcome == "updated"
+        assert "max_age 604800.0 -> 0.0" in fixed.detail and "max_msgs 1000 -> -1" in fixed.detail
+        assert "duplicate_window 60.0 -> 21600.0" in fixed.detail
+        assert by_target["lease bucket leases_registry (stream KV_leases_registry)"].outcome == "updated"
+        assert by_target["stream REVIEWS"].outcome == "unchanged"
+
+        after = (await js.stream_info("REGISTRY")).config
+        assert (after.max_age, after.max_msgs, after.duplicate_window) == (0, -1, 21600)
+        assert (await js.stream_info(lease_stream("registry"))).config.max_age == 10
+    finally:
+        await nc.close()
+
+
+async def test_refuses_to_change_subjects_or_storage_and_says_so(bare_nats):
+    nc, js = await _js(bare_nats)
+    try:
+        wrong = expected_stream_config("registry").evolve(subjects=["registry.events.>", "registry.other.>"])
+        await js.add_stream(wrong)
+        with pytest.raises(ProvisioningRefused) as refused:
+            await provision_with(_admin(bare_nats))
+        by_target = {s.target: s for s in refused.value.steps}
+        assert by_target["stream REGISTRY"].outcome == "refused"
+        assert "subjects" in by_target["stream REGISTRY"].detail
+        assert by_target["stream REVIEWS"].outcome == "created"  # the rest is still done
+        assert (await js.stream_info("REGISTRY")).config.subjects == ["registry.events.>", "registry.other.>"]
+    finally:
+        await nc.close()
+
+
+async def _mignet(env: dict[str, str], *args: str):
+    return await asyncio.to_thread(CliRunner().invoke, app, list(args), env={"COLUMNS": "200", **env})
+
+
+async def test_cli_provisions_as_admin_and_explains_a_refusal_to_others(bare_nats):
+    as_operator = await _mignet({**bare_nats.env_for("operator")}, "admin", "provision")
+    assert as_operator.exit_code == 3, as_operator.output
+    assert "is this the NATS admin user" in as_operator.stderr and "Traceback" not in as_operator.output
+
+    as_admin = await _mignet(bare_nats.env_for("admin"), "admin", "provision")
+    assert as_admin.exit_code == 0, as_admin.output
+    assert "created stream REGISTRY" in " ".join(as_admin.stdout.split())
+    again = await _mignet(bare_nats.env_for("admin"), "admin", "provision")
+    assert again.exit_code == 0 and again.stdout.count("unchanged") == 4
+
+    wrong = await _mignet({**bare_nats.env_for("admin"), "NATS_PASSWORD": "pwrong"}, "admin", "provision")
+    assert wrong.exit_code == 3 and "authorization violation" in wrong.stderr.lower()
+    assert "pwrong" not in wrong.output
