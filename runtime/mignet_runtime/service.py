@@ -15,6 +15,8 @@ from datetime import timedelta
 from typing import Any
 
 import nats
+import nats.errors
+import nats.js.errors
 from nats.js.errors import NotFoundError
 from faststream import FastStream
 from faststream.nats import NatsBroker
@@ -28,13 +30,16 @@ from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.endpoints import Endpoint, EndpointServer
 from mignet_runtime.errors import NotFound, Unavailable, ValidationFailed
 from mignet_runtime.eventstore import EventStore, StreamSettings, wait_for_stream
-from mignet_runtime.projection import PARKED, Projection, ProjectionRunner
+from mignet_runtime.lease import Lease, LeaseCallbacks, LeaseLost, ensure_lease_bucket, keep
+from mignet_runtime.projection import CHECKPOINTS, PARKED, Projection, ProjectionRunner
 from mignet_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
 #: How long a stopping service waits for the requests under way.
 GRACEFUL_SECONDS = 15
+#: How long a replica that lost the projection lease waits for its admin requests under way.
+LOST_LEASE_GRACE_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,14 @@ class ServiceRuntime:
         self.foreign_stores: dict[str, EventStore] = {}
         self._tasks: list[asyncio.Task] = []
         self._background: list[asyncio.Task] = []
+        #: The projections' sources, kept to build fresh runners at every acquisition of the lease.
+        self._sources: list[tuple[EventStore, Projection]] = []
+        self.lease: Lease | None = None
+        self._lease_task: asyncio.Task | None = None
+        self._lease_lost = asyncio.Event()  # a runner found a newer fence in the store
+        #: Admin endpoints only the lease holder answers (subscribed while it holds the lease).
+        self.holder_endpoints: EndpointServer | None = None
+        self.nc = None
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
         try:
@@ -93,19 +106,74 @@ class ServiceRuntime:
             store = EventStore(nc, foreign.service, foreign.codec)
             self.foreign_stores[foreign.service] = store
             sources += [(store, p) for p in foreign.projections]
-        for store, projection in sources if s.runs_projections else ():
-            runner = ProjectionRunner(
-                store, self.db, projection, consumer_prefix=self.spec.name,
-                batch_size=s.projection_batch, max_attempts=s.projection_max_attempts,
-            )
-            self.runners[projection.name] = runner
-        for runner in self.runners.values():
-            self._tasks.append(asyncio.create_task(self._supervise(runner), name=f"projection-{runner.durable}"))
+        if s.runs_projections:
+            self._sources = sources
+            self.runners = {p.name: self._runner(store, p, None) for store, p in sources}
+        self.nc = nc
+        if self._sources:
+            self._lease_task = asyncio.create_task(self._hold_lease(), name=f"{self.spec.name}-lease")
         for task in self.spec.background if s.serves_requests else ():
             self._background.append(asyncio.create_task(task(self), name=f"{self.spec.name}-background"))
         self.ready.set()
         log.info("%s ready (role %s): stream %s, projections %s",
                  self.spec.name, s.role, self.store.stream, ", ".join(self.runners) or "none")
+
+    def _runner(self, store: EventStore, projection: Projection, lease: Lease | None) -> ProjectionRunner:
+        s = self.settings
+        return ProjectionRunner(
+            store, self.db, projection, consumer_prefix=self.spec.name,
+            batch_size=s.projection_batch, max_attempts=s.projection_max_attempts, lease=lease,
+        )
+
+    @property
+    def holds_lease(self) -> bool:
+        return self.lease is not None and self.lease.held()
+
+    # -- one writer per projection -----------------------------------------
+    async def _hold_lease(self) -> None:
+        """Every replica that runs projections competes for the lease; the holder runs them all."""
+        js = self.nc.jetstream()
+        while self.lease is None:
+            try:
+                self.lease = await Lease.open(js, self.spec.name, self.db.name)
+            except nats.js.errors.BucketNotFoundError:
+                # PROVISIONING: until provisioning creates the bucket, the service creates it
+                # itself with its configured TTL (the lead switches this to provisioning at merge).
+                try:
+                    await ensure_lease_bucket(js, self.spec.name, self.settings.lease_seconds)
+                except nats.errors.Error as exc:
+                    log.warning("cannot create the lease bucket (%r); retrying in 5s", exc)
+                    await asyncio.sleep(5)
+            except nats.errors.Error as exc:
+                log.warning("cannot open the projection lease (%r); retrying in 5s", exc)
+                await asyncio.sleep(5)
+        log.info("%s: projections stand by until this replica holds the lease %s (TTL %.0fs)",
+                 self.spec.name, self.lease.key, self.lease.ttl)
+        await keep(self.lease, LeaseCallbacks(self._lease_acquired, self._lease_gone), self._lease_lost)
+
+    async def _lease_acquired(self, token: int) -> None:
+        # Fresh runners: nothing of an earlier holding (ids, failures, consumers) carries over.
+        self.runners = {p.name: self._runner(store, p, self.lease) for store, p in self._sources}
+        self._tasks = [asyncio.create_task(self._supervise(r), name=f"projection-{r.durable}")
+                       for r in self.runners.values()]
+        if self.holder_endpoints is not None:
+            await self.holder_endpoints.start(self.nc)
+        log.info("%s: running projections %s under fencing token %d",
+                 self.spec.name, ", ".join(self.runners), token)
+
+    async def _lease_gone(self) -> None:
+        """Stops the runners at once: their fence checks make sure they write nothing more."""
+        for runner in self.runners.values():
+            runner.stop()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=1)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self.holder_endpoints is not None:
+            await self.holder_endpoints.stop(LOST_LEASE_GRACE_SECONDS)
+        log.info("%s: projections stopped; standing by", self.spec.name)
 
     async def _supervise(self, runner: ProjectionRunner) -> None:
         while True:
@@ -114,6 +182,10 @@ class ServiceRuntime:
                 return
             except asyncio.CancelledError:
                 raise
+            except LeaseLost as exc:
+                log.warning("%s; stopping the projections", exc)
+                self._lease_lost.set()
+                return
             except NotFoundError:
                 # A foreign stream does not exist until its service first starts: wait for it quietly.
                 log.warning("projection %s: stream %s does not exist yet; retrying in 5s",
@@ -128,13 +200,13 @@ class ServiceRuntime:
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        for runner in self.runners.values():
-            runner.stop()
-        if self._tasks:
-            done, pending = await asyncio.wait(self._tasks, timeout=5)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        if self._lease_task is not None:
+            # Cancelling the keeper stops the runners first (its finally); only then is the
+            # lease released, so the next holder (or our restart) need not wait a TTL.
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+        if self.lease is not None:
+            await self.lease.release()
         if self.mongo is not None:
             await self.mongo.close()
         log.info("%s stopped", self.spec.name)
@@ -148,15 +220,18 @@ class Router:
         self.runtime = runtime
         self.workers = runtime.settings.command_workers
         self.server = EndpointServer(self.workers)
+        #: Served only while this replica holds the projection lease.
+        self.holder_server = EndpointServer(self.workers)
+        runtime.holder_endpoints = self.holder_server
 
-    def _endpoint(self, subject: str, model, handler, queue: str) -> None:
+    def _endpoint(self, subject: str, model, handler, queue: str, server: EndpointServer | None = None) -> None:
         runtime = self.runtime
 
         async def run(request):
             await runtime.wait_ready()
             return await handler(request)
 
-        self.server.add(Endpoint(subject, queue, model, run))
+        (server or self.server).add(Endpoint(subject, queue, model, run))
 
     def command(self, model: type[Command], handler: Callable[[Any], Awaitable[Any]]) -> None:
         self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-commands")
@@ -164,9 +239,10 @@ class Router:
     def query(self, model: type[Query], handler: Callable[[Any], Awaitable[Any]]) -> None:
         self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-queries")
 
-    def admin(self, name: str, handler: Callable[[Any], Awaitable[Any]]) -> None:
+    def admin(self, name: str, handler: Callable[[Any], Awaitable[Any]], holder_only: bool = False) -> None:
         service = self.runtime.spec.name
-        self._endpoint(admin_subject(service, name), ADMIN_REQUESTS[name], handler, queue=f"{service}-admin")
+        self._endpoint(admin_subject(service, name), ADMIN_REQUESTS[name], handler, queue=f"{service}-admin",
+                       server=self.holder_server if holder_only else None)
 
 
 def _admin_routes(router: Router) -> None:
@@ -175,12 +251,20 @@ def _admin_routes(router: Router) -> None:
 
     async def health(_: Health) -> dict:
         await runtime.mongo.admin.command("ping")
-        return {"service": service, "stream": runtime.store.stream, "last_seq": await runtime.store.last_seq()}
+        if not runtime.settings.runs_projections:
+            projections = "off"
+        else:
+            projections = "running" if runtime.holds_lease else "standby"
+        return {"service": service, "stream": runtime.store.stream, "last_seq": await runtime.store.last_seq(),
+                # running: this replica holds the projection lease and writes the read models;
+                # standby: another replica does (or none yet), this one takes over when it goes.
+                "projections": projections,
+                "lease_token": runtime.lease.token if runtime.holds_lease else None}
 
     async def status(_: ProjectionStatus) -> list[dict]:
         out = []
         for name, runner in runtime.runners.items():
-            checkpoint = await runtime.db["_projections"].find_one({"_id": name}) or {}
+            checkpoint = await runtime.db[CHECKPOINTS].find_one({"_id": name}) or {}
             last = await runner.store.last_seq()
             try:
                 info = await runner.store.js.consumer_info(runner.store.stream, runner.durable)
@@ -223,16 +307,21 @@ def _admin_routes(router: Router) -> None:
                     payload = f'{{"projection":"{name}","done":{done},"total":{total}}}'.encode()
                     asyncio.ensure_future(router.broker.connection.publish(request.progress_subject, payload))
 
-            documents = await runtime.runners[name].rebuild(progress)
+            try:
+                documents = await runtime.runners[name].rebuild(progress)
+            except LeaseLost as exc:
+                raise Unavailable(f"this replica lost the projection lease during the rebuild ({exc}); "
+                                  "the new holder answers: try again") from exc
             results.append({"projection": name, "documents": documents,
                             "seconds": round(time.perf_counter() - started, 3)})
         return results
 
     router.admin("health", health)
     if runtime.settings.runs_projections:
-        # Only the replica that runs the projections can report on them or rebuild them.
-        router.admin("projections.status", status)
-        router.admin("projections.rebuild", rebuild)
+        # Only the replica that holds the projection lease (and so runs the projections) reports
+        # on them or rebuilds them: it subscribes to these while it holds the lease, no longer.
+        router.admin("projections.status", status, holder_only=True)
+        router.admin("projections.rebuild", rebuild, holder_only=True)
 
 
 def configure_logging(level: str) -> None:

@@ -37,12 +37,17 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     #: ``all``; ``commands`` (requests and pages, no projections: run as many as you like);
-    #: ``projections`` (read models only: run exactly one per service).
+    #: ``projections`` (read models only). Of the replicas that run projections, the one holding
+    #: the projection lease writes; the others stand by.
     role: str = "all"
+    #: TTL of the projection lease (one writer per projection); the bucket's own TTL wins once it exists.
+    lease_seconds: int = 10
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise SystemExit(f"MIGNET_ROLE must be one of {', '.join(ROLES)}, not {self.role!r}")
+        if self.lease_seconds < 2:
+            raise SystemExit(f"MIGNET_LEASE_SECONDS must be at least 2, not {self.lease_seconds}")
 
     @property
     def serves_requests(self) -> bool:
@@ -71,6 +76,7 @@ class Settings:
             http_host=env.get("MIGNET_HTTP_HOST", cls.http_host),
             http_port=_int("MIGNET_HTTP_PORT", cls.http_port),
             role=env.get("MIGNET_ROLE", cls.role).lower(),
+            lease_seconds=_int("MIGNET_LEASE_SECONDS", cls.lease_seconds),
         )
         values.update(overrides)
         return cls(**values)
