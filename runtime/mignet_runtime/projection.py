@@ -30,12 +30,12 @@ guards every write:
 
 * the holder checks its local lease deadline before every fetch and every
   write, and stops (:class:`~mignet_runtime.lease.LeaseLost`) once it passed;
-* at every (re)start the runner first raises the checkpoint's ``fence`` to
-  ``T``, with a filter ``fence <= T`` (an upsert, so a newer fence makes it fail
+* at every (re)start the runner first raises the checkpoint's ``_fence`` to
+  ``T``, with a filter ``_fence <= T`` (an upsert, so a newer fence makes it fail
   on the duplicate ``_id``), and only then recreates the consumer;
 * every document write is conditional the same way: a replace filters on
   ``_fence <= T`` and sets ``_fence = T``; an insert fails on a duplicate key;
-  the checkpoint update filters on ``fence <= T``.
+  the checkpoint update filters on ``_fence <= T``.
 
 Why a stale holder (token ``S < T``, paused between its check and its write)
 cannot corrupt a read model: a document's ``_fence`` only ever grows, so once
@@ -253,7 +253,8 @@ class ProjectionRunner:
         self._token = self.lease.token
         try:
             await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
-                fenced(self._token, {"_id": self.projection.name}), {"$set": {"fence": self._token}}, upsert=True)
+                fenced(self._token, {"_id": self.projection.name}),
+                {"$set": {FENCE: self._token}, "$setOnInsert": {"seq": 0}}, upsert=True)
         except DuplicateKeyError as exc:
             raise LeaseLost(f"projection {self.projection.name}: a newer holder's fence is in the checkpoint") from exc
 
@@ -432,7 +433,7 @@ class ProjectionRunner:
             self._ensure_held()
             update: dict = {"$max": {"seq": last}, "$set": {"updated_at": datetime.now(UTC)}}
             if token is not None:
-                update["$set"]["fence"] = token
+                update["$set"][FENCE] = token
             await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
                 fenced(token, {"_id": self.projection.name}), update, upsert=True)
         except PyMongoError as exc:
@@ -523,7 +524,7 @@ class ProjectionRunner:
                 self._ensure_held()
                 checkpoint: dict = {"seq": up_to, "rebuilt_at": datetime.now(UTC)}
                 if token is not None:
-                    checkpoint["fence"] = token
+                    checkpoint[FENCE] = token
                 await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
                     fenced(token, {"_id": self.projection.name}), {"$set": checkpoint}, upsert=True)
             except DuplicateKeyError as exc:
@@ -565,12 +566,13 @@ async def fold_stream(
 
 
 async def _cancel(task: asyncio.Task | None) -> None:
-    if task is not None and not task.done():
-        task.cancel()
-        try:
-            await task
-        except (asyncio.CancelledError, Exception):
-            pass  # a fetch abandoned on purpose
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, Exception):
+        pass  # a fetch abandoned on purpose (or that failed after we stopped caring)
 
 
 @dataclass(frozen=True)

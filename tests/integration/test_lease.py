@@ -1,0 +1,249 @@
+"""The projection lease and the fenced runner, against a real nats-server and SecantusDB."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+
+import pytest
+from nats.js.api import StorageType
+
+from mignet_runtime.codec import Metadata
+from mignet_runtime.eventstore import EventStore
+from mignet_runtime.lease import Lease, LeaseLost, ensure_lease_bucket, lease_bucket, lease_key
+from mignet_runtime.projection import CHECKPOINTS, FENCE, ProjectionRunner, fold_stream, internal_fields_stripped
+from mignet_runtime.pull import PullConsumer
+from sample_domain import make_domain
+
+TTL = 2
+
+
+@pytest.fixture
+async def service_name():
+    return "t" + uuid.uuid4().hex[:10]
+
+
+async def _leases(nc, service: str, n: int = 2, ttl: float = TTL, clocks=None) -> list[Lease]:
+    await ensure_lease_bucket(nc.jetstream(), service, ttl)
+    database = f"db_{service}"
+    leases = [await Lease.open(nc.jetstream(), service, database, holder=f"replica-{i}") for i in range(n)]
+    for lease, clock in zip(leases, clocks or [None] * n):
+        if clock is not None:
+            lease.clock = clock
+    return leases
+
+
+async def test_the_bucket_is_what_provisioning_is_told_and_services_read_its_ttl(nc, service_name):
+    js = nc.jetstream()
+    await ensure_lease_bucket(js, service_name, 7)
+    await ensure_lease_bucket(js, service_name, 7)  # idempotent
+    info = await js.stream_info(f"KV_{lease_bucket(service_name)}")
+    assert info.config.max_age == 7 and info.config.max_msgs_per_subject == 1
+    assert info.config.storage == StorageType.FILE
+    lease = await Lease.open(js, service_name, "mignet_registry")
+    assert lease.ttl == 7 and lease.key == lease_key("mignet_registry") == "projections.mignet_registry"
+    await ensure_lease_bucket(js, service_name, 3)  # provisioning changes the TTL: services follow
+    assert (await Lease.open(js, service_name, "mignet_registry")).ttl == 3
+
+
+async def test_one_holder_at_a_time_and_a_later_holder_has_a_larger_token(nc, service_name):
+    a, b = await _leases(nc, service_name)
+    assert await a.try_acquire()
+    assert a.held() and a.token is not None
+    assert not await b.try_acquire(), "a held lease was acquired twice"
+    assert await a.renew() and a.held()
+    assert not await b.try_acquire()
+    first = a.token
+    await a.release()
+    assert not a.held()
+    assert await b.try_acquire(), "a released lease could not be taken at once"
+    assert b.token > first
+    assert not await a.renew(), "a released holder renewed the lease"
+
+
+async def test_an_unrenewed_lease_expires_locally_first_then_another_takes_it(nc, service_name):
+    a, b = await _leases(nc, service_name)
+    assert await a.try_acquire()
+    acquired = time.monotonic()
+    # a stops renewing (paused, partitioned, dead): it must consider itself gone before the server does
+    while a.held():
+        await asyncio.sleep(0.05)
+    gave_up = time.monotonic() - acquired
+    assert gave_up <= TTL - a.margin + 0.2
+    assert not await b.try_acquire(), "the key expired before the holder's own deadline"
+    while not await b.try_acquire():
+        assert time.monotonic() - acquired < TTL + 5, "the expired lease was never taken over"
+        await asyncio.sleep(0.1)
+    assert time.monotonic() - acquired >= TTL - 0.3
+    assert not await a.renew(), "the old holder renewed over its successor"
+    assert a.token is None and b.held()
+
+
+async def test_a_resumed_holder_sees_its_lease_expired_without_asking_the_server(nc, service_name):
+    now = [1000.0]
+    [a] = await _leases(nc, service_name, n=1, clocks=[lambda: now[0]])
+    assert await a.try_acquire() and a.held()
+    now[0] += TTL  # what SIGSTOP for TTL seconds looks like to CLOCK_MONOTONIC
+    assert not a.held()
+    assert not await a.renew()
+
+
+# -- the fence in the store ---------------------------------------------------------------
+
+async def _store(nc, d):
+    store = EventStore(nc, d.service, d.codec)
+    await store.ensure_stream()
+    return store
+
+
+async def _write(store, d, tallies: range, adds: int, tag: str) -> None:
+    for t in tallies:
+        tid = f"t{t}"
+        loaded = await store.read_aggregate(d.tally, tid)
+        version = loaded[-1].seq if loaded else 0
+        events = ([] if loaded else [d.opened(tid)]) + [d.added(tid, n) for n in range(1, adds + 1)]
+        await store.append(d.tally, tid, events, version, Metadata(command_id=f"{tag}-{tid}", actor="test"))
+
+
+async def _until(probe, timeout: float = 20):
+    deadline = time.monotonic() + timeout
+    while not await probe():
+        assert time.monotonic() < deadline, "not true in time"
+        await asyncio.sleep(0.05)
+
+
+async def _matches_fold(db, store, d) -> bool:
+    live = {doc["_id"]: internal_fields_stripped(doc) for doc in await db.tallies.find().to_list(None)}
+    return live == await fold_stream(store, d.projection)
+
+
+async def test_a_zombie_holder_that_believes_it_holds_the_lease_corrupts_nothing(nc, db, service_name):
+    """The window the local check leaves open, held open on purpose: the fence alone must hold."""
+    d = make_domain(service_name)
+    store = await _store(nc, d)
+    await _write(store, d, range(20), 3, "first")
+    # The zombie's clock never moves: its local check always passes, as in a process paused
+    # right after the check and resumed after a takeover.
+    zombie_lease, heir_lease = await _leases(nc, service_name, clocks=[lambda: 0.0, None])
+    assert await zombie_lease.try_acquire()
+    zombie = ProjectionRunner(store, db, d.projection, consumer_prefix="p", batch_size=16,
+                              retry_delay=0.1, lease=zombie_lease)
+    zombie_task = asyncio.create_task(zombie.run())
+    await _until(lambda: _covers(db, 80))
+
+    await _until(heir_lease.try_acquire, timeout=TTL + 5)  # the zombie renews nothing: its key expires
+    assert heir_lease.token > zombie_lease.token
+    heir = ProjectionRunner(store, db, d.projection, consumer_prefix="p", batch_size=16,
+                            retry_delay=0.1, lease=heir_lease)
+    heir_task = asyncio.create_task(heir.run())
+    renewing = asyncio.create_task(_renew_forever(heir_lease))
+    try:
+        # Both run side by side on one consumer and one collection, under a stream of new events.
+        for round_ in range(5):
+            await _write(store, d, range(0, 30, 1 + round_ % 3), 2, f"more{round_}")
+        last = await store.last_seq()
+        await _until(lambda: _covers(db, last))
+        await _until(lambda: _matches_fold(db, store, d))
+        zombie.stop()
+        # It stopped by itself (LeaseLost) once it took a delivery or met the heir's fence, or it
+        # is still fetching (its pulls then only made the heir reset); either way it wrote no harm.
+        outcome = (await asyncio.gather(zombie_task, return_exceptions=True))[0]
+        assert outcome is None or isinstance(outcome, LeaseLost), outcome
+        docs = await db.tallies.find().to_list(None)
+        assert {doc[FENCE] for doc in docs} <= {zombie_lease.token, heir_lease.token}
+        checkpoint = await db[CHECKPOINTS].find_one({"_id": "tallies"})
+        assert checkpoint[FENCE] == heir_lease.token
+        # and the zombie's next attempt stops at the checkpoint's fence, before any write
+        await _write(store, d, range(5), 1, "after")
+        with pytest.raises(LeaseLost, match="newer holder"):
+            await zombie.run()
+        last = await store.last_seq()
+        await _until(lambda: _covers(db, last))
+        assert await _matches_fold(db, store, d)
+    finally:
+        renewing.cancel()
+        heir.stop()
+        zombie.stop()
+        await asyncio.gather(heir_task, zombie_task, renewing, return_exceptions=True)
+
+
+async def _renew_forever(lease: Lease) -> None:
+    while await lease.renew():
+        await asyncio.sleep(lease.renew_every)
+
+
+async def _covers(db, seq: int) -> bool:
+    checkpoint = await db[CHECKPOINTS].find_one({"_id": "tallies"})
+    return checkpoint is not None and checkpoint["seq"] >= seq
+
+
+async def test_a_runner_whose_lease_expired_stops_without_writing(nc, db, service_name):
+    d = make_domain(service_name)
+    store = await _store(nc, d)
+    await _write(store, d, range(5), 2, "first")
+    now = [1000.0]
+    [lease] = await _leases(nc, service_name, n=1, clocks=[lambda: now[0]])
+    assert await lease.try_acquire()
+    runner = ProjectionRunner(store, db, d.projection, consumer_prefix="p", retry_delay=0.1, lease=lease)
+    task = asyncio.create_task(runner.run())
+    await _until(lambda: _covers(db, 15))
+    before = await db.tallies.find().to_list(None)
+    now[0] += TTL  # paused past the lease
+    await _write(store, d, range(5), 2, "second")
+    with pytest.raises(LeaseLost):
+        await asyncio.wait_for(task, 10)
+    assert await db.tallies.find().to_list(None) == before
+    assert (await db[CHECKPOINTS].find_one({"_id": "tallies"}))["seq"] == 15
+
+
+async def test_deliveries_taken_by_another_puller_are_noticed_and_fetched_again(nc, db, service_name, caplog):
+    d = make_domain(service_name)
+    store = await _store(nc, d)
+    await _write(store, d, range(10), 2, "first")  # 30 events
+    runner = ProjectionRunner(store, db, d.projection, consumer_prefix="p", batch_size=8, retry_delay=0.1)
+    await runner.setup()
+    thief = PullConsumer(nc, store.stream, runner.durable)  # a stale holder's pull, say
+    await thief.start()
+    stolen = await thief.fetch(3, 1)
+    assert [m.metadata.sequence.stream for m in stolen] == [1, 2, 3]
+    await thief.stop()
+    # Without the check, the runner's ack of #11 would cover #1-#3, which it never saw.
+    with caplog.at_level(logging.WARNING):
+        task = asyncio.create_task(runner._loop())  # the consumer as setup() left it, thief and all
+        try:
+            await _until(lambda: _covers(db, 30))
+        finally:
+            runner.stop()
+            await asyncio.wait_for(task, 10)
+    assert any("not contiguous" in r.getMessage() for r in caplog.records)
+    assert await _matches_fold(db, store, d)
+
+
+async def test_a_fenced_rebuild_equals_a_fold_and_a_stale_one_writes_nothing(nc, db, service_name):
+    d = make_domain(service_name)
+    store = await _store(nc, d)
+    await _write(store, d, range(12), 2, "first")
+    stale_lease, lease = await _leases(nc, service_name, clocks=[lambda: 0.0, None])
+    assert await stale_lease.try_acquire()
+    stale = ProjectionRunner(store, db, d.projection, consumer_prefix="p", retry_delay=0.1, lease=stale_lease)
+    await stale.setup()
+    await stale._unsubscribe()
+    await _until(lease.try_acquire, timeout=TTL + 5)  # the stale one renews nothing; its clock stands still
+    runner = ProjectionRunner(store, db, d.projection, consumer_prefix="p", retry_delay=0.1, lease=lease)
+    task = asyncio.create_task(runner.run())
+    try:
+        await _until(lambda: _covers(db, 36))
+        await db.tallies.insert_one({"_id": "orphan", "_seq": 1, FENCE: lease.token})  # say, a key() since fixed
+        await db.tallies.update_one({"_id": "t3"}, {"$set": {"total": -1}})  # corrupt one
+        assert await runner.rebuild() == 12
+        assert await _matches_fold(db, store, d)
+        assert {doc[FENCE] for doc in await db.tallies.find().to_list(None)} == {lease.token}
+        before = await db.tallies.find().to_list(None)
+        with pytest.raises(LeaseLost):
+            await stale.rebuild()  # a stale holder's rebuild: refused by the fence, before any write
+        assert await db.tallies.find().to_list(None) == before
+    finally:
+        runner.stop()
+        await asyncio.wait_for(task, 10)
