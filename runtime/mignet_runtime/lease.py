@@ -226,7 +226,7 @@ async def keep(lease: Lease, callbacks: LeaseCallbacks, lost_signal: asyncio.Eve
             while True:
                 try:
                     await asyncio.wait_for(lost_signal.wait(), lease.renew_every)
-                    lease._lose("a newer fencing token is in the read-model store")
+                    lease._lose("a projection runner found it gone (expired, or a newer fence in the store)")
                     break
                 except TimeoutError:
                     pass
