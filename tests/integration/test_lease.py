@@ -169,6 +169,77 @@ async def test_a_zombie_holder_that_believes_it_holds_the_lease_corrupts_nothing
         await asyncio.gather(heir_task, zombie_task, renewing, return_exceptions=True)
 
 
+class _PausingRunner(ProjectionRunner):
+    """The real runner on the real collection, except that its next bulk write first waits for
+    ``resume``: a process stopped between its lease check and its write (the window the local
+    check cannot close)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pause_next = False
+        self.paused, self.resume = asyncio.Event(), asyncio.Event()
+
+    @property
+    def collection(self):
+        return _PausableCollection(super().collection, self)
+
+
+class _PausableCollection:
+    def __init__(self, collection, runner: _PausingRunner):
+        self._collection, self._runner = collection, runner
+
+    def __getattr__(self, name):
+        return getattr(self._collection, name)
+
+    async def bulk_write(self, *args, **kwargs):
+        if self._runner.pause_next:
+            self._runner.pause_next = False
+            self._runner.paused.set()
+            await self._runner.resume.wait()
+        return await self._collection.bulk_write(*args, **kwargs)
+
+
+async def test_a_holder_resumed_between_its_check_and_its_write_cannot_overwrite_newer_documents(
+        nc, db, service_name):
+    d = make_domain(service_name)
+    store = await _store(nc, d)
+    await _write(store, d, range(10), 2, "first")  # 30 events
+    zombie_lease, heir_lease = await _leases(nc, service_name, clocks=[lambda: 0.0, None])
+    assert await zombie_lease.try_acquire()
+    zombie = _PausingRunner(store, db, d.projection, consumer_prefix="p", retry_delay=0.1, lease=zombie_lease)
+    zombie_task = asyncio.create_task(zombie.run())
+    heir = heir_task = renewing = None
+    try:
+        await _until(lambda: _covers(db, 30))
+        zombie.pause_next = True
+        await _write(store, d, range(10), 1, "second")  # read, applied, then paused before the replaces
+        await asyncio.wait_for(zombie.paused.wait(), 10)
+
+        await _until(heir_lease.try_acquire, timeout=TTL + 5)
+        heir = ProjectionRunner(store, db, d.projection, consumer_prefix="p", retry_delay=0.1, lease=heir_lease)
+        heir_task = asyncio.create_task(heir.run())
+        renewing = asyncio.create_task(_renew_forever(heir_lease))
+        await _write(store, d, range(10), 1, "third")
+        last = await store.last_seq()
+        await _until(lambda: _covers(db, last))
+        assert await _matches_fold(db, store, d)
+
+        zombie.resume.set()  # the zombie's replaces, one round behind, now reach the database
+        with pytest.raises(LeaseLost):
+            await asyncio.wait_for(zombie_task, 20)
+        assert await _matches_fold(db, store, d), "the stale holder overwrote newer documents"
+        assert {doc[FENCE] for doc in await db.tallies.find().to_list(None)} == {heir_lease.token}
+    finally:
+        zombie.resume.set()
+        for runner in (zombie, heir):
+            if runner is not None:
+                runner.stop()
+        if renewing is not None:
+            renewing.cancel()
+        await asyncio.gather(*[t for t in (zombie_task, heir_task, renewing) if t is not None],
+                             return_exceptions=True)
+
+
 async def _renew_forever(lease: Lease) -> None:
     while await lease.renew():
         await asyncio.sleep(lease.renew_every)
