@@ -45,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -71,8 +72,13 @@ def lease_bucket(service: str) -> str:
     return f"leases_{service}"
 
 
+_KEY_TOKEN = re.compile(r"^[-_=A-Za-z0-9]+$")
+
+
 def lease_key(database: str) -> str:
     """One lease per service database: replicas with other databases (other tests) never wait."""
+    if not _KEY_TOKEN.match(database):
+        raise ValueError(f"the database name {database!r} cannot be part of a lease key (letters, digits, - _ =)")
     return f"projections.{database}"
 
 

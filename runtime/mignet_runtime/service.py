@@ -30,7 +30,7 @@ from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.endpoints import Endpoint, EndpointServer
 from mignet_runtime.errors import NotFound, Unavailable, ValidationFailed
 from mignet_runtime.eventstore import EventStore, StreamSettings, wait_for_stream
-from mignet_runtime.lease import Lease, LeaseCallbacks, LeaseLost, ensure_lease_bucket, keep
+from mignet_runtime.lease import Lease, LeaseCallbacks, LeaseLost, ensure_lease_bucket, keep, lease_key
 from mignet_runtime.projection import CHECKPOINTS, PARKED, Projection, ProjectionRunner
 from mignet_runtime.settings import Settings
 
@@ -107,6 +107,10 @@ class ServiceRuntime:
             self.foreign_stores[foreign.service] = store
             sources += [(store, p) for p in foreign.projections]
         if s.runs_projections:
+            try:
+                lease_key(self.db.name)
+            except ValueError as exc:
+                raise SystemExit(f"MIGNET_DB_PREFIX: {exc}") from None
             self._sources = sources
             self.runners = {p.name: self._runner(store, p, None) for store, p in sources}
         self.nc = nc
@@ -149,7 +153,14 @@ class ServiceRuntime:
                 await asyncio.sleep(5)
         log.info("%s: projections stand by until this replica holds the lease %s (TTL %.0fs)",
                  self.spec.name, self.lease.key, self.lease.ttl)
-        await keep(self.lease, LeaseCallbacks(self._lease_acquired, self._lease_gone), self._lease_lost)
+        while True:
+            try:
+                await keep(self.lease, LeaseCallbacks(self._lease_acquired, self._lease_gone), self._lease_lost)
+            except Exception:
+                # keep() has stopped the projections already; never leave them off for good.
+                log.exception("%s: the projection lease keeper failed; retrying in 5s", self.spec.name)
+                await self.lease.release()
+                await asyncio.sleep(5)
 
     async def _lease_acquired(self, token: int) -> None:
         # Fresh runners: nothing of an earlier holding (ids, failures, consumers) carries over.

@@ -46,6 +46,8 @@ async def test_the_bucket_is_what_provisioning_is_told_and_services_read_its_ttl
     assert lease.ttl == 7 and lease.key == lease_key("mignet_registry") == "projections.mignet_registry"
     await ensure_lease_bucket(js, service_name, 3)  # provisioning changes the TTL: services follow
     assert (await Lease.open(js, service_name, "mignet_registry")).ttl == 3
+    with pytest.raises(ValueError, match="lease key"):
+        lease_key("mignet.registry")  # a dot would split the key into two tokens
 
 
 async def test_one_holder_at_a_time_and_a_later_holder_has_a_larger_token(nc, service_name):
