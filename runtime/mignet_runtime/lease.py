@@ -37,7 +37,15 @@ the retry interval.
 
 Provisioning creates the bucket (:func:`ensure_lease_bucket`); services read
 the TTL from the bucket's configuration, so provisioning is the single source
-of truth for it.
+of truth for it. What a service's NATS user needs for its lease (checked
+against nats-server 2.14 with exactly these): publish on
+``$JS.API.STREAM.INFO.KV_leases_<service>`` (open the bucket, read its TTL),
+``$KV.leases_<service>.projections.>`` (create, renew, release: JetStream
+publishes with an expected last sequence) and
+``$JS.API.STREAM.MSG.GET.KV_leases_<service>`` (``kv.create`` reads the
+delete marker a release leaves), and subscribe on ``_INBOX.>``. Creating
+the bucket (provisioning) takes ``$JS.API.STREAM.CREATE.KV_leases_<service>``
+and, to change the TTL, ``$JS.API.STREAM.UPDATE.KV_leases_<service>``.
 """
 
 from __future__ import annotations
@@ -130,6 +138,7 @@ class Lease:
         self.revision = 0
         self._deadline = 0.0
         self._lock = asyncio.Lock()  # renewals and release use the revision one at a time
+        self._last_failure = ""  # a standby logs a failure to acquire once, not every second
 
     @classmethod
     async def open(cls, js, service: str, database: str, holder: str | None = None) -> Lease:
@@ -163,10 +172,15 @@ class Lease:
             try:
                 revision = await asyncio.wait_for(self.kv.create(self.key, self.holder.encode()), self.ttl - self.margin)
             except nats.js.errors.KeyWrongLastSequenceError:
+                self._last_failure = ""
                 return False  # someone holds it
             except (nats.errors.Error, TimeoutError) as exc:
-                log.debug("cannot acquire %s: %r", self.key, exc)
+                # Not "held by another": NATS is away, or a permission is missing (see the docstring).
+                if repr(exc) != self._last_failure:
+                    log.warning("cannot try to acquire the lease %s: %r; retrying", self.key, exc)
+                    self._last_failure = repr(exc)
                 return False
+            self._last_failure = ""
             self._held_from(sent, revision)
             self.token = revision
             log.info("acquired the lease %s (fencing token %d, TTL %.1fs)", self.key, revision, self.ttl)

@@ -55,8 +55,12 @@ A stale holder could also *pull* from the shared durable consumer after the
 takeover (its check passed, then it was paused) and take messages the new
 holder then never sees; with ``AckPolicy.ALL`` the new holder's next ack would
 cover them. The consumer sequence of a fresh consumer counts every delivery
-from 1 without holes, so the runner checks that the deliveries it gets are
-contiguous and resets its consumer from the checkpoint when they are not.
+from 1 without holes (checked against nats-server 2.14: a redelivery after
+``ack_wait`` gets the next consumer sequence too, and messages another puller
+took leave a hole), so the runner checks that the deliveries it gets are
+contiguous and resets its consumer from the checkpoint when they are not. The
+new holder also recreates the consumer at takeover, which ends the pull
+requests the old one had waiting.
 
 A runner built without a lease (tests, benchmarks, tools) writes no fences
 and trusts the caller to run it alone.

@@ -167,6 +167,10 @@ async def test_two_replicas_under_a_burst_leave_read_models_equal_to_a_fresh_fol
     assert all(n["member_count"] == len(ENTITIES) and n["status"] == "being-established" for n in networks)
     assert await mongo[f"{db_prefix}_registry"]["champions"].count_documents({"status": "confirmed"}) == len(CHAMPIONS)
     assert all(n[FENCE] == holder.token() for n in networks)
+    # The runner's internal fields stay internal.
+    listed = await client.query(c.ListNetworks(limit=5))
+    one = await client.query(c.GetNetwork(network_id=networks[0]["_id"]))
+    assert listed["items"] and not [k for item in listed["items"] + [one] for k in item if k.startswith("_")]
     assert standby.token() is None and "stand by until this replica holds the lease" in standby.log()
     # Both answered commands: the standby is a full replica for everything but the projections.
     assert "ready (role all)" in standby.log()
