@@ -239,18 +239,23 @@ class LeaseCallbacks:
     lost: Callable[[], Awaitable[None]]
 
 
-async def keep(lease: Lease, callbacks: LeaseCallbacks, lost_signal: asyncio.Event | None = None) -> None:
+async def keep(lease: Lease, callbacks: LeaseCallbacks, lost_signal: asyncio.Event | None = None,
+               *, holding: bool = False) -> None:
     """Standby until the lease is acquired, then renew it until it is lost; forever (cancel to stop).
 
     ``lost_signal`` lets a runner that found a newer fence in the store end the holding early.
+    ``holding``: the caller acquired the lease and ran ``callbacks.acquired`` itself.
     """
     lost_signal = lost_signal or asyncio.Event()
     while True:
-        if not await lease.try_acquire():
-            await asyncio.sleep(lease.retry_every)
-            continue
-        lost_signal.clear()
-        await callbacks.acquired(lease.token)
+        if holding:
+            holding = False
+        else:
+            if not await lease.try_acquire():
+                await asyncio.sleep(lease.retry_every)
+                continue
+            lost_signal.clear()
+            await callbacks.acquired(lease.token)
         try:
             while True:
                 try:

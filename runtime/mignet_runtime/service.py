@@ -115,7 +115,8 @@ class ServiceRuntime:
             self.runners = {p.name: self._runner(store, p, None) for store, p in sources}
         self.nc = nc
         if self._sources:
-            self._lease_task = asyncio.create_task(self._hold_lease(), name=f"{self.spec.name}-lease")
+            holding = await self._first_acquisition()
+            self._lease_task = asyncio.create_task(self._hold_lease(holding), name=f"{self.spec.name}-lease")
         for task in self.spec.background if s.serves_requests else ():
             self._background.append(asyncio.create_task(task(self), name=f"{self.spec.name}-background"))
         self.ready.set()
@@ -134,33 +135,49 @@ class ServiceRuntime:
         return self.lease is not None and self.lease.held()
 
     # -- one writer per projection -----------------------------------------
-    async def _hold_lease(self) -> None:
-        """Every replica that runs projections competes for the lease; the holder runs them all."""
+    async def _open_lease(self) -> bool:
+        """Opens the service database's lease (creating a missing bucket); False: not yet, try later."""
         js = self.nc.jetstream()
-        while self.lease is None:
+        try:
+            self.lease = await Lease.open(js, self.spec.name, self.db.name)
+        except nats.js.errors.BucketNotFoundError:
+            # PROVISIONING: until provisioning creates the bucket, the service creates it
+            # itself with its configured TTL (the lead switches this to provisioning at merge).
             try:
+                await ensure_lease_bucket(js, self.spec.name, self.settings.lease_seconds)
                 self.lease = await Lease.open(js, self.spec.name, self.db.name)
-            except nats.js.errors.BucketNotFoundError:
-                # PROVISIONING: until provisioning creates the bucket, the service creates it
-                # itself with its configured TTL (the lead switches this to provisioning at merge).
-                try:
-                    await ensure_lease_bucket(js, self.spec.name, self.settings.lease_seconds)
-                except nats.errors.Error as exc:
-                    log.warning("cannot create the lease bucket (%r); retrying in 5s", exc)
-                    await asyncio.sleep(5)
             except nats.errors.Error as exc:
-                log.warning("cannot open the projection lease (%r); retrying in 5s", exc)
-                await asyncio.sleep(5)
+                log.warning("cannot create the lease bucket (%r); retrying in 5s", exc)
+                return False
+        except nats.errors.Error as exc:
+            log.warning("cannot open the projection lease (%r); retrying in 5s", exc)
+            return False
         log.info("%s: projections stand by until this replica holds the lease %s (TTL %.0fs)",
                  self.spec.name, self.lease.key, self.lease.ttl)
+        return True
+
+    async def _first_acquisition(self) -> bool:
+        """At start, so a lone replica runs its projections as soon as it is ready, as before."""
+        if not await self._open_lease() or not await self.lease.try_acquire():
+            return False
+        await self._lease_acquired(self.lease.token)
+        return True
+
+    async def _hold_lease(self, holding: bool) -> None:
+        """Every replica that runs projections competes for the lease; the holder runs them all."""
+        while self.lease is None:
+            if not await self._open_lease():
+                await asyncio.sleep(5)
         while True:
             try:
-                await keep(self.lease, LeaseCallbacks(self._lease_acquired, self._lease_gone), self._lease_lost)
+                await keep(self.lease, LeaseCallbacks(self._lease_acquired, self._lease_gone), self._lease_lost,
+                           holding=holding)
             except Exception:
                 # keep() has stopped the projections already; never leave them off for good.
                 log.exception("%s: the projection lease keeper failed; retrying in 5s", self.spec.name)
                 await self.lease.release()
                 await asyncio.sleep(5)
+            holding = False
 
     async def _lease_acquired(self, token: int) -> None:
         # Fresh runners: nothing of an earlier holding (ids, failures, consumers) carries over.
