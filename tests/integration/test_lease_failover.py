@@ -1,7 +1,7 @@
 """Two registry processes, both with projections enabled: exactly one writes, and another takes over.
 
 Both run as real subprocesses (`python -m mignet_registry`, role `all`) on one
-nats-server and one database, with a 2 s lease. Commands go to either (queue
+nats-server and one database, with a 3 s lease. Commands go to either (queue
 groups); the read models must always end equal to a fresh fold of the stream.
 """
 
@@ -26,7 +26,7 @@ from mignet_runtime.localstack import ManagedProcess
 from mignet_runtime.projection import CHECKPOINTS, FENCE, fold_stream, internal_fields_stripped
 from conftest import eventually
 
-LEASE_SECONDS = 2
+LEASE_SECONDS = 3
 #: What README promises: TTL + one standby retry period (1 s at most), plus the consumer reset.
 TAKEOVER_BOUND = LEASE_SECONDS + 1 + 1
 #: Room for a loaded 2-core machine on top of the bound (starting Python alone can take seconds).
