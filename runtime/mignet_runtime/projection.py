@@ -23,9 +23,47 @@ touches and ``apply(doc, event)`` returns the new document. The
   then parked in ``_parked`` with an ERROR log, so one bad event cannot stall
   the read model forever.
 
-One runner per projection must be active at a time, and it is the only writer
-of its collection (run one replica of a service, or give replicas distinct
-databases).
+**One writer per projection, fenced.** A service's replicas compete for a
+lease (:mod:`mignet_runtime.lease`) and only the holder runs the runners; the
+lease's fencing token ``T`` (a KV revision: a later holder has a larger one)
+guards every write:
+
+* the holder checks its local lease deadline before every fetch and every
+  write, and stops (:class:`~mignet_runtime.lease.LeaseLost`) once it passed;
+* at every (re)start the runner first raises the checkpoint's ``_fence`` to
+  ``T``, with a filter ``_fence <= T`` (an upsert, so a newer fence makes it fail
+  on the duplicate ``_id``), and only then recreates the consumer;
+* every document write is conditional the same way: a replace filters on
+  ``_fence <= T`` and sets ``_fence = T``; an insert fails on a duplicate key;
+  the checkpoint update filters on ``_fence <= T``.
+
+Why a stale holder (token ``S < T``, paused between its check and its write)
+cannot corrupt a read model: a document's ``_fence`` only ever grows, so once
+the new holder wrote a document, the stale one's writes to it fail, and so
+does its checkpoint once the new holder started (it bumped the fence before
+anything else). What the stale holder can still write are documents the new
+holder has not written yet. Those hold what the stale holder (or an older
+one) wrote, and the stale holder's batch is an in-order fold of the events
+after them, so the write is a correct fold up to some sequence ``s``. The new
+holder delivers again from the checkpoint, which the stale holder could not
+advance: if it read the document before the stale write, it applies every
+event the stale holder applied and overwrites it; if after, ``_seq`` makes it
+skip exactly those. Either way the result equals a fresh fold. A failed write
+raises, nothing is acknowledged, and the stale runner stops at its next check.
+
+A stale holder could also *pull* from the shared durable consumer after the
+takeover (its check passed, then it was paused) and take messages the new
+holder then never sees; with ``AckPolicy.ALL`` the new holder's next ack would
+cover them. The consumer sequence of a fresh consumer counts every delivery
+from 1 without holes (checked against nats-server 2.14: a redelivery after
+``ack_wait`` gets the next consumer sequence too, and messages another puller
+took leave a hole), so the runner checks that the deliveries it gets are
+contiguous and resets its consumer from the checkpoint when they are not. The
+new holder also recreates the consumer at takeover, which ends the pull
+requests the old one had waiting.
+
+A runner built without a lease (tests, benchmarks, tools) writes no fences
+and trusts the caller to run it alone.
 """
 
 from __future__ import annotations
@@ -42,10 +80,11 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pymongo import InsertOne, ReplaceOne, WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from mignet_runtime.codec import EventCodec, MalformedEvent, RecordedEvent, UnknownEventType
 from mignet_runtime.eventstore import EventStore
+from mignet_runtime.lease import Lease, LeaseLost
 from mignet_runtime.pull import PullConsumer
 
 log = logging.getLogger(__name__)
@@ -56,6 +95,18 @@ JOURNALED = WriteConcern(w=1, j=True)
 CHECKPOINTS = "_projections"
 #: Up to this many documents a runner keeps their ids in memory (a few tens of MB at most).
 KNOWN_IDS_LIMIT = 200_000
+#: The fencing token a document was last written under (internal, like ``_seq``; queries hide it).
+FENCE = "_fence"
+
+
+def fenced(token: int | None, selector: dict) -> dict:
+    """``selector``, restricted to documents no newer holder wrote (missing fence: never fenced)."""
+    return selector if token is None else {**selector, FENCE: {"$not": {"$gt": token}}}
+
+
+def internal_fields_stripped(doc: Doc) -> Doc:
+    """A read-model document without the runner's fence, to compare it with a fold."""
+    return {k: v for k, v in doc.items() if k != FENCE}
 
 
 @dataclass(frozen=True)
@@ -116,6 +167,7 @@ class ProjectionRunner:
         max_attempts: int = 5,
         retry_delay: float = 2.0,
         fetch_timeout: float = 1.0,
+        lease: Lease | None = None,
     ):
         self.store = store
         self.codec: EventCodec = store.codec
@@ -138,6 +190,22 @@ class ProjectionRunner:
         #: on an id not in it starts a new document without reading the collection first.
         #: None means not known; reloaded by every setup(), so a reset or rebuild starts afresh.
         self._known: set[str] | None = None
+        #: Without a lease the runner writes no fences (it trusts its caller to run it alone).
+        self.lease = lease
+        self._token: int | None = None
+        #: The consumer sequence of the last delivery taken from the current consumer; a hole
+        #: after it means someone else pulled from our durable consumer.
+        self._delivered: int | None = None
+
+    def _ensure_held(self) -> None:
+        """Before every fetch and write: a replica whose lease may have expired does nothing."""
+        if self.lease is not None and not self.lease.held():
+            raise LeaseLost(f"projection {self.projection.name}: the lease expired")
+
+    def _stamp(self, doc: Doc) -> Doc:
+        if self._token is not None:
+            doc[FENCE] = self._token
+        return doc
 
     @property
     def collection(self):
@@ -166,6 +234,8 @@ class ProjectionRunner:
     async def setup(self) -> None:
         """(Re)create the consumer so delivery starts right after the checkpoint."""
         await self._unsubscribe()
+        if self.lease is not None:
+            await self._raise_fence()
         for fields in self.projection.indexes:
             await self.collection.create_index([(f, 1) for f in fields])
         self._applied = (await self.checkpoint()).get("seq", 0)
@@ -178,7 +248,19 @@ class ProjectionRunner:
         puller = PullConsumer(self.store.nc, self.store.stream, self.durable)
         await puller.start()
         self._puller = puller
+        self._delivered = 0
         self._generation += 1
+
+    async def _raise_fence(self) -> None:
+        """First thing a (new) holder does: from now on a stale holder's checkpoint writes fail."""
+        self._ensure_held()
+        self._token = self.lease.token
+        try:
+            await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
+                fenced(self._token, {"_id": self.projection.name}),
+                {"$set": {FENCE: self._token}, "$setOnInsert": {"seq": 0}}, upsert=True)
+        except DuplicateKeyError as exc:
+            raise LeaseLost(f"projection {self.projection.name}: a newer holder's fence is in the checkpoint") from exc
 
     async def _load_ids(self) -> set[str] | None:
         ids = [d["_id"] async for d in self.collection.find({}, {"_id": 1}).limit(KNOWN_IDS_LIMIT + 1)]
@@ -201,6 +283,7 @@ class ProjectionRunner:
     async def _fetch(self, pending_only: int = 0) -> tuple[int, list]:
         """The next batch from the current consumer, decoded, with that consumer's generation;
         with ``pending_only``, at most that many messages, without waiting for any."""
+        self._ensure_held()
         generation, puller = self._generation, self._puller
         if puller is None:
             raise nats.errors.Error("no consumer")  # reset() ran into an error: try again
@@ -291,6 +374,7 @@ class ProjectionRunner:
     async def _handle_decoded(self, decoded: list[tuple[Any, RecordedEvent | _Broken | None]]) -> None:
         if not decoded:  # a fetch can end with nothing but a status message
             return
+        self._check_contiguous([msg for msg, _ in decoded])
         # Redeliveries of what the checkpoint already covers are acknowledged and dropped.
         fresh = [pair for pair in decoded if pair[0].metadata.sequence.stream > self._applied]
         if not fresh:
@@ -335,23 +419,27 @@ class ProjectionRunner:
                 parked.append((msg, repr(exc)))
 
         last = messages[-1].metadata.sequence.stream
+        token = self._token
         try:
             if dirty:
                 # A document the read above did not find is inserted: this runner is the
-                # collection's only writer. Were that broken, the duplicate key error would
-                # retry the batch from the checkpoint, and the next setup() would learn the ids.
+                # collection's only writer. Were that broken (a stale holder), the duplicate key
+                # error retries the batch from the checkpoint, and setup() learns the ids.
+                # A replace that a newer holder's fence filters out fails the same way.
+                self._ensure_held()
                 await self.collection.bulk_write(
-                    [ReplaceOne({"_id": k}, docs[k], upsert=True) if k in existing else InsertOne(docs[k])
-                     for k in dirty],
+                    [ReplaceOne(fenced(token, {"_id": k}), self._stamp(docs[k]), upsert=True) if k in existing
+                     else InsertOne(self._stamp(docs[k])) for k in dirty],
                     ordered=False,
                 )
             for msg, reason in parked:
                 await self._park(msg, reason, self._failures.pop(msg.metadata.sequence.stream, 0))
+            self._ensure_held()
+            update: dict = {"$max": {"seq": last}, "$set": {"updated_at": datetime.now(UTC)}}
+            if token is not None:
+                update["$set"][FENCE] = token
             await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
-                {"_id": self.projection.name},
-                {"$max": {"seq": last}, "$set": {"updated_at": datetime.now(UTC)}},
-                upsert=True,
-            )
+                fenced(token, {"_id": self.projection.name}), update, upsert=True)
         except PyMongoError as exc:
             raise _Retry(f"writing {self.projection.collection} failed: {exc}") from exc
         if self._known is not None:
@@ -362,6 +450,17 @@ class ProjectionRunner:
         await messages[-1].ack()
         self.stats.batches += 1
         self.stats.last_seq = max(self.stats.last_seq, last)
+
+    def _check_contiguous(self, messages: list) -> None:
+        """Deliveries from our consumer must come without holes, else another process pulled some."""
+        if self._delivered is None:
+            return  # handle() called directly, without a consumer of our own
+        delivered = sorted(msg.metadata.sequence.consumer for msg in messages)
+        expected = list(range(self._delivered + 1, self._delivered + 1 + len(delivered)))
+        if delivered != expected:
+            raise _Retry(f"deliveries {delivered[0]}..{delivered[-1]} after #{self._delivered} are not contiguous: "
+                         "another process pulled from this consumer")
+        self._delivered = delivered[-1]
 
     async def _park(self, msg, reason: str, attempts: int) -> None:
         seq = msg.metadata.sequence.stream
@@ -390,38 +489,64 @@ class ProjectionRunner:
 
     # -- rebuild --------------------------------------------------------
     async def rebuild(self, progress: Callable[[int, int], Any] | None = None, chunk: int = 1000) -> int:
-        """Recompute the read model from the start of the stream and swap it in.
+        """Recompute the read model from the start of the stream, in place.
 
         The live loop is paused meanwhile; events it has not acknowledged yet
         are redelivered afterwards and skipped by ``_seq``, so nothing is lost.
+        Every document is replaced by its fold under this runner's fence (so a
+        stale holder's rebuild writes nothing a newer holder wrote), then the
+        documents the fold does not have are deleted, then the checkpoint is
+        set. (A rename of a shadow collection over the live one would be atomic
+        for readers, but it cannot be made conditional on the fence: a stale
+        holder's rename would wipe out its successor's writes.) Readers may
+        meanwhile see some documents already rebuilt and others not yet, each
+        of them a correct fold of the events up to its own ``_seq``.
         """
         async with self._lock:
-            self._known = None  # the collection is replaced; setup() learns the new ids
+            if self.lease is not None:
+                await self._raise_fence()
+            token = self._token
+            self._known = None  # documents may come and go; setup() learns the ids again
             up_to = await self.store.last_seq()
             docs = await fold_stream(self.store, self.projection, up_to, progress)
-            shadow = f"{self.projection.collection}__rebuild"
-            await self.db.drop_collection(shadow)
             values = list(docs.values())
-            for start in range(0, len(values), chunk):
-                await self.db[shadow].insert_many(values[start:start + chunk], ordered=False)
-            if values:
-                await self.db.client.admin.command(
-                    "renameCollection", f"{self.db.name}.{shadow}",
-                    to=f"{self.db.name}.{self.projection.collection}", dropTarget=True,
-                )
-            else:
-                await self.db.drop_collection(self.projection.collection)
-            for fields in self.projection.indexes:
-                await self.collection.create_index([(f, 1) for f in fields])
-            await self.db[CHECKPOINTS].update_one(
-                {"_id": self.projection.name},
-                {"$set": {"seq": up_to, "rebuilt_at": datetime.now(UTC)}},
-                upsert=True,
-            )
-            log.info("rebuilt %s: %d documents from %d stream messages", self.projection.collection, len(values), up_to)
+            try:
+                for start in range(0, len(values), chunk):
+                    self._ensure_held()
+                    await self.collection.bulk_write(
+                        [ReplaceOne(fenced(token, {"_id": d["_id"]}), self._stamp(d), upsert=True)
+                         for d in values[start:start + chunk]],
+                        ordered=False,
+                    )
+                self._ensure_held()
+                present = [d["_id"] async for d in self.collection.find(fenced(token, {}), {"_id": 1})]
+                orphans = [key for key in present if key not in docs]
+                for start in range(0, len(orphans), chunk):
+                    await self.collection.delete_many(fenced(token, {"_id": {"$in": orphans[start:start + chunk]}}))
+                for fields in self.projection.indexes:
+                    await self.collection.create_index([(f, 1) for f in fields])
+                self._ensure_held()
+                checkpoint: dict = {"seq": up_to, "rebuilt_at": datetime.now(UTC)}
+                if token is not None:
+                    checkpoint[FENCE] = token
+                await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
+                    fenced(token, {"_id": self.projection.name}), {"$set": checkpoint}, upsert=True)
+            except DuplicateKeyError as exc:
+                raise LeaseLost(f"projection {self.projection.name}: a newer holder wrote during the rebuild") from exc
+            except PyMongoError as exc:
+                if token is not None and _is_duplicate_key(exc):
+                    raise LeaseLost(f"projection {self.projection.name}: a newer holder wrote during the rebuild") from exc
+                raise
+            log.info("rebuilt %s: %d documents (%d removed) from %d stream messages",
+                     self.projection.collection, len(values), len(orphans), up_to)
             if self._puller is not None:
                 await self.setup()  # continue after what the rebuild covered
             return len(values)
+
+
+def _is_duplicate_key(exc: PyMongoError) -> bool:
+    details = getattr(exc, "details", None) or {}
+    return any(error.get("code") == 11000 for error in details.get("writeErrors", ()))
 
 
 async def fold_stream(
@@ -445,12 +570,13 @@ async def fold_stream(
 
 
 async def _cancel(task: asyncio.Task | None) -> None:
-    if task is not None and not task.done():
-        task.cancel()
-        try:
-            await task
-        except (asyncio.CancelledError, Exception):
-            pass  # a fetch abandoned on purpose
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, Exception):
+        pass  # a fetch abandoned on purpose (or that failed after we stopped caring)
 
 
 @dataclass(frozen=True)

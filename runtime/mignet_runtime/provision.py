@@ -24,6 +24,7 @@ from nats.js.api import KeyValueConfig, StorageType, StreamConfig
 from nats.js.errors import APIError, NotFoundError
 
 from mignet_runtime.eventstore import StreamSettings, expected_stream_config, stream_differences
+from mignet_runtime.lease import lease_bucket
 from mignet_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,6 @@ PROVISIONED_SERVICES = ("registry", "reviews")
 
 #: Differences provisioning will not "fix": see the module docstring.
 UNSAFE_FIELDS = frozenset({"subjects", "retention", "storage", "num_replicas"})
-
-
-def lease_bucket(service: str) -> str:
-    """The lease KV bucket of one service (its stream is ``KV_<bucket>``)."""
-    return f"leases_{service}"
 
 
 def lease_stream(service: str) -> str:
@@ -112,7 +108,7 @@ def _lease_stream_expectations(config: KeyValueConfig) -> dict:
             "storage": config.storage, "num_replicas": config.replicas, "allow_direct": bool(config.direct)}
 
 
-async def _provision_lease_bucket(js, service: str, settings: Settings) -> Step:
+async def provision_lease_bucket(js, service: str, settings: Settings) -> Step:
     config = lease_bucket_config(service, settings)
     name = lease_stream(service)
     target = f"lease bucket {config.bucket} (stream {name})"
@@ -149,7 +145,7 @@ async def provision(nc, settings: Settings, services: Iterable[str] = PROVISIONE
     steps: list[Step] = []
     for service in services:
         steps.append(await _provision_stream(js, expected_stream_config(service, stream_settings(settings))))
-        steps.append(await _provision_lease_bucket(js, service, settings))
+        steps.append(await provision_lease_bucket(js, service, settings))
     for step in steps:
         (log.error if step.outcome == "refused" else log.info)("provision: %s", step)
     if any(step.outcome == "refused" for step in steps):

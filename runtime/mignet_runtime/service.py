@@ -15,6 +15,8 @@ from datetime import timedelta
 from typing import Any
 
 import nats
+import nats.errors
+import nats.js.errors
 from nats.js.errors import NotFoundError
 from faststream import FastStream
 from faststream.nats import NatsBroker
@@ -30,7 +32,8 @@ from mignet_runtime.errors import NotFound, Unavailable, ValidationFailed
 from mignet_runtime.eventstore import (
     EventStore, StreamMisconfigured, StreamMissing, StreamSettings, stream_name, wait_for_stream,
 )
-from mignet_runtime.projection import PARKED, Projection, ProjectionRunner
+from mignet_runtime.lease import Lease, LeaseCallbacks, LeaseLost, keep, lease_bucket, lease_key
+from mignet_runtime.projection import CHECKPOINTS, PARKED, Projection, ProjectionRunner
 from mignet_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,8 @@ class StartupRefused(Exception):
 
 #: How long a stopping service waits for the requests under way.
 GRACEFUL_SECONDS = 15
+#: How long a replica that lost the projection lease waits for its admin requests under way.
+LOST_LEASE_GRACE_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,15 @@ class ServiceRuntime:
         self.foreign_stores: dict[str, EventStore] = {}
         self._tasks: list[asyncio.Task] = []
         self._background: list[asyncio.Task] = []
+        #: The projections' sources, kept to build fresh runners at every acquisition of the lease.
+        self._sources: list[tuple[EventStore, Projection]] = []
+        self.lease: Lease | None = None
+        self._lease_missing_said = False
+        self._lease_task: asyncio.Task | None = None
+        self._lease_lost = asyncio.Event()  # a runner found a newer fence in the store
+        #: Admin endpoints only the lease holder answers (subscribed while it holds the lease).
+        self.holder_endpoints: EndpointServer | None = None
+        self.nc = None
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
         try:
@@ -123,22 +137,104 @@ class ServiceRuntime:
             store = EventStore(nc, foreign.service, foreign.codec)
             self.foreign_stores[foreign.service] = store
             sources += [(store, p) for p in foreign.projections]
-        for store, projection in sources if s.runs_projections else ():
-            runner = ProjectionRunner(
-                store, self.db, projection, consumer_prefix=self.spec.name,
-                batch_size=s.projection_batch, max_attempts=s.projection_max_attempts,
-            )
-            if runner.durable != consumer_name(self.spec.name, projection):
-                # nats.conf grants consumers by exact name (ServiceSpec.consumers): any other name is refused.
-                raise RuntimeError(f"consumer {runner.durable} is not {consumer_name(self.spec.name, projection)}")
-            self.runners[projection.name] = runner
-        for runner in self.runners.values():
-            self._tasks.append(asyncio.create_task(self._supervise(runner), name=f"projection-{runner.durable}"))
+        if s.runs_projections:
+            try:
+                lease_key(self.db.name)
+            except ValueError as exc:
+                raise SystemExit(f"MIGNET_DB_PREFIX: {exc}") from None
+            self._sources = sources
+            self.runners = {p.name: self._runner(store, p, None) for store, p in sources}
+        self.nc = nc
+        if self._sources:
+            holding = await self._first_acquisition()
+            self._lease_task = asyncio.create_task(self._hold_lease(holding), name=f"{self.spec.name}-lease")
         for task in self.spec.background if s.serves_requests else ():
             self._background.append(asyncio.create_task(task(self), name=f"{self.spec.name}-background"))
         self.ready.set()
         log.info("%s ready (role %s): stream %s, projections %s",
                  self.spec.name, s.role, self.store.stream, ", ".join(self.runners) or "none")
+
+    def _runner(self, store: EventStore, projection: Projection, lease: Lease | None) -> ProjectionRunner:
+        s = self.settings
+        runner = ProjectionRunner(
+            store, self.db, projection, consumer_prefix=self.spec.name,
+            batch_size=s.projection_batch, max_attempts=s.projection_max_attempts, lease=lease,
+        )
+        if runner.durable != consumer_name(self.spec.name, projection):
+            # nats.conf grants consumers by exact name (ServiceSpec.consumers): any other name is refused.
+            raise RuntimeError(f"consumer {runner.durable} is not {consumer_name(self.spec.name, projection)}")
+        return runner
+
+    @property
+    def holds_lease(self) -> bool:
+        return self.lease is not None and self.lease.held()
+
+    # -- one writer per projection -----------------------------------------
+    async def _open_lease(self) -> bool:
+        """Opens the service database's lease; False: not yet, try later."""
+        js = self.nc.jetstream()
+        try:
+            self.lease = await Lease.open(js, self.spec.name, self.db.name)
+        except nats.js.errors.BucketNotFoundError:
+            # Services may not create buckets (nats.conf): `mignet admin provision` does.
+            if not self._lease_missing_said:
+                self._lease_missing_said = True
+                log.warning("%s: the lease bucket %s does not exist; projections stand by until "
+                            "`mignet admin provision` creates it", self.spec.name, lease_bucket(self.spec.name))
+            return False
+        except nats.errors.Error as exc:
+            log.warning("cannot open the projection lease (%r); retrying in 5s", exc)
+            return False
+        log.info("%s: projections stand by until this replica holds the lease %s (TTL %.0fs)",
+                 self.spec.name, self.lease.key, self.lease.ttl)
+        return True
+
+    async def _first_acquisition(self) -> bool:
+        """At start, so a lone replica runs its projections as soon as it is ready, as before."""
+        if not await self._open_lease() or not await self.lease.try_acquire():
+            return False
+        await self._lease_acquired(self.lease.token)
+        return True
+
+    async def _hold_lease(self, holding: bool) -> None:
+        """Every replica that runs projections competes for the lease; the holder runs them all."""
+        while self.lease is None:
+            if not await self._open_lease():
+                await asyncio.sleep(5)
+        while True:
+            try:
+                await keep(self.lease, LeaseCallbacks(self._lease_acquired, self._lease_gone), self._lease_lost,
+                           holding=holding)
+            except Exception:
+                # keep() has stopped the projections already; never leave them off for good.
+                log.exception("%s: the projection lease keeper failed; retrying in 5s", self.spec.name)
+                await self.lease.release()
+                await asyncio.sleep(5)
+            holding = False
+
+    async def _lease_acquired(self, token: int) -> None:
+        # Fresh runners: nothing of an earlier holding (ids, failures, consumers) carries over.
+        self.runners = {p.name: self._runner(store, p, self.lease) for store, p in self._sources}
+        self._tasks = [asyncio.create_task(self._supervise(r), name=f"projection-{r.durable}")
+                       for r in self.runners.values()]
+        if self.holder_endpoints is not None:
+            await self.holder_endpoints.start(self.nc)
+        log.info("%s: running projections %s under fencing token %d",
+                 self.spec.name, ", ".join(self.runners), token)
+
+    async def _lease_gone(self) -> None:
+        """Stops the runners at once: their fence checks make sure they write nothing more."""
+        for runner in self.runners.values():
+            runner.stop()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=1)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self.holder_endpoints is not None:
+            await self.holder_endpoints.stop(LOST_LEASE_GRACE_SECONDS)
+        log.info("%s: projections stopped; standing by", self.spec.name)
 
     async def _supervise(self, runner: ProjectionRunner) -> None:
         while True:
@@ -147,6 +243,10 @@ class ServiceRuntime:
                 return
             except asyncio.CancelledError:
                 raise
+            except LeaseLost as exc:
+                log.warning("%s; stopping the projections", exc)
+                self._lease_lost.set()
+                return
             except NotFoundError:
                 # A foreign stream does not exist until its service first starts: wait for it quietly.
                 log.warning("projection %s: stream %s does not exist yet; retrying in 5s",
@@ -161,13 +261,13 @@ class ServiceRuntime:
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        for runner in self.runners.values():
-            runner.stop()
-        if self._tasks:
-            done, pending = await asyncio.wait(self._tasks, timeout=5)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        if self._lease_task is not None:
+            # Cancelling the keeper stops the runners first (its finally); only then is the
+            # lease released, so the next holder (or our restart) need not wait a TTL.
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+        if self.lease is not None:
+            await self.lease.release()
         if self.mongo is not None:
             await self.mongo.close()
         log.info("%s stopped", self.spec.name)
@@ -181,15 +281,18 @@ class Router:
         self.runtime = runtime
         self.workers = runtime.settings.command_workers
         self.server = EndpointServer(self.workers)
+        #: Served only while this replica holds the projection lease.
+        self.holder_server = EndpointServer(self.workers)
+        runtime.holder_endpoints = self.holder_server
 
-    def _endpoint(self, subject: str, model, handler, queue: str) -> None:
+    def _endpoint(self, subject: str, model, handler, queue: str, server: EndpointServer | None = None) -> None:
         runtime = self.runtime
 
         async def run(request):
             await runtime.wait_ready()
             return await handler(request)
 
-        self.server.add(Endpoint(subject, queue, model, run))
+        (server or self.server).add(Endpoint(subject, queue, model, run))
 
     def command(self, model: type[Command], handler: Callable[[Any], Awaitable[Any]]) -> None:
         self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-commands")
@@ -197,9 +300,10 @@ class Router:
     def query(self, model: type[Query], handler: Callable[[Any], Awaitable[Any]]) -> None:
         self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-queries")
 
-    def admin(self, name: str, handler: Callable[[Any], Awaitable[Any]]) -> None:
+    def admin(self, name: str, handler: Callable[[Any], Awaitable[Any]], holder_only: bool = False) -> None:
         service = self.runtime.spec.name
-        self._endpoint(admin_subject(service, name), ADMIN_REQUESTS[name], handler, queue=f"{service}-admin")
+        self._endpoint(admin_subject(service, name), ADMIN_REQUESTS[name], handler, queue=f"{service}-admin",
+                       server=self.holder_server if holder_only else None)
 
 
 def _admin_routes(router: Router) -> None:
@@ -208,12 +312,20 @@ def _admin_routes(router: Router) -> None:
 
     async def health(_: Health) -> dict:
         await runtime.mongo.admin.command("ping")
-        return {"service": service, "stream": runtime.store.stream, "last_seq": await runtime.store.last_seq()}
+        if not runtime.settings.runs_projections:
+            projections = "off"
+        else:
+            projections = "running" if runtime.holds_lease else "standby"
+        return {"service": service, "stream": runtime.store.stream, "last_seq": await runtime.store.last_seq(),
+                # running: this replica holds the projection lease and writes the read models;
+                # standby: another replica does (or none yet), this one takes over when it goes.
+                "projections": projections,
+                "lease_token": runtime.lease.token if runtime.holds_lease else None}
 
     async def status(_: ProjectionStatus) -> list[dict]:
         out = []
         for name, runner in runtime.runners.items():
-            checkpoint = await runtime.db["_projections"].find_one({"_id": name}) or {}
+            checkpoint = await runtime.db[CHECKPOINTS].find_one({"_id": name}) or {}
             last = await runner.store.last_seq()
             try:
                 info = await runner.store.js.consumer_info(runner.store.stream, runner.durable)
@@ -256,16 +368,21 @@ def _admin_routes(router: Router) -> None:
                     payload = f'{{"projection":"{name}","done":{done},"total":{total}}}'.encode()
                     asyncio.ensure_future(router.broker.connection.publish(request.progress_subject, payload))
 
-            documents = await runtime.runners[name].rebuild(progress)
+            try:
+                documents = await runtime.runners[name].rebuild(progress)
+            except LeaseLost as exc:
+                raise Unavailable(f"this replica lost the projection lease during the rebuild ({exc}); "
+                                  "the new holder answers: try again") from exc
             results.append({"projection": name, "documents": documents,
                             "seconds": round(time.perf_counter() - started, 3)})
         return results
 
     router.admin("health", health)
     if runtime.settings.runs_projections:
-        # Only the replica that runs the projections can report on them or rebuild them.
-        router.admin("projections.status", status)
-        router.admin("projections.rebuild", rebuild)
+        # Only the replica that holds the projection lease (and so runs the projections) reports
+        # on them or rebuilds them: it subscribes to these while it holds the lease, no longer.
+        router.admin("projections.status", status, holder_only=True)
+        router.admin("projections.rebuild", rebuild, holder_only=True)
 
 
 def configure_logging(level: str) -> None:

@@ -74,9 +74,11 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     #: ``all``; ``commands`` (requests and pages, no projections: run as many as you like);
-    #: ``projections`` (read models only: run exactly one per service).
+    #: ``projections`` (read models only). Of the replicas that run projections, the one holding
+    #: the projection lease writes; the others stand by.
     role: str = "all"
-    #: Lifetime of a projection lease (the lease KV bucket's max_age, set by ``mignet admin provision``).
+    #: Lifetime of a projection lease (one writer per service database): the lease KV bucket's
+    #: max_age, set by ``mignet admin provision``; services read it from the bucket.
     lease_seconds: int = 10
 
     def __post_init__(self) -> None:
@@ -95,8 +97,8 @@ class Settings:
         for variable, path in (("NATS_CREDS", self.nats_creds_file), ("NATS_NKEY_SEED", self.nats_nkey_seed_file)):
             if path:
                 _readable_file(variable, path)
-        if self.lease_seconds < 1:
-            raise SystemExit(f"MIGNET_LEASE_SECONDS must be at least 1, not {self.lease_seconds}")
+        if self.lease_seconds < 2:
+            raise SystemExit(f"MIGNET_LEASE_SECONDS must be at least 2, not {self.lease_seconds}")
 
     @property
     def serves_requests(self) -> bool:

@@ -22,7 +22,7 @@ from mignet_registry.projections import PROJECTIONS
 from mignet_runtime.client import MignetClient, RequestFailed
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.localstack import ManagedProcess
-from mignet_runtime.projection import fold_stream
+from mignet_runtime.projection import fold_stream, internal_fields_stripped
 from conftest import eventually
 
 COUNTRIES = sorted(reference.COUNTRIES)[:60]
@@ -115,7 +115,7 @@ async def test_sigkill_during_burst_then_restart_matches_a_fresh_rebuild(registr
     await eventually(caught_up, timeout=60)
     for projection in PROJECTIONS:
         rebuilt = await fold_stream(store, projection)
-        live = {doc["_id"]: doc for doc in await db[projection.collection].find().to_list(None)}
+        live = {doc["_id"]: internal_fields_stripped(doc) for doc in await db[projection.collection].find().to_list(None)}
         assert live == rebuilt, f"{projection.name} differs from a fresh rebuild"
     networks = await db["networks"].find().to_list(None)
     assert len(networks) == len(COUNTRIES)

@@ -95,7 +95,7 @@ async def test_registry_facts_show_on_contributions_as_they_change(both):
     assert '<dd data-fact="network">None recorded</dd>' in page and '<dd data-fact="champion">No</dd>' in page
 
     # The mirror keeps only what reviews shows: no focal points (personal data), no members.
-    mirror = await reviews.db["registry_networks"].find({}, {"_id": 0, "_seq": 0}).to_list(None)
+    mirror = await reviews.db["registry_networks"].find({}, {"_id": 0, "_seq": 0, "_fence": 0}).to_list(None)
     [network] = mirror
     assert set(network) == {"country", "network_id", "status", "status_since"}
     assert (network["country"], network["network_id"], network["status"]) == ("BD", "nat-bd", "established")

@@ -20,7 +20,7 @@ from mignet_runtime.projection import fold_stream
 from mignet_registry.projections import CHAMPIONS, NETWORKS
 
 Doc = dict[str, Any]
-_HIDDEN = {"_id": 0, "_seq": 0}
+_HIDDEN = {"_id": 0, "_seq": 0, "_fence": 0}  # the runner's internal fields
 
 
 

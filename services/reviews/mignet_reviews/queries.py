@@ -22,7 +22,7 @@ from mignet_reviews.projections import CONTRIBUTIONS, REVIEWS
 from mignet_reviews.registry_mirror import with_registry_facts
 
 Doc = dict[str, Any]
-_HIDDEN = {"_id": 0, "_seq": 0}
+_HIDDEN = {"_id": 0, "_seq": 0, "_fence": 0}  # the runner's internal fields
 PUBLISHED = str(c.ContributionStatus.PUBLISHED)
 #: Member states first ("member-state" < "stakeholder"), then by country or organization name.
 CONTRIBUTION_ORDER = [("contributor_kind", 1), ("contributor_name", 1), ("_id", 1)]
