@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, StrictInt, StringConstraints, model_validator
 
 from mignet_contracts import reference
-from mignet_contracts.fields import CountryCode, Email
+from mignet_contracts.fields import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE, CountryCode, Email, max_items
 from mignet_contracts.envelope import Actor, Command, Contract, Event, Query
 from mignet_contracts.reference import RegionCode
 
@@ -260,11 +260,14 @@ LanguageCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), After
 WebUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_web_url)]
 HttpsUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_https_url)]
 
-Objectives = Annotated[tuple[ObjectiveNumber, ...], Field(min_length=1, max_length=23), AfterValidator(_sorted_unique)]
-GuidingPrinciples = Annotated[tuple[GuidingPrinciple, ...], Field(max_length=10), AfterValidator(_sorted_unique)]
-Links = Annotated[tuple[WebUrl, ...], Field(max_length=MAX_LINKS), AfterValidator(_unique)]
-ConsultationDates = Annotated[tuple[date, ...], Field(max_length=20), AfterValidator(_sorted_unique)]
-Partners = Annotated[tuple[_line(200), ...], Field(max_length=20), AfterValidator(_unique)]
+# max_items: refused by count before the elements are validated (see fields.max_items).
+Objectives = Annotated[tuple[ObjectiveNumber, ...], Field(min_length=1, max_length=23), AfterValidator(_sorted_unique),
+                       max_items(23)]
+GuidingPrinciples = Annotated[tuple[GuidingPrinciple, ...], Field(max_length=10), AfterValidator(_sorted_unique),
+                              max_items(10)]
+Links = Annotated[tuple[WebUrl, ...], Field(max_length=MAX_LINKS), AfterValidator(_unique), max_items(MAX_LINKS)]
+ConsultationDates = Annotated[tuple[date, ...], Field(max_length=20), AfterValidator(_sorted_unique), max_items(20)]
+Partners = Annotated[tuple[_line(200), ...], Field(max_length=20), AfterValidator(_unique), max_items(20)]
 
 Title = _line(200)
 Summary = _text(2000)
@@ -557,8 +560,8 @@ class ListContributions(ReviewsQuery):
     level: Level | None = None
     objective: ObjectiveNumber | None = None
     country: CountryCode | None = None
-    limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class GetContribution(ReviewsQuery):
@@ -581,8 +584,8 @@ class Compilation(ReviewsQuery):
     cycle: Cycle | None = None
     region: RegionCode | None = None
     objective: ObjectiveNumber | None = None
-    limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 # --- Catalogues -------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.endpoints import Endpoint, EndpointServer
 from mignet_runtime.errors import NotFound, Unavailable, ValidationFailed
 from mignet_runtime.eventstore import EventStore, StreamSettings, wait_for_stream
+from mignet_runtime.outages import MongoHeartbeats, Outages
 from mignet_runtime.projection import PARKED, Projection, ProjectionRunner
 from mignet_runtime.settings import Settings
 
@@ -71,6 +72,7 @@ class ServiceRuntime:
         self.db = None
         self.runners: dict[str, ProjectionRunner] = {}
         self.foreign_stores: dict[str, EventStore] = {}
+        self.outages = Outages()
         self._tasks: list[asyncio.Task] = []
         self._background: list[asyncio.Task] = []
 
@@ -82,7 +84,10 @@ class ServiceRuntime:
 
     async def start(self, nc) -> None:
         s = self.settings
-        self.mongo = AsyncMongoClient(s.mongodb_url, serverSelectionTimeoutMS=5000, tz_aware=True)
+        # A short server selection: while MongoDB is down, requests are answered 'unavailable' in about
+        # that time instead of waiting out the client's timeout. The heartbeat listener logs the outage once.
+        self.mongo = AsyncMongoClient(s.mongodb_url, serverSelectionTimeoutMS=s.mongodb_timeout_ms, tz_aware=True,
+                                      event_listeners=[MongoHeartbeats(self.outages.mongodb)])
         self.db = self.mongo[s.database(self.spec.name)]
         stream_settings = StreamSettings(duplicate_window=timedelta(hours=s.duplicate_window_hours))
         self.store = EventStore(nc, self.spec.name, self.spec.codec, stream_settings)
@@ -147,7 +152,7 @@ class Router:
         self.broker = broker
         self.runtime = runtime
         self.workers = runtime.settings.command_workers
-        self.server = EndpointServer(self.workers)
+        self.server = EndpointServer(self.workers, runtime.settings.request_queue, runtime.outages)
 
     def _endpoint(self, subject: str, model, handler, queue: str) -> None:
         runtime = self.runtime
@@ -174,6 +179,7 @@ def _admin_routes(router: Router) -> None:
     service = runtime.spec.name
 
     async def health(_: Health) -> dict:
+        # MongoDB down: PyMongo's ServerSelectionTimeoutError, answered 'unavailable' by the endpoint layer.
         await runtime.mongo.admin.command("ping")
         return {"service": service, "stream": runtime.store.stream, "last_seq": await runtime.store.last_seq()}
 
