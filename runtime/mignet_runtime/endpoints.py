@@ -60,6 +60,14 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _summarized(details: list[ErrorDetail], total: int, what: str = "errors") -> list[ErrorDetail]:
+    """At most MAX_DETAILS details: when there are more, the first ones and a last "and N more"."""
+    if total <= MAX_DETAILS and len(details) == total:
+        return details
+    kept = details[: MAX_DETAILS - 1]
+    return [*kept, ErrorDetail(field=None, message=f"and {total - len(kept):,} more {what}")]
+
+
 def capped(body: ErrorBody) -> ErrorBody:
     """At most MAX_DETAILS details, each cut short, and a message of bounded size."""
     details = body.details
@@ -68,9 +76,8 @@ def capped(body: ErrorBody) -> ErrorBody:
         return body
     kept = [ErrorDetail(field=_cut(d.field, MAX_DETAIL_CHARS) if d.field else None,
                         message=_cut(d.message, MAX_DETAIL_CHARS)) for d in details[:MAX_DETAILS]]
-    if len(details) > MAX_DETAILS:
-        kept.append(ErrorDetail(field=None, message=f"and {len(details) - MAX_DETAILS:,} more errors"))
-    return body.model_copy(update={"message": _cut(body.message, MAX_DETAIL_CHARS * 2), "details": kept})
+    return body.model_copy(update={"message": _cut(body.message, MAX_DETAIL_CHARS * 2),
+                                   "details": _summarized(kept, len(details))})
 
 
 def _detail(error: dict) -> ErrorDetail:
@@ -83,10 +90,8 @@ def _detail(error: dict) -> ErrorDetail:
 
 def _error_body(details: list[ErrorDetail], total: int) -> ErrorBody:
     summary = "; ".join(f"{d.field}: {d.message}" if d.field else d.message for d in details[:5])
-    if total > len(details):
-        details = [*details, ErrorDetail(field=None, message=f"and {total - len(details):,} more errors")]
     return ErrorBody(code="validation_error", message=_cut(f"invalid request: {summary}", MAX_DETAIL_CHARS * 2),
-                     details=details)
+                     details=_summarized(details, total))
 
 
 def validation_error(exc: ValidationError) -> ErrorBody:
@@ -131,11 +136,9 @@ def too_many_fields(model: type[Contract], body: bytes) -> ErrorBody | None:
     unknown = [key for key in data if key not in known] if isinstance(data, dict) else []
     details = [ErrorDetail(field=_cut(key, MAX_DETAIL_CHARS), message="Extra inputs are not permitted")
                for key in unknown[:MAX_DETAILS]]
-    if len(unknown) > MAX_DETAILS:
-        details.append(ErrorDetail(field=None, message=f"and {len(unknown) - MAX_DETAILS:,} more unknown fields"))
     return ErrorBody(code="validation_error",
                      message=f"invalid request: {count:,} fields, more than any request has ({MAX_FIELDS:,})",
-                     details=details)
+                     details=_summarized(details, len(unknown), "unknown fields"))
 
 
 async def answer(model: type[M], body: bytes, handler: Callable[[M], Awaitable[Any]],

@@ -1,0 +1,225 @@
+"""Every request gets an answer: oversized errors, dependency outages, and load shedding.
+
+Against real servers: the session's SecantusDB, a nats-server of each test's own,
+and for the outage a private pair whose SecantusDB is stopped and started again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+
+import nats
+import pytest
+
+from mignet_contracts import registry as c
+from mignet_contracts.envelope import Contract
+from mignet_registry.app import SPEC as REGISTRY
+from mignet_reviews.app import SPEC as REVIEWS
+from mignet_runtime.client import TIMEOUT_HEADER, MignetClient
+from mignet_runtime.endpoints import MAX_DETAILS, Endpoint, EndpointServer
+from mignet_runtime.settings import Settings
+from conftest import RunningService, eventually
+
+
+class Ping(Contract):
+    n: int = 0
+
+
+@pytest.fixture
+async def registry(fresh_nats, settings_for):
+    async with RunningService(REGISTRY, settings_for(fresh_nats)) as service:
+        yield service
+
+
+@pytest.fixture
+async def reviews(fresh_nats, settings_for):
+    # Commands and queries only: the validation under test happens before any handler runs.
+    async with RunningService(REVIEWS, settings_for(fresh_nats, role="commands")) as service:
+        yield service
+
+
+async def timed(client: MignetClient, subject: str, body: bytes):
+    started = time.monotonic()
+    reply = await client.request(subject, body)
+    return reply, time.monotonic() - started
+
+
+# --- every request gets an answer ------------------------------------------------------------
+
+
+async def test_a_30kb_submission_with_10000_objectives_is_answered_within_a_second(reviews):
+    body = json.dumps({
+        "actor": "test", "review_id": "asia-pacific-2024-2025", "contributor": {"kind": "member-state", "country": "BD"},
+        "level": "national", "title": "t", "summary": "s", "language": "en", "objectives": [0] * 10000,
+    }).encode()
+    assert len(body) > 30_000
+    reply, elapsed = await timed(reviews.client, "reviews.commands.submit-contribution", body)
+    assert elapsed < 1.0
+    assert reply.error.code == "validation_error"
+    # Refused by count: one error for the array, not one per element.
+    assert [d.message for d in reply.error.details if d.field == "objectives"] == ["at most 23 items, not 10000"]
+    assert await reviews.runtime.store.last_seq() == 0
+
+
+async def test_20000_unknown_fields_are_refused_with_a_short_answer(registry):
+    body = json.dumps({"actor": "test", **{f"k{i}": 0 for i in range(20000)}}).encode()
+    reply, elapsed = await timed(registry.client, "registry.commands.create-network", body)
+    assert elapsed < 1.0
+    assert reply.error.code == "validation_error"
+    assert "20,001 fields" in reply.error.message
+    assert [d.field for d in reply.error.details[:3]] == ["k0", "k1", "k2"]
+    assert len(reply.error.details) == MAX_DETAILS
+    assert reply.error.details[-1].message == f"and {20000 - MAX_DETAILS + 1:,} more unknown fields"
+    assert len(reply.model_dump_json()) < 5_000
+    assert await registry.runtime.store.last_seq() == 0
+
+
+async def test_out_of_range_paging_is_a_validation_error_not_internal(registry):
+    for body in ({"offset": 2**63}, {"offset": 100_001}, {"limit": 201}):
+        reply, _ = await timed(registry.client, "registry.queries.list-networks", json.dumps(body).encode())
+        assert reply.error.code == "validation_error", body
+        assert reply.error.details[0].field == next(iter(body))
+
+
+async def test_a_reply_too_large_for_nats_is_replaced_by_a_short_error(fresh_nats):
+    nc = await nats.connect(fresh_nats)
+    server = EndpointServer(workers=2)
+
+    async def huge(_: Ping) -> dict:
+        return {"items": ["x" * 1000] * (nc.max_payload // 1000 + 1)}
+
+    server.add(Endpoint("test.huge", "test", Ping, huge))
+    await server.start(nc)
+    try:
+        reply = await MignetClient(nc, timeout=5).request("test.huge", b"{}")
+        assert not reply.ok
+        assert reply.error.code == "internal"
+        assert "larger than a NATS message" in reply.error.message
+    finally:
+        await server.stop(5)
+        await nc.drain()
+
+
+# --- unavailable when MongoDB is down ------------------------------------------------------------
+
+
+async def test_queries_and_health_answer_unavailable_fast_while_mongodb_is_down(spawn_servers, db_prefix, caplog):
+    pair = spawn_servers()
+    settings = Settings(nats_url=pair.nats_url, mongodb_url=pair.mongodb_url, db_prefix=db_prefix,
+                        startup_timeout=20, role="commands")
+    caplog.set_level(logging.INFO)
+    async with RunningService(REGISTRY, settings) as service:
+        client = MignetClient(service.nc, timeout=10)
+        assert (await client.request("registry.queries.list-networks", b"{}")).ok
+        pair.mongo.stop()
+        try:
+            requests = [("registry.queries.list-networks", b"{}"), ("registry.queries.get-network", b'{"network_id":"global"}'),
+                        ("registry.queries.list-champions", b"{}"), ("registry.admin.health", b"{}")] * 3
+            answers = await asyncio.gather(*(timed(client, subject, body) for subject, body in requests))
+            for (subject, _), (reply, elapsed) in zip(requests, answers, strict=True):
+                assert reply.error is not None and reply.error.code == "unavailable", (subject, reply)
+                assert elapsed < 2.5, (subject, elapsed)
+        finally:
+            pair.mongo.start()
+        await eventually(lambda: _ok(client), timeout=30, interval=0.2)
+        await eventually(lambda: _logged(caplog, logging.INFO, "MongoDB is back"), timeout=30, interval=0.2)
+    mignet = [r for r in caplog.records if r.name.startswith("mignet")]
+    assert [r.levelname for r in mignet if "MongoDB is unavailable" in r.getMessage()] == ["WARNING"]
+    assert not [r for r in mignet if r.levelno >= logging.ERROR or r.exc_info], "no traceback per request"
+
+
+async def _ok(client: MignetClient) -> bool:
+    return (await client.request("registry.admin.health", b"{}")).ok
+
+
+async def _logged(caplog, level: int, text: str) -> bool:
+    return any(r.levelno == level and text in r.getMessage() for r in caplog.records)
+
+
+# --- load shedding -------------------------------------------------------------------------------
+
+
+class Gate:
+    """A handler that holds every request until released, counting the ones it started."""
+
+    def __init__(self):
+        self.started = 0
+        self.open = asyncio.Event()
+
+    async def __call__(self, request: Ping) -> dict:
+        self.started += 1
+        await self.open.wait()
+        return {"n": request.n}
+
+
+@pytest.fixture
+async def gated(fresh_nats):
+    nc = await nats.connect(fresh_nats)
+    gate = Gate()
+    server = EndpointServer(workers=1, queue_limit=2)
+    server.add(Endpoint("test.gated", "test", Ping, gate))
+    await server.start(nc)
+    yield nc, gate, server.lanes["test.gated"]
+    gate.open.set()
+    await server.stop(5)
+    await nc.drain()
+
+
+async def test_a_full_queue_is_refused_at_once_with_a_retry_hint(gated):
+    nc, gate, lane = gated
+    client = MignetClient(nc, timeout=10)
+    accepted = [asyncio.create_task(client.request("test.gated", json.dumps({"n": n}).encode())) for n in range(3)]
+    await eventually(lambda: _true(gate.started == 1 and len(lane.waiting) == 2))
+    busy = MignetClient(nc, timeout=10, retry_busy=False)
+    reply, elapsed = await timed(busy, "test.gated", b'{"n":3}')
+    assert elapsed < 1.0
+    assert reply.error.code == "unavailable"
+    assert reply.error.retry_after_ms >= 10
+    assert "busy" in reply.error.message
+    gate.open.set()
+    assert [r.result for r in await asyncio.gather(*accepted)] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert gate.started == 3
+
+
+async def test_a_client_retries_a_busy_refusal_within_its_timeout(gated):
+    nc, gate, lane = gated
+    client = MignetClient(nc, timeout=10)
+    first = [asyncio.create_task(client.request("test.gated", b"{}")) for _ in range(3)]
+    await eventually(lambda: _true(len(lane.waiting) == 2))
+    retried = asyncio.create_task(client.request("test.gated", b'{"n":9}'))
+    await eventually(lambda: _true(lane.shed >= 1))
+    gate.open.set()
+    assert (await retried).result == {"n": 9}
+    await asyncio.gather(*first)
+
+
+async def test_requests_whose_client_gave_up_are_dropped_before_they_start(gated):
+    nc, gate, lane = gated
+    holder = asyncio.create_task(MignetClient(nc, timeout=10).request("test.gated", b"{}"))
+    await eventually(lambda: _true(gate.started == 1))
+    impatient = await MignetClient(nc, timeout=0.3).request("test.gated", b'{"n":1}')  # waits in the queue
+    assert impatient.error.code == "unavailable" and "no answer" in impatient.error.message
+    # No deadline header: the service cannot know, so it is served.
+    patient = asyncio.create_task(nc.request("test.gated", b'{"n":2}', timeout=10))
+    await eventually(lambda: _true(len(lane.waiting) == 2))
+    gate.open.set()
+    await holder
+    assert json.loads((await patient).data)["result"] == {"n": 2}
+    assert gate.started == 2
+    assert lane.expired == 1
+
+
+async def test_a_malformed_deadline_header_is_a_validation_error(gated):
+    nc, gate, _ = gated
+    for value in ("soon", "0", "-5", "99999999999"):
+        msg = await nc.request("test.gated", b"{}", timeout=5, headers={TIMEOUT_HEADER: value})
+        error = json.loads(msg.data)["error"]
+        assert error["code"] == "validation_error" and TIMEOUT_HEADER in error["message"], value
+    assert gate.started == 0
+
+
+async def _true(value: bool) -> bool:
+    return value
