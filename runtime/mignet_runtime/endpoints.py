@@ -240,6 +240,7 @@ class _Lane:
         self.waiting: deque[tuple[Any, float | None]] = deque()
         #: Moving average of how long a request takes here, for the retry hint.
         self.service_time = 0.01
+        self.served = 0
         self.shed = 0
         self.expired = 0
 
@@ -256,10 +257,20 @@ class _Lane:
             task = asyncio.create_task(self._run(msg, deadline))
             server._inflight.add(task)
             task.add_done_callback(server._inflight.discard)
-        elif len(self.waiting) < server.queue_limit:
+        elif len(self.waiting) < server.queue_limit and not self._too_late(deadline):
             self.waiting.append((msg, deadline))
         else:
             await self._refuse(msg)
+
+    def expected_wait(self) -> float:
+        """Seconds until a request queued now would start: those ahead of it, shared by the workers."""
+        return (len(self.waiting) + 1) * self.service_time / self.server.workers
+
+    def _too_late(self, deadline: float | None) -> bool:
+        # Queued, it would be answered after its client gave up: better refuse it now, while the
+        # client still listens. (Only when every worker is busy: a free worker always starts a request,
+        # so a slow endpoint whose requests all take longer than their timeouts is never starved.)
+        return deadline is not None and time.monotonic() + self.expected_wait() + self.service_time > deadline
 
     async def _run(self, msg, deadline: float | None) -> None:
         try:
@@ -290,7 +301,10 @@ class _Lane:
         except Exception:  # never lose the lane's worker to one request
             log.exception("%s: could not answer", self.endpoint.subject)
         finally:
-            self.service_time += 0.2 * (time.monotonic() - started - self.service_time)
+            elapsed = time.monotonic() - started
+            # A moving average, seeded by the first request rather than by a guess.
+            self.service_time = elapsed if self.served == 0 else self.service_time + 0.2 * (elapsed - self.service_time)
+            self.served += 1
 
     async def _send(self, msg, reply: bytes) -> None:
         if not msg.reply:
@@ -302,8 +316,7 @@ class _Lane:
 
     def retry_after_ms(self) -> int:
         """About how long the requests already queued will take to start."""
-        estimate = len(self.waiting) * self.service_time / self.server.workers * 1000
-        return int(min(MAX_RETRY_MS, max(MIN_RETRY_MS, estimate)))
+        return int(min(MAX_RETRY_MS, max(MIN_RETRY_MS, self.expected_wait() * 1000)))
 
     async def _refuse(self, msg) -> None:
         self.shed += 1
@@ -317,7 +330,8 @@ class _Lane:
 
 class EndpointServer:
     """Answers requests on each endpoint's subject: ``workers`` at a time per subject, up to
-    ``queue_limit`` more waiting; beyond that a request is refused at once with a retry hint."""
+    ``queue_limit`` more waiting. A request is refused at once with a retry hint when the queue is
+    full, or when, by the endpoint's recent pace, it would only be answered after its deadline."""
 
     def __init__(self, workers: int, queue_limit: int | None = None, outages: Outages | None = None):
         self.workers = workers

@@ -212,6 +212,32 @@ async def test_requests_whose_client_gave_up_are_dropped_before_they_start(gated
     assert lane.expired == 1
 
 
+async def test_a_request_that_could_only_be_answered_too_late_is_refused_at_once(fresh_nats):
+    nc = await nats.connect(fresh_nats)
+    server = EndpointServer(workers=1, queue_limit=10)
+
+    async def slow(request: Ping) -> dict:
+        await asyncio.sleep(request.n / 1000)
+        return {"n": request.n}
+
+    server.add(Endpoint("test.slow", "test", Ping, slow))
+    await server.start(nc)
+    try:
+        client = MignetClient(nc, timeout=10, retry_busy=False)
+        assert (await client.request("test.slow", b'{"n":400}')).ok  # the endpoint learns its pace
+        busy = asyncio.create_task(client.request("test.slow", b'{"n":400}'))
+        await eventually(lambda: _true(server.lanes["test.slow"].active == 1))
+        # 0.4 s until the worker is free, then 0.4 s of work: a 0.3 s client cannot be answered in time.
+        reply, elapsed = await timed(MignetClient(nc, timeout=0.3, retry_busy=False), "test.slow", b'{"n":400}')
+        assert reply.error.code == "unavailable" and reply.error.retry_after_ms, reply
+        # A client with time to wait is queued and served.
+        assert (await client.request("test.slow", b'{"n":1}')).result == {"n": 1}
+        assert (await busy).ok
+    finally:
+        await server.stop(5)
+        await nc.drain()
+
+
 async def test_a_malformed_deadline_header_is_a_validation_error(gated):
     nc, gate, _ = gated
     for value in ("soon", "0", "-5", "99999999999"):
