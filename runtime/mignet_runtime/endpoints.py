@@ -276,17 +276,24 @@ class _Lane:
         try:
             while msg is not None:
                 await self._serve(msg)
-                msg = self._next()
+                msg = await self._next()
         finally:
             self.active -= 1
 
-    def _next(self):
-        """The next waiting request whose client still waits; the others are dropped unanswered."""
-        now = time.monotonic()
+    async def _next(self):
+        """The next waiting request that can still be answered in time.
+
+        One whose client gave up is dropped unanswered; one whose client still waits but would,
+        by the endpoint's recent pace, be answered too late is refused with a retry hint.
+        """
         while self.waiting:
             msg, deadline = self.waiting.popleft()
-            if deadline is None or now < deadline:
+            now = time.monotonic()
+            if deadline is None or now + self.service_time <= deadline:
                 return msg
+            if now < deadline:
+                await self._refuse(msg)
+                continue
             self.expired += 1
             throttled.warning(f"expired:{self.endpoint.subject}",
                               "%s: dropped a request whose client had given up before it could start (%d so far)",

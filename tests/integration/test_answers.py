@@ -238,6 +238,36 @@ async def test_a_request_that_could_only_be_answered_too_late_is_refused_at_once
         await nc.drain()
 
 
+async def test_a_queued_request_that_can_no_longer_be_answered_in_time_is_refused_not_started(fresh_nats):
+    nc = await nats.connect(fresh_nats)
+    server = EndpointServer(workers=1, queue_limit=10)
+    started: list[int] = []
+
+    async def slow(request: Ping) -> dict:
+        started.append(request.n)
+        await asyncio.sleep(request.n / 1000)
+        return {"n": request.n}
+
+    server.add(Endpoint("test.slow", "test", Ping, slow))
+    await server.start(nc)
+    try:
+        client = MignetClient(nc, timeout=10, retry_busy=False)
+        assert (await client.request("test.slow", b'{"n":500}')).ok  # pace: 0.5 s a request
+        running = asyncio.create_task(client.request("test.slow", b'{"n":500}'))
+        await eventually(lambda: _true(len(started) == 2))
+        longer = asyncio.create_task(client.request("test.slow", b'{"n":2000}'))  # takes 2 s, not 0.5
+        await eventually(lambda: _true(len(server.lanes["test.slow"].waiting) == 1))
+        # Queued with 1.5 s expected before its answer and 3 s to wait; by its turn (about 2.5 s in),
+        # 0.5 s are left against a pace of 0.8 s: refused then, while its client still listens.
+        late = await MignetClient(nc, timeout=3.0, retry_busy=False).request("test.slow", b'{"n":3}')
+        assert late.error.code == "unavailable" and late.error.retry_after_ms, late
+        assert (await running).ok and (await longer).ok
+        assert 3 not in started
+    finally:
+        await server.stop(5)
+        await nc.drain()
+
+
 async def test_a_malformed_deadline_header_is_a_validation_error(gated):
     nc, gate, _ = gated
     for value in ("soon", "0", "-5", "99999999999"):
