@@ -267,10 +267,13 @@ class _Lane:
         return (len(self.waiting) + 1) * self.service_time / self.server.workers
 
     def _too_late(self, deadline: float | None) -> bool:
-        # Queued, it would be answered after its client gave up: better refuse it now, while the
-        # client still listens. (Only when every worker is busy: a free worker always starts a request,
-        # so a slow endpoint whose requests all take longer than their timeouts is never starved.)
-        return deadline is not None and time.monotonic() + self.expected_wait() + self.service_time > deadline
+        # Queued, it would wait longer than the queue's bound, or be answered after its client gave
+        # up: better refuse it now, while the client still listens. (Only when every worker is busy: a
+        # free worker always starts a request, so a slow endpoint is never starved of requests.)
+        wait = self.expected_wait()
+        if wait > self.server.max_wait:
+            return True
+        return deadline is not None and time.monotonic() + wait + self.service_time > deadline
 
     async def _run(self, msg, deadline: float | None) -> None:
         try:
@@ -338,11 +341,16 @@ class _Lane:
 class EndpointServer:
     """Answers requests on each endpoint's subject: ``workers`` at a time per subject, up to
     ``queue_limit`` more waiting. A request is refused at once with a retry hint when the queue is
-    full, or when, by the endpoint's recent pace, it would only be answered after its deadline."""
+    full, or when, by the endpoint's recent pace, it would wait more than ``max_wait`` seconds to
+    start or only be answered after its deadline."""
 
-    def __init__(self, workers: int, queue_limit: int | None = None, outages: Outages | None = None):
+    def __init__(self, workers: int, queue_limit: int | None = None, outages: Outages | None = None,
+                 max_wait: float = 1.0):
         self.workers = workers
         self.queue_limit = 4 * workers if queue_limit is None else queue_limit
+        #: Seconds a request may be expected to wait in the queue before it starts; beyond that it is
+        #: refused. Throughput at saturation is the same either way; what the bound buys is latency.
+        self.max_wait = max_wait
         self.outages = outages if outages is not None else Outages()
         self.endpoints: list[Endpoint] = []
         self.lanes: dict[str, _Lane] = {}

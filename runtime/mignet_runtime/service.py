@@ -152,7 +152,8 @@ class Router:
         self.broker = broker
         self.runtime = runtime
         self.workers = runtime.settings.command_workers
-        self.server = EndpointServer(self.workers, runtime.settings.request_queue, runtime.outages)
+        self.server = EndpointServer(self.workers, runtime.settings.request_queue, runtime.outages,
+                                     max_wait=runtime.settings.max_queue_wait_ms / 1000)
 
     def _endpoint(self, subject: str, model, handler, queue: str) -> None:
         runtime = self.runtime

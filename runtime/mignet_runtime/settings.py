@@ -36,6 +36,8 @@ class Settings:
     command_workers: int = 16
     #: Requests that may wait per endpoint beyond the workers; more are refused with a retry hint.
     request_queue: int = 64
+    #: The longest a request is expected to wait in that queue before it starts; longer is refused.
+    max_queue_wait_ms: int = 1000
     #: How long a request waits for MongoDB to be found before it is answered 'unavailable'.
     mongodb_timeout_ms: int = 1000
     http_host: str = "127.0.0.1"
@@ -49,6 +51,8 @@ class Settings:
             raise SystemExit(f"MIGNET_ROLE must be one of {', '.join(ROLES)}, not {self.role!r}")
         if self.request_queue < 0:
             raise SystemExit(f"MIGNET_REQUEST_QUEUE must be 0 or more, not {self.request_queue}")
+        if self.max_queue_wait_ms < 0:
+            raise SystemExit(f"MIGNET_MAX_QUEUE_WAIT_MS must be 0 or more, not {self.max_queue_wait_ms}")
         if self.mongodb_timeout_ms < 1:
             raise SystemExit(f"MIGNET_MONGODB_TIMEOUT_MS must be 1 or more, not {self.mongodb_timeout_ms}")
 
@@ -77,6 +81,7 @@ class Settings:
             projection_max_attempts=_int("MIGNET_PROJECTION_MAX_ATTEMPTS", cls.projection_max_attempts),
             command_workers=_int("MIGNET_COMMAND_WORKERS", cls.command_workers),
             request_queue=_int("MIGNET_REQUEST_QUEUE", cls.request_queue),
+            max_queue_wait_ms=_int("MIGNET_MAX_QUEUE_WAIT_MS", cls.max_queue_wait_ms),
             mongodb_timeout_ms=_int("MIGNET_MONGODB_TIMEOUT_MS", cls.mongodb_timeout_ms),
             http_host=env.get("MIGNET_HTTP_HOST", cls.http_host),
             http_port=_int("MIGNET_HTTP_PORT", cls.http_port),

@@ -212,9 +212,10 @@ async def test_requests_whose_client_gave_up_are_dropped_before_they_start(gated
     assert lane.expired == 1
 
 
-async def test_a_request_that_could_only_be_answered_too_late_is_refused_at_once(fresh_nats):
+@pytest.mark.parametrize("max_wait, timeout", [(10, 0.3), (0.2, 10)], ids=["past-its-deadline", "past-max-wait"])
+async def test_a_request_that_could_only_be_answered_too_late_is_refused_at_once(fresh_nats, max_wait, timeout):
     nc = await nats.connect(fresh_nats)
-    server = EndpointServer(workers=1, queue_limit=10)
+    server = EndpointServer(workers=1, queue_limit=10, max_wait=max_wait)
 
     async def slow(request: Ping) -> dict:
         await asyncio.sleep(request.n / 1000)
@@ -227,12 +228,16 @@ async def test_a_request_that_could_only_be_answered_too_late_is_refused_at_once
         assert (await client.request("test.slow", b'{"n":400}')).ok  # the endpoint learns its pace
         busy = asyncio.create_task(client.request("test.slow", b'{"n":400}'))
         await eventually(lambda: _true(server.lanes["test.slow"].active == 1))
-        # 0.4 s until the worker is free, then 0.4 s of work: a 0.3 s client cannot be answered in time.
-        reply, elapsed = await timed(MignetClient(nc, timeout=0.3, retry_busy=False), "test.slow", b'{"n":400}')
+        # 0.4 s until the worker is free, then 0.4 s of work: a 0.3 s client cannot be answered in time,
+        # and a 10 s one would wait longer than a max_wait of 0.2 s.
+        reply, elapsed = await timed(MignetClient(nc, timeout=timeout, retry_busy=False), "test.slow", b'{"n":400}')
         assert reply.error.code == "unavailable" and reply.error.retry_after_ms, reply
-        # A client with time to wait is queued and served.
-        assert (await client.request("test.slow", b'{"n":1}')).result == {"n": 1}
         assert (await busy).ok
+        if max_wait > 1:  # a client with time to wait is queued and served
+            queued = asyncio.create_task(client.request("test.slow", b'{"n":400}'))
+            await eventually(lambda: _true(server.lanes["test.slow"].active == 1))
+            assert (await client.request("test.slow", b'{"n":1}')).result == {"n": 1}
+            assert (await queued).ok
     finally:
         await server.stop(5)
         await nc.drain()
@@ -240,7 +245,7 @@ async def test_a_request_that_could_only_be_answered_too_late_is_refused_at_once
 
 async def test_a_queued_request_that_can_no_longer_be_answered_in_time_is_refused_not_started(fresh_nats):
     nc = await nats.connect(fresh_nats)
-    server = EndpointServer(workers=1, queue_limit=10)
+    server = EndpointServer(workers=1, queue_limit=10, max_wait=10)
     started: list[int] = []
 
     async def slow(request: Ping) -> dict:
