@@ -73,7 +73,7 @@ class MignetClient:
                 code="unavailable", message=f"nothing answers on {subject}: is the service running?"))
         except nats.errors.TimeoutError:
             return Reply(ok=False, error=ErrorBody(
-                code="unavailable", message=f"no answer on {subject} within {self.timeout:.0f}s"))
+                code="unavailable", message=f"no answer on {subject} within {self.timeout:g}s"))
         return Reply.model_validate_json(msg.data)
 
     @staticmethod
