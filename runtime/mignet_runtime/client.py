@@ -22,10 +22,12 @@ from mignet_runtime.admin import admin_subject
 #: service counts it from when the request reached it, and drops the request unanswered if it could only
 #: start after that (the client gave up by then).
 TIMEOUT_HEADER = "Mignet-Timeout-Ms"
+#: The longest timeout the header may state (a day); a longer one is a mistake the service refuses.
+MAX_TIMEOUT_MS = 86_400_000
 
 
 def deadline_headers(timeout: float) -> dict[str, str]:
-    return {TIMEOUT_HEADER: str(max(1, int(timeout * 1000)))}
+    return {TIMEOUT_HEADER: str(min(MAX_TIMEOUT_MS, max(1, int(timeout * 1000))))}
 
 
 class RequestFailed(Exception):

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ValidationError
 from pymongo.errors import PyMongoError
 
 from mignet_contracts.envelope import Contract, ErrorBody, ErrorDetail, Reply
-from mignet_runtime.client import TIMEOUT_HEADER
+from mignet_runtime.client import MAX_TIMEOUT_MS, TIMEOUT_HEADER
 from mignet_runtime.errors import MignetError
 from mignet_runtime.outages import NATS_DOWN, Outages, Throttled, describe, mongodb_down
 
@@ -50,8 +50,6 @@ MAX_REQUEST_BYTES = 256 * 1024
 #: most, so it always fits in a NATS message (1 MB by default) and costs little to build.
 MAX_DETAILS = 20
 MAX_DETAIL_CHARS = 300
-#: The longest ``Mignet-Timeout-Ms`` taken at its word (a day); anything longer is a mistake.
-MAX_TIMEOUT_MS = 86_400_000
 #: Bounds of the retry hint a busy endpoint gives.
 MIN_RETRY_MS, MAX_RETRY_MS = 10, 5_000
 

@@ -87,6 +87,7 @@ def test_deadline_is_relative_to_receipt():
     assert deadline_of({"other": "1"}, 100.0) is None
     assert deadline_of(deadline_headers(2.5), 100.0) == pytest.approx(102.5)
     assert deadline_headers(0.0001) == {TIMEOUT_HEADER: "1"}
+    assert deadline_of(deadline_headers(10**9), 0.0) == 86_400  # a client's huge timeout is capped, not refused
     for bad in ("", "1.5", "-1", "0", "abc", str(10**12)):
         with pytest.raises(BadTimeout):
             deadline_of({TIMEOUT_HEADER: bad}, 0.0)
