@@ -76,6 +76,18 @@ def test_too_many_fields_passes_ordinary_requests_even_with_many_colons():
     assert too_many_fields(g.CreateNetwork, many_colons) is None
 
 
+async def test_deeply_nested_json_is_a_validation_error_not_a_crash():
+    from mignet_runtime.endpoints import answer
+
+    async def never(_):
+        raise AssertionError("not reached")
+
+    deep = b'{"a":' * 40_000 + b"1" + b"}" * 40_000
+    assert len(deep) < 256 * 1024
+    reply = Reply.model_validate_json(await answer(g.CreateNetwork, deep, never))
+    assert reply.error.code == "validation_error"
+
+
 def test_fit_replaces_a_reply_over_max_payload():
     assert fit(b"x" * 100, 100, "s") == b"x" * 100
     short = Reply.model_validate_json(fit(b"x" * 101, 100, "s"))
