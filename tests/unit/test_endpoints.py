@@ -139,3 +139,19 @@ def test_throttled_logs_one_line_per_interval_with_a_count(caplog):
     throttled.warning("other", "other")
     assert [rec.getMessage() for rec in caplog.records] == [
         "busy 0", "busy 5 (and 4 more like it in the last 11s)", "other"]
+
+
+def test_the_shedding_and_timeout_settings_come_from_the_environment(monkeypatch):
+    from mignet_runtime.settings import Settings
+
+    monkeypatch.setenv("MIGNET_REQUEST_QUEUE", "7")
+    monkeypatch.setenv("MIGNET_MAX_QUEUE_WAIT_MS", "250")
+    monkeypatch.setenv("MIGNET_MONGODB_TIMEOUT_MS", "1500")
+    settings = Settings.from_env()
+    assert (settings.request_queue, settings.max_queue_wait_ms, settings.mongodb_timeout_ms) == (7, 250, 1500)
+    for name, bad in (("MIGNET_REQUEST_QUEUE", "-1"), ("MIGNET_MONGODB_TIMEOUT_MS", "0"),
+                      ("MIGNET_MAX_QUEUE_WAIT_MS", "soon")):
+        monkeypatch.setenv(name, bad)
+        with pytest.raises(SystemExit, match=name):
+            Settings.from_env()
+        monkeypatch.delenv(name)
