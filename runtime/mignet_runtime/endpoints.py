@@ -52,6 +52,10 @@ MAX_DETAILS = 20
 MAX_DETAIL_CHARS = 300
 #: Bounds of the retry hint a busy endpoint gives.
 MIN_RETRY_MS, MAX_RETRY_MS = 10, 5_000
+#: A bounded endpoint's MongoDB work may take this share of the time its client waits (the rest is
+#: for the answer to get back), or of DEFAULT_QUERY_SECONDS when the client did not say.
+BUDGET_SHARE = 0.8
+DEFAULT_QUERY_SECONDS = 30.0
 
 
 def _cut(text: str, limit: int) -> str:
@@ -140,7 +144,9 @@ def too_many_fields(model: type[Contract], body: bytes) -> ErrorBody | None:
 
 
 async def answer(model: type[M], body: bytes, handler: Callable[[M], Awaitable[Any]],
-                 outages: Outages | None = None) -> bytes:
+                 outages: Outages | None = None, mongodb_until: float | None = None) -> bytes:
+    """The reply to ``body``. With ``mongodb_until`` (a ``time.monotonic()``), a handler still running
+    then is cancelled and answered 'unavailable' (slow, not an outage): for reads only."""
     try:
         if len(body) > MAX_REQUEST_BYTES:
             return _error(ErrorBody(code="validation_error", message=f"request over {MAX_REQUEST_BYTES} bytes"))
@@ -150,8 +156,23 @@ async def answer(model: type[M], body: bytes, handler: Callable[[M], Awaitable[A
         request = model.model_validate_json(body or b"{}")
     except ValidationError as exc:
         return _error(validation_error(exc))
+    budget = None
     try:
-        result = await handler(request)
+        if mongodb_until is None:
+            result = await handler(request)
+        else:
+            # Cancelled at the deadline, not PyMongo's own client-side timeout: that one retries a read
+            # until its time is up, so an outage would cost the whole budget instead of a server
+            # selection (MIGNET_MONGODB_TIMEOUT_MS).
+            async with asyncio.timeout(max(0.001, mongodb_until - time.monotonic())) as budget:
+                result = await handler(request)
+    except TimeoutError as exc:  # ours, or another's (nats-py's is one too)
+        if budget is not None and budget.expired():
+            throttled.warning(f"{model.__name__}:slow", "%s: no answer within the request's time", model.__name__)
+            return _error(ErrorBody(code="unavailable", message="no answer in time from the database; try again shortly"))
+        if isinstance(exc, NATS_DOWN):
+            return _nats_unavailable(model, exc)
+        return _internal(model)
     except MignetError as exc:
         if exc.code in ("conflict", "unavailable", "internal"):
             throttled.warning(f"{model.__name__}:{exc.code}", "%s failed: %s", model.__name__, exc.message)
@@ -167,8 +188,7 @@ async def answer(model: type[M], body: bytes, handler: Callable[[M], Awaitable[A
             throttled.warning("mongodb", "MongoDB did not answer: %s", describe(exc))
         return _error(ErrorBody(code="unavailable", message="the database did not answer; try again shortly"))
     except NATS_DOWN as exc:
-        throttled.warning(f"{model.__name__}:nats", "%s: NATS did not answer: %s", model.__name__, describe(exc))
-        return _error(ErrorBody(code="unavailable", message="the event store did not answer; try again shortly"))
+        return _nats_unavailable(model, exc)
     except Exception:
         return _internal(model)
     if isinstance(result, BaseModel):
@@ -176,6 +196,11 @@ async def answer(model: type[M], body: bytes, handler: Callable[[M], Awaitable[A
         # converting the result to a dict and validating it again.
         return b'{"ok":true,"result":' + result.model_dump_json().encode() + b',"error":null}'
     return Reply(ok=True, result=result).model_dump_json().encode()
+
+
+def _nats_unavailable(model: type[Contract], exc: BaseException) -> bytes:
+    throttled.warning(f"{model.__name__}:nats", "%s: NATS did not answer: %s", model.__name__, describe(exc))
+    return _error(ErrorBody(code="unavailable", message="the event store did not answer; try again shortly"))
 
 
 def _internal(model: type[Contract]) -> bytes:
@@ -209,6 +234,8 @@ class Endpoint:
     queue: str
     model: type[Contract]
     handler: Callable[[Any], Awaitable[Any]]
+    #: Reads only (queries, health): its MongoDB work is bounded by the request's deadline.
+    bounded: bool = False
 
 
 class BadTimeout(ValueError):
@@ -276,8 +303,8 @@ class _Lane:
     async def _run(self, msg, deadline: float | None) -> None:
         try:
             while msg is not None:
-                await self._serve(msg)
-                msg = await self._next()
+                await self._serve(msg, deadline)
+                msg, deadline = await self._next()
         finally:
             self.active -= 1
 
@@ -291,7 +318,7 @@ class _Lane:
             msg, deadline = self.waiting.popleft()
             now = time.monotonic()
             if deadline is None or now + self.service_time <= deadline:
-                return msg
+                return msg, deadline
             if now < deadline:
                 await self._refuse(msg)
                 continue
@@ -299,13 +326,20 @@ class _Lane:
             throttled.warning(f"expired:{self.endpoint.subject}",
                               "%s: dropped a request whose client had given up before it could start (%d so far)",
                               self.endpoint.subject, self.expired)
-        return None
+        return None, None
 
-    async def _serve(self, msg) -> None:
+    async def _serve(self, msg, deadline: float | None) -> None:
         started = time.monotonic()
+        # A query stops a little before its client gives up: a hung MongoDB then costs an
+        # 'unavailable' answer, not a worker held indefinitely.
+        mongodb_until = None
+        if self.endpoint.bounded:
+            budget = (deadline - started) if deadline is not None else DEFAULT_QUERY_SECONDS
+            mongodb_until = started + budget * BUDGET_SHARE
         try:
             try:
-                reply = await answer(self.endpoint.model, msg.data, self.endpoint.handler, self.server.outages)
+                reply = await answer(self.endpoint.model, msg.data, self.endpoint.handler, self.server.outages,
+                                     mongodb_until=mongodb_until)
             except Exception:  # a bug in the layer above: still an answer, and the lane's worker survives
                 reply = _internal(self.endpoint.model)
             await self._send(msg, fit(reply, self.nc.max_payload, self.endpoint.subject))

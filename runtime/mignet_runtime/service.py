@@ -155,24 +155,25 @@ class Router:
         self.server = EndpointServer(self.workers, runtime.settings.request_queue, runtime.outages,
                                      max_wait=runtime.settings.max_queue_wait_ms / 1000)
 
-    def _endpoint(self, subject: str, model, handler, queue: str) -> None:
+    def _endpoint(self, subject: str, model, handler, queue: str, bounded: bool = False) -> None:
         runtime = self.runtime
 
         async def run(request):
             await runtime.wait_ready()
             return await handler(request)
 
-        self.server.add(Endpoint(subject, queue, model, run))
+        self.server.add(Endpoint(subject, queue, model, run, bounded=bounded))
 
     def command(self, model: type[Command], handler: Callable[[Any], Awaitable[Any]]) -> None:
         self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-commands")
 
     def query(self, model: type[Query], handler: Callable[[Any], Awaitable[Any]]) -> None:
-        self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-queries")
+        self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-queries", bounded=True)
 
-    def admin(self, name: str, handler: Callable[[Any], Awaitable[Any]]) -> None:
+    def admin(self, name: str, handler: Callable[[Any], Awaitable[Any]], bounded: bool = False) -> None:
         service = self.runtime.spec.name
-        self._endpoint(admin_subject(service, name), ADMIN_REQUESTS[name], handler, queue=f"{service}-admin")
+        self._endpoint(admin_subject(service, name), ADMIN_REQUESTS[name], handler, queue=f"{service}-admin",
+                       bounded=bounded)
 
 
 def _admin_routes(router: Router) -> None:
@@ -235,7 +236,7 @@ def _admin_routes(router: Router) -> None:
                             "seconds": round(time.perf_counter() - started, 3)})
         return results
 
-    router.admin("health", health)
+    router.admin("health", health, bounded=True)
     if runtime.settings.runs_projections:
         # Only the replica that runs the projections can report on them or rebuild them.
         router.admin("projections.status", status)
@@ -286,6 +287,8 @@ class BuiltService:
     broker: NatsBroker
     runtime: ServiceRuntime
     extras: dict = field(default_factory=dict)
+    #: The request-reply endpoints (their lanes: under way, queued, refused, dropped).
+    endpoints: EndpointServer | None = None
 
 
 def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltService:
@@ -324,7 +327,7 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
         await runtime.stop()
 
     app = FastStream(broker, on_startup=[before], after_startup=[after], on_shutdown=[shutdown])
-    return BuiltService(app=app, broker=broker, runtime=runtime)
+    return BuiltService(app=app, broker=broker, runtime=runtime, endpoints=router.server)
 
 
 def run(spec: ServiceSpec) -> None:

@@ -9,16 +9,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import time
 
 import nats
 import pytest
+from pymongo import AsyncMongoClient
 
 from mignet_contracts.envelope import Contract
 from mignet_registry.app import SPEC as REGISTRY
 from mignet_reviews.app import SPEC as REVIEWS
 from mignet_runtime.client import TIMEOUT_HEADER, MignetClient
 from mignet_runtime.endpoints import MAX_DETAILS, Endpoint, EndpointServer
+from mignet_runtime.localstack import ManagedProcess, free_port, wait_for_port
 from mignet_runtime.settings import Settings
 from conftest import RunningService, eventually
 
@@ -136,6 +139,46 @@ async def _ok(client: MignetClient) -> bool:
 
 async def _logged(caplog, level: int, text: str) -> bool:
     return any(r.levelno == level and text in r.getMessage() for r in caplog.records)
+
+
+@pytest.fixture
+def mongo_with_failpoints(tmp_path):
+    """A SecantusDB of this test's own that accepts configureFailPoint (off by default, as in mongod)."""
+    port = free_port()
+    argv = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port),
+            "--storage-path", str(tmp_path / "mongo"), "--enable-test-commands"]
+    proc = ManagedProcess("secantus", argv, log_path=tmp_path / "secantus.log").start()
+    try:
+        wait_for_port("127.0.0.1", port, 60, proc)
+        yield f"mongodb://127.0.0.1:{port}"
+    finally:
+        proc.stop(10)
+
+
+async def test_a_query_against_a_hung_mongodb_is_answered_before_its_client_gives_up(
+        fresh_nats, mongo_with_failpoints, db_prefix, caplog):
+    settings = Settings(nats_url=fresh_nats, mongodb_url=mongo_with_failpoints, db_prefix=db_prefix,
+                        startup_timeout=20, role="commands")
+    caplog.set_level(logging.INFO)
+    admin = AsyncMongoClient(mongo_with_failpoints)
+    async with RunningService(REGISTRY, settings) as service:
+        client = MignetClient(service.nc, timeout=2)
+        assert (await client.request("registry.queries.list-networks", b"{}")).ok
+        # MongoDB takes the connection but does not answer reads for 20 s: not down, hung.
+        await admin.admin.command({"configureFailPoint": "failCommand", "mode": "alwaysOn", "data": {
+            "failCommands": ["find", "aggregate", "count"], "blockConnection": True, "blockTimeMS": 20_000}})
+        try:
+            reply, elapsed = await timed(client, "registry.queries.list-networks", b"{}")
+            assert reply.error.code == "unavailable" and "in time" in reply.error.message, reply
+            assert elapsed < 2.0
+            # The worker is free again at once, not held for the 20 s the database stalls.
+            lane = service.built.endpoints.lanes["registry.queries.list-networks"]
+            assert lane.active == 0
+        finally:
+            await admin.admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+            await admin.close()
+        assert (await MignetClient(service.nc, timeout=30).request("registry.queries.list-networks", b"{}")).ok
+    assert not [r for r in caplog.records if "MongoDB is unavailable" in r.getMessage()], "slow is not an outage"
 
 
 # --- load shedding -------------------------------------------------------------------------------
