@@ -3,7 +3,9 @@
 Every figure stands beside the raw limit measured in the same run, because
 these machines are noisy: compare ratios, not absolute numbers. `--quick`
 runs smaller sizes in about a minute; `--record` appends the table to
-docs/benchmarks.md (record full-size runs only).
+docs/benchmarks.md (record full-size runs only). `--only queries` runs the
+load-shedding benchmark alone (200 clients on `list-networks`); `--services-from
+DIR` runs the services from another checkout (a before/after comparison).
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from pymongo import AsyncMongoClient
 
 from mignet_runtime.client import MignetClient
 
-from bench import registry, reviews
+from bench import queries, registry, reviews
 from bench.stack import Stack, wait_healthy
 
 RECORD = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 FULL = {"per_client": 100, "aggregates": 5000, "events_per_aggregate": 10, "rate": 200, "seconds": 10.0,
         "review_rate": 20.0}
 QUICK = {**FULL, "per_client": 40, "aggregates": 2000, "seconds": 5.0}
+#: The load-shedding benchmark: clients on list-networks, for how long, over how many networks.
+QUERY_LOAD = {"query_clients": 200, "query_seconds": 10.0, "query_networks": 250}
 
 
 def render(rows: list[tuple], argv: list[str], elapsed: float) -> str:
@@ -46,8 +50,26 @@ def render(rows: list[tuple], argv: list[str], elapsed: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+async def run_queries(args: argparse.Namespace) -> list[tuple]:
+    stack = Stack(args.services_from)
+    stack.start_servers()
+    try:
+        registry_process = stack.service("registry")
+        nc = await nats.connect(stack.nats_url)
+        client = MignetClient(nc, timeout=30)
+        await wait_healthy(client, "registry", registry_process)
+        # The default page, then the issue's page of 200 explicitly (the old default).
+        rows = await queries.live(nc, client, args.query_clients, args.query_seconds, args.query_networks,
+                                  [None, 200])
+        registry_process.stop(10)
+        await nc.drain()
+        return rows
+    finally:
+        stack.stop()
+
+
 async def run(args: argparse.Namespace) -> list[tuple]:
-    stack = Stack()
+    stack = Stack(args.services_from)
     stack.start_servers()
     try:
         registry_process = stack.service("registry")
@@ -81,13 +103,22 @@ def main() -> int:
     parser.add_argument("--rate", type=int, help="registry commands/s for the visibility latency (200)")
     parser.add_argument("--review-rate", type=float, help="contributions/s for the page latency (20)")
     parser.add_argument("--seconds", type=float, help="how long each steady-rate latency runs (10)")
+    parser.add_argument("--only", choices=("all", "commands", "queries"), default="all",
+                        help="commands: the command and projection rows; queries: the load-shedding rows; all: both")
+    parser.add_argument("--query-clients", type=int, help="concurrent list-networks clients (200)")
+    parser.add_argument("--query-seconds", type=float, help="how long they send (10)")
+    parser.add_argument("--query-networks", type=int, help="networks in the registry for them to list (250)")
+    parser.add_argument("--services-from", metavar="DIR",
+                        help="run the services from this checkout of mignet (e.g. `git archive` of an older commit)")
     parser.add_argument("--record", action="store_true", help=f"append the table to {RECORD}")
     args = parser.parse_args()
-    for name, value in (QUICK if args.quick else FULL).items():
+    for name, value in {**(QUICK if args.quick else FULL), **QUERY_LOAD}.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
     started = time.perf_counter()
-    rows = asyncio.run(run(args))
+    rows = asyncio.run(run(args)) if args.only != "queries" else []
+    if args.only in ("all", "queries"):
+        rows += asyncio.run(run_queries(args))
     table = render(rows, sys.argv[1:], time.perf_counter() - started)
     print(table)
     if args.record:

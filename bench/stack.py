@@ -16,8 +16,13 @@ from mignet_runtime.localstack import ManagedProcess, free_port, provision_local
 DB_PREFIX = "bench"
 
 
+#: Where the services' packages live inside a mignet checkout (for ``--services-from``).
+PACKAGE_DIRS = ("contracts", "runtime", "services/registry", "services/reviews")
+
+
 class Stack:
-    def __init__(self):
+    def __init__(self, services_from: str | None = None):
+        self.services_from = Path(services_from).resolve() if services_from else None
         self.root = Path(tempfile.mkdtemp(prefix="mignet-bench-"))
         self.processes: list[ManagedProcess] = []
         self.nats_url = self.mongo_url = ""
@@ -33,6 +38,9 @@ class Stack:
     def service(self, name: str) -> ManagedProcess:
         env = {**os.environ, "NATS_URL": self.nats_url, "MONGODB_URL": self.mongo_url, "MIGNET_DB_PREFIX": DB_PREFIX,
                "LOG_LEVEL": "WARNING", "MIGNET_HTTP_HOST": "127.0.0.1", "MIGNET_HTTP_PORT": str(self.http_port)}
+        if self.services_from is not None:
+            # Ahead of the editable install on sys.path, so the services import that checkout's code.
+            env["PYTHONPATH"] = os.pathsep.join(str(self.services_from / d) for d in PACKAGE_DIRS)
         process = ManagedProcess(name, [sys.executable, "-m", f"mignet_{name}"], env=env,
                                  log_path=self.root / f"{name}.log")
         self.processes.append(process.start())

@@ -187,6 +187,11 @@ class ErrorBody(Contract):
     code: str = Field(description="validation_error | rejected | not_found | conflict | unavailable | internal")
     message: str
     details: list[ErrorDetail] = Field(default_factory=list)
+    retry_after_ms: int | None = Field(
+        default=None, ge=0,
+        description="Set when a busy service refused the request without starting it: "
+        "send it again after this many milliseconds.",
+    )
 
 
 class RecordedEventRef(Contract):

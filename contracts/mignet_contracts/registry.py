@@ -19,7 +19,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from mignet_contracts import reference
-from mignet_contracts.fields import CountryCode, Email, matching
+from mignet_contracts.fields import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE, CountryCode, Email, matching, max_items
 from mignet_contracts.envelope import Command, Contract, Event, Query
 from mignet_contracts.reference import RegionCode
 
@@ -290,7 +290,8 @@ class CreateNetwork(RegistryCommand):
     subregion: Subregion | None = None
     description: Note | None = None
     status: NetworkStatus = NetworkStatus.UNDER_CONSIDERATION
-    members: list[Membership] = Field(default_factory=list, max_length=len(reference.UN_ENTITIES))
+    members: Annotated[list[Membership], max_items(len(reference.UN_ENTITIES))] = Field(
+        default_factory=list, max_length=len(reference.UN_ENTITIES))
 
     @model_validator(mode="after")
     def _scope_matches_place(self) -> CreateNetwork:
@@ -382,7 +383,8 @@ class NominateChampion(RegistryCommand):
 
     country: CountryCode
     regional_group: RegionalGroup
-    assessment: list[CriterionAssessment] = Field(max_length=2 * len(reference.CHAMPION_CRITERIA))
+    assessment: Annotated[list[CriterionAssessment], max_items(2 * len(reference.CHAMPION_CRITERIA))] = Field(
+        max_length=2 * len(reference.CHAMPION_CRITERIA))
 
 
 class ConfirmChampion(RegistryCommand):
@@ -420,8 +422,8 @@ class ListNetworks(RegistryQuery):
     name_contains: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
         default=None, description="Only networks whose name contains this text (case-insensitive)."
     )
-    limit: int = Field(default=200, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class GetNetwork(RegistryQuery):

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, StrictInt, StringConstraints, model_validator
 
 from mignet_contracts import reference
-from mignet_contracts.fields import CountryCode, Email, matching
+from mignet_contracts.fields import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE, CountryCode, Email, matching, max_items
 from mignet_contracts.envelope import Actor, Command, Contract, Event, Query
 from mignet_contracts.reference import RegionCode
 
@@ -268,6 +268,7 @@ LanguageCode = Annotated[
 WebUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_web_url)]
 HttpsUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_https_url)]
 
+# max_items: refused by count before the elements are validated (see fields.max_items).
 def _at_least_one_objective(values: tuple) -> tuple:
     # Not Field(min_length=1): pydantic would add "should have at least 1 item after
     # validation" to the error of an out-of-range objective, which dropped it.
@@ -278,12 +279,13 @@ def _at_least_one_objective(values: tuple) -> tuple:
 
 Objectives = Annotated[
     tuple[ObjectiveNumber, ...], Field(max_length=23, json_schema_extra={"minItems": 1}),
-    AfterValidator(_at_least_one_objective), AfterValidator(_sorted_unique),
+    AfterValidator(_at_least_one_objective), AfterValidator(_sorted_unique), max_items(23),
 ]
-GuidingPrinciples = Annotated[tuple[GuidingPrinciple, ...], Field(max_length=10), AfterValidator(_sorted_unique)]
-Links = Annotated[tuple[WebUrl, ...], Field(max_length=MAX_LINKS), AfterValidator(_unique)]
-ConsultationDates = Annotated[tuple[date, ...], Field(max_length=20), AfterValidator(_sorted_unique)]
-Partners = Annotated[tuple[_line(200), ...], Field(max_length=20), AfterValidator(_unique)]
+GuidingPrinciples = Annotated[tuple[GuidingPrinciple, ...], Field(max_length=10), AfterValidator(_sorted_unique),
+                              max_items(10)]
+Links = Annotated[tuple[WebUrl, ...], Field(max_length=MAX_LINKS), AfterValidator(_unique), max_items(MAX_LINKS)]
+ConsultationDates = Annotated[tuple[date, ...], Field(max_length=20), AfterValidator(_sorted_unique), max_items(20)]
+Partners = Annotated[tuple[_line(200), ...], Field(max_length=20), AfterValidator(_unique), max_items(20)]
 
 Title = _line(200)
 Summary = _text(2000)
@@ -576,8 +578,8 @@ class ListContributions(ReviewsQuery):
     level: Level | None = None
     objective: ObjectiveNumber | None = None
     country: CountryCode | None = None
-    limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class GetContribution(ReviewsQuery):
@@ -600,8 +602,8 @@ class Compilation(ReviewsQuery):
     cycle: Cycle | None = None
     region: RegionCode | None = None
     objective: ObjectiveNumber | None = None
-    limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 # --- Catalogues -------------------------------------------------------------------------------------

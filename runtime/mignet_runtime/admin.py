@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from mignet_contracts.envelope import Contract, Identifier
+from mignet_contracts.fields import max_items
 
 
 class Health(Contract):
@@ -16,7 +19,8 @@ class ProjectionStatus(Contract):
 
 
 class RebuildProjections(Contract):
-    projections: list[Identifier] = Field(default_factory=list, description="Empty: all of the service's projections.")
+    projections: Annotated[list[Identifier], max_items(50)] = Field(
+        default_factory=list, max_length=50, description="Empty: all of the service's projections.")
     progress_subject: str | None = Field(
         default=None, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$",
         description="Where to publish progress messages {projection, done, total} while rebuilding.",

@@ -32,6 +32,7 @@ from mignet_runtime.errors import NotFound, Unavailable, ValidationFailed
 from mignet_runtime.eventstore import (
     EventStore, StreamMisconfigured, StreamMissing, StreamSettings, stream_name, wait_for_stream,
 )
+from mignet_runtime.outages import MongoHeartbeats, Outages
 from mignet_runtime.lease import Lease, LeaseCallbacks, LeaseLost, keep, lease_bucket, lease_key
 from mignet_runtime.projection import CHECKPOINTS, PARKED, Projection, ProjectionRunner
 from mignet_runtime.settings import Settings
@@ -100,6 +101,7 @@ class ServiceRuntime:
         self.db = None
         self.runners: dict[str, ProjectionRunner] = {}
         self.foreign_stores: dict[str, EventStore] = {}
+        self.outages = Outages()
         self._tasks: list[asyncio.Task] = []
         self._background: list[asyncio.Task] = []
         #: The projections' sources, kept to build fresh runners at every acquisition of the lease.
@@ -120,7 +122,10 @@ class ServiceRuntime:
 
     async def start(self, nc) -> None:
         s = self.settings
-        self.mongo = AsyncMongoClient(s.mongodb_url, serverSelectionTimeoutMS=5000, tz_aware=True)
+        # A short server selection: while MongoDB is down, requests are answered 'unavailable' in about
+        # that time instead of waiting out the client's timeout. The heartbeat listener logs the outage once.
+        self.mongo = AsyncMongoClient(s.mongodb_url, serverSelectionTimeoutMS=s.mongodb_timeout_ms, tz_aware=True,
+                                      event_listeners=[MongoHeartbeats(self.outages.mongodb)])
         self.db = self.mongo[s.database(self.spec.name)]
         stream_settings = StreamSettings(duplicate_window=timedelta(hours=s.duplicate_window_hours))
         self.store = EventStore(nc, self.spec.name, self.spec.codec, stream_settings)
@@ -280,30 +285,35 @@ class Router:
         self.broker = broker
         self.runtime = runtime
         self.workers = runtime.settings.command_workers
-        self.server = EndpointServer(self.workers)
+        settings = runtime.settings
+        self.server = EndpointServer(self.workers, settings.request_queue, runtime.outages,
+                                     max_wait=settings.max_queue_wait_ms / 1000)
         #: Served only while this replica holds the projection lease.
-        self.holder_server = EndpointServer(self.workers)
+        self.holder_server = EndpointServer(self.workers, settings.request_queue, runtime.outages,
+                                            max_wait=settings.max_queue_wait_ms / 1000)
         runtime.holder_endpoints = self.holder_server
 
-    def _endpoint(self, subject: str, model, handler, queue: str, server: EndpointServer | None = None) -> None:
+    def _endpoint(self, subject: str, model, handler, queue: str, server: EndpointServer | None = None,
+                  bounded: bool = False) -> None:
         runtime = self.runtime
 
         async def run(request):
             await runtime.wait_ready()
             return await handler(request)
 
-        (server or self.server).add(Endpoint(subject, queue, model, run))
+        (server or self.server).add(Endpoint(subject, queue, model, run, bounded=bounded))
 
     def command(self, model: type[Command], handler: Callable[[Any], Awaitable[Any]]) -> None:
         self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-commands")
 
     def query(self, model: type[Query], handler: Callable[[Any], Awaitable[Any]]) -> None:
-        self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-queries")
+        self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-queries", bounded=True)
 
-    def admin(self, name: str, handler: Callable[[Any], Awaitable[Any]], holder_only: bool = False) -> None:
+    def admin(self, name: str, handler: Callable[[Any], Awaitable[Any]], holder_only: bool = False,
+              bounded: bool = False) -> None:
         service = self.runtime.spec.name
         self._endpoint(admin_subject(service, name), ADMIN_REQUESTS[name], handler, queue=f"{service}-admin",
-                       server=self.holder_server if holder_only else None)
+                       server=self.holder_server if holder_only else None, bounded=bounded)
 
 
 def _admin_routes(router: Router) -> None:
@@ -311,6 +321,7 @@ def _admin_routes(router: Router) -> None:
     service = runtime.spec.name
 
     async def health(_: Health) -> dict:
+        # MongoDB down: PyMongo's ServerSelectionTimeoutError, answered 'unavailable' by the endpoint layer.
         await runtime.mongo.admin.command("ping")
         if not runtime.settings.runs_projections:
             projections = "off"
@@ -377,7 +388,7 @@ def _admin_routes(router: Router) -> None:
                             "seconds": round(time.perf_counter() - started, 3)})
         return results
 
-    router.admin("health", health)
+    router.admin("health", health, bounded=True)
     if runtime.settings.runs_projections:
         # Only the replica that holds the projection lease (and so runs the projections) reports
         # on them or rebuilds them: it subscribes to these while it holds the lease, no longer.
@@ -441,6 +452,8 @@ class BuiltService:
     broker: NatsBroker
     runtime: ServiceRuntime
     extras: dict = field(default_factory=dict)
+    #: The request-reply endpoints (their lanes: under way, queued, refused, dropped).
+    endpoints: EndpointServer | None = None
 
 
 def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltService:
@@ -481,7 +494,7 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
         await runtime.stop()
 
     app = FastStream(broker, on_startup=[before], after_startup=[after], on_shutdown=[shutdown])
-    return BuiltService(app=app, broker=broker, runtime=runtime)
+    return BuiltService(app=app, broker=broker, runtime=runtime, endpoints=router.server)
 
 
 def run(spec: ServiceSpec) -> None:

@@ -71,6 +71,12 @@ class Settings:
     projection_batch: int = 500
     projection_max_attempts: int = 5
     command_workers: int = 16
+    #: Requests that may wait per endpoint beyond the workers; more are refused with a retry hint.
+    request_queue: int = 64
+    #: The longest a request is expected to wait in that queue before it starts; longer is refused.
+    max_queue_wait_ms: int = 1000
+    #: How long a request waits for MongoDB to be found before it is answered 'unavailable'.
+    mongodb_timeout_ms: int = 1000
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     #: ``all``; ``commands`` (requests and pages, no projections: run as many as you like);
@@ -99,6 +105,12 @@ class Settings:
                 _readable_file(variable, path)
         if self.lease_seconds < 2:
             raise SystemExit(f"MIGNET_LEASE_SECONDS must be at least 2, not {self.lease_seconds}")
+        if self.request_queue < 0:
+            raise SystemExit(f"MIGNET_REQUEST_QUEUE must be 0 or more, not {self.request_queue}")
+        if self.max_queue_wait_ms < 0:
+            raise SystemExit(f"MIGNET_MAX_QUEUE_WAIT_MS must be 0 or more, not {self.max_queue_wait_ms}")
+        if self.mongodb_timeout_ms < 1:
+            raise SystemExit(f"MIGNET_MONGODB_TIMEOUT_MS must be 1 or more, not {self.mongodb_timeout_ms}")
 
     @property
     def serves_requests(self) -> bool:
@@ -128,6 +140,9 @@ class Settings:
             projection_batch=_int("MIGNET_PROJECTION_BATCH", cls.projection_batch),
             projection_max_attempts=_int("MIGNET_PROJECTION_MAX_ATTEMPTS", cls.projection_max_attempts),
             command_workers=_int("MIGNET_COMMAND_WORKERS", cls.command_workers),
+            request_queue=_int("MIGNET_REQUEST_QUEUE", cls.request_queue),
+            max_queue_wait_ms=_int("MIGNET_MAX_QUEUE_WAIT_MS", cls.max_queue_wait_ms),
+            mongodb_timeout_ms=_int("MIGNET_MONGODB_TIMEOUT_MS", cls.mongodb_timeout_ms),
             http_host=env.get("MIGNET_HTTP_HOST", cls.http_host),
             http_port=_int("MIGNET_HTTP_PORT", cls.http_port),
             role=env.get("MIGNET_ROLE", cls.role).lower(),

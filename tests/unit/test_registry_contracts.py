@@ -289,9 +289,10 @@ def test_champion_commands_check_criteria_and_regional_groups():
 
 def test_query_models():
     q = ListNetworks(country="bd", member="iom")
-    assert (q.country, q.member, q.limit, q.offset) == ("BD", "IOM", 200, 0)
-    assert ListNetworks(limit=1000).limit == 1000
-    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"status": "dormant"}, {"member": "NASA"}):
+    assert (q.country, q.member, q.limit, q.offset) == ("BD", "IOM", 50, 0)
+    assert ListNetworks(limit=200, offset=100_000).limit == 200
+    for bad in ({"limit": 0}, {"limit": 201}, {"offset": -1}, {"offset": 100_001}, {"offset": 2**63},
+                {"status": "dormant"}, {"member": "NASA"}):
         with pytest.raises(ValidationError):
             ListNetworks(**bad)
     assert DirectorySummary().as_of is None

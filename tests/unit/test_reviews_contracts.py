@@ -434,8 +434,12 @@ def test_compilation_filters():
     assert (query.cycle, query.region, query.objective, query.offset) == ("2020-2021", RegionCode.AFRICA, 23, 100)
     with pytest.raises(ValidationError):
         Compilation(cycle="2020-2022")
-    with pytest.raises(ValidationError):
-        Compilation(limit=1001)
+    assert Compilation().limit == 50
+    for bad in ({"limit": 201}, {"offset": 2**63}, {"offset": -1}):
+        with pytest.raises(ValidationError):
+            Compilation(**bad)
+        with pytest.raises(ValidationError):
+            ListContributions(review_id=REVIEW_ID, **bad)
 
 
 def test_an_out_of_range_objective_is_reported_once_without_pydantic_noise():
