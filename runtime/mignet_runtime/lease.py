@@ -61,7 +61,6 @@ from dataclasses import dataclass
 
 import nats.errors
 import nats.js.errors
-from nats.js.api import KeyValueConfig, StorageType
 from nats.js.kv import KeyValue
 
 log = logging.getLogger(__name__)
