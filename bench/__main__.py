@@ -23,14 +23,19 @@ from pathlib import Path
 import nats
 from pymongo import AsyncMongoClient
 
-from mignet_runtime.client import MignetClient
-
 from bench import queries, registry, reviews
 from bench.stack import Stack, wait_healthy
+from mignet_runtime.client import MignetClient
 
 RECORD = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-FULL = {"per_client": 100, "aggregates": 5000, "events_per_aggregate": 10, "rate": 200, "seconds": 10.0,
-        "review_rate": 20.0}
+FULL = {
+    "per_client": 100,
+    "aggregates": 5000,
+    "events_per_aggregate": 10,
+    "rate": 200,
+    "seconds": 10.0,
+    "review_rate": 20.0,
+}
 QUICK = {**FULL, "per_client": 40, "aggregates": 2000, "seconds": 5.0}
 #: The load-shedding benchmark: clients on list-networks, for how long, over how many networks.
 QUERY_LOAD = {"query_clients": 200, "query_seconds": 10.0, "query_networks": 250}
@@ -59,8 +64,7 @@ async def run_queries(args: argparse.Namespace) -> list[tuple]:
         client = MignetClient(nc, timeout=30)
         await wait_healthy(client, "registry", registry_process)
         # The default page, then the page of 200 explicitly (the old default).
-        rows = await queries.live(nc, client, args.query_clients, args.query_seconds, args.query_networks,
-                                  [None, 200])
+        rows = await queries.live(nc, client, args.query_clients, args.query_seconds, args.query_networks, [None, 200])
         registry_process.stop(10)
         await nc.drain()
         return rows
@@ -77,13 +81,22 @@ async def run(args: argparse.Namespace) -> list[tuple]:
         client = MignetClient(nc, timeout=30)
         mongo = AsyncMongoClient(stack.mongo_url)
         await wait_healthy(client, "registry", registry_process)
-        rows = await registry.live(nc, client, mongo, stack.database("registry"), args.per_client, args.rate,
-                                   args.seconds)
+        rows = await registry.live(
+            nc, client, mongo, stack.database("registry"), args.per_client, args.rate, args.seconds
+        )
         # Started only now, so that its mirror of the registry does not share the CPU with the registry's figures.
         reviews_process = stack.service("reviews")
         await wait_healthy(client, "reviews", reviews_process)
-        rows += await reviews.live(nc, client, mongo, stack.database("reviews"), f"http://127.0.0.1:{stack.http_port}",
-                                   args.per_client, args.review_rate, args.seconds)
+        rows += await reviews.live(
+            nc,
+            client,
+            mongo,
+            stack.database("reviews"),
+            f"http://127.0.0.1:{stack.http_port}",
+            args.per_client,
+            args.review_rate,
+            args.seconds,
+        )
         reviews_process.stop(10)
         registry_process.stop(10)  # the catch-up is measured alone, in this process
         rows += await registry.catch_up_rows(nc, mongo, args.aggregates, args.events_per_aggregate)
@@ -103,13 +116,20 @@ def main() -> int:
     parser.add_argument("--rate", type=int, help="registry commands/s for the visibility latency (200)")
     parser.add_argument("--review-rate", type=float, help="contributions/s for the page latency (20)")
     parser.add_argument("--seconds", type=float, help="how long each steady-rate latency runs (10)")
-    parser.add_argument("--only", choices=("all", "commands", "queries"), default="all",
-                        help="commands: the command and projection rows; queries: the load-shedding rows; all: both")
+    parser.add_argument(
+        "--only",
+        choices=("all", "commands", "queries"),
+        default="all",
+        help="commands: the command and projection rows; queries: the load-shedding rows; all: both",
+    )
     parser.add_argument("--query-clients", type=int, help="concurrent list-networks clients (200)")
     parser.add_argument("--query-seconds", type=float, help="how long they send (10)")
     parser.add_argument("--query-networks", type=int, help="networks in the registry for them to list (250)")
-    parser.add_argument("--services-from", metavar="DIR",
-                        help="run the services from this checkout of mignet (e.g. `git archive` of an older commit)")
+    parser.add_argument(
+        "--services-from",
+        metavar="DIR",
+        help="run the services from this checkout of mignet (e.g. `git archive` of an older commit)",
+    )
     parser.add_argument("--record", action="store_true", help=f"append the table to {RECORD}")
     args = parser.parse_args()
     for name, value in {**(QUICK if args.quick else FULL), **QUERY_LOAD}.items():

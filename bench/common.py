@@ -53,8 +53,9 @@ async def raw_publish(nc, per_client: int, batch: int = 0) -> Rate:
     js = nc.jetstream()
     stream = f"RAWBENCH{uuid.uuid4().hex[:8].upper()}"
     subject = stream.lower()
-    await js.add_stream(StreamConfig(name=stream, subjects=[f"{subject}.>"], storage=StorageType.FILE,
-                                     allow_atomic=bool(batch)))
+    await js.add_stream(
+        StreamConfig(name=stream, subjects=[f"{subject}.>"], storage=StorageType.FILE, allow_atomic=bool(batch))
+    )
     payload = b'{"occurred_on":"2026-01-01","network_id":"reg-000000000000","scope":"regional"}'
 
     async def one(w: int, i: int) -> None:
@@ -68,8 +69,9 @@ async def raw_publish(nc, per_client: int, batch: int = 0) -> Rate:
                 await nc.publish(f"{subject}.{w}.{i}", payload, headers=headers)
             else:
                 # nats-py's default request timeout (0.5 s) is shorter than a loaded machine's commit.
-                reply = await nc.request(f"{subject}.{w}.{i}", payload, headers={**headers, "Nats-Batch-Commit": "1"},
-                                         timeout=30)
+                reply = await nc.request(
+                    f"{subject}.{w}.{i}", payload, headers={**headers, "Nats-Batch-Commit": "1"}, timeout=30
+                )
                 if b'"error"' in reply.data:
                     raise RuntimeError(reply.data.decode())
 

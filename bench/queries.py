@@ -21,10 +21,9 @@ import random
 import time
 from dataclasses import dataclass, field
 
+from bench.common import ms, pct
 from mignet_contracts import registry as c
 from mignet_runtime.client import MignetClient, deadline_headers
-
-from bench.common import ms, pct
 
 ENTITIES = ["IOM", "UNICEF", "UNHCR", "ILO", "UNDP", "OHCHR", "UNODC", "WHO", "UNDESA"]
 RAW_SUBJECT = "bench.raw.list-networks"
@@ -139,8 +138,15 @@ async def seed_networks(client: MignetClient, count: int) -> None:
     async def one(n: int) -> None:
         members = [{"entity": e, "role": "coordinator" if k == 0 else "member"} for k, e in enumerate(ENTITIES[:6])]
         async with sem:
-            await client.command(c.CreateNetwork(actor="bench", scope="regional", region="asia-pacific",
-                                                 network_name=f"query bench network {n}", members=members))
+            await client.command(
+                c.CreateNetwork(
+                    actor="bench",
+                    scope="regional",
+                    region="asia-pacific",
+                    network_name=f"query bench network {n}",
+                    members=members,
+                )
+            )
 
     await asyncio.gather(*(one(n) for n in range(max(0, missing))))
     deadline = time.perf_counter() + 60
@@ -166,21 +172,42 @@ def rows(label: str, measured: Load, raw: Load | None, clients: int, timeout: fl
     ok_rate = len(measured.ok) / measured.seconds
     raw_rate = len(raw.ok) / raw.seconds if raw else 0
     return [
-        (f"queries: {label}, {clients} clients x {measured.seconds:.0f} s, answered ok/s "
-         f"(reply {measured.reply_bytes / 1024:.0f} KB)", f"{ok_rate:,.0f}",
-         f"raw request-reply/s, same reply size, {clients} clients" if raw else "",
-         f"{raw_rate:,.0f}" if raw else "", f"{ok_rate / raw_rate:.0%}" if raw_rate else ""),
-        (f"queries: {label}, ok answers p50 / p99 (ms)", ms(measured.ok) if measured.ok else "-",
-         "raw p50 / p99 (ms)" if raw else "", ms(raw.ok) if raw and raw.ok else "", ""),
-        (f"queries: {label}, timed out at {timeout:.0f} s / shed with a retry hint / other errors",
-         f"{measured.share(measured.timeouts)} / {measured.share(measured.shed)} / {measured.share(measured.errors)}"
-         f" of {measured.attempts:,}", "", "", ""),
+        (
+            f"queries: {label}, {clients} clients x {measured.seconds:.0f} s, answered ok/s "
+            f"(reply {measured.reply_bytes / 1024:.0f} KB)",
+            f"{ok_rate:,.0f}",
+            f"raw request-reply/s, same reply size, {clients} clients" if raw else "",
+            f"{raw_rate:,.0f}" if raw else "",
+            f"{ok_rate / raw_rate:.0%}" if raw_rate else "",
+        ),
+        (
+            f"queries: {label}, ok answers p50 / p99 (ms)",
+            ms(measured.ok) if measured.ok else "-",
+            "raw p50 / p99 (ms)" if raw else "",
+            ms(raw.ok) if raw and raw.ok else "",
+            "",
+        ),
+        (
+            f"queries: {label}, timed out at {timeout:.0f} s / shed with a retry hint / other errors",
+            f"{measured.share(measured.timeouts)} / {measured.share(measured.shed)} / {measured.share(measured.errors)}"
+            f" of {measured.attempts:,}",
+            "",
+            "",
+            "",
+        ),
         (f"queries: {label}, replies sent after the client gave up", f"{measured.late:,}", "", "", ""),
     ]
 
 
-async def live(nc, client: MignetClient, clients: int, seconds: float, networks: int,
-               limits: list[int | None], timeout: float = 5.0) -> list[tuple[str, ...]]:
+async def live(
+    nc,
+    client: MignetClient,
+    clients: int,
+    seconds: float,
+    networks: int,
+    limits: list[int | None],
+    timeout: float = 5.0,
+) -> list[tuple[str, ...]]:
     await seed_networks(client, networks)
     out: list[tuple[str, ...]] = []
     for limit in limits:

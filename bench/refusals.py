@@ -13,20 +13,36 @@ import asyncio
 import json
 import time
 
+from mignet_contracts import registry, reviews
 from mignet_runtime.endpoints import answer
 
-from mignet_contracts import registry, reviews
-
-SUBMISSION = {"actor": "bench", "review_id": "africa-2024-2025", "contributor": {"kind": "member-state", "country": "BD"},
-              "level": "national", "title": "t", "summary": "s", "language": "en"}
+SUBMISSION = {
+    "actor": "bench",
+    "review_id": "africa-2024-2025",
+    "contributor": {"kind": "member-state", "country": "BD"},
+    "level": "national",
+    "title": "t",
+    "summary": "s",
+    "language": "en",
+}
 CASES = [
-    ("submit-contribution, objectives: [0] * 10000", reviews.SubmitContribution,
-     json.dumps({**SUBMISSION, "objectives": [0] * 10000}).encode()),
-    ("create-network, 20,000 unknown top-level keys", registry.CreateNetwork,
-     json.dumps({"actor": "bench", **{f"k{i}": 0 for i in range(20000)}}).encode()),
-    ("create-network, 20,000 unknown keys in members[0]", registry.CreateNetwork,
-     json.dumps({"actor": "bench", "scope": "global", "network_name": "x",
-                 "members": [{f"k{i}": 0 for i in range(20000)}]}).encode()),
+    (
+        "submit-contribution, objectives: [0] * 10000",
+        reviews.SubmitContribution,
+        json.dumps({**SUBMISSION, "objectives": [0] * 10000}).encode(),
+    ),
+    (
+        "create-network, 20,000 unknown top-level keys",
+        registry.CreateNetwork,
+        json.dumps({"actor": "bench", **{f"k{i}": 0 for i in range(20000)}}).encode(),
+    ),
+    (
+        "create-network, 20,000 unknown keys in members[0]",
+        registry.CreateNetwork,
+        json.dumps(
+            {"actor": "bench", "scope": "global", "network_name": "x", "members": [{f"k{i}": 0 for i in range(20000)}]}
+        ).encode(),
+    ),
 ]
 
 

@@ -13,6 +13,7 @@ from datetime import date
 
 from pymongo import ReplaceOne
 
+from bench.common import CLIENTS, Rate, caught_up, concurrently, ms, pct, raw_publish
 from mignet_contracts import registry as c
 from mignet_contracts.envelope import new_id
 from mignet_registry.app import CODEC
@@ -24,15 +25,20 @@ from mignet_runtime.eventstore import EventStore
 from mignet_runtime.projection import ProjectionRunner
 from mignet_runtime.settings import Settings
 
-from bench.common import CLIENTS, Rate, caught_up, concurrently, ms, pct, raw_publish
-
 ENTITIES = ["IOM", "UNICEF", "UNHCR", "ILO", "UNDP", "OHCHR", "UNODC", "WHO", "UNDESA"]
 
 
 async def commands(client: MignetClient, per_client: int) -> Rate:
     async def one(w: int, i: int) -> None:
-        await client.command(c.CreateNetwork(command_id=new_id(), actor="bench", scope="regional",
-                                             region="asia-pacific", network_name=f"bench network {w}-{i}"))
+        await client.command(
+            c.CreateNetwork(
+                command_id=new_id(),
+                actor="bench",
+                scope="regional",
+                region="asia-pacific",
+                network_name=f"bench network {w}-{i}",
+            )
+        )
 
     return await concurrently(CLIENTS, per_client, one)
 
@@ -60,8 +66,11 @@ async def visible_latency(client: MignetClient, db, rate: int, seconds: float) -
 
     async def one(i: int) -> None:
         started = time.perf_counter()
-        result = await client.command(c.CreateNetwork(command_id=new_id(), actor="bench", scope="regional",
-                                                      region="africa", network_name=f"latency probe {i}"))
+        result = await client.command(
+            c.CreateNetwork(
+                command_id=new_id(), actor="bench", scope="regional", region="africa", network_name=f"latency probe {i}"
+            )
+        )
         waiting.append((result.version, started))
 
     watcher = asyncio.create_task(watch())
@@ -85,16 +94,31 @@ async def seed_stream(nc, aggregates: int, events_per: int) -> int:
 
     async def one(n: int) -> None:
         network_id = c.regional_network_id(f"catchup-{n}")
-        events = [c.NetworkCreated(network_id=network_id, scope="regional", region="europe-north-america-central-asia",
-                                   network_name=f"catch-up {n}", status="under-consideration", occurred_on=today)]
+        events = [
+            c.NetworkCreated(
+                network_id=network_id,
+                scope="regional",
+                region="europe-north-america-central-asia",
+                network_name=f"catch-up {n}",
+                status="under-consideration",
+                occurred_on=today,
+            )
+        ]
         for k in range(events_per - 1):
             entity = ENTITIES[k % len(ENTITIES)]
             if k < len(ENTITIES):
-                events.append(c.NetworkMemberJoined(network_id=network_id, entity=entity, role="member",
-                                                    occurred_on=today))
+                events.append(
+                    c.NetworkMemberJoined(network_id=network_id, entity=entity, role="member", occurred_on=today)
+                )
             else:
-                events.append(c.NetworkStatusChanged(network_id=network_id, from_status="under-consideration",
-                                                     to_status="being-established", occurred_on=today))
+                events.append(
+                    c.NetworkStatusChanged(
+                        network_id=network_id,
+                        from_status="under-consideration",
+                        to_status="being-established",
+                        occurred_on=today,
+                    )
+                )
         async with sem:
             await store.append(NETWORK, network_id, events, 0, Metadata(command_id=f"catchup-{n}", actor="bench"))
 
@@ -122,14 +146,17 @@ async def raw_upserts(db, total: int, docs: int) -> float:
     collection = db["raw_upserts"]
     started = time.perf_counter()
     for start in range(0, total, 500):
-        ops = [ReplaceOne({"_id": f"d{i % docs}"}, {"_id": f"d{i % docs}", "seq": i, "payload": "x" * 200},
-                          upsert=True) for i in range(start, min(total, start + 500))]
+        ops = [
+            ReplaceOne({"_id": f"d{i % docs}"}, {"_id": f"d{i % docs}", "seq": i, "payload": "x" * 200}, upsert=True)
+            for i in range(start, min(total, start + 500))
+        ]
         await collection.bulk_write(ops, ordered=False)
     return total / (time.perf_counter() - started)
 
 
-async def live(nc, client: MignetClient, mongo, database: str, per_client: int, rate: int,
-               seconds: float) -> list[tuple[str, ...]]:
+async def live(
+    nc, client: MignetClient, mongo, database: str, per_client: int, rate: int, seconds: float
+) -> list[tuple[str, ...]]:
     """The command burst and the steady-rate visibility, against the running registry service."""
     db = mongo[database]
     raw = await raw_publish(nc, per_client)
@@ -139,13 +166,22 @@ async def live(nc, client: MignetClient, mongo, database: str, per_client: int, 
     drained = await caught_up(nc, "REGISTRY", db, NETWORKS.name)
     visible = await visible_latency(client, db, rate, seconds)
     return [
-        ("registry: commands/s, 32 clients (create-network)", f"{burst.per_second:,.0f}",
-         "raw JetStream publish/s, 32 publishers", f"{raw.per_second:,.0f}",
-         f"{burst.per_second / raw.per_second:.0%} (target >= 30%)"),
+        (
+            "registry: commands/s, 32 clients (create-network)",
+            f"{burst.per_second:,.0f}",
+            "raw JetStream publish/s, 32 publishers",
+            f"{raw.per_second:,.0f}",
+            f"{burst.per_second / raw.per_second:.0%} (target >= 30%)",
+        ),
         ("registry: command p50 / p99 (ms)", ms(burst.latencies), "raw publish p50 / p99 (ms)", ms(raw.latencies), ""),
         ("registry: projection backlog left by the burst, drained in (s)", f"{drained:.1f}", "", "", ""),
-        (f"registry: command -> read model visible at {rate}/s, p50 / p99 (ms)", ms(visible), "", "",
-         f"p99 {'<' if pct(visible, 99) < 0.05 else '>='} 50 ms (target < 50)"),
+        (
+            f"registry: command -> read model visible at {rate}/s, p50 / p99 (ms)",
+            ms(visible),
+            "",
+            "",
+            f"p99 {'<' if pct(visible, 99) < 0.05 else '>='} 50 ms (target < 50)",
+        ),
     ]
 
 
@@ -159,7 +195,11 @@ async def catch_up_rows(nc, mongo, aggregates: int, events_per: int) -> list[tup
     documents = await db[NETWORKS.collection].count_documents({})
     raw_rate = await raw_upserts(mongo["bench_raw"], total, documents)
     return [
-        (f"registry: projection catch-up from zero, {total:,} events on {documents:,} networks (events/s)",
-         f"{rate_events:,.0f}", "raw bulk upserts/s, same server (one per event)", f"{raw_rate:,.0f}",
-         f"{rate_events / raw_rate:.2f}x (target >= 1.0x)"),
+        (
+            f"registry: projection catch-up from zero, {total:,} events on {documents:,} networks (events/s)",
+            f"{rate_events:,.0f}",
+            "raw bulk upserts/s, same server (one per event)",
+            f"{raw_rate:,.0f}",
+            f"{rate_events / raw_rate:.2f}x (target >= 1.0x)",
+        ),
     ]

@@ -12,15 +12,22 @@ from __future__ import annotations
 import asyncio
 import time
 
+from bench.common import (
+    CLIENTS,
+    HttpClient,
+    Rate,
+    caught_up,
+    concurrently,
+    ms,
+    raw_get_latency,
+    raw_publish,
+    wait_serving,
+)
 from mignet_contracts import reviews as c
 from mignet_contracts.envelope import new_id
 from mignet_reviews.projections import CONTRIBUTIONS
 from mignet_reviews.registry_mirror import NETWORKS as MIRRORED_NETWORKS
 from mignet_runtime.client import MignetClient
-
-from bench.common import (
-    CLIENTS, HttpClient, Rate, caught_up, concurrently, ms, raw_get_latency, raw_publish, wait_serving,
-)
 
 ACTOR = "bench"
 REGION, CYCLE = "asia-pacific", "2024-2025"
@@ -28,19 +35,36 @@ MEMBER_STATE = {"kind": "member-state", "country": "BD"}
 
 
 async def open_review(client: MignetClient) -> str:
-    scheduled = await client.command(c.ScheduleReview(
-        command_id=new_id(), actor=ACTOR, region=REGION, cycle=CYCLE, meeting_start="2025-02-04",
-        meeting_end="2025-02-06", venue="Bangkok", occurred_on="2024-08-01"))
-    await client.command(c.OpenReview(command_id=new_id(), actor=ACTOR, review_id=scheduled.aggregate_id,
-                                      occurred_on="2024-10-01"))
+    scheduled = await client.command(
+        c.ScheduleReview(
+            command_id=new_id(),
+            actor=ACTOR,
+            region=REGION,
+            cycle=CYCLE,
+            meeting_start="2025-02-04",
+            meeting_end="2025-02-06",
+            venue="Bangkok",
+            occurred_on="2024-08-01",
+        )
+    )
+    await client.command(
+        c.OpenReview(command_id=new_id(), actor=ACTOR, review_id=scheduled.aggregate_id, occurred_on="2024-10-01")
+    )
     return scheduled.aggregate_id
 
 
 def submission(review_id: str, n: int) -> c.SubmitContribution:
     return c.SubmitContribution(
-        command_id=new_id(), actor=ACTOR, review_id=review_id, contributor=MEMBER_STATE, level="national",
-        title=f"National review of GCM implementation {n}", summary="Progress on regular pathways and data.",
-        objectives=[1, 5, 23], language="en", contact={"name": "Bench Contact", "email": "bench@example.org"},
+        command_id=new_id(),
+        actor=ACTOR,
+        review_id=review_id,
+        contributor=MEMBER_STATE,
+        level="national",
+        title=f"National review of GCM implementation {n}",
+        summary="Progress on regular pathways and data.",
+        objectives=[1, 5, 23],
+        language="en",
+        contact={"name": "Bench Contact", "email": "bench@example.org"},
     )
 
 
@@ -51,8 +75,9 @@ async def submissions(client: MignetClient, review_id: str, per_client: int) -> 
     return await concurrently(CLIENTS, per_client, one)
 
 
-async def visible_on_page(client: MignetClient, http: HttpClient, review_id: str, rate: float,
-                          seconds: float) -> list[float]:
+async def visible_on_page(
+    client: MignetClient, http: HttpClient, review_id: str, rate: float, seconds: float
+) -> list[float]:
     """Submit, then publish (as a moderator would at once), then poll the public page until it shows.
 
     Probes start at a steady rate; the one HTTP client polls the pending pages in turn.
@@ -75,8 +100,9 @@ async def visible_on_page(client: MignetClient, http: HttpClient, review_id: str
     async def one(n: int) -> None:
         started = time.perf_counter()
         submitted = await client.command(submission(review_id, 1_000_000 + n))
-        await client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR,
-                                                   contribution_id=submitted.aggregate_id))
+        await client.command(
+            c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=submitted.aggregate_id)
+        )
         pending[submitted.aggregate_id] = started
 
     poller = asyncio.create_task(poll())
@@ -91,8 +117,9 @@ async def visible_on_page(client: MignetClient, http: HttpClient, review_id: str
     return latencies
 
 
-async def live(nc, client: MignetClient, mongo, database: str, base_url: str, per_client: int, rate: float,
-               seconds: float) -> list[tuple[str, ...]]:
+async def live(
+    nc, client: MignetClient, mongo, database: str, base_url: str, per_client: int, rate: float, seconds: float
+) -> list[tuple[str, ...]]:
     """Against the running reviews service (and the registry it mirrors)."""
     db = mongo[database]
     # The service starts by mirroring the registry's stream: measured once that is done.
@@ -110,14 +137,27 @@ async def live(nc, client: MignetClient, mongo, database: str, base_url: str, pe
     finally:
         await http.close()
     return [
-        ("reviews: submit-contribution/s, 32 clients", f"{burst.per_second:,.0f}",
-         "raw JetStream publish/s, 32 publishers", f"{raw.per_second:,.0f}",
-         f"{burst.per_second / raw.per_second:.0%}"),
-        ("reviews: the same, beside what a submission writes", f"{burst.per_second:,.0f}",
-         "raw atomic 2-message batches/s, 32 publishers", f"{raw_atomic.per_second:,.0f}",
-         f"{burst.per_second / raw_atomic.per_second:.0%}"),
+        (
+            "reviews: submit-contribution/s, 32 clients",
+            f"{burst.per_second:,.0f}",
+            "raw JetStream publish/s, 32 publishers",
+            f"{raw.per_second:,.0f}",
+            f"{burst.per_second / raw.per_second:.0%}",
+        ),
+        (
+            "reviews: the same, beside what a submission writes",
+            f"{burst.per_second:,.0f}",
+            "raw atomic 2-message batches/s, 32 publishers",
+            f"{raw_atomic.per_second:,.0f}",
+            f"{burst.per_second / raw_atomic.per_second:.0%}",
+        ),
         ("reviews: submit p50 / p99 (ms)", ms(burst.latencies), "raw publish p50 / p99 (ms)", ms(raw.latencies), ""),
         ("reviews: projection backlog left by the burst, drained in (s)", f"{drained:.1f}", "", "", ""),
-        (f"reviews: submit -> publish -> visible on /contributions/<id> at {rate:g}/s, p50 / p99 (ms)", ms(visible),
-         "raw HTTP GET /healthz p50 / p99 (ms), same client", ms(raw_get), ""),
+        (
+            f"reviews: submit -> publish -> visible on /contributions/<id> at {rate:g}/s, p50 / p99 (ms)",
+            ms(visible),
+            "raw HTTP GET /healthz p50 / p99 (ms), same client",
+            ms(raw_get),
+            "",
+        ),
     ]

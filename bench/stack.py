@@ -36,13 +36,21 @@ class Stack:
         self.processes.append(mongo_proc)
 
     def service(self, name: str) -> ManagedProcess:
-        env = {**os.environ, "NATS_URL": self.nats_url, "MONGODB_URL": self.mongo_url, "MIGNET_DB_PREFIX": DB_PREFIX,
-               "LOG_LEVEL": "WARNING", "MIGNET_HTTP_HOST": "127.0.0.1", "MIGNET_HTTP_PORT": str(self.http_port)}
+        env = {
+            **os.environ,
+            "NATS_URL": self.nats_url,
+            "MONGODB_URL": self.mongo_url,
+            "MIGNET_DB_PREFIX": DB_PREFIX,
+            "LOG_LEVEL": "WARNING",
+            "MIGNET_HTTP_HOST": "127.0.0.1",
+            "MIGNET_HTTP_PORT": str(self.http_port),
+        }
         if self.services_from is not None:
             # Ahead of the editable install on sys.path, so the services import that checkout's code.
             env["PYTHONPATH"] = os.pathsep.join(str(self.services_from / d) for d in PACKAGE_DIRS)
-        process = ManagedProcess(name, [sys.executable, "-m", f"mignet_{name}"], env=env,
-                                 log_path=self.root / f"{name}.log")
+        process = ManagedProcess(
+            name, [sys.executable, "-m", f"mignet_{name}"], env=env, log_path=self.root / f"{name}.log"
+        )
         self.processes.append(process.start())
         return process
 

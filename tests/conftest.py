@@ -31,8 +31,16 @@ from pathlib import Path
 
 import pytest
 
-from mignet_runtime.localstack import ManagedProcess, dev_passwords, free_port, provision_local, start_secantus, stop_all
+from mignet_runtime.localstack import (
+    ManagedProcess,
+    dev_passwords,
+    free_port,
+    provision_local,
+    start_secantus,
+    stop_all,
+)
 from mignet_runtime.settings import Settings
+
 from secured_nats import NatsUrl, start_test_nats
 
 
@@ -113,8 +121,9 @@ class Servers:
     def settings_for(self, service: str, nats: NatsUrl | None = None, **overrides) -> Settings:
         """Settings of ``service`` connecting as its own NATS user."""
         nats = nats or self.nats_url
-        return Settings(**{"mongodb_url": self.mongodb_url, "startup_timeout": 20, **nats.credentials(service),
-                           **overrides})
+        return Settings(
+            **{"mongodb_url": self.mongodb_url, "startup_timeout": 20, **nats.credentials(service), **overrides}
+        )
 
     def stop(self) -> None:
         stop_all(s.process for s in (self.nats, self.mongo) if s is not None and s.process is not None)
@@ -125,12 +134,13 @@ def _external_servers() -> Servers:
     if missing:
         raise pytest.UsageError(f"MIGNET_TEST_EXTERNAL=1 needs {' and '.join(missing)} set")
     # An external server is taken as is: it must run deploy/nats/nats.conf with these passwords.
-    passwords = {user: os.environ.get(f"{user.upper()}_NATS_PASSWORD", "") for user in
-                 ("registry", "reviews", "notifier", "operator", "admin", "sys")}
+    passwords = {
+        user: os.environ.get(f"{user.upper()}_NATS_PASSWORD", "")
+        for user in ("registry", "reviews", "notifier", "operator", "admin", "sys")
+    }
     missing = [user for user, password in passwords.items() if not password]
     if missing:
-        raise pytest.UsageError("MIGNET_TEST_EXTERNAL=1 needs <USER>_NATS_PASSWORD for "
-                                + ", ".join(missing))
+        raise pytest.UsageError("MIGNET_TEST_EXTERNAL=1 needs <USER>_NATS_PASSWORD for " + ", ".join(missing))
     provision_local(os.environ["NATS_URL"], passwords["admin"])
     return Servers(nats_url=NatsUrl(os.environ["NATS_URL"], passwords), mongodb_url=os.environ["MONGODB_URL"])
 
@@ -151,16 +161,16 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 @pytest.fixture(scope="session")
 def spawn_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Servers]]:
     """nats-server runs ``deploy/nats/nats.conf`` itself with generated passwords, and the
-streams and lease buckets are provisioned as in production. ``servers.nats_url`` (and
-``fresh_nats``) is a :class:`NatsUrl`: the URL *with the admin user's credentials*, for
-runtime-level tests and fixtures; a test that starts a *service* gives it the service's
-own user (``servers.settings_for("registry")``, ``servers.env_for("registry")``,
-``nats_url.settings_for("registry")``; ``RunningService`` does it by itself), and one that
-acts as an operator uses ``nats_url.url_for("operator")``.
+    streams and lease buckets are provisioned as in production. ``servers.nats_url`` (and
+    ``fresh_nats``) is a :class:`NatsUrl`: the URL *with the admin user's credentials*, for
+    runtime-level tests and fixtures; a test that starts a *service* gives it the service's
+    own user (``servers.settings_for("registry")``, ``servers.env_for("registry")``,
+    ``nats_url.settings_for("registry")``; ``RunningService`` does it by itself), and one that
+    acts as an operator uses ``nats_url.url_for("operator")``.
 
-``spawn_servers()`` starts a private pair, for tests that stop, kill or restart them.
+    ``spawn_servers()`` starts a private pair, for tests that stop, kill or restart them.
 
-    Each pair is stopped at the end of the session at the latest; ``.stop()`` ends it sooner.
+        Each pair is stopped at the end of the session at the latest; ``.stop()`` ends it sooner.
     """
     spawned: list[Servers] = []
 

@@ -49,8 +49,9 @@ def _with_credentials(url: str, user: str, password: str) -> str:
     return f"{scheme}://{user}:{password}@{rest}"
 
 
-def start_test_nats(store_dir: Path, port: int | None = None, log_path: Path | None = None,
-                    passwords: dict[str, str] | None = None) -> tuple[ManagedProcess, NatsUrl]:
+def start_test_nats(
+    store_dir: Path, port: int | None = None, log_path: Path | None = None, passwords: dict[str, str] | None = None
+) -> tuple[ManagedProcess, NatsUrl]:
     """nats-server on deploy/nats/nats.conf with fresh passwords, provisioned as production is."""
     passwords = passwords or dev_passwords()
     proc, plain = start_secured_nats(store_dir, passwords, port=port, log_path=log_path)

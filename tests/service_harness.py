@@ -13,6 +13,7 @@ import nats
 
 from mignet_runtime.client import MignetClient, RequestFailed
 from mignet_runtime.service import build_app
+
 from secured_nats import admin_url
 
 
@@ -27,8 +28,9 @@ class RunningService:
         if passwords and settings.nats_user is None:
             # A test server running nats.conf: the service connects as its own user, as in production,
             # so a permission the service lacks fails the test.
-            settings = dataclasses.replace(settings, nats_url=settings.nats_url.plain, nats_user=spec.name,
-                                           nats_password=passwords[spec.name])
+            settings = dataclasses.replace(
+                settings, nats_url=settings.nats_url.plain, nats_user=spec.name, nats_password=passwords[spec.name]
+            )
         self.settings = settings
         self.built = build_app(spec, settings)
         self.runtime = self.built.runtime

@@ -12,8 +12,9 @@ from mignet_cli.common import EXIT_REFUSED, EXIT_UNAVAILABLE, NatsUrl, console, 
 from mignet_runtime.provision import PROVISIONED_SERVICES, ProvisioningRefused, Step, provision_with
 from mignet_runtime.settings import Settings, redact_url
 
-app = typer.Typer(help="Administration (as the NATS admin user): provisioning streams and lease buckets.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Administration (as the NATS admin user): provisioning streams and lease buckets.", no_args_is_help=True
+)
 
 OUTCOME_STYLE = {"created": "green", "updated": "yellow", "unchanged": "dim", "refused": "bold red"}
 
@@ -21,8 +22,10 @@ OUTCOME_STYLE = {"created": "green", "updated": "yellow", "unchanged": "dim", "r
 def _print(steps: list[Step]) -> None:
     for step in steps:
         style = OUTCOME_STYLE.get(step.outcome, "")
-        console.print(f"[{style}]{step.outcome:>9}[/] {step.target}" + (f"  {step.detail}" if step.detail else ""),
-                      highlight=False)
+        console.print(
+            f"[{style}]{step.outcome:>9}[/] {step.target}" + (f"  {step.detail}" if step.detail else ""),
+            highlight=False,
+        )
 
 
 @app.command()
@@ -40,15 +43,21 @@ def provision(nats_url: str = NatsUrl) -> None:
         _print(exc.steps)
         errors.print("[bold red]error[/] (rejected): some configuration was refused; see above", highlight=False)
         raise typer.Exit(EXIT_REFUSED) from None
-    except (nats.errors.TimeoutError, asyncio.TimeoutError):
-        errors.print("[bold red]error[/] (unavailable): JetStream did not answer; is this the NATS admin user "
-                     "(NATS_USER=admin)? Other users may not create or update streams.", highlight=False)
+    except (TimeoutError, nats.errors.TimeoutError):
+        errors.print(
+            "[bold red]error[/] (unavailable): JetStream did not answer; is this the NATS admin user "
+            "(NATS_USER=admin)? Other users may not create or update streams.",
+            highlight=False,
+        )
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     except APIError as exc:
         errors.print(f"[bold red]error[/] (rejected): JetStream refused: {exc.description}", highlight=False)
         raise typer.Exit(EXIT_REFUSED) from None
     except (OSError, nats.errors.Error) as exc:
-        errors.print(f"[bold red]error[/] (unavailable): cannot provision at {redact_url(nats_url)}: "
-                     f"{exc or type(exc).__name__}", highlight=False)
+        errors.print(
+            f"[bold red]error[/] (unavailable): cannot provision at {redact_url(nats_url)}: "
+            f"{exc or type(exc).__name__}",
+            highlight=False,
+        )
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     _print(steps)

@@ -33,18 +33,26 @@ EXIT_REFUSED = 1  # rejected by a business rule, or not found
 EXIT_USAGE = 2  # malformed command line or input (typer's own usage errors exit 2 too)
 EXIT_UNAVAILABLE = 3  # NATS or a service did not answer, a lost race (conflict), or a service fault
 
-_EXIT_CODES = {"validation_error": EXIT_USAGE, "rejected": EXIT_REFUSED, "not_found": EXIT_REFUSED,
-               "conflict": EXIT_UNAVAILABLE, "unavailable": EXIT_UNAVAILABLE, "internal": EXIT_UNAVAILABLE}
+_EXIT_CODES = {
+    "validation_error": EXIT_USAGE,
+    "rejected": EXIT_REFUSED,
+    "not_found": EXIT_REFUSED,
+    "conflict": EXIT_UNAVAILABLE,
+    "unavailable": EXIT_UNAVAILABLE,
+    "internal": EXIT_UNAVAILABLE,
+}
 
 
 def exit_code(error_code: str) -> int:
     return _EXIT_CODES.get(error_code, EXIT_REFUSED)
 
+
 NatsUrl = typer.Option("nats://127.0.0.1:4222", "--nats-url", envvar="NATS_URL", help="NATS server to talk to.")
 AsJson = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
 ActorOption = typer.Option(None, "--actor", envvar="MIGNET_ACTOR", help="Who is acting (recorded on events).")
 CommandId = typer.Option(
-    None, "--command-id",
+    None,
+    "--command-id",
     help="Reuse the id of an earlier attempt to retry safely: a command already done is not done again.",
 )
 
@@ -55,8 +63,15 @@ def actor(value: str | None) -> str:
 
 @asynccontextmanager
 async def connect(url: str):
-    options: dict[str, Any] = {"servers": [url], "connect_timeout": 3, "allow_reconnect": False, "name": "mignet-cli",
-                               "max_reconnect_attempts": 1, "reconnect_time_wait": 0, "error_cb": _quiet}
+    options: dict[str, Any] = {
+        "servers": [url],
+        "connect_timeout": 3,
+        "allow_reconnect": False,
+        "name": "mignet-cli",
+        "max_reconnect_attempts": 1,
+        "reconnect_time_wait": 0,
+        "error_cb": _quiet,
+    }
     options.update(nats_credentials_from_env(default_user="operator"))  # NATS_USER/..., inbox _INBOX_operator
     try:
         nc = await nats.connect(**options)
@@ -131,8 +146,9 @@ def emit_json(value: Any) -> None:
 
 def emit_list(items: list, total: int | None = None, offset: int = 0, limit: int | None = None, **extra: Any) -> None:
     """Every list printed with ``--json`` has this one shape (``limit`` is null when the list is not paged)."""
-    emit_json({"items": items, "total": len(items) if total is None else total, "offset": offset, "limit": limit,
-               **extra})
+    emit_json(
+        {"items": items, "total": len(items) if total is None else total, "offset": offset, "limit": limit, **extra}
+    )
 
 
 def _keeps_whole(key: str, heading: str) -> bool:
@@ -154,12 +170,16 @@ def table(rows: Iterable[dict], columns: Sequence[tuple[str, str]], title: str |
     cells = [[_cell(_dig(row, key)) for key, _ in columns] for row in rows]
     widths = [max([len(heading), *(len(row[i]) for row in cells)]) for i, (_, heading) in enumerate(columns)]
     whole = [_keeps_whole(key, heading) for key, heading in columns]
-    needed = sum(w if keep else min(w, _READABLE_WIDTH) for w, keep in zip(widths, whole)) + 3 * len(columns) + 1
+    needed = (
+        sum(w if keep else min(w, _READABLE_WIDTH) for w, keep in zip(widths, whole, strict=True))
+        + 3 * len(columns)
+        + 1
+    )
     if cells and needed > console.width:
         _records(cells, columns, title)
         return
     grid = Table(title=title, show_lines=False)
-    for (_, heading), width, keep in zip(columns, widths, whole):
+    for (_, heading), width, keep in zip(columns, widths, whole, strict=True):
         if keep:
             # no_wrap alone lets rich shrink (and cut) the column; the minimum width keeps it whole.
             grid.add_column(heading, no_wrap=True, min_width=width)
@@ -179,7 +199,7 @@ def _records(cells: list[list[str]], columns: Sequence[tuple[str, str]], title: 
     for index, row in enumerate(cells):
         if index:
             console.print()
-        for (_, heading), value in zip(columns, row):
+        for (_, heading), value in zip(columns, row, strict=True):
             # soft_wrap: a long value runs on rather than being cut; ids stay on their line.
             console.print(f"{heading.rjust(label)}: {value}", highlight=False, soft_wrap=True)
 

@@ -50,8 +50,9 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def main(
-    _version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
-                                  help="Print the version and exit."),
+    _version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     pass
 

@@ -44,8 +44,10 @@ def tail(
 
     prefix = f"{service}.events."
     if subject is not None and (not subject.startswith(prefix) or not _SUBJECT_RE.match(subject)):
-        usage_error(f"--subject {subject!r}: expected a subject of the {service} stream, such as "
-                    f"'{prefix}>' or '{prefix}network.*.created' (no spaces)")
+        usage_error(
+            f"--subject {subject!r}: expected a subject of the {service} stream, such as "
+            f"'{prefix}>' or '{prefix}network.*.created' (no spaces)"
+        )
 
     async def follow(client) -> None:
         js = client.nc.jetstream()
@@ -56,20 +58,31 @@ def tail(
             inactive_threshold=30,
         )
         try:
-            sub = await js.subscribe(config.filter_subject, stream=stream_name(service), ordered_consumer=True,
-                                     config=config)
+            sub = await js.subscribe(
+                config.filter_subject, stream=stream_name(service), ordered_consumer=True, config=config
+            )
         except NotFoundError:
-            fail(ErrorBody(code="not_found", message=f"there is no stream {stream_name(service)}: the {service} "
-                                                      "service creates it when it first starts; is it running?"))
+            fail(
+                ErrorBody(
+                    code="not_found",
+                    message=f"there is no stream {stream_name(service)}: the {service} "
+                    "service creates it when it first starts; is it running?",
+                )
+            )
         except APIError as exc:  # the server refused the consumer: say why, without a traceback
-            fail(ErrorBody(code="unavailable", message=f"cannot follow {stream_name(service)}: "
-                                                        f"{exc.description or exc}"))
+            fail(
+                ErrorBody(code="unavailable", message=f"cannot follow {stream_name(service)}: {exc.description or exc}")
+            )
         seen = 0
         try:
             async for msg in sub.messages:
                 headers = {k: v for k, v in (msg.headers or {}).items() if k.startswith("ce-")}
-                line = {"seq": msg.metadata.sequence.stream, "subject": msg.subject, **headers,
-                        "data": json.loads(msg.data)}
+                line = {
+                    "seq": msg.metadata.sequence.stream,
+                    "subject": msg.subject,
+                    **headers,
+                    "data": json.loads(msg.data),
+                }
                 print(json.dumps(line, ensure_ascii=False), flush=True)
                 seen += 1
                 if count and seen >= count:
@@ -90,8 +103,17 @@ def status(service: str = typer.Argument(..., callback=_service), nats_url: str 
     if as_json:
         emit_list(rows)
         return
-    table(rows, [("projection", "projection"), ("subjects", "subjects"), ("applied_seq", "applied up to"),
-                 ("stream_last_seq", "stream last"), ("pending", "pending"), ("parked", "parked")])
+    table(
+        rows,
+        [
+            ("projection", "projection"),
+            ("subjects", "subjects"),
+            ("applied_seq", "applied up to"),
+            ("stream_last_seq", "stream last"),
+            ("pending", "pending"),
+            ("parked", "parked"),
+        ],
+    )
 
 
 @projections.command("rebuild")
@@ -107,8 +129,14 @@ def rebuild(
         progress_subject = f"{service}.admin.progress.{client.nc.new_inbox().rpartition('.')[2]}"  # a unique token
         sub = await client.nc.subscribe(progress_subject)
         client.timeout = 3600  # a rebuild takes as long as the stream is long
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, disable=as_json) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=as_json,
+        ) as bar:
             tasks: dict[str, int] = {}
 
             async def show() -> None:
@@ -121,8 +149,9 @@ def rebuild(
 
             watcher = asyncio.create_task(show())
             try:
-                return await client.admin(service, "projections.rebuild",
-                                          {"projections": projection, "progress_subject": progress_subject})
+                return await client.admin(
+                    service, "projections.rebuild", {"projections": projection, "progress_subject": progress_subject}
+                )
             finally:
                 await asyncio.sleep(0.1)
                 watcher.cancel()
@@ -132,8 +161,7 @@ def rebuild(
     if as_json:
         emit_list(results)
         return
-    table(results, [("projection", "projection"), ("documents", "documents"), ("seconds", "seconds")],
-          title="Rebuilt")
+    table(results, [("projection", "projection"), ("documents", "documents"), ("seconds", "seconds")], title="Rebuilt")
 
 
 def health(
@@ -153,10 +181,20 @@ def health(
             try:
                 answer = await client.admin(name, "health")
             except RequestFailed as exc:
-                return {"service": name, "healthy": False, "stream": None, "last_seq": None,
-                        "problem": exc.error.message}
-            return {"service": name, "healthy": True, "stream": answer.get("stream"),
-                    "last_seq": answer.get("last_seq"), "problem": None}
+                return {
+                    "service": name,
+                    "healthy": False,
+                    "stream": None,
+                    "last_seq": None,
+                    "problem": exc.error.message,
+                }
+            return {
+                "service": name,
+                "healthy": True,
+                "stream": answer.get("stream"),
+                "last_seq": answer.get("last_seq"),
+                "problem": None,
+            }
 
         return list(await asyncio.gather(*(ask(name) for name in services)))
 
@@ -164,8 +202,16 @@ def health(
     if as_json:
         emit_list(rows)
     else:
-        table([{**row, "state": "ok" if row["healthy"] else "NOT ANSWERING"} for row in rows],
-              [("service", "service"), ("state", "state"), ("stream", "stream"), ("last_seq", "last event"),
-               ("problem", "problem")], title="Health")
+        table(
+            [{**row, "state": "ok" if row["healthy"] else "NOT ANSWERING"} for row in rows],
+            [
+                ("service", "service"),
+                ("state", "state"),
+                ("stream", "stream"),
+                ("last_seq", "last event"),
+                ("problem", "problem"),
+            ],
+            title="Health",
+        )
     if not all(row["healthy"] for row in rows):
         raise typer.Exit(EXIT_UNAVAILABLE)

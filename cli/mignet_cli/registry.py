@@ -6,8 +6,6 @@ from datetime import date, datetime
 
 import typer
 
-from mignet_contracts import reference
-from mignet_contracts import registry as c
 from mignet_cli.common import (
     ActorOption,
     AsJson,
@@ -23,12 +21,19 @@ from mignet_cli.common import (
     table,
     usage_error,
 )
+from mignet_contracts import reference
+from mignet_contracts import registry as c
 
-app = typer.Typer(help="Networks on migration (national, regional, global), members, champion countries.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Networks on migration (national, regional, global), members, champion countries.", no_args_is_help=True
+)
 
-OccurredOn = typer.Option(None, "--occurred-on", formats=["%Y-%m-%d"],
-                          help="When it happened, for back-filling history (YYYY-MM-DD); default today.")
+OccurredOn = typer.Option(
+    None,
+    "--occurred-on",
+    formats=["%Y-%m-%d"],
+    help="When it happened, for back-filling history (YYYY-MM-DD); default today.",
+)
 
 
 def _day(value: datetime | None) -> date | None:
@@ -60,9 +65,20 @@ def create_network(
     as_json: bool = AsJson,
 ) -> None:
     """Create a network and print its id."""
-    cmd = build(c.CreateNetwork, actor=actor(who), scope=scope, network_name=name, country=country, region=region,
-                subregion=subregion, description=description, status=status, members=_members(member),
-                occurred_on=_day(occurred_on), command_id=command_id)
+    cmd = build(
+        c.CreateNetwork,
+        actor=actor(who),
+        scope=scope,
+        network_name=name,
+        country=country,
+        region=region,
+        subregion=subregion,
+        description=description,
+        status=status,
+        members=_members(member),
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
     result = run(nats_url, lambda client: client.command(cmd))
     if as_json:
         emit_json(result.model_dump(mode="json"))
@@ -78,29 +94,56 @@ def _network_command(model, nats_url: str, as_json: bool, message: str, **fields
 
 @app.command("change-status")
 def change_status(
-    network_id: str, status: str, reason: str = typer.Option(None), occurred_on: datetime = OccurredOn,
+    network_id: str,
+    status: str,
+    reason: str = typer.Option(None),
+    occurred_on: datetime = OccurredOn,
     yes: bool = typer.Option(False, "--yes", help="Confirm making the global Network inactive."),
-    command_id: str = CommandId, who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """Move a network along its lifecycle (under-consideration, being-established, established, inactive)."""
     if network_id == c.GLOBAL_NETWORK_ID and status == c.NetworkStatus.INACTIVE and not yes:
         # One typo away from declaring the whole UN Network on Migration inactive: ask for intent.
         usage_error("making the global UN Network on Migration inactive needs --yes")
-    _network_command(c.ChangeNetworkStatus, nats_url, as_json, f"{network_id} is now {status}",
-                     actor=actor(who), network_id=network_id, status=status, reason=reason,
-                     occurred_on=_day(occurred_on), command_id=command_id)
+    _network_command(
+        c.ChangeNetworkStatus,
+        nats_url,
+        as_json,
+        f"{network_id} is now {status}",
+        actor=actor(who),
+        network_id=network_id,
+        status=status,
+        reason=reason,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 @app.command("rename-network")
 def rename_network(
-    network_id: str, name: str = typer.Argument(..., help="The network's new name."),
-    occurred_on: datetime = OccurredOn, command_id: str = CommandId, who: str = ActorOption,
-    nats_url: str = NatsUrl, as_json: bool = AsJson,
+    network_id: str,
+    name: str = typer.Argument(..., help="The network's new name."),
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """Rename a network (the old name stays in its history)."""
-    _network_command(c.RenameNetwork, nats_url, as_json, f"{network_id} is now named {name!r}",
-                     actor=actor(who), network_id=network_id, network_name=name, occurred_on=_day(occurred_on),
-                     command_id=command_id)
+    _network_command(
+        c.RenameNetwork,
+        nats_url,
+        as_json,
+        f"{network_id} is now named {name!r}",
+        actor=actor(who),
+        network_id=network_id,
+        network_name=name,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 @app.command("describe-network")
@@ -108,39 +151,79 @@ def describe_network(
     network_id: str,
     description: str = typer.Option(None, "--description", help="The new description."),
     clear: bool = typer.Option(False, "--clear", help="Remove the description."),
-    occurred_on: datetime = OccurredOn, command_id: str = CommandId, who: str = ActorOption,
-    nats_url: str = NatsUrl, as_json: bool = AsJson,
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """Change or remove a network's description."""
     if (description is None) == (not clear):
         usage_error("give either --description TEXT or --clear")
     message = f"description of {network_id} " + ("removed" if clear else "changed")
-    _network_command(c.ChangeNetworkDescription, nats_url, as_json, message, actor=actor(who),
-                     network_id=network_id, description=description, occurred_on=_day(occurred_on),
-                     command_id=command_id)
+    _network_command(
+        c.ChangeNetworkDescription,
+        nats_url,
+        as_json,
+        message,
+        actor=actor(who),
+        network_id=network_id,
+        description=description,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 @app.command("add-member")
 def add_member(
-    network_id: str, entity: str, role: str = typer.Option("member", help="coordinator, co-lead, member, secretariat"),
-    occurred_on: datetime = OccurredOn, command_id: str = CommandId, who: str = ActorOption,
-    nats_url: str = NatsUrl, as_json: bool = AsJson,
+    network_id: str,
+    entity: str,
+    role: str = typer.Option("member", help="coordinator, co-lead, member, secretariat"),
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """A UN entity joins a network."""
-    _network_command(c.AddNetworkMember, nats_url, as_json, f"{entity} joined {network_id} as {role}",
-                     actor=actor(who), network_id=network_id, entity=entity.upper(), role=role,
-                     occurred_on=_day(occurred_on), command_id=command_id)
+    _network_command(
+        c.AddNetworkMember,
+        nats_url,
+        as_json,
+        f"{entity} joined {network_id} as {role}",
+        actor=actor(who),
+        network_id=network_id,
+        entity=entity.upper(),
+        role=role,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 @app.command("remove-member")
 def remove_member(
-    network_id: str, entity: str, reason: str = typer.Option(None), occurred_on: datetime = OccurredOn,
-    command_id: str = CommandId, who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+    network_id: str,
+    entity: str,
+    reason: str = typer.Option(None),
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """A UN entity leaves a network."""
-    _network_command(c.RemoveNetworkMember, nats_url, as_json, f"{entity} left {network_id}",
-                     actor=actor(who), network_id=network_id, entity=entity.upper(), reason=reason,
-                     occurred_on=_day(occurred_on), command_id=command_id)
+    _network_command(
+        c.RemoveNetworkMember,
+        nats_url,
+        as_json,
+        f"{entity} left {network_id}",
+        actor=actor(who),
+        network_id=network_id,
+        entity=entity.upper(),
+        reason=reason,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 @app.command("align-tor")
@@ -148,24 +231,51 @@ def align_tor(
     network_id: str,
     aligned_on: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Date of alignment with the global ToR."),
     consulted_executive_committee: bool = typer.Option(False, "--consulted-executive-committee"),
-    note: str = typer.Option(None), command_id: str = CommandId, who: str = ActorOption,
-    nats_url: str = NatsUrl, as_json: bool = AsJson,
+    note: str = typer.Option(None),
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """Record that a network aligned its terms of reference with the global ones."""
-    _network_command(c.AlignTermsOfReference, nats_url, as_json, f"{network_id} terms of reference aligned",
-                     actor=actor(who), network_id=network_id, aligned_on=aligned_on.date(),
-                     consulted_executive_committee=consulted_executive_committee, note=note, command_id=command_id)
+    _network_command(
+        c.AlignTermsOfReference,
+        nats_url,
+        as_json,
+        f"{network_id} terms of reference aligned",
+        actor=actor(who),
+        network_id=network_id,
+        aligned_on=aligned_on.date(),
+        consulted_executive_committee=consulted_executive_committee,
+        note=note,
+        command_id=command_id,
+    )
 
 
 @app.command("focal-point")
 def focal_point(
-    network_id: str, name: str = typer.Option(...), entity: str = typer.Option(...), email: str = typer.Option(...),
-    command_id: str = CommandId, who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+    network_id: str,
+    name: str = typer.Option(...),
+    entity: str = typer.Option(...),
+    email: str = typer.Option(...),
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """Assign a network's focal point (a member entity's staff contact)."""
-    _network_command(c.AssignFocalPoint, nats_url, as_json, f"focal point of {network_id} assigned",
-                     actor=actor(who), network_id=network_id, focal_point_name=name, entity=entity.upper(),
-                     email=email, command_id=command_id)
+    _network_command(
+        c.AssignFocalPoint,
+        nats_url,
+        as_json,
+        f"focal point of {network_id} assigned",
+        actor=actor(who),
+        network_id=network_id,
+        focal_point_name=name,
+        entity=entity.upper(),
+        email=email,
+        command_id=command_id,
+    )
 
 
 @app.command("nominate-champion")
@@ -174,62 +284,124 @@ def nominate_champion(
     group: str = typer.Option(..., "--group", help=f"Regional group: {', '.join(reference.CHAMPION_REGIONAL_GROUPS)}"),
     met: list[str] = typer.Option([], "--met", help="A criterion met (repeatable), or 'all'. Others count as not met."),
     note: list[str] = typer.Option([], "--note", help="CRITERION=TEXT, repeatable."),
-    occurred_on: datetime = OccurredOn, command_id: str = CommandId, who: str = ActorOption,
-    nats_url: str = NatsUrl, as_json: bool = AsJson,
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """Nominate a member state as a champion country, assessed against the six criteria."""
     met_codes = set(reference.CHAMPION_CRITERIA) if "all" in met else set(met)
     notes = dict(n.partition("=")[::2] for n in note)
-    assessment = [{"criterion": code, "met": code in met_codes, "note": notes.get(code) or None}
-                  for code in reference.CHAMPION_CRITERIA]
+    assessment = [
+        {"criterion": code, "met": code in met_codes, "note": notes.get(code) or None}
+        for code in reference.CHAMPION_CRITERIA
+    ]
     unknown = (met_codes | set(notes)) - set(reference.CHAMPION_CRITERIA)
     if unknown:
-        raise typer.BadParameter(f"unknown criteria {', '.join(sorted(unknown))}; "
-                                 f"known: {', '.join(reference.CHAMPION_CRITERIA)}")
-    _network_command(c.NominateChampion, nats_url, as_json, f"{country.upper()} nominated as a champion country",
-                     actor=actor(who), country=country, regional_group=group, assessment=assessment,
-                     occurred_on=_day(occurred_on), command_id=command_id)
+        raise typer.BadParameter(
+            f"unknown criteria {', '.join(sorted(unknown))}; known: {', '.join(reference.CHAMPION_CRITERIA)}"
+        )
+    _network_command(
+        c.NominateChampion,
+        nats_url,
+        as_json,
+        f"{country.upper()} nominated as a champion country",
+        actor=actor(who),
+        country=country,
+        regional_group=group,
+        assessment=assessment,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 @app.command("confirm-champion")
 def confirm_champion(
     country: str,
-    override_reason: str = typer.Option(None, "--override-reason",
-                                        help="Required when the nomination did not meet all six criteria."),
-    occurred_on: datetime = OccurredOn, command_id: str = CommandId, who: str = ActorOption,
-    nats_url: str = NatsUrl, as_json: bool = AsJson,
+    override_reason: str = typer.Option(
+        None, "--override-reason", help="Required when the nomination did not meet all six criteria."
+    ),
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """Confirm a nominated champion country."""
-    _network_command(c.ConfirmChampion, nats_url, as_json, f"{country.upper()} confirmed as a champion country",
-                     actor=actor(who), country=country, override_reason=override_reason,
-                     occurred_on=_day(occurred_on), command_id=command_id)
+    _network_command(
+        c.ConfirmChampion,
+        nats_url,
+        as_json,
+        f"{country.upper()} confirmed as a champion country",
+        actor=actor(who),
+        country=country,
+        override_reason=override_reason,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 @app.command("withdraw-champion")
 def withdraw_champion(
-    country: str, reason: str = typer.Option(...), occurred_on: datetime = OccurredOn, command_id: str = CommandId,
-    who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+    country: str,
+    reason: str = typer.Option(...),
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """Withdraw a champion country."""
-    _network_command(c.WithdrawChampion, nats_url, as_json, f"{country.upper()} withdrawn as a champion country",
-                     actor=actor(who), country=country, reason=reason, occurred_on=_day(occurred_on),
-                     command_id=command_id)
+    _network_command(
+        c.WithdrawChampion,
+        nats_url,
+        as_json,
+        f"{country.upper()} withdrawn as a champion country",
+        actor=actor(who),
+        country=country,
+        reason=reason,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
-NETWORK_COLUMNS = [("network_id", "id"), ("scope", "scope"), ("name", "name"), ("country", "country"),
-                   ("region", "region"), ("status", "status"), ("member_count", "members")]
+NETWORK_COLUMNS = [
+    ("network_id", "id"),
+    ("scope", "scope"),
+    ("name", "name"),
+    ("country", "country"),
+    ("region", "region"),
+    ("status", "status"),
+    ("member_count", "members"),
+]
 
 
 @app.command("networks")
 def networks(
-    scope: str = typer.Option(None), region: str = typer.Option(None), country: str = typer.Option(None),
-    status: str = typer.Option(None), member: str = typer.Option(None, help="Only networks this entity belongs to."),
+    scope: str = typer.Option(None),
+    region: str = typer.Option(None),
+    country: str = typer.Option(None),
+    status: str = typer.Option(None),
+    member: str = typer.Option(None, help="Only networks this entity belongs to."),
     search: str = typer.Option(None, "--search", help="Only networks whose name contains this (any case)."),
-    limit: int = typer.Option(200), offset: int = typer.Option(0), nats_url: str = NatsUrl, as_json: bool = AsJson,
+    limit: int = typer.Option(200),
+    offset: int = typer.Option(0),
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """List networks."""
-    query = build(c.ListNetworks, scope=scope, region=region, country=country, status=status,
-                  member=member.upper() if member else None, name_contains=search, limit=limit, offset=offset)
+    query = build(
+        c.ListNetworks,
+        scope=scope,
+        region=region,
+        country=country,
+        status=status,
+        member=member.upper() if member else None,
+        name_contains=search,
+        limit=limit,
+        offset=offset,
+    )
     found = run(nats_url, lambda client: client.query(query))
     if as_json:
         emit_list(found["items"], found["total"], offset, limit)
@@ -251,23 +423,41 @@ def network(network_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) ->
 
 
 @app.command("champions")
-def champions(group: str = typer.Option(None, "--group"), status: str = typer.Option(None),
-              nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+def champions(
+    group: str = typer.Option(None, "--group"),
+    status: str = typer.Option(None),
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
     """List champion countries, with their national network as it is now."""
     found = run(nats_url, lambda client: client.query(build(c.ListChampions, regional_group=group, status=status)))
     if as_json:
         emit_list(found["items"], found["total"])
         return
     # The national network as it is now (the nomination's snapshot, existing_network_id, may predate it).
-    table(found["items"], [("country", "code"), ("country_name", "country"), ("regional_group", "group"),
-                           ("status", "status"), ("criteria_met", "criteria met"), ("network_id", "network"),
-                           ("network_status", "network status")], title=f"Champion countries ({found['total']})")
+    table(
+        found["items"],
+        [
+            ("country", "code"),
+            ("country_name", "country"),
+            ("regional_group", "group"),
+            ("status", "status"),
+            ("criteria_met", "criteria met"),
+            ("network_id", "network"),
+            ("network_status", "network status"),
+        ],
+        title=f"Champion countries ({found['total']})",
+    )
 
 
 @app.command("directory")
-def directory(as_of: datetime = typer.Option(None, "--as-of", formats=["%Y-%m-%d"],
-                                             help="The directory as it stood on this date (not in the future)."),
-              nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+def directory(
+    as_of: datetime = typer.Option(
+        None, "--as-of", formats=["%Y-%m-%d"], help="The directory as it stood on this date (not in the future)."
+    ),
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
     """Summary of networks by status and region, and champions by group."""
     summary = run(nats_url, lambda client: client.query(build(c.DirectorySummary, as_of=_day(as_of))))
     if as_json:
@@ -276,12 +466,22 @@ def directory(as_of: datetime = typer.Option(None, "--as-of", formats=["%Y-%m-%d
     nets = summary["networks"]
     console.print(f"[bold]Directory {'as of ' + summary['as_of'] if summary['as_of'] else 'today'}[/]")
     console.print(f"Networks: {nets['total']} ({nets['national']} national, {nets['regional']} regional)")
-    table([{"status": k, "count": v} for k, v in nets["by_status"].items()], [("status", "status"), ("count", "networks")])
-    table([{"region": r, "counts": ", ".join(f"{k}: {v}" for k, v in cnt.items())} for r, cnt in nets["by_region"].items()],
-          [("region", "region"), ("counts", "networks")])
+    table(
+        [{"status": k, "count": v} for k, v in nets["by_status"].items()], [("status", "status"), ("count", "networks")]
+    )
+    table(
+        [
+            {"region": r, "counts": ", ".join(f"{k}: {v}" for k, v in cnt.items())}
+            for r, cnt in nets["by_region"].items()
+        ],
+        [("region", "region"), ("counts", "networks")],
+    )
     ch = summary["champions"]
-    table(ch["countries"], [("country_name", "country"), ("regional_group", "group"), ("status", "status")],
-          title=f"Champion countries ({ch['total']})")
+    table(
+        ch["countries"],
+        [("country_name", "country"), ("regional_group", "group"), ("status", "status")],
+        title=f"Champion countries ({ch['total']})",
+    )
 
 
 @app.command("seed")
@@ -290,5 +490,6 @@ def seed(nats_url: str = NatsUrl, who: str = ActorOption) -> None:
     from mignet_registry.seed import load
 
     summary = run(nats_url, lambda client: load(client, actor(who)))
-    console.print(f"seed: {summary['written']} commands wrote events, {summary['replayed']} were already loaded",
-                  highlight=False)
+    console.print(
+        f"seed: {summary['written']} commands wrote events, {summary['replayed']} were already loaded", highlight=False
+    )

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import typer
 
-from mignet_contracts import reference
-from mignet_contracts import reviews as c
 from mignet_cli.common import (
     ActorOption,
     AsJson,
@@ -25,12 +23,20 @@ from mignet_cli.common import (
     table,
     usage_error,
 )
+from mignet_contracts import reference
+from mignet_contracts import reviews as c
 
-app = typer.Typer(help="Regional reviews of the GCM: schedule and run them, moderate contributions, compile them.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Regional reviews of the GCM: schedule and run them, moderate contributions, compile them.",
+    no_args_is_help=True,
+)
 
-OccurredOn = typer.Option(None, "--occurred-on", formats=["%Y-%m-%d"],
-                          help="When it happened, for back-filling history (YYYY-MM-DD); default today.")
+OccurredOn = typer.Option(
+    None,
+    "--occurred-on",
+    formats=["%Y-%m-%d"],
+    help="When it happened, for back-filling history (YYYY-MM-DD); default today.",
+)
 Day = typer.Option(None, formats=["%Y-%m-%d"])
 
 
@@ -56,54 +62,110 @@ def schedule(
     meeting_end: datetime = typer.Option(None, "--meeting-end", formats=["%Y-%m-%d"]),
     venue: str = typer.Option(None, help="A city, or 'virtual'."),
     partner: list[str] = typer.Option([], "--partner", help="A co-organizer (repeatable)."),
-    consultation: list[datetime] = typer.Option([], "--consultation", formats=["%Y-%m-%d"],
-                                                help="A stakeholder consultation date (repeatable)."),
-    occurred_on: datetime = OccurredOn, command_id: str = CommandId,
-    who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+    consultation: list[datetime] = typer.Option(
+        [], "--consultation", formats=["%Y-%m-%d"], help="A stakeholder consultation date (repeatable)."
+    ),
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """Schedule the regional review of a region for a cycle (one per region and cycle)."""
-    cmd = build(c.ScheduleReview, actor=actor(who), region=region, cycle=cycle, commission=commission,
-                meeting_start=_day(meeting_start), meeting_end=_day(meeting_end), venue=venue, partners=partner,
-                stakeholder_consultations=[d.date() for d in consultation], occurred_on=_day(occurred_on),
-                command_id=command_id)
+    cmd = build(
+        c.ScheduleReview,
+        actor=actor(who),
+        region=region,
+        cycle=cycle,
+        commission=commission,
+        meeting_start=_day(meeting_start),
+        meeting_end=_day(meeting_end),
+        venue=venue,
+        partners=partner,
+        stakeholder_consultations=[d.date() for d in consultation],
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
     result = run(nats_url, lambda client: client.command(cmd))
     done(result, as_json, f"{result.aggregate_id} scheduled")
 
 
 @app.command("open")
-def open_review(review_id: str, occurred_on: datetime = OccurredOn, command_id: str = CommandId,
-                who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+def open_review(
+    review_id: str,
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
     """Open a planned review for contributions."""
-    _send(c.OpenReview, nats_url, as_json, f"{review_id} is open for contributions", actor=actor(who),
-          review_id=review_id, occurred_on=_day(occurred_on), command_id=command_id)
+    _send(
+        c.OpenReview,
+        nats_url,
+        as_json,
+        f"{review_id} is open for contributions",
+        actor=actor(who),
+        review_id=review_id,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 @app.command("close")
-def close_review(review_id: str, occurred_on: datetime = OccurredOn, command_id: str = CommandId,
-                 who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+def close_review(
+    review_id: str,
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
     """Close a review to contributions."""
-    _send(c.CloseReview, nats_url, as_json, f"{review_id} is closed", actor=actor(who), review_id=review_id,
-          occurred_on=_day(occurred_on), command_id=command_id)
+    _send(
+        c.CloseReview,
+        nats_url,
+        as_json,
+        f"{review_id} is closed",
+        actor=actor(who),
+        review_id=review_id,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 @app.command("publish-report")
 def publish_report(
-    review_id: str, report_url: str = typer.Argument(..., help="https link to the report."),
+    review_id: str,
+    report_url: str = typer.Argument(..., help="https link to the report."),
     published_on: datetime = typer.Option(None, "--published-on", formats=["%Y-%m-%d"]),
-    occurred_on: datetime = OccurredOn, command_id: str = CommandId,
-    who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """Record the report of a closed review."""
-    _send(c.PublishReviewReport, nats_url, as_json, f"report of {review_id} published", actor=actor(who),
-          review_id=review_id, report_url=report_url, published_on=_day(published_on),
-          occurred_on=_day(occurred_on), command_id=command_id)
+    _send(
+        c.PublishReviewReport,
+        nats_url,
+        as_json,
+        f"report of {review_id} published",
+        actor=actor(who),
+        review_id=review_id,
+        report_url=report_url,
+        published_on=_day(published_on),
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 # --- contributions -----------------------------------------------------------------------
 
 
-def _contributor(member_state: str | None, stakeholder: str | None, organization: str | None,
-                 country: str | None) -> dict:
+def _contributor(
+    member_state: str | None, stakeholder: str | None, organization: str | None, country: str | None
+) -> dict:
     if bool(member_state) == bool(stakeholder):
         usage_error("give either --member-state COUNTRY or --stakeholder CATEGORY --organization NAME")
     if member_state:
@@ -132,8 +194,10 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
     except PermissionError:
         usage_error(f"--body-file {body_file}: permission denied")
     except UnicodeDecodeError as exc:
-        usage_error(f"--body-file {body_file}: not UTF-8 text (byte {exc.start}); "
-                    "save it as UTF-8, e.g. iconv -f latin1 -t utf-8")
+        usage_error(
+            f"--body-file {body_file}: not UTF-8 text (byte {exc.start}); "
+            "save it as UTF-8, e.g. iconv -f latin1 -t utf-8"
+        )
     except OSError as exc:
         usage_error(f"--body-file {body_file}: cannot be read ({exc.strerror or exc})")
 
@@ -142,8 +206,9 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
 def submit(
     review_id: str,
     member_state: str = typer.Option(None, "--member-state", help="Contributing member state (ISO code)."),
-    stakeholder: str = typer.Option(None, "--stakeholder",
-                                    help=f"Stakeholder category: {', '.join(reference.STAKEHOLDER_CATEGORIES)}."),
+    stakeholder: str = typer.Option(
+        None, "--stakeholder", help=f"Stakeholder category: {', '.join(reference.STAKEHOLDER_CATEGORIES)}."
+    ),
     organization: str = typer.Option(None, "--organization", help="The stakeholder's organization."),
     country: str = typer.Option(None, "--country", help="The stakeholder's country, if any (ISO code)."),
     level: str = typer.Option(..., help="local, national, regional or global"),
@@ -157,16 +222,30 @@ def submit(
     link: list[str] = typer.Option([], "--link", help="An http(s) link (repeatable)."),
     contact_name: str = typer.Option(..., "--contact-name", help="Not published."),
     contact_email: str = typer.Option(..., "--contact-email", help="Not published."),
-    occurred_on: datetime = OccurredOn, command_id: str = CommandId,
-    who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson,
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """Submit a contribution to an open review and print its id (it is published only once moderated)."""
-    cmd = build(c.SubmitContribution, actor=actor(who), review_id=review_id,
-                contributor=_contributor(member_state, stakeholder, organization, country), level=level,
-                title=title, summary=summary, body=_read_body(body, body_file), objectives=objective,
-                guiding_principles=principle, language=language, links=link,
-                contact={"name": contact_name, "email": contact_email}, occurred_on=_day(occurred_on),
-                command_id=command_id)
+    cmd = build(
+        c.SubmitContribution,
+        actor=actor(who),
+        review_id=review_id,
+        contributor=_contributor(member_state, stakeholder, organization, country),
+        level=level,
+        title=title,
+        summary=summary,
+        body=_read_body(body, body_file),
+        objectives=objective,
+        guiding_principles=principle,
+        language=language,
+        links=link,
+        contact={"name": contact_name, "email": contact_email},
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
     result = run(nats_url, lambda client: client.command(cmd))
     if as_json:
         emit_json(result.model_dump(mode="json"))
@@ -175,39 +254,98 @@ def submit(
 
 
 @app.command("publish")
-def publish(contribution_id: str, note: str = typer.Option(None, help="Shown with the contribution."),
-            occurred_on: datetime = OccurredOn, command_id: str = CommandId,
-            who: str = ActorOption, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+def publish(
+    contribution_id: str,
+    note: str = typer.Option(None, help="Shown with the contribution."),
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
     """Publish a submitted contribution on the regional page."""
-    _send(c.PublishContribution, nats_url, as_json, f"{contribution_id} published", actor=actor(who),
-          contribution_id=contribution_id, note=note, occurred_on=_day(occurred_on), command_id=command_id)
+    _send(
+        c.PublishContribution,
+        nats_url,
+        as_json,
+        f"{contribution_id} published",
+        actor=actor(who),
+        contribution_id=contribution_id,
+        note=note,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 @app.command("reject")
-def reject(contribution_id: str, reason: str = typer.Option(...), occurred_on: datetime = OccurredOn,
-           command_id: str = CommandId, who: str = ActorOption, nats_url: str = NatsUrl,
-           as_json: bool = AsJson) -> None:
+def reject(
+    contribution_id: str,
+    reason: str = typer.Option(...),
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
     """Reject a submitted contribution (final)."""
-    _send(c.RejectContribution, nats_url, as_json, f"{contribution_id} rejected", actor=actor(who),
-          contribution_id=contribution_id, reason=reason, occurred_on=_day(occurred_on), command_id=command_id)
+    _send(
+        c.RejectContribution,
+        nats_url,
+        as_json,
+        f"{contribution_id} rejected",
+        actor=actor(who),
+        contribution_id=contribution_id,
+        reason=reason,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 @app.command("withdraw")
-def withdraw(contribution_id: str, reason: str = typer.Option(None), occurred_on: datetime = OccurredOn,
-             command_id: str = CommandId, who: str = ActorOption, nats_url: str = NatsUrl,
-             as_json: bool = AsJson) -> None:
+def withdraw(
+    contribution_id: str,
+    reason: str = typer.Option(None),
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
     """Withdraw a submitted or published contribution (final; it leaves the public pages)."""
-    _send(c.WithdrawContribution, nats_url, as_json, f"{contribution_id} withdrawn", actor=actor(who),
-          contribution_id=contribution_id, reason=reason, occurred_on=_day(occurred_on), command_id=command_id)
+    _send(
+        c.WithdrawContribution,
+        nats_url,
+        as_json,
+        f"{contribution_id} withdrawn",
+        actor=actor(who),
+        contribution_id=contribution_id,
+        reason=reason,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
 
 
 # --- queries -----------------------------------------------------------------------------
 
-REVIEW_COLUMNS = [("review_id", "id"), ("region_name", "region"), ("commission", "by"), ("meeting", "meeting"),
-                  ("venue", "venue"), ("status", "status")]
-CONTRIBUTION_COLUMNS = [("contribution_id", "id"), ("status", "status"), ("contributor_name", "contributor"),
-                        ("contributor_kind", "type"), ("level", "level"), ("objectives", "objectives"),
-                        ("title", "title"), ("network_status", "UN network"), ("champion_status", "champion")]
+REVIEW_COLUMNS = [
+    ("review_id", "id"),
+    ("region_name", "region"),
+    ("commission", "by"),
+    ("meeting", "meeting"),
+    ("venue", "venue"),
+    ("status", "status"),
+]
+CONTRIBUTION_COLUMNS = [
+    ("contribution_id", "id"),
+    ("status", "status"),
+    ("contributor_name", "contributor"),
+    ("contributor_kind", "type"),
+    ("level", "level"),
+    ("objectives", "objectives"),
+    ("title", "title"),
+    ("network_status", "UN network"),
+    ("champion_status", "champion"),
+]
 
 
 def _meeting(review: dict) -> str:
@@ -216,9 +354,13 @@ def _meeting(review: dict) -> str:
 
 
 @app.command("list")
-def list_reviews(region: str = typer.Option(None), cycle: str = typer.Option(None),
-                 status: str = typer.Option(None, help="planned, open-for-contributions, closed, report-published"),
-                 nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+def list_reviews(
+    region: str = typer.Option(None),
+    cycle: str = typer.Option(None),
+    status: str = typer.Option(None, help="planned, open-for-contributions, closed, report-published"),
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
     """List regional reviews."""
     query = build(c.ListReviews, region=region, cycle=cycle, status=status)
     found = run(nats_url, lambda client: client.query(query))
@@ -235,14 +377,27 @@ def contributions(
     status: str = typer.Option(None, help="submitted, published, rejected or withdrawn"),
     kind: str = typer.Option(None, "--kind", help="member-state or stakeholder"),
     category: str = typer.Option(None, "--category", help="Stakeholder category."),
-    level: str = typer.Option(None), objective: int = typer.Option(None), country: str = typer.Option(None),
-    limit: int = typer.Option(50), offset: int = typer.Option(0),
-    nats_url: str = NatsUrl, as_json: bool = AsJson,
+    level: str = typer.Option(None),
+    objective: int = typer.Option(None),
+    country: str = typer.Option(None),
+    limit: int = typer.Option(50),
+    offset: int = typer.Option(0),
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
 ) -> None:
     """List a review's contributions (all statuses unless --status); contacts are never shown."""
-    query = build(c.ListContributions, review_id=review_id, status=status, contributor_kind=kind,
-                  stakeholder_category=category, level=level, objective=objective, country=country,
-                  limit=limit, offset=offset)
+    query = build(
+        c.ListContributions,
+        review_id=review_id,
+        status=status,
+        contributor_kind=kind,
+        stakeholder_category=category,
+        level=level,
+        objective=objective,
+        country=country,
+        limit=limit,
+        offset=offset,
+    )
     found = run(nats_url, lambda client: client.query(query))
     if as_json:
         emit_list(found["items"], found["total"], offset, limit)
@@ -259,10 +414,14 @@ def review(review_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) -> N
         emit_json(doc)
         return
     table([{**doc, "meeting": _meeting(doc)}], REVIEW_COLUMNS)
-    facts = [("cycle", doc.get("cycle")), ("organized by", doc.get("commission_name")),
-             ("partners", ", ".join(doc.get("partners") or []) or None),
-             ("stakeholder consultations", ", ".join(doc.get("stakeholder_consultations") or []) or None),
-             ("report", doc.get("report_url")), ("report published", doc.get("report_published_on"))]
+    facts = [
+        ("cycle", doc.get("cycle")),
+        ("organized by", doc.get("commission_name")),
+        ("partners", ", ".join(doc.get("partners") or []) or None),
+        ("stakeholder consultations", ", ".join(doc.get("stakeholder_consultations") or []) or None),
+        ("report", doc.get("report_url")),
+        ("report published", doc.get("report_published_on")),
+    ]
     for label, value in facts:
         if value:
             console.print(f"{label}: {value}", highlight=False, markup=False)
@@ -270,8 +429,11 @@ def review(review_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) -> N
 
 
 #: What a moderator decided, in the order it can happen.
-MODERATION = [("moderator_note", "moderator's note"), ("rejection_reason", "rejected because"),
-              ("withdrawal_reason", "withdrawn because")]
+MODERATION = [
+    ("moderator_note", "moderator's note"),
+    ("rejection_reason", "rejected because"),
+    ("withdrawal_reason", "withdrawn because"),
+]
 
 
 @app.command("contribution")
@@ -312,9 +474,15 @@ def figures(review_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) -> 
 
 
 @app.command("compilation")
-def compilation(cycle: str = typer.Option(None), region: str = typer.Option(None),
-                objective: int = typer.Option(None), limit: int = typer.Option(100), offset: int = typer.Option(0),
-                nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
+def compilation(
+    cycle: str = typer.Option(None),
+    region: str = typer.Option(None),
+    objective: int = typer.Option(None),
+    limit: int = typer.Option(100),
+    offset: int = typer.Option(0),
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
     """Published contributions across regions, compiled for the International Migration Review Forum."""
     query = build(c.Compilation, cycle=cycle, region=region, objective=objective, limit=limit, offset=offset)
     found = run(nats_url, lambda client: client.query(query))
@@ -322,9 +490,19 @@ def compilation(cycle: str = typer.Option(None), region: str = typer.Option(None
         emit_list(found["items"], found["total"], offset, limit, by_region=found["by_region"])
         return
     _counts("region", found["by_region"])
-    table(found["items"], [("cycle", "cycle"), ("region", "region"), ("contribution_id", "id"),
-                           ("contributor_name", "contributor"), ("level", "level"), ("objectives", "objectives"),
-                           ("title", "title")], title=f"Compilation ({found['total']} published)")
+    table(
+        found["items"],
+        [
+            ("cycle", "cycle"),
+            ("region", "region"),
+            ("contribution_id", "id"),
+            ("contributor_name", "contributor"),
+            ("level", "level"),
+            ("objectives", "objectives"),
+            ("title", "title"),
+        ],
+        title=f"Compilation ({found['total']} published)",
+    )
 
 
 @app.command("seed")
@@ -333,8 +511,9 @@ def seed(nats_url: str = NatsUrl, who: str = ActorOption) -> None:
     from mignet_reviews.seed import ACTOR, load
 
     summary = run(nats_url, lambda client: load(client, actor(who) if who else ACTOR))
-    console.print(f"seed: {summary['written']} commands wrote events, {summary['replayed']} were already loaded",
-                  highlight=False)
+    console.print(
+        f"seed: {summary['written']} commands wrote events, {summary['replayed']} were already loaded", highlight=False
+    )
     for refused in summary["refused"]:
         console.print(f"  refused {refused['command_id']}: {refused['message']}", highlight=False, markup=False)
 

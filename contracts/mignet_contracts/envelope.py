@@ -188,7 +188,8 @@ class ErrorBody(Contract):
     message: str
     details: list[ErrorDetail] = Field(default_factory=list)
     retry_after_ms: int | None = Field(
-        default=None, ge=0,
+        default=None,
+        ge=0,
         description="Set when a busy service refused the request without starting it: "
         "send it again after this many milliseconds.",
     )

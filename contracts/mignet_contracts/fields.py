@@ -58,7 +58,9 @@ def _country_code_shape(value: str) -> str:
 
 
 CountryCode = Annotated[
-    str, Field(json_schema_extra={"pattern": r"^[A-Za-z]{2}$"}), AfterValidator(_country_code_shape),
+    str,
+    Field(json_schema_extra={"pattern": r"^[A-Za-z]{2}$"}),
+    AfterValidator(_country_code_shape),
     AfterValidator(country_code),
 ]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(email)]
@@ -74,8 +76,9 @@ def max_items(limit: int) -> BeforeValidator:
 
     def check(value):
         if isinstance(value, (list, tuple)) and len(value) > limit:
-            raise PydanticCustomError("too_long", "at most {limit} items, not {count}",
-                                      {"limit": limit, "count": len(value)})
+            raise PydanticCustomError(
+                "too_long", "at most {limit} items, not {count}", {"limit": limit, "count": len(value)}
+            )
         return value
 
     return BeforeValidator(check)

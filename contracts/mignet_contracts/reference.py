@@ -52,20 +52,14 @@ REGIONAL_COMMISSIONS: dict[str, RegionalCommission] = {
     c.code: c
     for c in (
         RegionalCommission("ECA", "Economic Commission for Africa", RegionCode.AFRICA),
-        RegionalCommission(
-            "ECE", "Economic Commission for Europe", RegionCode.EUROPE_NORTH_AMERICA_CENTRAL_ASIA
-        ),
+        RegionalCommission("ECE", "Economic Commission for Europe", RegionCode.EUROPE_NORTH_AMERICA_CENTRAL_ASIA),
         RegionalCommission(
             "ECLAC",
             "Economic Commission for Latin America and the Caribbean",
             RegionCode.LATIN_AMERICA_CARIBBEAN,
         ),
-        RegionalCommission(
-            "ESCAP", "Economic and Social Commission for Asia and the Pacific", RegionCode.ASIA_PACIFIC
-        ),
-        RegionalCommission(
-            "ESCWA", "Economic and Social Commission for Western Asia", RegionCode.ARAB_REGION
-        ),
+        RegionalCommission("ESCAP", "Economic and Social Commission for Asia and the Pacific", RegionCode.ASIA_PACIFIC),
+        RegionalCommission("ESCWA", "Economic and Social Commission for Western Asia", RegionCode.ARAB_REGION),
     )
 }
 
@@ -91,42 +85,197 @@ _LA = RegionCode.LATIN_AMERICA_CARIBBEAN
 # Arab League state, which co-organizes the Arab regional review.
 _REGIONS_BY_COUNTRY: dict[str, tuple[RegionCode, ...]] = {
     # ESCWA members in Africa
-    **{cc: (_AR, _AF) for cc in "DZ DJ EG LY MR MA SO SD TN".split()},
+    **{cc: (_AR, _AF) for cc in ["DZ", "DJ", "EG", "LY", "MR", "MA", "SO", "SD", "TN"]},
     # ESCWA members in Western Asia (PS is an observer state)
-    **{cc: (_AR,) for cc in "BH IQ JO KW LB OM PS QA SA SY AE YE".split()},
+    **{cc: (_AR,) for cc in ["BH", "IQ", "JO", "KW", "LB", "OM", "PS", "QA", "SA", "SY", "AE", "YE"]},
     # ECA members other than the ESCWA ones
     **{
         cc: (_AF,)
-        for cc in (
-            "AO BJ BW BF BI CV CM CF TD CG CD CI GQ ER SZ ET GA GM GH GN GW KE LS LR MG MW "
-            "ML MU MZ NA NE NG RW ST SN SC SL ZA SS TZ TG UG ZM ZW"
-        ).split()
+        for cc in [
+            "AO",
+            "BJ",
+            "BW",
+            "BF",
+            "BI",
+            "CV",
+            "CM",
+            "CF",
+            "TD",
+            "CG",
+            "CD",
+            "CI",
+            "GQ",
+            "ER",
+            "SZ",
+            "ET",
+            "GA",
+            "GM",
+            "GH",
+            "GN",
+            "GW",
+            "KE",
+            "LS",
+            "LR",
+            "MG",
+            "MW",
+            "ML",
+            "MU",
+            "MZ",
+            "NA",
+            "NE",
+            "NG",
+            "RW",
+            "ST",
+            "SN",
+            "SC",
+            "SL",
+            "ZA",
+            "SS",
+            "TZ",
+            "TG",
+            "UG",
+            "ZM",
+            "ZW",
+        ]
     },
     "KM": (_AF, _AR),
     # ECE members (VA is an observer state)
     **{
         cc: (_EN,)
-        for cc in (
-            "AL AD AT BY BE BA BG CA HR CY CZ DK EE FI FR DE GR HU IS IE IL IT LV LI LT LU "
-            "MT MC ME NL MK NO PL PT MD RO SM RS SK SI ES SE CH UA GB US VA"
-        ).split()
+        for cc in [
+            "AL",
+            "AD",
+            "AT",
+            "BY",
+            "BE",
+            "BA",
+            "BG",
+            "CA",
+            "HR",
+            "CY",
+            "CZ",
+            "DK",
+            "EE",
+            "FI",
+            "FR",
+            "DE",
+            "GR",
+            "HU",
+            "IS",
+            "IE",
+            "IL",
+            "IT",
+            "LV",
+            "LI",
+            "LT",
+            "LU",
+            "MT",
+            "MC",
+            "ME",
+            "NL",
+            "MK",
+            "NO",
+            "PL",
+            "PT",
+            "MD",
+            "RO",
+            "SM",
+            "RS",
+            "SK",
+            "SI",
+            "ES",
+            "SE",
+            "CH",
+            "UA",
+            "GB",
+            "US",
+            "VA",
+        ]
     },
-    **{cc: (_EN, _AP) for cc in "AM AZ GE KZ KG RU TJ TR TM UZ".split()},
+    **{cc: (_EN, _AP) for cc in ["AM", "AZ", "GE", "KZ", "KG", "RU", "TJ", "TR", "TM", "UZ"]},
     # ECLAC members in Latin America and the Caribbean
     **{
         cc: (_LA,)
-        for cc in (
-            "AG AR BS BB BZ BO BR CL CO CR CU DM DO EC SV GD GT GY HT HN JM MX NI PA PY PE "
-            "KN LC VC SR TT UY VE"
-        ).split()
+        for cc in [
+            "AG",
+            "AR",
+            "BS",
+            "BB",
+            "BZ",
+            "BO",
+            "BR",
+            "CL",
+            "CO",
+            "CR",
+            "CU",
+            "DM",
+            "DO",
+            "EC",
+            "SV",
+            "GD",
+            "GT",
+            "GY",
+            "HT",
+            "HN",
+            "JM",
+            "MX",
+            "NI",
+            "PA",
+            "PY",
+            "PE",
+            "KN",
+            "LC",
+            "VC",
+            "SR",
+            "TT",
+            "UY",
+            "VE",
+        ]
     },
     # ESCAP members in Asia and the Pacific, including the Pacific island states
     **{
         cc: (_AP,)
-        for cc in (
-            "AF AU BD BT BN KH CN KP FJ IN ID IR JP KI LA MY MV MH FM MN MM NR NP NZ PK PW "
-            "PG PH KR WS SG SB LK TH TL TO TV VU VN"
-        ).split()
+        for cc in [
+            "AF",
+            "AU",
+            "BD",
+            "BT",
+            "BN",
+            "KH",
+            "CN",
+            "KP",
+            "FJ",
+            "IN",
+            "ID",
+            "IR",
+            "JP",
+            "KI",
+            "LA",
+            "MY",
+            "MV",
+            "MH",
+            "FM",
+            "MN",
+            "MM",
+            "NR",
+            "NP",
+            "NZ",
+            "PK",
+            "PW",
+            "PG",
+            "PH",
+            "KR",
+            "WS",
+            "SG",
+            "SB",
+            "LK",
+            "TH",
+            "TL",
+            "TO",
+            "TV",
+            "VU",
+            "VN",
+        ]
     },
 }
 

@@ -19,8 +19,8 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from mignet_contracts import reference
-from mignet_contracts.fields import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE, CountryCode, Email, matching, max_items
 from mignet_contracts.envelope import Command, Contract, Event, Query
+from mignet_contracts.fields import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE, CountryCode, Email, matching, max_items
 from mignet_contracts.reference import RegionCode
 
 SERVICE = "registry"
@@ -92,8 +92,6 @@ class MemberRole(StrEnum):
 # --- Validated field types -----------------------------------------------------------
 
 
-
-
 def _entity_code(value: str) -> str:
     code = value.upper()
     if code not in reference.UN_ENTITIES:
@@ -115,8 +113,6 @@ def _regional_group(value: str) -> str:
     return value
 
 
-
-
 # Tabs and line breaks only: these strings end up in directory pages and e-mails.
 _NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b-\x1f\x7f]+$"
 
@@ -131,8 +127,11 @@ EntityCode = Annotated[
 ]
 CriterionCode = Annotated[str, AfterValidator(_criterion)]
 RegionalGroup = Annotated[str, AfterValidator(_regional_group)]
-NetworkId = matching(r"^(global|nat-[a-z]{2}|reg-[0-9a-f]{12})$", "a network id",
-                     "'global', 'nat-' and a lower-case country code (nat-bd), or 'reg-' and 12 hex digits")
+NetworkId = matching(
+    r"^(global|nat-[a-z]{2}|reg-[0-9a-f]{12})$",
+    "a network id",
+    "'global', 'nat-' and a lower-case country code (nat-bd), or 'reg-' and 12 hex digits",
+)
 NetworkName = _text(200)
 PersonName = _text(200)
 Subregion = _text(100)
@@ -254,7 +253,9 @@ class ChampionConfirmed(ChampionEvent):
     name: ClassVar[str] = "confirmed"
 
     criteria_met: int | None = Field(
-        default=None, ge=0, le=len(reference.CHAMPION_CRITERIA),
+        default=None,
+        ge=0,
+        le=len(reference.CHAMPION_CRITERIA),
         description="How many of the six criteria the nomination's assessment met (absent on early events).",
     )
     override_reason: Reason | None = Field(
@@ -291,7 +292,8 @@ class CreateNetwork(RegistryCommand):
     description: Note | None = None
     status: NetworkStatus = NetworkStatus.UNDER_CONSIDERATION
     members: Annotated[list[Membership], max_items(len(reference.UN_ENTITIES))] = Field(
-        default_factory=list, max_length=len(reference.UN_ENTITIES))
+        default_factory=list, max_length=len(reference.UN_ENTITIES)
+    )
 
     @model_validator(mode="after")
     def _scope_matches_place(self) -> CreateNetwork:
@@ -384,7 +386,8 @@ class NominateChampion(RegistryCommand):
     country: CountryCode
     regional_group: RegionalGroup
     assessment: Annotated[list[CriterionAssessment], max_items(2 * len(reference.CHAMPION_CRITERIA))] = Field(
-        max_length=2 * len(reference.CHAMPION_CRITERIA))
+        max_length=2 * len(reference.CHAMPION_CRITERIA)
+    )
 
 
 class ConfirmChampion(RegistryCommand):

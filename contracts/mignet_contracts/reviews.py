@@ -35,8 +35,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, StrictInt, StringConstraints, model_validator
 
 from mignet_contracts import reference
-from mignet_contracts.fields import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE, CountryCode, Email, matching, max_items
 from mignet_contracts.envelope import Actor, Command, Contract, Event, Query
+from mignet_contracts.fields import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE, CountryCode, Email, matching, max_items
 from mignet_contracts.reference import RegionCode
 
 SERVICE = "reviews"
@@ -181,8 +181,6 @@ def _commission(value: str) -> str:
     return code
 
 
-
-
 def _stakeholder_category(value: str) -> str:
     code = value.lower()
     if code not in reference.STAKEHOLDER_CATEGORIES:
@@ -229,8 +227,9 @@ def _url(value: str, schemes: tuple[str, ...]) -> str:
         raise ValueError(f"link {value[:60]!r} has no host")
     if "@" in parts.netloc:
         # https://trusted.example@evil.example/ shows one host and opens another.
-        raise ValueError(f"link {value[:60]!r} has a user name or password before its host (user@host): "
-                         "give the address without it")
+        raise ValueError(
+            f"link {value[:60]!r} has a user name or password before its host (user@host): give the address without it"
+        )
     return value
 
 
@@ -240,8 +239,6 @@ def _web_url(value: str) -> str:
 
 def _https_url(value: str) -> str:
     return _url(value, ("https",))
-
-
 
 
 def _sorted_unique(values: tuple) -> tuple:
@@ -255,8 +252,9 @@ def _unique(values: tuple) -> tuple:
 
 Cycle = Annotated[str, AfterValidator(_cycle)]
 ReviewId = Annotated[str, StringConstraints(max_length=64), AfterValidator(_review_id)]
-ContributionId = matching(CONTRIBUTION_ID_PATTERN, "a contribution id",
-                          "'c-' and 16 lower-case hex digits, such as c-0123456789abcdef")
+ContributionId = matching(
+    CONTRIBUTION_ID_PATTERN, "a contribution id", "'c-' and 16 lower-case hex digits, such as c-0123456789abcdef"
+)
 CommissionCode = Annotated[str, StringConstraints(max_length=8), AfterValidator(_commission)]
 StakeholderCategory = Annotated[str, StringConstraints(max_length=64), AfterValidator(_stakeholder_category)]
 ObjectiveNumber = Annotated[StrictInt, AfterValidator(_objective)]
@@ -268,6 +266,7 @@ LanguageCode = Annotated[
 WebUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_web_url)]
 HttpsUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_https_url)]
 
+
 # max_items: refused by count before the elements are validated (see fields.max_items).
 def _at_least_one_objective(values: tuple) -> tuple:
     # Not Field(min_length=1): pydantic would add "should have at least 1 item after
@@ -278,11 +277,15 @@ def _at_least_one_objective(values: tuple) -> tuple:
 
 
 Objectives = Annotated[
-    tuple[ObjectiveNumber, ...], Field(max_length=23, json_schema_extra={"minItems": 1}),
-    AfterValidator(_at_least_one_objective), AfterValidator(_sorted_unique), max_items(23),
+    tuple[ObjectiveNumber, ...],
+    Field(max_length=23, json_schema_extra={"minItems": 1}),
+    AfterValidator(_at_least_one_objective),
+    AfterValidator(_sorted_unique),
+    max_items(23),
 ]
-GuidingPrinciples = Annotated[tuple[GuidingPrinciple, ...], Field(max_length=10), AfterValidator(_sorted_unique),
-                              max_items(10)]
+GuidingPrinciples = Annotated[
+    tuple[GuidingPrinciple, ...], Field(max_length=10), AfterValidator(_sorted_unique), max_items(10)
+]
 Links = Annotated[tuple[WebUrl, ...], Field(max_length=MAX_LINKS), AfterValidator(_unique), max_items(MAX_LINKS)]
 ConsultationDates = Annotated[tuple[date, ...], Field(max_length=20), AfterValidator(_sorted_unique), max_items(20)]
 Partners = Annotated[tuple[_line(200), ...], Field(max_length=20), AfterValidator(_unique), max_items(20)]

@@ -26,8 +26,12 @@ SERVICES: dict[str, tuple[tuple[type[Event], ...], tuple[type[Command], ...], tu
 
 def _schema(model, schema_id: str, description: str) -> dict:
     schema = model.model_json_schema(mode="validation")
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": schema_id,
-            "description": description, **schema}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": schema_id,
+        "description": description,
+        **schema,
+    }
 
 
 def _event_doc(event: type[Event]) -> str:
@@ -59,19 +63,28 @@ def render() -> dict[str, str]:
                 "name": event.ce_type(),
                 "title": f"{event.aggregate} {event.name}",
                 "contentType": "application/json",
-                "headers": {"type": "object", "properties": {
-                    envelope.H_TYPE: {"const": event.ce_type()},
-                    envelope.H_SPECVERSION: {"const": envelope.SPEC_VERSION},
-                    envelope.H_SOURCE: {"const": f"/mignet/{service}"},
-                    envelope.H_DATASCHEMA: {"const": event.dataschema()},
-                    envelope.H_ID: {"type": "string"}, envelope.H_SUBJECT: {"type": "string"},
-                    envelope.H_TIME: {"type": "string", "format": "date-time"},
-                    envelope.H_COMMAND: {"type": "string"}, envelope.H_CORRELATION: {"type": "string"},
-                    envelope.H_CAUSATION: {"type": "string"}, envelope.H_ACTOR: {"type": "string"},
-                    envelope.H_COMMAND_NAME: {"type": "string", "description": "the command's schema name"},
-                    envelope.H_COMMAND_HASH: {"type": "string", "pattern": "^[0-9a-f]{32}$",
-                                              "description": "the command's payload hash (Command.payload_hash)"},
-                }},
+                "headers": {
+                    "type": "object",
+                    "properties": {
+                        envelope.H_TYPE: {"const": event.ce_type()},
+                        envelope.H_SPECVERSION: {"const": envelope.SPEC_VERSION},
+                        envelope.H_SOURCE: {"const": f"/mignet/{service}"},
+                        envelope.H_DATASCHEMA: {"const": event.dataschema()},
+                        envelope.H_ID: {"type": "string"},
+                        envelope.H_SUBJECT: {"type": "string"},
+                        envelope.H_TIME: {"type": "string", "format": "date-time"},
+                        envelope.H_COMMAND: {"type": "string"},
+                        envelope.H_CORRELATION: {"type": "string"},
+                        envelope.H_CAUSATION: {"type": "string"},
+                        envelope.H_ACTOR: {"type": "string"},
+                        envelope.H_COMMAND_NAME: {"type": "string", "description": "the command's schema name"},
+                        envelope.H_COMMAND_HASH: {
+                            "type": "string",
+                            "pattern": "^[0-9a-f]{32}$",
+                            "description": "the command's payload hash (Command.payload_hash)",
+                        },
+                    },
+                },
                 "payload": {"$ref": f"../events/{name}.json"},
                 "x-public": event.public,
             }
@@ -80,34 +93,51 @@ def render() -> dict[str, str]:
             for model in models:
                 name = model.schema_name()
                 files[f"{kind}/{name}.json"] = _schema(
-                    model, f"{envelope.SCHEMA_BASE_URI}/{kind}/{name}.json",
+                    model,
+                    f"{envelope.SCHEMA_BASE_URI}/{kind}/{name}.json",
                     (model.__doc__ or f"{model.name} request").strip().splitlines()[0],
                 )
                 key = f"{kind}_{model.name}".replace("-", "_")
-                channels[key] = {"address": model.subject(),
-                                 "messages": {key: {"$ref": f"#/components/messages/{key}"}}}
-                messages[key] = {"name": model.name, "contentType": "application/json",
-                                 "payload": {"$ref": f"../{kind}/{name}.json"}}
-                operations[key] = {
-                    "action": "receive", "channel": {"$ref": f"#/channels/{key}"},
-                    "reply": {"address": {"location": "$message.header#/reply_to"},
-                              "messages": [{"$ref": "#/components/messages/reply"}]},
+                channels[key] = {
+                    "address": model.subject(),
+                    "messages": {key: {"$ref": f"#/components/messages/{key}"}},
                 }
-        messages["reply"] = {"name": "reply", "contentType": "application/json",
-                             "payload": {"$ref": "../reply.json"}}
+                messages[key] = {
+                    "name": model.name,
+                    "contentType": "application/json",
+                    "payload": {"$ref": f"../{kind}/{name}.json"},
+                }
+                operations[key] = {
+                    "action": "receive",
+                    "channel": {"$ref": f"#/channels/{key}"},
+                    "reply": {
+                        "address": {"location": "$message.header#/reply_to"},
+                        "messages": [{"$ref": "#/components/messages/reply"}],
+                    },
+                }
+        messages["reply"] = {"name": "reply", "contentType": "application/json", "payload": {"$ref": "../reply.json"}}
         files[f"asyncapi/{service}.json"] = {
             "asyncapi": "3.0.0",
-            "info": {"title": f"mignet {service}", "version": "1",
-                     "description": f"Events, commands and queries of the mignet {service} service. "
-                                    "Events are CloudEvents in binary mode: attributes in ce- headers, "
-                                    "the event JSON as payload."},
+            "info": {
+                "title": f"mignet {service}",
+                "version": "1",
+                "description": f"Events, commands and queries of the mignet {service} service. "
+                "Events are CloudEvents in binary mode: attributes in ce- headers, "
+                "the event JSON as payload.",
+            },
             "defaultContentType": "application/json",
-            "channels": channels, "operations": operations, "components": {"messages": messages},
+            "channels": channels,
+            "operations": operations,
+            "components": {"messages": messages},
         }
-    files["reply.json"] = _schema(envelope.Reply, f"{envelope.SCHEMA_BASE_URI}/reply.json",
-                                  "The reply to every command and query.")
-    files["command-result.json"] = _schema(envelope.CommandResult, f"{envelope.SCHEMA_BASE_URI}/command-result.json",
-                                           "The result of a command that succeeded.")
+    files["reply.json"] = _schema(
+        envelope.Reply, f"{envelope.SCHEMA_BASE_URI}/reply.json", "The reply to every command and query."
+    )
+    files["command-result.json"] = _schema(
+        envelope.CommandResult,
+        f"{envelope.SCHEMA_BASE_URI}/command-result.json",
+        "The result of a command that succeeded.",
+    )
     return {path: json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n" for path, doc in files.items()}
 
 

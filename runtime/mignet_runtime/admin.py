@@ -20,9 +20,12 @@ class ProjectionStatus(Contract):
 
 class RebuildProjections(Contract):
     projections: Annotated[list[Identifier], max_items(50)] = Field(
-        default_factory=list, max_length=50, description="Empty: all of the service's projections.")
+        default_factory=list, max_length=50, description="Empty: all of the service's projections."
+    )
     progress_subject: str | None = Field(
-        default=None, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$",
+        default=None,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_.-]+$",
         description="Where to publish progress messages {projection, done, total} while rebuilding.",
     )
 

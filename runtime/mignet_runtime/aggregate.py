@@ -43,6 +43,7 @@ def event_date(command, today: date, default: date | None = None) -> date:
     """
     on = getattr(command, "occurred_on", None) or default or today
     if on > today:
-        raise Rejected(f"the date {on.isoformat()} is in the future (today is {today.isoformat()})",
-                       field="occurred_on")
+        raise Rejected(
+            f"the date {on.isoformat()} is in the future (today is {today.isoformat()})", field="occurred_on"
+        )
     return on

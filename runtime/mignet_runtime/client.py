@@ -71,11 +71,15 @@ class MignetClient:
             # against the 0.1-0.3 ms a request costs; it lets a busy service skip what nobody waits for).
             msg = await self.nc.request(subject, data, timeout=timeout, headers=deadline_headers(timeout))
         except nats.errors.NoRespondersError:
-            return Reply(ok=False, error=ErrorBody(
-                code="unavailable", message=f"nothing answers on {subject}: is the service running?"))
+            return Reply(
+                ok=False,
+                error=ErrorBody(code="unavailable", message=f"nothing answers on {subject}: is the service running?"),
+            )
         except nats.errors.TimeoutError:
-            return Reply(ok=False, error=ErrorBody(
-                code="unavailable", message=f"no answer on {subject} within {self.timeout:g}s"))
+            return Reply(
+                ok=False,
+                error=ErrorBody(code="unavailable", message=f"no answer on {subject} within {self.timeout:g}s"),
+            )
         return Reply.model_validate_json(msg.data)
 
     @staticmethod

@@ -157,6 +157,6 @@ def parse_time(value: str | None) -> datetime:
     if sep:
         # Only the leading digits are the fraction: the zone's digits ("+00:00") are not.
         digits = "".join(itertools.takewhile(str.isdigit, tail))
-        zone = tail[len(digits):]
+        zone = tail[len(digits) :]
         value = f"{head}.{digits[:6]}{zone}"
     return datetime.fromisoformat(value)

@@ -70,8 +70,10 @@ class Loaded(Generic[S]):
                 ref = RecordedEventRef(type=item.type, subject=item.subject, seq=item.seq)
                 known = handled.get(item.command_id)
                 handled[item.command_id] = (
-                    Handled((ref,), item.command_name, item.command_hash, item.recorded_at) if known is None
-                    else replace(known, events=known.events + (ref,)))
+                    Handled((ref,), item.command_name, item.command_hash, item.recorded_at)
+                    if known is None
+                    else replace(known, events=known.events + (ref,))
+                )
         version = recorded[-1].seq if recorded else self.version
         return replace(self, state=state, version=version, handled=handled)
 
@@ -79,8 +81,7 @@ class Loaded(Generic[S]):
         """The first result for a resend of a command this aggregate handled; Conflict for another command."""
         handled = self.handled[command.command_id]
         if not handled.same_command(command_hash):
-            raise id_reused(command, handled.command_name, self.aggregate.name, self.aggregate_id,
-                            handled.recorded_at)
+            raise id_reused(command, handled.command_name, self.aggregate.name, self.aggregate_id, handled.recorded_at)
         return self.result_of(command.command_id, replayed=True)
 
     def result_of(self, command_id: str, *, replayed: bool) -> CommandResult:
@@ -95,8 +96,9 @@ class Loaded(Generic[S]):
         )
 
 
-def id_reused(command: Command, original: str | None, aggregate: str, aggregate_id: str,
-              at: datetime | None) -> Conflict:
+def id_reused(
+    command: Command, original: str | None, aggregate: str, aggregate_id: str, at: datetime | None
+) -> Conflict:
     """The refusal of a command whose id an earlier, different command used, naming that command."""
     what = original or "an earlier command"
     when = f" at {at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if at is not None else ""
@@ -213,7 +215,8 @@ class CommandExecutor:
         # stale guess fails there and is decided again on fresh state; a refusal or a
         # no-op is never answered from a guess either.
         loaded = self.cache.get(aggregate, aggregate_id) or Loaded(
-            aggregate, aggregate_id, aggregate.initial(aggregate_id))
+            aggregate, aggregate_id, aggregate.initial(aggregate_id)
+        )
         guess = True
         attempt = 0
         while True:
@@ -247,7 +250,11 @@ class CommandExecutor:
                     continue
                 log.info(
                     "%s %s moved past version %d during %s (attempt %d); retrying",
-                    aggregate.name, aggregate_id, loaded.version, command.name, attempt,
+                    aggregate.name,
+                    aggregate_id,
+                    loaded.version,
+                    command.name,
+                    attempt,
                 )
                 # Jitter keeps racing processes from colliding again in lock step.
                 await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
@@ -262,8 +269,19 @@ class CommandExecutor:
                 raise await self._used_elsewhere(command, duplicate) from None
             now = self.clock()
             recorded = [
-                RecordedEvent(seq, e.subject, e, "", now, meta.command_id, meta.actor,
-                              meta.correlation_id, meta.causation_id, meta.command_name, meta.command_hash)
+                RecordedEvent(
+                    seq,
+                    e.subject,
+                    e,
+                    "",
+                    now,
+                    meta.command_id,
+                    meta.actor,
+                    meta.correlation_id,
+                    meta.causation_id,
+                    meta.command_name,
+                    meta.command_hash,
+                )
                 for seq, e in zip(seqs, events, strict=True)
             ]
             updated = loaded.apply(recorded)
@@ -280,6 +298,9 @@ class CommandExecutor:
         if duplicate.original_seq:
             trace = await self.store.command_trace(duplicate.original_seq)
         if trace is None or trace.command_id != command.command_id:
-            return Conflict(f"command id {command.command_id} was already used by another command; "
-                            f"send {command.schema_name()} with a new command id", field="command_id")
+            return Conflict(
+                f"command id {command.command_id} was already used by another command; "
+                f"send {command.schema_name()} with a new command id",
+                field="command_id",
+            )
         return id_reused(command, trace.command_name, trace.aggregate, trace.aggregate_id, trace.recorded_at)

@@ -29,4 +29,6 @@ async def dispatch(
     _, decide = deciders[type(command)]
     context = await context_for(executor, command)
     today = executor.today()
-    return await executor.execute(aggregate, aggregate_id, command, lambda state: decide(state, command, today, **context))
+    return await executor.execute(
+        aggregate, aggregate_id, command, lambda state: decide(state, command, today, **context)
+    )

@@ -73,27 +73,38 @@ def _summarized(details: list[ErrorDetail], total: int, what: str = "errors") ->
 def capped(body: ErrorBody) -> ErrorBody:
     """At most MAX_DETAILS details, each cut short, and a message of bounded size."""
     details = body.details
-    if len(details) <= MAX_DETAILS and len(body.message) <= MAX_DETAIL_CHARS * 2 and all(
-            len(d.message) <= MAX_DETAIL_CHARS and len(d.field or "") <= MAX_DETAIL_CHARS for d in details):
+    if (
+        len(details) <= MAX_DETAILS
+        and len(body.message) <= MAX_DETAIL_CHARS * 2
+        and all(len(d.message) <= MAX_DETAIL_CHARS and len(d.field or "") <= MAX_DETAIL_CHARS for d in details)
+    ):
         return body
-    kept = [ErrorDetail(field=_cut(d.field, MAX_DETAIL_CHARS) if d.field else None,
-                        message=_cut(d.message, MAX_DETAIL_CHARS)) for d in details[:MAX_DETAILS]]
-    return body.model_copy(update={"message": _cut(body.message, MAX_DETAIL_CHARS * 2),
-                                   "details": _summarized(kept, len(details))})
+    kept = [
+        ErrorDetail(
+            field=_cut(d.field, MAX_DETAIL_CHARS) if d.field else None, message=_cut(d.message, MAX_DETAIL_CHARS)
+        )
+        for d in details[:MAX_DETAILS]
+    ]
+    return body.model_copy(
+        update={"message": _cut(body.message, MAX_DETAIL_CHARS * 2), "details": _summarized(kept, len(details))}
+    )
 
 
 def _detail(error: dict) -> ErrorDetail:
     location = ".".join(str(part) for part in error.get("loc", ()))
     message = error.get("msg", "invalid")
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
     return ErrorDetail(field=_cut(location, MAX_DETAIL_CHARS) or None, message=_cut(message, MAX_DETAIL_CHARS))
 
 
 def _error_body(details: list[ErrorDetail], total: int) -> ErrorBody:
     summary = "; ".join(f"{d.field}: {d.message}" if d.field else d.message for d in details[:5])
-    return ErrorBody(code="validation_error", message=_cut(f"invalid request: {summary}", MAX_DETAIL_CHARS * 2),
-                     details=_summarized(details, total))
+    return ErrorBody(
+        code="validation_error",
+        message=_cut(f"invalid request: {summary}", MAX_DETAIL_CHARS * 2),
+        details=_summarized(details, total),
+    )
 
 
 def validation_error(exc: ValidationError) -> ErrorBody:
@@ -136,15 +147,24 @@ def too_many_fields(model: type[Contract], body: bytes) -> ErrorBody | None:
         return None
     known = model.model_fields  # a property: read it once, not once per key
     unknown = [key for key in data if key not in known] if isinstance(data, dict) else []
-    details = [ErrorDetail(field=_cut(key, MAX_DETAIL_CHARS), message="Extra inputs are not permitted")
-               for key in unknown[:MAX_DETAILS]]
-    return ErrorBody(code="validation_error",
-                     message=f"invalid request: {count:,} fields, more than any request has ({MAX_FIELDS:,})",
-                     details=_summarized(details, len(unknown), "unknown fields"))
+    details = [
+        ErrorDetail(field=_cut(key, MAX_DETAIL_CHARS), message="Extra inputs are not permitted")
+        for key in unknown[:MAX_DETAILS]
+    ]
+    return ErrorBody(
+        code="validation_error",
+        message=f"invalid request: {count:,} fields, more than any request has ({MAX_FIELDS:,})",
+        details=_summarized(details, len(unknown), "unknown fields"),
+    )
 
 
-async def answer(model: type[M], body: bytes, handler: Callable[[M], Awaitable[Any]],
-                 outages: Outages | None = None, mongodb_until: float | None = None) -> bytes:
+async def answer(
+    model: type[M],
+    body: bytes,
+    handler: Callable[[M], Awaitable[Any]],
+    outages: Outages | None = None,
+    mongodb_until: float | None = None,
+) -> bytes:
     """The reply to ``body``. With ``mongodb_until`` (a ``time.monotonic()``), a handler still running
     then is cancelled and answered 'unavailable' (slow, not an outage): for reads only."""
     try:
@@ -169,7 +189,9 @@ async def answer(model: type[M], body: bytes, handler: Callable[[M], Awaitable[A
     except TimeoutError as exc:  # ours, or another's (nats-py's is one too)
         if budget is not None and budget.expired():
             throttled.warning(f"{model.__name__}:slow", "%s: no answer within the request's time", model.__name__)
-            return _error(ErrorBody(code="unavailable", message="no answer in time from the database; try again shortly"))
+            return _error(
+                ErrorBody(code="unavailable", message="no answer in time from the database; try again shortly")
+            )
         if isinstance(exc, NATS_DOWN):
             return _nats_unavailable(model, exc)
         return _internal(model)
@@ -216,12 +238,20 @@ def fit(reply: bytes, max_payload: int, subject: str) -> bytes:
     """``reply``, or a short error when it is too large for the connection to send."""
     if len(reply) <= max_payload:
         return reply
-    throttled.warning(f"too-large:{subject}", "%s: a reply of %d bytes is over the %d bytes NATS carries; "
-                      "answered with an error instead", subject, len(reply), max_payload)
-    return _error(ErrorBody(
-        code="internal",
-        message=f"the answer ({len(reply):,} bytes) is larger than a NATS message may be ({max_payload:,} bytes); "
-        "ask for fewer items (a smaller limit)"))
+    throttled.warning(
+        f"too-large:{subject}",
+        "%s: a reply of %d bytes is over the %d bytes NATS carries; answered with an error instead",
+        subject,
+        len(reply),
+        max_payload,
+    )
+    return _error(
+        ErrorBody(
+            code="internal",
+            message=f"the answer ({len(reply):,} bytes) is larger than a NATS message may be ({max_payload:,} bytes); "
+            "ask for fewer items (a smaller limit)",
+        )
+    )
 
 
 def decode_reply(data: bytes) -> Reply:
@@ -323,9 +353,12 @@ class _Lane:
                 await self._refuse(msg)
                 continue
             self.expired += 1
-            throttled.warning(f"expired:{self.endpoint.subject}",
-                              "%s: dropped a request whose client had given up before it could start (%d so far)",
-                              self.endpoint.subject, self.expired)
+            throttled.warning(
+                f"expired:{self.endpoint.subject}",
+                "%s: dropped a request whose client had given up before it could start (%d so far)",
+                self.endpoint.subject,
+                self.expired,
+            )
         return None, None
 
     async def _serve(self, msg, deadline: float | None) -> None:
@@ -338,8 +371,13 @@ class _Lane:
             mongodb_until = started + budget * BUDGET_SHARE
         try:
             try:
-                reply = await answer(self.endpoint.model, msg.data, self.endpoint.handler, self.server.outages,
-                                     mongodb_until=mongodb_until)
+                reply = await answer(
+                    self.endpoint.model,
+                    msg.data,
+                    self.endpoint.handler,
+                    self.server.outages,
+                    mongodb_until=mongodb_until,
+                )
             except Exception:  # a bug in the layer above: still an answer, and the lane's worker survives
                 reply = _internal(self.endpoint.model)
             await self._send(msg, fit(reply, self.nc.max_payload, self.endpoint.subject))
@@ -363,12 +401,23 @@ class _Lane:
 
     async def _refuse(self, msg) -> None:
         self.shed += 1
-        throttled.warning(f"shed:{self.endpoint.subject}",
-                          "%s: busy (%d under way, %d queued); refusing requests with a retry hint (%d so far)",
-                          self.endpoint.subject, self.active, len(self.waiting), self.shed)
+        throttled.warning(
+            f"shed:{self.endpoint.subject}",
+            "%s: busy (%d under way, %d queued); refusing requests with a retry hint (%d so far)",
+            self.endpoint.subject,
+            self.active,
+            len(self.waiting),
+            self.shed,
+        )
         hint = self.retry_after_ms()
-        await self._send(msg, _error(ErrorBody(
-            code="unavailable", message=f"the service is busy; try again in {hint} ms", retry_after_ms=hint)))
+        await self._send(
+            msg,
+            _error(
+                ErrorBody(
+                    code="unavailable", message=f"the service is busy; try again in {hint} ms", retry_after_ms=hint
+                )
+            ),
+        )
 
 
 class EndpointServer:
@@ -377,8 +426,9 @@ class EndpointServer:
     full, or when, by the endpoint's recent pace, it would wait more than ``max_wait`` seconds to
     start or only be answered after its deadline."""
 
-    def __init__(self, workers: int, queue_limit: int | None = None, outages: Outages | None = None,
-                 max_wait: float = 1.0):
+    def __init__(
+        self, workers: int, queue_limit: int | None = None, outages: Outages | None = None, max_wait: float = 1.0
+    ):
         self.workers = workers
         self.queue_limit = 4 * workers if queue_limit is None else queue_limit
         #: Seconds a request may be expected to wait in the queue before it starts; beyond that it is

@@ -104,7 +104,7 @@ class _ReplyRouter:
         self._waiting.pop(token, None)
 
     async def route(self, msg) -> None:
-        queue = self._waiting.get(msg.subject[len(self.prefix):])
+        queue = self._waiting.get(msg.subject[len(self.prefix) :])
         if queue is not None:  # else a late answer to a read that gave up
             queue.put_nowait(msg)
 
@@ -207,8 +207,9 @@ class EventStore:
         messages: list[tuple[int, str, dict, bytes]] = []
         pending, last = 0, start - 1
         try:
-            await self.nc.publish(f"$JS.API.DIRECT.GET.{self.stream}", json.dumps(request).encode(),
-                                  reply=replies.prefix + token)
+            await self.nc.publish(
+                f"$JS.API.DIRECT.GET.{self.stream}", json.dumps(request).encode(), reply=replies.prefix + token
+            )
             async with asyncio.timeout(self.timeout):
                 while True:
                     msg = await queue.get()
@@ -221,7 +222,8 @@ class EventStore:
                         return messages, pending, last
                     if status:
                         raise Unavailable(
-                            f"direct get on {self.stream} answered {status} {headers.get('Description', '')}")
+                            f"direct get on {self.stream} answered {status} {headers.get('Description', '')}"
+                        )
                     seq = int(headers["Nats-Sequence"])
                     messages.append((seq, headers["Nats-Subject"], headers, msg.data))
                     last = seq
@@ -241,7 +243,9 @@ class EventStore:
                     self._router = router
         return self._router
 
-    async def read_aggregate(self, aggregate: AggregateType, aggregate_id: str, after_seq: int = 0) -> list[RecordedEvent]:
+    async def read_aggregate(
+        self, aggregate: AggregateType, aggregate_id: str, after_seq: int = 0
+    ) -> list[RecordedEvent]:
         """The aggregate's events after ``after_seq``, in order.
 
         A batched read scans the whole rest of the stream for more matches, so its
@@ -272,8 +276,9 @@ class EventStore:
     async def _direct_get(self, request: dict):
         """One message by Direct Get, or None when there is none."""
         try:
-            msg = await self.nc.request(f"$JS.API.DIRECT.GET.{self.stream}", json.dumps(request).encode(),
-                                        timeout=self.timeout)
+            msg = await self.nc.request(
+                f"$JS.API.DIRECT.GET.{self.stream}", json.dumps(request).encode(), timeout=self.timeout
+            )
         except nats.errors.TimeoutError as exc:
             raise Unavailable(f"the event store ({self.stream}) did not answer in {self.timeout}s") from exc
         status = (msg.headers or {}).get("Status")
@@ -293,14 +298,23 @@ class EventStore:
         if len(parts) != 5:
             return None
         return CommandTrace(
-            seq=seq, aggregate=parts[2], aggregate_id=parts[3], command_id=headers.get(ce.H_COMMAND),
-            command_name=headers.get(ce.H_COMMAND_NAME), command_hash=headers.get(ce.H_COMMAND_HASH),
+            seq=seq,
+            aggregate=parts[2],
+            aggregate_id=parts[3],
+            command_id=headers.get(ce.H_COMMAND),
+            command_name=headers.get(ce.H_COMMAND_NAME),
+            command_hash=headers.get(ce.H_COMMAND_HASH),
             recorded_at=recorded_at(headers),
         )
 
     # -- writing --------------------------------------------------------
     async def append(
-        self, aggregate: AggregateType, aggregate_id: str, events: Sequence[Event], expected_version: int, meta: Metadata
+        self,
+        aggregate: AggregateType,
+        aggregate_id: str,
+        events: Sequence[Event],
+        expected_version: int,
+        meta: Metadata,
     ) -> list[int]:
         """Append ``events`` if the aggregate is still at ``expected_version``; returns their sequences.
 
@@ -358,8 +372,9 @@ class EventStore:
             error = answer["error"]
             if error.get("err_code") == ERR_BATCH_DUPLICATE_MSG_ID:
                 subject, headers, _ = messages[0]
-                raise DuplicateCommand(error.get("description", ""),
-                                       await self.original_seq(subject, headers["Nats-Msg-Id"]))
+                raise DuplicateCommand(
+                    error.get("description", ""), await self.original_seq(subject, headers["Nats-Msg-Id"])
+                )
             raise self._translate(error.get("err_code"), error.get("description", ""))
         end = int(answer["seq"])
         return list(range(end - last + 1, end + 1))
@@ -469,10 +484,13 @@ async def wait_for_stream(store: EventStore, timeout: float, delay: float = 1.0)
             if loop.time() >= deadline:
                 raise StreamMissing(f"stream {store.stream} still does not exist after {timeout:.0f}s") from None
             if not said_missing:
-                log.warning("stream %s does not exist yet; waiting up to %.0fs for `mignet admin provision`",
-                            store.stream, timeout)
+                log.warning(
+                    "stream %s does not exist yet; waiting up to %.0fs for `mignet admin provision`",
+                    store.stream,
+                    timeout,
+                )
                 said_missing = True
-        except (nats.errors.Error, asyncio.TimeoutError) as exc:
+        except (TimeoutError, nats.errors.Error) as exc:
             # JetStream still starting, or a reconnect under way.
             if loop.time() >= deadline:
                 raise

@@ -100,8 +100,9 @@ def holder_name() -> str:
 class Lease:
     """One replica's view of one lease key; not safe to share between processes, by design."""
 
-    def __init__(self, kv: KeyValue, key: str, ttl: float, holder: str | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, kv: KeyValue, key: str, ttl: float, holder: str | None = None, clock: Callable[[], float] = time.monotonic
+    ):
         self.kv = kv
         self.key = key
         self.ttl = ttl
@@ -147,7 +148,9 @@ class Lease:
                 return True
             sent = self.clock()
             try:
-                revision = await asyncio.wait_for(self.kv.create(self.key, self.holder.encode()), self.ttl - self.margin)
+                revision = await asyncio.wait_for(
+                    self.kv.create(self.key, self.holder.encode()), self.ttl - self.margin
+                )
             except nats.js.errors.KeyWrongLastSequenceError:
                 self._last_failure = ""
                 return False  # someone holds it
@@ -172,7 +175,8 @@ class Lease:
             sent = self.clock()
             try:
                 revision = await asyncio.wait_for(
-                    self.kv.update(self.key, self.holder.encode(), last=self.revision), self.remaining())
+                    self.kv.update(self.key, self.holder.encode(), last=self.revision), self.remaining()
+                )
             except nats.js.errors.KeyWrongLastSequenceError:
                 self._lose("another replica holds it")
                 return False
@@ -216,8 +220,9 @@ class LeaseCallbacks:
     lost: Callable[[], Awaitable[None]]
 
 
-async def keep(lease: Lease, callbacks: LeaseCallbacks, lost_signal: asyncio.Event | None = None,
-               *, holding: bool = False) -> None:
+async def keep(
+    lease: Lease, callbacks: LeaseCallbacks, lost_signal: asyncio.Event | None = None, *, holding: bool = False
+) -> None:
     """Standby until the lease is acquired, then renew it until it is lost; forever (cancel to stop).
 
     ``lost_signal`` lets a runner that found a newer fence in the store end the holding early.

@@ -371,10 +371,15 @@ def provision_local(nats_url: str, admin_password: str | None = None) -> list[st
     from mignet_runtime.provision import provision_with
     from mignet_runtime.settings import Settings
 
-    settings = Settings.from_env(nats_url=nats_url, nats_user="admin" if admin_password else None,
-                                 nats_password=admin_password,
-                                 nats_token=None, nats_creds_file=None, nats_nkey_seed_file=None,
-                                 nats_inbox_prefix=None)
+    settings = Settings.from_env(
+        nats_url=nats_url,
+        nats_user="admin" if admin_password else None,
+        nats_password=admin_password,
+        nats_token=None,
+        nats_creds_file=None,
+        nats_nkey_seed_file=None,
+        nats_inbox_prefix=None,
+    )
     # In a thread of its own: callers may be inside a running event loop (a test restarting its server).
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         steps = pool.submit(asyncio.run, provision_with(settings)).result()
@@ -481,8 +486,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         nats_url = os.environ.get("NATS_URL")
         if nats_url:
-            term.say(f"using NATS_URL={redact_url(nats_url)} (not starting nats-server; the services use your"
-                     " NATS_USER/NATS_PASSWORD, and provisioning is yours: `mignet admin provision`)")
+            term.say(
+                f"using NATS_URL={redact_url(nats_url)} (not starting nats-server; the services use your"
+                " NATS_USER/NATS_PASSWORD, and provisioning is yours: `mignet admin provision`)"
+            )
         else:
             monitor = args.nats_monitor_port
             if monitor and port_in_use("127.0.0.1", monitor):
@@ -491,12 +498,17 @@ def _run(args: argparse.Namespace) -> int:
             # deploy/nats/nats.conf itself, with dev passwords generated once and kept in var/.
             passwords = load_or_create_dev_passwords(data_dir / "nats-passwords.env")
             proc, nats_url = start_secured_nats(
-                data_dir / "nats", passwords, port=args.nats_port, log_path=log_dir / "nats-server.log",
+                data_dir / "nats",
+                passwords,
+                port=args.nats_port,
+                log_path=log_dir / "nats-server.log",
                 monitor_port=monitor,
             )
             servers.append(proc)
-            term.say(f"nats-server  {nats_url}  (deploy/nats/nats.conf; JetStream data {data_dir / 'nats'},"
-                     f" log {proc.log_path})")
+            term.say(
+                f"nats-server  {nats_url}  (deploy/nats/nats.conf; JetStream data {data_dir / 'nats'},"
+                f" log {proc.log_path})"
+            )
             if monitor:
                 term.say(f"nats monitor http://127.0.0.1:{monitor}/healthz")
             for step in provision_local(nats_url, passwords["admin"]):
@@ -521,8 +533,11 @@ def _run(args: argparse.Namespace) -> int:
             # Each service as its own NATS user, exactly as in production.
             own = {"NATS_USER": name, "NATS_PASSWORD": passwords[name]} if passwords else {}
             proc = ManagedProcess(
-                name, [sys.executable, "-m", f"mignet_{name}"], env={**env, **own},
-                log_path=log_dir / f"{name}.log", echo=term.line,
+                name,
+                [sys.executable, "-m", f"mignet_{name}"],
+                env={**env, **own},
+                log_path=log_dir / f"{name}.log",
+                echo=term.line,
             ).start()
             children.append(proc)
             term.say(f"started {name} (pid {proc.pid}, log {proc.log_path})")

@@ -63,13 +63,20 @@ class Outage:
         if self.since is None:
             self.since = self._clock()
             self.failures = 1
-            log.warning("%s is unavailable (%s); requests that need it are answered 'unavailable' until it is back",
-                        self.dependency, describe(exc))
+            log.warning(
+                "%s is unavailable (%s); requests that need it are answered 'unavailable' until it is back",
+                self.dependency,
+                describe(exc),
+            )
 
     def recovered(self) -> None:
         if self.since is not None:
-            log.info("%s is back after %.1fs; %d failures while it was down",
-                     self.dependency, self._clock() - self.since, self.failures)
+            log.info(
+                "%s is back after %.1fs; %d failures while it was down",
+                self.dependency,
+                self._clock() - self.since,
+                self.failures,
+            )
             self.since = None
 
 

@@ -213,8 +213,11 @@ class ProjectionRunner:
         return self.db.get_collection(self.projection.collection, write_concern=JOURNALED)
 
     def consumer_config(self, after_seq: int) -> ConsumerConfig:
-        start = {"deliver_policy": DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": after_seq + 1} if after_seq \
+        start = (
+            {"deliver_policy": DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": after_seq + 1}
+            if after_seq
             else {"deliver_policy": DeliverPolicy.ALL}
+        )
         return ConsumerConfig(
             durable_name=self.durable,
             description=f"projection {self.projection.name} into {self.db.name}.{self.projection.collection}",
@@ -258,7 +261,9 @@ class ProjectionRunner:
         try:
             await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
                 fenced(self._token, {"_id": self.projection.name}),
-                {"$set": {FENCE: self._token}, "$setOnInsert": {"seq": 0}}, upsert=True)
+                {"$set": {FENCE: self._token}, "$setOnInsert": {"seq": 0}},
+                upsert=True,
+            )
         except DuplicateKeyError as exc:
             raise LeaseLost(f"projection {self.projection.name}: a newer holder's fence is in the checkpoint") from exc
 
@@ -268,8 +273,13 @@ class ProjectionRunner:
 
     async def run(self) -> None:
         await self.setup()
-        log.info("projection %s consuming %s as %s from #%d",
-                 self.projection.name, self.projection.subject_filter, self.durable, self._applied + 1)
+        log.info(
+            "projection %s consuming %s as %s from #%d",
+            self.projection.name,
+            self.projection.subject_filter,
+            self.durable,
+            self._applied + 1,
+        )
         try:
             await self._loop()
         finally:
@@ -343,8 +353,13 @@ class ProjectionRunner:
 
     async def _reset(self, reason: str, quiet: bool = False) -> None:
         if not quiet:
-            log.warning("projection %s: %s; resuming from #%d in %.1fs",
-                        self.projection.name, reason, self._applied + 1, self.retry_delay)
+            log.warning(
+                "projection %s: %s; resuming from #%d in %.1fs",
+                self.projection.name,
+                reason,
+                self._applied + 1,
+                self.retry_delay,
+            )
         self.stats.errors.append(reason)
         del self.stats.errors[:-20]
         await asyncio.sleep(self.retry_delay)
@@ -361,7 +376,9 @@ class ProjectionRunner:
         decoded: list[tuple[Any, RecordedEvent | _Broken | None]] = []
         for msg in sorted(messages, key=lambda m: m.metadata.sequence.stream):
             try:
-                decoded.append((msg, self.codec.decode(msg.metadata.sequence.stream, msg.subject, msg.headers, msg.data)))
+                decoded.append(
+                    (msg, self.codec.decode(msg.metadata.sequence.stream, msg.subject, msg.headers, msg.data))
+                )
             except UnknownEventType:
                 decoded.append((msg, None))
             except MalformedEvent as exc:
@@ -387,7 +404,11 @@ class ProjectionRunner:
         if self._known is not None:
             keys &= self._known  # the others do not exist yet
         try:
-            docs = {d["_id"]: d for d in await self.collection.find({"_id": {"$in": list(keys)}}).to_list(None)} if keys else {}
+            docs = (
+                {d["_id"]: d for d in await self.collection.find({"_id": {"$in": list(keys)}}).to_list(None)}
+                if keys
+                else {}
+            )
         except PyMongoError as exc:
             raise _Retry(f"reading {self.projection.collection} failed: {exc}") from exc
         existing = set(docs)
@@ -413,7 +434,13 @@ class ProjectionRunner:
                 if attempts < self.max_attempts:
                     log.warning(
                         "projection %s could not apply %s #%d (attempt %d of %d): %r; retrying in %.1fs",
-                        self.projection.name, msg.subject, seq, attempts, self.max_attempts, exc, self.retry_delay,
+                        self.projection.name,
+                        msg.subject,
+                        seq,
+                        attempts,
+                        self.max_attempts,
+                        exc,
+                        self.retry_delay,
                     )
                     raise _Retry(f"could not apply #{seq}", quiet=True) from exc
                 parked.append((msg, repr(exc)))
@@ -428,8 +455,12 @@ class ProjectionRunner:
                 # A replace that a newer holder's fence filters out fails the same way.
                 self._ensure_held()
                 await self.collection.bulk_write(
-                    [ReplaceOne(fenced(token, {"_id": k}), self._stamp(docs[k]), upsert=True) if k in existing
-                     else InsertOne(self._stamp(docs[k])) for k in dirty],
+                    [
+                        ReplaceOne(fenced(token, {"_id": k}), self._stamp(docs[k]), upsert=True)
+                        if k in existing
+                        else InsertOne(self._stamp(docs[k]))
+                        for k in dirty
+                    ],
                     ordered=False,
                 )
             for msg, reason in parked:
@@ -439,7 +470,8 @@ class ProjectionRunner:
             if token is not None:
                 update["$set"][FENCE] = token
             await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
-                fenced(token, {"_id": self.projection.name}), update, upsert=True)
+                fenced(token, {"_id": self.projection.name}), update, upsert=True
+            )
         except PyMongoError as exc:
             raise _Retry(f"writing {self.projection.collection} failed: {exc}") from exc
         if self._known is not None:
@@ -458,8 +490,10 @@ class ProjectionRunner:
         delivered = sorted(msg.metadata.sequence.consumer for msg in messages)
         expected = list(range(self._delivered + 1, self._delivered + 1 + len(delivered)))
         if delivered != expected:
-            raise _Retry(f"deliveries {delivered[0]}..{delivered[-1]} after #{self._delivered} are not contiguous: "
-                         "another process pulled from this consumer")
+            raise _Retry(
+                f"deliveries {delivered[0]}..{delivered[-1]} after #{self._delivered} are not contiguous: "
+                "another process pulled from this consumer"
+            )
         self._delivered = delivered[-1]
 
     async def _park(self, msg, reason: str, attempts: int) -> None:
@@ -467,7 +501,13 @@ class ProjectionRunner:
         log.error(
             "PARKED: projection %s gave up on %s #%d after %d attempts: %s. The read model skips it; "
             "inspect %s.%s and rebuild once fixed.",
-            self.projection.name, msg.subject, seq, attempts, reason, self.db.name, PARKED,
+            self.projection.name,
+            msg.subject,
+            seq,
+            attempts,
+            reason,
+            self.db.name,
+            PARKED,
         )
         await self.db.get_collection(PARKED, write_concern=JOURNALED).replace_one(
             {"_id": f"{self.projection.name}:{seq}"},
@@ -514,15 +554,17 @@ class ProjectionRunner:
                 for start in range(0, len(values), chunk):
                     self._ensure_held()
                     await self.collection.bulk_write(
-                        [ReplaceOne(fenced(token, {"_id": d["_id"]}), self._stamp(d), upsert=True)
-                         for d in values[start:start + chunk]],
+                        [
+                            ReplaceOne(fenced(token, {"_id": d["_id"]}), self._stamp(d), upsert=True)
+                            for d in values[start : start + chunk]
+                        ],
                         ordered=False,
                     )
                 self._ensure_held()
                 present = [d["_id"] async for d in self.collection.find(fenced(token, {}), {"_id": 1})]
                 orphans = [key for key in present if key not in docs]
                 for start in range(0, len(orphans), chunk):
-                    await self.collection.delete_many(fenced(token, {"_id": {"$in": orphans[start:start + chunk]}}))
+                    await self.collection.delete_many(fenced(token, {"_id": {"$in": orphans[start : start + chunk]}}))
                 for fields in self.projection.indexes:
                     await self.collection.create_index([(f, 1) for f in fields])
                 self._ensure_held()
@@ -530,15 +572,23 @@ class ProjectionRunner:
                 if token is not None:
                     checkpoint[FENCE] = token
                 await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
-                    fenced(token, {"_id": self.projection.name}), {"$set": checkpoint}, upsert=True)
+                    fenced(token, {"_id": self.projection.name}), {"$set": checkpoint}, upsert=True
+                )
             except DuplicateKeyError as exc:
                 raise LeaseLost(f"projection {self.projection.name}: a newer holder wrote during the rebuild") from exc
             except PyMongoError as exc:
                 if token is not None and _is_duplicate_key(exc):
-                    raise LeaseLost(f"projection {self.projection.name}: a newer holder wrote during the rebuild") from exc
+                    raise LeaseLost(
+                        f"projection {self.projection.name}: a newer holder wrote during the rebuild"
+                    ) from exc
                 raise
-            log.info("rebuilt %s: %d documents (%d removed) from %d stream messages",
-                     self.projection.collection, len(values), len(orphans), up_to)
+            log.info(
+                "rebuilt %s: %d documents (%d removed) from %d stream messages",
+                self.projection.collection,
+                len(values),
+                len(orphans),
+                up_to,
+            )
             if self._puller is not None:
                 await self.setup()  # continue after what the rebuild covered
             return len(values)

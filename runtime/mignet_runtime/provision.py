@@ -91,21 +91,32 @@ async def _provision_stream(js, expected: StreamConfig) -> Step:
         return Step(f"stream {expected.name}", "unchanged")
     unsafe = {f: d for f, d in differences.items() if f in UNSAFE_FIELDS}
     if unsafe:
-        return Step(f"stream {expected.name}", "refused",
-                    f"will not change {_describe(unsafe)}: an operator must decide (see deploy/README.md)")
+        return Step(
+            f"stream {expected.name}",
+            "refused",
+            f"will not change {_describe(unsafe)}: an operator must decide (see deploy/README.md)",
+        )
     # Start from the server's own config so fields we do not manage (metadata, say) stay as they are.
     fixed = info.config.evolve(**{f: getattr(expected, f) for f in differences})
     try:
         await js.update_stream(fixed)
     except APIError as exc:
-        return Step(f"stream {expected.name}", "refused", f"the server would not apply {_describe(differences)}: "
-                    f"{exc.description}")
+        return Step(
+            f"stream {expected.name}",
+            "refused",
+            f"the server would not apply {_describe(differences)}: {exc.description}",
+        )
     return Step(f"stream {expected.name}", "updated", _describe(differences))
 
 
 def _lease_stream_expectations(config: KeyValueConfig) -> dict:
-    return {"max_age": float(config.ttl or 0), "max_msgs_per_subject": config.history,
-            "storage": config.storage, "num_replicas": config.replicas, "allow_direct": bool(config.direct)}
+    return {
+        "max_age": float(config.ttl or 0),
+        "max_msgs_per_subject": config.history,
+        "storage": config.storage,
+        "num_replicas": config.replicas,
+        "allow_direct": bool(config.direct),
+    }
 
 
 async def provision_lease_bucket(js, service: str, settings: Settings) -> Step:
@@ -160,8 +171,13 @@ async def provision_with(settings: Settings, services: Iterable[str] = PROVISION
     async def quiet(_: Exception) -> None:  # the caller reports a failure once, plainly
         return None
 
-    nc = await nats.connect(**settings.nats_connect_options(settings.nats_user or "admin"), connect_timeout=5,
-                            allow_reconnect=False, max_reconnect_attempts=0, error_cb=quiet)
+    nc = await nats.connect(
+        **settings.nats_connect_options(settings.nats_user or "admin"),
+        connect_timeout=5,
+        allow_reconnect=False,
+        max_reconnect_attempts=0,
+        error_cb=quiet,
+    )
     try:
         return await provision(nc, settings, services)
     finally:

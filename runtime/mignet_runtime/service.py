@@ -17,9 +17,9 @@ from typing import Any
 import nats
 import nats.errors
 import nats.js.errors
-from nats.js.errors import NotFoundError
 from faststream import FastStream
 from faststream.nats import NatsBroker
+from nats.js.errors import NotFoundError
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
@@ -30,10 +30,15 @@ from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.endpoints import Endpoint, EndpointServer
 from mignet_runtime.errors import NotFound, Unavailable, ValidationFailed
 from mignet_runtime.eventstore import (
-    EventStore, StreamMisconfigured, StreamMissing, StreamSettings, stream_name, wait_for_stream,
+    EventStore,
+    StreamMisconfigured,
+    StreamMissing,
+    StreamSettings,
+    stream_name,
+    wait_for_stream,
 )
-from mignet_runtime.outages import MongoHeartbeats, Outages
 from mignet_runtime.lease import Lease, LeaseCallbacks, LeaseLost, keep, lease_bucket, lease_key
+from mignet_runtime.outages import MongoHeartbeats, Outages
 from mignet_runtime.projection import CHECKPOINTS, PARKED, Projection, ProjectionRunner
 from mignet_runtime.settings import Settings
 
@@ -124,8 +129,12 @@ class ServiceRuntime:
         s = self.settings
         # A short server selection: while MongoDB is down, requests are answered 'unavailable' in about
         # that time instead of waiting out the client's timeout. The heartbeat listener logs the outage once.
-        self.mongo = AsyncMongoClient(s.mongodb_url, serverSelectionTimeoutMS=s.mongodb_timeout_ms, tz_aware=True,
-                                      event_listeners=[MongoHeartbeats(self.outages.mongodb)])
+        self.mongo = AsyncMongoClient(
+            s.mongodb_url,
+            serverSelectionTimeoutMS=s.mongodb_timeout_ms,
+            tz_aware=True,
+            event_listeners=[MongoHeartbeats(self.outages.mongodb)],
+        )
         self.db = self.mongo[s.database(self.spec.name)]
         stream_settings = StreamSettings(duplicate_window=timedelta(hours=s.duplicate_window_hours))
         self.store = EventStore(nc, self.spec.name, self.spec.codec, stream_settings)
@@ -156,14 +165,24 @@ class ServiceRuntime:
         for task in self.spec.background if s.serves_requests else ():
             self._background.append(asyncio.create_task(task(self), name=f"{self.spec.name}-background"))
         self.ready.set()
-        log.info("%s ready (role %s): stream %s, projections %s",
-                 self.spec.name, s.role, self.store.stream, ", ".join(self.runners) or "none")
+        log.info(
+            "%s ready (role %s): stream %s, projections %s",
+            self.spec.name,
+            s.role,
+            self.store.stream,
+            ", ".join(self.runners) or "none",
+        )
 
     def _runner(self, store: EventStore, projection: Projection, lease: Lease | None) -> ProjectionRunner:
         s = self.settings
         runner = ProjectionRunner(
-            store, self.db, projection, consumer_prefix=self.spec.name,
-            batch_size=s.projection_batch, max_attempts=s.projection_max_attempts, lease=lease,
+            store,
+            self.db,
+            projection,
+            consumer_prefix=self.spec.name,
+            batch_size=s.projection_batch,
+            max_attempts=s.projection_max_attempts,
+            lease=lease,
         )
         if runner.durable != consumer_name(self.spec.name, projection):
             # nats.conf grants consumers by exact name (ServiceSpec.consumers): any other name is refused.
@@ -184,14 +203,22 @@ class ServiceRuntime:
             # Services may not create buckets (nats.conf): `mignet admin provision` does.
             if not self._lease_missing_said:
                 self._lease_missing_said = True
-                log.warning("%s: the lease bucket %s does not exist; projections stand by until "
-                            "`mignet admin provision` creates it", self.spec.name, lease_bucket(self.spec.name))
+                log.warning(
+                    "%s: the lease bucket %s does not exist; projections stand by until "
+                    "`mignet admin provision` creates it",
+                    self.spec.name,
+                    lease_bucket(self.spec.name),
+                )
             return False
         except nats.errors.Error as exc:
             log.warning("cannot open the projection lease (%r); retrying in 5s", exc)
             return False
-        log.info("%s: projections stand by until this replica holds the lease %s (TTL %.0fs)",
-                 self.spec.name, self.lease.key, self.lease.ttl)
+        log.info(
+            "%s: projections stand by until this replica holds the lease %s (TTL %.0fs)",
+            self.spec.name,
+            self.lease.key,
+            self.lease.ttl,
+        )
         return True
 
     async def _first_acquisition(self) -> bool:
@@ -208,8 +235,12 @@ class ServiceRuntime:
                 await asyncio.sleep(5)
         while True:
             try:
-                await keep(self.lease, LeaseCallbacks(self._lease_acquired, self._lease_gone), self._lease_lost,
-                           holding=holding)
+                await keep(
+                    self.lease,
+                    LeaseCallbacks(self._lease_acquired, self._lease_gone),
+                    self._lease_lost,
+                    holding=holding,
+                )
             except Exception:
                 # keep() has stopped the projections already; never leave them off for good.
                 log.exception("%s: the projection lease keeper failed; retrying in 5s", self.spec.name)
@@ -220,12 +251,12 @@ class ServiceRuntime:
     async def _lease_acquired(self, token: int) -> None:
         # Fresh runners: nothing of an earlier holding (ids, failures, consumers) carries over.
         self.runners = {p.name: self._runner(store, p, self.lease) for store, p in self._sources}
-        self._tasks = [asyncio.create_task(self._supervise(r), name=f"projection-{r.durable}")
-                       for r in self.runners.values()]
+        self._tasks = [
+            asyncio.create_task(self._supervise(r), name=f"projection-{r.durable}") for r in self.runners.values()
+        ]
         if self.holder_endpoints is not None:
             await self.holder_endpoints.start(self.nc)
-        log.info("%s: running projections %s under fencing token %d",
-                 self.spec.name, ", ".join(self.runners), token)
+        log.info("%s: running projections %s under fencing token %d", self.spec.name, ", ".join(self.runners), token)
 
     async def _lease_gone(self) -> None:
         """Stops the runners at once: their fence checks make sure they write nothing more."""
@@ -254,8 +285,9 @@ class ServiceRuntime:
                 return
             except NotFoundError:
                 # A foreign stream does not exist until its service first starts: wait for it quietly.
-                log.warning("projection %s: stream %s does not exist yet; retrying in 5s",
-                            runner.durable, runner.store.stream)
+                log.warning(
+                    "projection %s: stream %s does not exist yet; retrying in 5s", runner.durable, runner.store.stream
+                )
                 await asyncio.sleep(5)
             except Exception:
                 log.exception("projection %s stopped; restarting in 5s", runner.durable)
@@ -286,15 +318,18 @@ class Router:
         self.runtime = runtime
         self.workers = runtime.settings.command_workers
         settings = runtime.settings
-        self.server = EndpointServer(self.workers, settings.request_queue, runtime.outages,
-                                     max_wait=settings.max_queue_wait_ms / 1000)
+        self.server = EndpointServer(
+            self.workers, settings.request_queue, runtime.outages, max_wait=settings.max_queue_wait_ms / 1000
+        )
         #: Served only while this replica holds the projection lease.
-        self.holder_server = EndpointServer(self.workers, settings.request_queue, runtime.outages,
-                                            max_wait=settings.max_queue_wait_ms / 1000)
+        self.holder_server = EndpointServer(
+            self.workers, settings.request_queue, runtime.outages, max_wait=settings.max_queue_wait_ms / 1000
+        )
         runtime.holder_endpoints = self.holder_server
 
-    def _endpoint(self, subject: str, model, handler, queue: str, server: EndpointServer | None = None,
-                  bounded: bool = False) -> None:
+    def _endpoint(
+        self, subject: str, model, handler, queue: str, server: EndpointServer | None = None, bounded: bool = False
+    ) -> None:
         runtime = self.runtime
 
         async def run(request):
@@ -309,11 +344,18 @@ class Router:
     def query(self, model: type[Query], handler: Callable[[Any], Awaitable[Any]]) -> None:
         self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-queries", bounded=True)
 
-    def admin(self, name: str, handler: Callable[[Any], Awaitable[Any]], holder_only: bool = False,
-              bounded: bool = False) -> None:
+    def admin(
+        self, name: str, handler: Callable[[Any], Awaitable[Any]], holder_only: bool = False, bounded: bool = False
+    ) -> None:
         service = self.runtime.spec.name
-        self._endpoint(admin_subject(service, name), ADMIN_REQUESTS[name], handler, queue=f"{service}-admin",
-                       server=self.holder_server if holder_only else None, bounded=bounded)
+        self._endpoint(
+            admin_subject(service, name),
+            ADMIN_REQUESTS[name],
+            handler,
+            queue=f"{service}-admin",
+            server=self.holder_server if holder_only else None,
+            bounded=bounded,
+        )
 
 
 def _admin_routes(router: Router) -> None:
@@ -327,11 +369,15 @@ def _admin_routes(router: Router) -> None:
             projections = "off"
         else:
             projections = "running" if runtime.holds_lease else "standby"
-        return {"service": service, "stream": runtime.store.stream, "last_seq": await runtime.store.last_seq(),
-                # running: this replica holds the projection lease and writes the read models;
-                # standby: another replica does (or none yet), this one takes over when it goes.
-                "projections": projections,
-                "lease_token": runtime.lease.token if runtime.holds_lease else None}
+        return {
+            "service": service,
+            "stream": runtime.store.stream,
+            "last_seq": await runtime.store.last_seq(),
+            # running: this replica holds the projection lease and writes the read models;
+            # standby: another replica does (or none yet), this one takes over when it goes.
+            "projections": projections,
+            "lease_token": runtime.lease.token if runtime.holds_lease else None,
+        }
 
     async def status(_: ProjectionStatus) -> list[dict]:
         out = []
@@ -345,27 +391,31 @@ def _admin_routes(router: Router) -> None:
                 pending = info.num_pending + info.num_ack_pending
             except NotFoundError:
                 pending = None  # the runner is (re)creating its consumer
-            out.append({
-                "projection": name,
-                "consumer": runner.durable,
-                "stream": runner.store.stream,
-                "subjects": runner.projection.subject_filter,
-                "applied_seq": checkpoint.get("seq", 0),
-                "stream_last_seq": last,
-                "pending": pending,
-                "parked": await runtime.db[PARKED].count_documents({"projection": name}),
-            })
+            out.append(
+                {
+                    "projection": name,
+                    "consumer": runner.durable,
+                    "stream": runner.store.stream,
+                    "subjects": runner.projection.subject_filter,
+                    "applied_seq": checkpoint.get("seq", 0),
+                    "stream_last_seq": last,
+                    "pending": pending,
+                    "parked": await runtime.db[PARKED].count_documents({"projection": name}),
+                }
+            )
         return out
 
     async def rebuild(request: RebuildProjections) -> list[dict]:
         if request.progress_subject and not request.progress_subject.startswith(f"{service}.admin.progress."):
-            raise ValidationFailed(f"progress_subject must start with {service}.admin.progress.",
-                                   field="progress_subject")
+            raise ValidationFailed(
+                f"progress_subject must start with {service}.admin.progress.", field="progress_subject"
+            )
         names = request.projections or list(runtime.runners)
         unknown = [n for n in names if n not in runtime.runners]
         if unknown:
-            raise NotFound(f"no projection named {', '.join(unknown)}; known: {', '.join(runtime.runners)}",
-                           field="projections")
+            raise NotFound(
+                f"no projection named {', '.join(unknown)}; known: {', '.join(runtime.runners)}", field="projections"
+            )
         results = []
         for name in names:
             started = time.perf_counter()
@@ -382,10 +432,13 @@ def _admin_routes(router: Router) -> None:
             try:
                 documents = await runtime.runners[name].rebuild(progress)
             except LeaseLost as exc:
-                raise Unavailable(f"this replica lost the projection lease during the rebuild ({exc}); "
-                                  "the new holder answers: try again") from exc
-            results.append({"projection": name, "documents": documents,
-                            "seconds": round(time.perf_counter() - started, 3)})
+                raise Unavailable(
+                    f"this replica lost the projection lease during the rebuild ({exc}); "
+                    "the new holder answers: try again"
+                ) from exc
+            results.append(
+                {"projection": name, "documents": documents, "seconds": round(time.perf_counter() - started, 3)}
+            )
         return results
 
     router.admin("health", health, bounded=True)
@@ -410,16 +463,23 @@ async def wait_for_dependencies(settings: Settings, service: str = "mignet") -> 
     deadline = time.monotonic() + settings.startup_timeout
     while True:
         try:
-            nc = await nats.connect(**settings.nats_connect_options(service), connect_timeout=2,
-                                    allow_reconnect=False, max_reconnect_attempts=0, error_cb=_quiet)
+            nc = await nats.connect(
+                **settings.nats_connect_options(service),
+                connect_timeout=2,
+                allow_reconnect=False,
+                max_reconnect_attempts=0,
+                error_cb=_quiet,
+            )
             await nc.close()
             break
         except Exception as exc:
             where = settings.nats_url_for_logs
             if "authorization violation" in str(exc).lower():
                 # Wrong or missing credentials do not get better by waiting.
-                raise SystemExit(f"NATS at {where} refused {service}'s credentials (authorization violation): "
-                                 "check NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS or NATS_NKEY_SEED") from exc
+                raise SystemExit(
+                    f"NATS at {where} refused {service}'s credentials (authorization violation): "
+                    "check NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS or NATS_NKEY_SEED"
+                ) from exc
             if time.monotonic() > deadline:
                 raise SystemExit(f"NATS at {where} did not answer within {settings.startup_timeout}s: {exc}") from exc
             log.warning("waiting for NATS at %s (%s)", where, exc)

@@ -94,8 +94,15 @@ class Settings:
             raise SystemExit("NATS_PASSWORD is set without NATS_USER: set both, or neither")
         if self.nats_user and not self.nats_password:
             raise SystemExit("NATS_USER is set without NATS_PASSWORD: set both, or neither")
-        chosen = [name for name, value in zip(CREDENTIAL_VARIABLES, (
-            self.nats_user, self.nats_token, self.nats_creds_file, self.nats_nkey_seed_file)) if value]
+        chosen = [
+            name
+            for name, value in zip(
+                CREDENTIAL_VARIABLES,
+                (self.nats_user, self.nats_token, self.nats_creds_file, self.nats_nkey_seed_file),
+                strict=True,
+            )
+            if value
+        ]
         if len(chosen) > 1:
             raise SystemExit(f"set one way of authenticating to NATS, not {' and '.join(chosen)}")
         if chosen and redact_url(self.nats_url) != self.nats_url:

@@ -20,9 +20,8 @@ from mignet_runtime.eventstore import EventStore
 from mignet_runtime.localstack import free_port
 from mignet_runtime.settings import Settings
 
-from secured_nats import start_test_nats
-
 from .support import CHROMIUM, CHROMIUM_ARGS, PagesService, eventually
+from secured_nats import start_test_nats
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +39,13 @@ async def pages_service(servers, module_nats):
         await EventStore(nc, r.SERVICE, EventCodec(r.REGISTRY_EVENTS)).ensure_stream()
     finally:
         await nc.close()
-    settings = Settings(nats_url=module_nats, mongodb_url=servers.mongodb_url, db_prefix="e2e" + uuid.uuid4().hex[:8],
-                        startup_timeout=20, http_port=free_port())
+    settings = Settings(
+        nats_url=module_nats,
+        mongodb_url=servers.mongodb_url,
+        db_prefix="e2e" + uuid.uuid4().hex[:8],
+        startup_timeout=20,
+        http_port=free_port(),
+    )
     async with PagesService(settings) as service:
         await eventually(lambda: _healthy(service))
         yield service

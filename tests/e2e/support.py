@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mignet_runtime.settings import Settings
 from mignet_reviews.app import SPEC
+from mignet_runtime.settings import Settings
+
 from service_harness import RunningService, eventually  # noqa: F401  (re-exported for the e2e tests)
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class PagesService(RunningService):

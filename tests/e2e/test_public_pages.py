@@ -8,6 +8,7 @@ import pytest
 
 from mignet_contracts import reviews as c
 from mignet_contracts.envelope import new_id
+
 from .support import eventually
 
 ACTOR = "test:e2e"
@@ -17,37 +18,66 @@ HOSTILE = "<script>window.pwned=1</script>"
 
 
 def submission(title: str, contributor: dict, objectives: list[int], **fields) -> c.SubmitContribution:
-    return c.SubmitContribution(command_id=new_id(),
-                                actor=ACTOR, review_id=AP, contributor=contributor, level="national", title=title,
-                                summary=f"Summary of {title}", objectives=objectives, language="en",
-                                contact=CONTACT, **fields)
+    return c.SubmitContribution(
+        command_id=new_id(),
+        actor=ACTOR,
+        review_id=AP,
+        contributor=contributor,
+        level="national",
+        title=title,
+        summary=f"Summary of {title}",
+        objectives=objectives,
+        language="en",
+        contact=CONTACT,
+        **fields,
+    )
 
 
 @pytest.fixture(scope="module")
 async def contributions(pages_service) -> dict[str, str]:
     """One review with published, pending and rejected contributions; returns title key -> id."""
     client = pages_service.client
-    await client.command(c.ScheduleReview(command_id=new_id(), actor=ACTOR, region="asia-pacific", cycle="2024-2025",
-                                          meeting_start="2025-02-04", meeting_end="2025-02-06", venue="Bangkok"))
+    await client.command(
+        c.ScheduleReview(
+            command_id=new_id(),
+            actor=ACTOR,
+            region="asia-pacific",
+            cycle="2024-2025",
+            meeting_start="2025-02-04",
+            meeting_end="2025-02-06",
+            venue="Bangkok",
+        )
+    )
     await client.command(c.OpenReview(command_id=new_id(), actor=ACTOR, review_id=AP))
     commands = {
-        "bangladesh": submission("Bangladesh: national review of the GCM", {"kind": "member-state", "country": "BD"},
-                                 [1, 5], links=["https://example.org/bangladesh-report"]),
-        "forum": submission("Migrant Forum in Asia: written input",
-                            {"kind": "stakeholder", "category": "migrant-diaspora",
-                             "organization": "Migrant Forum in Asia"}, [7]),
-        "hostile": submission(f"Hostile {HOSTILE} title", {"kind": "stakeholder", "category": "academia",
-                                                           "organization": "Test University"}, [18],
-                              body=f"Body with {HOSTILE} inside"),
-        "pending": submission("Pending contribution awaiting moderation", {"kind": "member-state", "country": "TH"},
-                              [7]),
+        "bangladesh": submission(
+            "Bangladesh: national review of the GCM",
+            {"kind": "member-state", "country": "BD"},
+            [1, 5],
+            links=["https://example.org/bangladesh-report"],
+        ),
+        "forum": submission(
+            "Migrant Forum in Asia: written input",
+            {"kind": "stakeholder", "category": "migrant-diaspora", "organization": "Migrant Forum in Asia"},
+            [7],
+        ),
+        "hostile": submission(
+            f"Hostile {HOSTILE} title",
+            {"kind": "stakeholder", "category": "academia", "organization": "Test University"},
+            [18],
+            body=f"Body with {HOSTILE} inside",
+        ),
+        "pending": submission(
+            "Pending contribution awaiting moderation", {"kind": "member-state", "country": "TH"}, [7]
+        ),
         "rejected": submission("Rejected contribution", {"kind": "member-state", "country": "NP"}, [7]),
     }
     ids = {key: (await client.command(command)).aggregate_id for key, command in commands.items()}
     for key in ("bangladesh", "forum", "hostile"):
         await client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=ids[key]))
-    await client.command(c.RejectContribution(command_id=new_id(),
-                                              actor=ACTOR, contribution_id=ids["rejected"], reason="Spam."))
+    await client.command(
+        c.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=ids["rejected"], reason="Spam.")
+    )
 
     async def settled():
         found = await client.query(c.ReviewFigures(review_id=AP))
@@ -62,7 +92,8 @@ async def test_a_published_contribution_is_listed_and_opens_by_clicking(page, pa
     await page.get_by_role("link", name="Asia and the Pacific").click()
     await page.wait_for_url(re.compile(f"/reviews/{AP}$"))
     assert await page.get_by_role("heading", level=1).text_content() == (
-        "Regional review of the GCM in Asia and the Pacific, 2024-2025")
+        "Regional review of the GCM in Asia and the Pacific, 2024-2025"
+    )
 
     await page.get_by_role("link", name="Bangladesh: national review of the GCM").click()
     await page.wait_for_url(re.compile(f"/contributions/{contributions['bangladesh']}$"))
@@ -143,5 +174,6 @@ async def test_the_permissions_policy_header_denies_every_feature(page, pages_se
     response = await page.goto(pages_service.base_url + "/")
     policy = (await response.all_headers())["permissions-policy"]
     assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
-    assert await page.evaluate("document.featurePolicy ? document.featurePolicy.allowsFeature('camera') : false") \
-        is False
+    assert (
+        await page.evaluate("document.featurePolicy ? document.featurePolicy.allowsFeature('camera') : false") is False
+    )

@@ -57,7 +57,8 @@ def settings_for(servers, db_prefix):
         """With ``service``, that service's own NATS user; without, the admin URL (``RunningService`` then
         switches to the service's own user by itself)."""
         credentials = nats_url.credentials(service) if service else {"nats_url": nats_url}
-        return Settings(**credentials, mongodb_url=servers.mongodb_url, db_prefix=db_prefix,
-                        startup_timeout=20, **overrides)
+        return Settings(
+            **credentials, mongodb_url=servers.mongodb_url, db_prefix=db_prefix, startup_timeout=20, **overrides
+        )
 
     return make

@@ -91,7 +91,10 @@ def make_domain(service: str | None = None, apply_hook=None) -> SampleDomain:
         tally=AggregateType(service, "tally", lambda i: Tally(i), evolve),
         codec=EventCodec([Opened, Added]),
         projection=Projection(
-            name="tallies", collection="tallies", subject_filter=f"{service}.events.tally.>",
-            key=lambda r: r.aggregate_id, apply=apply,
+            name="tallies",
+            collection="tallies",
+            subject_filter=f"{service}.events.tally.>",
+            key=lambda r: r.aggregate_id,
+            apply=apply,
         ),
     )

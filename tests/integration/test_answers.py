@@ -14,6 +14,7 @@ import time
 
 import nats
 import pytest
+from conftest import RunningService, eventually
 from pymongo import AsyncMongoClient
 
 from mignet_contracts.envelope import Contract
@@ -23,7 +24,6 @@ from mignet_runtime.client import TIMEOUT_HEADER, MignetClient
 from mignet_runtime.endpoints import MAX_DETAILS, Endpoint, EndpointServer
 from mignet_runtime.localstack import ManagedProcess, free_port, wait_for_port
 from mignet_runtime.settings import Settings
-from conftest import RunningService, eventually
 
 
 class Ping(Contract):
@@ -53,10 +53,18 @@ async def timed(client: MignetClient, subject: str, body: bytes):
 
 
 async def test_a_30kb_submission_with_10000_objectives_is_answered_within_a_second(reviews):
-    body = json.dumps({
-        "actor": "test", "review_id": "asia-pacific-2024-2025", "contributor": {"kind": "member-state", "country": "BD"},
-        "level": "national", "title": "t", "summary": "s", "language": "en", "objectives": [0] * 10000,
-    }).encode()
+    body = json.dumps(
+        {
+            "actor": "test",
+            "review_id": "asia-pacific-2024-2025",
+            "contributor": {"kind": "member-state", "country": "BD"},
+            "level": "national",
+            "title": "t",
+            "summary": "s",
+            "language": "en",
+            "objectives": [0] * 10000,
+        }
+    ).encode()
     assert len(body) > 30_000
     reply, elapsed = await timed(reviews.client, "reviews.commands.submit-contribution", body)
     assert elapsed < 1.0
@@ -110,16 +118,21 @@ async def test_a_reply_too_large_for_nats_is_replaced_by_a_short_error(fresh_nat
 
 async def test_queries_and_health_answer_unavailable_fast_while_mongodb_is_down(spawn_servers, db_prefix, caplog):
     pair = spawn_servers()
-    settings = Settings(nats_url=pair.nats_url, mongodb_url=pair.mongodb_url, db_prefix=db_prefix,
-                        startup_timeout=20, role="commands")
+    settings = Settings(
+        nats_url=pair.nats_url, mongodb_url=pair.mongodb_url, db_prefix=db_prefix, startup_timeout=20, role="commands"
+    )
     caplog.set_level(logging.INFO)
     async with RunningService(REGISTRY, settings) as service:
         client = MignetClient(service.nc, timeout=10)
         assert (await client.request("registry.queries.list-networks", b"{}")).ok
         pair.mongo.stop()
         try:
-            requests = [("registry.queries.list-networks", b"{}"), ("registry.queries.get-network", b'{"network_id":"global"}'),
-                        ("registry.queries.list-champions", b"{}"), ("registry.admin.health", b"{}")] * 3
+            requests = [
+                ("registry.queries.list-networks", b"{}"),
+                ("registry.queries.get-network", b'{"network_id":"global"}'),
+                ("registry.queries.list-champions", b"{}"),
+                ("registry.admin.health", b"{}"),
+            ] * 3
             answers = await asyncio.gather(*(timed(client, subject, body) for subject, body in requests))
             for (subject, _), (reply, elapsed) in zip(requests, answers, strict=True):
                 assert reply.error is not None and reply.error.code == "unavailable", (subject, reply)
@@ -145,8 +158,18 @@ async def _logged(caplog, level: int, text: str) -> bool:
 def mongo_with_failpoints(tmp_path):
     """A SecantusDB of this test's own that accepts configureFailPoint (off by default, as in mongod)."""
     port = free_port()
-    argv = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port),
-            "--storage-path", str(tmp_path / "mongo"), "--enable-test-commands"]
+    argv = [
+        sys.executable,
+        "-m",
+        "secantus",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--storage-path",
+        str(tmp_path / "mongo"),
+        "--enable-test-commands",
+    ]
     proc = ManagedProcess("secantus", argv, log_path=tmp_path / "secantus.log").start()
     try:
         wait_for_port("127.0.0.1", port, 60, proc)
@@ -156,17 +179,28 @@ def mongo_with_failpoints(tmp_path):
 
 
 async def test_a_query_against_a_hung_mongodb_is_answered_before_its_client_gives_up(
-        fresh_nats, mongo_with_failpoints, db_prefix, caplog):
-    settings = Settings(nats_url=fresh_nats, mongodb_url=mongo_with_failpoints, db_prefix=db_prefix,
-                        startup_timeout=20, role="commands")
+    fresh_nats, mongo_with_failpoints, db_prefix, caplog
+):
+    settings = Settings(
+        nats_url=fresh_nats, mongodb_url=mongo_with_failpoints, db_prefix=db_prefix, startup_timeout=20, role="commands"
+    )
     caplog.set_level(logging.INFO)
     admin = AsyncMongoClient(mongo_with_failpoints)
     async with RunningService(REGISTRY, settings) as service:
         client = MignetClient(service.nc, timeout=2)
         assert (await client.request("registry.queries.list-networks", b"{}")).ok
         # MongoDB takes the connection but does not answer reads for 20 s: not down, hung.
-        await admin.admin.command({"configureFailPoint": "failCommand", "mode": "alwaysOn", "data": {
-            "failCommands": ["find", "aggregate", "count"], "blockConnection": True, "blockTimeMS": 20_000}})
+        await admin.admin.command(
+            {
+                "configureFailPoint": "failCommand",
+                "mode": "alwaysOn",
+                "data": {
+                    "failCommands": ["find", "aggregate", "count"],
+                    "blockConnection": True,
+                    "blockTimeMS": 20_000,
+                },
+            }
+        )
         try:
             reply, elapsed = await timed(client, "registry.queries.list-networks", b"{}")
             assert reply.error.code == "unavailable" and "in time" in reply.error.message, reply

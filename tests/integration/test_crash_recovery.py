@@ -14,6 +14,7 @@ from collections import Counter
 
 import nats
 import pytest
+from conftest import eventually
 
 from mignet_contracts import reference
 from mignet_contracts import registry as c
@@ -23,7 +24,6 @@ from mignet_runtime.client import MignetClient, RequestFailed
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.localstack import ManagedProcess
 from mignet_runtime.projection import fold_stream, internal_fields_stripped
-from conftest import eventually
 
 COUNTRIES = sorted(reference.COUNTRIES)[:60]
 ENTITIES = ["IOM", "UNICEF", "UNHCR", "ILO", "UNDP"]
@@ -33,13 +33,26 @@ def burst() -> list[c.RegistryCommand]:
     commands: list[c.RegistryCommand] = []
     for code in COUNTRIES:
         network_id = c.national_network_id(code)
-        commands.append(c.CreateNetwork(command_id=f"create-{code}", actor="burst", scope="national", country=code,
-                                        network_name=f"UN Network on Migration in {reference.country(code).name}"))
+        commands.append(
+            c.CreateNetwork(
+                command_id=f"create-{code}",
+                actor="burst",
+                scope="national",
+                country=code,
+                network_name=f"UN Network on Migration in {reference.country(code).name}",
+            )
+        )
         for entity in ENTITIES:
-            commands.append(c.AddNetworkMember(command_id=f"join-{code}-{entity}", actor="burst",
-                                               network_id=network_id, entity=entity))
-        commands.append(c.ChangeNetworkStatus(command_id=f"status-{code}", actor="burst", network_id=network_id,
-                                              status="being-established"))
+            commands.append(
+                c.AddNetworkMember(
+                    command_id=f"join-{code}-{entity}", actor="burst", network_id=network_id, entity=entity
+                )
+            )
+        commands.append(
+            c.ChangeNetworkStatus(
+                command_id=f"status-{code}", actor="burst", network_id=network_id, status="being-established"
+            )
+        )
     return commands
 
 
@@ -71,15 +84,19 @@ async def send_until_done(client: MignetClient, commands, per_network_order=True
 
 @pytest.fixture
 def registry_process(fresh_nats, servers, db_prefix, tmp_path):
-    env = servers.env_for("registry", nats=fresh_nats, MIGNET_DB_PREFIX=db_prefix, LOG_LEVEL="INFO",
-                      MIGNET_STARTUP_TIMEOUT="30")
-    process = ManagedProcess("registry", [sys.executable, "-m", "mignet_registry"], env=env,
-                             log_path=tmp_path / "registry.log")
+    env = servers.env_for(
+        "registry", nats=fresh_nats, MIGNET_DB_PREFIX=db_prefix, LOG_LEVEL="INFO", MIGNET_STARTUP_TIMEOUT="30"
+    )
+    process = ManagedProcess(
+        "registry", [sys.executable, "-m", "mignet_registry"], env=env, log_path=tmp_path / "registry.log"
+    )
     yield process
     process.stop(10)
 
 
-async def test_sigkill_during_burst_then_restart_matches_a_fresh_rebuild(registry_process, fresh_nats, mongo, db_prefix):
+async def test_sigkill_during_burst_then_restart_matches_a_fresh_rebuild(
+    registry_process, fresh_nats, mongo, db_prefix
+):
     registry_process.start()
     nc = await nats.connect(fresh_nats)
     client = MignetClient(nc, timeout=2)
@@ -115,7 +132,9 @@ async def test_sigkill_during_burst_then_restart_matches_a_fresh_rebuild(registr
     await eventually(caught_up, timeout=60)
     for projection in PROJECTIONS:
         rebuilt = await fold_stream(store, projection)
-        live = {doc["_id"]: internal_fields_stripped(doc) for doc in await db[projection.collection].find().to_list(None)}
+        live = {
+            doc["_id"]: internal_fields_stripped(doc) for doc in await db[projection.collection].find().to_list(None)
+        }
         assert live == rebuilt, f"{projection.name} differs from a fresh rebuild"
     networks = await db["networks"].find().to_list(None)
     assert len(networks) == len(COUNTRIES)

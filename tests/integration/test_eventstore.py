@@ -10,6 +10,7 @@ from mignet_runtime.codec import Metadata
 from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.errors import Conflict, Rejected
 from mignet_runtime.eventstore import DuplicateCommand, EventStore, WrongExpectedVersion
+
 from sample_domain import make_domain
 
 
@@ -97,15 +98,19 @@ async def test_executor_retries_lost_races_and_applies_every_command_once(sample
     executors = [CommandExecutor(store, AggregateCache()) for _ in range(4)]  # four service instances
     commands = [d.add(i) for i in range(1, 21)]
     results = await asyncio.gather(
-        *[executors[i % 4].execute(d.tally, "a", cmd, lambda s, cmd=cmd: d.decide_add(s, cmd))
-          for i, cmd in enumerate(commands)],
+        *[
+            executors[i % 4].execute(d.tally, "a", cmd, lambda s, cmd=cmd: d.decide_add(s, cmd))
+            for i, cmd in enumerate(commands)
+        ],
         return_exceptions=True,
     )
     written = [r for r in results if not isinstance(r, Exception)]
     conflicts = [r for r in results if isinstance(r, Conflict)]
     assert len(written) + len(conflicts) == 20
     loaded = await CommandExecutor(store, AggregateCache(0)).load(d.tally, "a")
-    assert loaded.state.total == sum(cmd.amount for cmd, r in zip(commands, results) if not isinstance(r, Exception))
+    assert loaded.state.total == sum(
+        cmd.amount for cmd, r in zip(commands, results, strict=True) if not isinstance(r, Exception)
+    )
     assert len(written) >= 10  # retries resolve most races
 
 

@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from conftest import RunningService
 
 from mignet_contracts import registry as r
 from mignet_contracts.reference import CHAMPION_CRITERIA
@@ -18,7 +19,7 @@ from mignet_runtime.codec import Metadata
 from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.errors import Conflict
 from mignet_runtime.eventstore import EventStore, StreamSettings
-from conftest import RunningService
+
 from sample_domain import make_domain
 
 
@@ -187,8 +188,13 @@ async def registry(fresh_nats, settings_for):
 
 
 def create_bd(command_id: str) -> r.CreateNetwork:
-    return r.CreateNetwork(command_id=command_id, actor=ACTOR, scope="national", country="BD",
-                           network_name="UN Network on Migration in Bangladesh")
+    return r.CreateNetwork(
+        command_id=command_id,
+        actor=ACTOR,
+        scope="national",
+        country="BD",
+        network_name="UN Network on Migration in Bangladesh",
+    )
 
 
 async def test_a_command_without_command_id_is_refused_and_writes_nothing(registry):
@@ -202,11 +208,16 @@ async def test_a_command_without_command_id_is_refused_and_writes_nothing(regist
 async def test_registry_refuses_a_reused_command_id_on_the_same_and_on_another_aggregate(registry):
     await registry.client.command(create_bd("bd-1"))
     assert (await registry.client.command(create_bd("bd-1"))).replayed
-    same_aggregate = r.ChangeNetworkStatus(command_id="bd-1", actor=ACTOR, network_id="nat-bd",
-                                           status="being-established")
-    other_aggregate = r.NominateChampion(command_id="bd-1", actor=ACTOR, country="BD", regional_group="asia-pacific",
-                                         assessment=[{"criterion": c, "met": True, "note": "UNCT working group"}
-                                                     for c in CHAMPION_CRITERIA])
+    same_aggregate = r.ChangeNetworkStatus(
+        command_id="bd-1", actor=ACTOR, network_id="nat-bd", status="being-established"
+    )
+    other_aggregate = r.NominateChampion(
+        command_id="bd-1",
+        actor=ACTOR,
+        country="BD",
+        regional_group="asia-pacific",
+        assessment=[{"criterion": c, "met": True, "note": "UNCT working group"} for c in CHAMPION_CRITERIA],
+    )
     for command in (same_aggregate, other_aggregate):
         with pytest.raises(RequestFailed) as refused:
             await registry.client.command(command)

@@ -13,17 +13,18 @@ from nats.js.api import StorageType
 from mignet_runtime.codec import Metadata
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.lease import Lease, LeaseLost, lease_bucket, lease_key
+from mignet_runtime.projection import CHECKPOINTS, FENCE, ProjectionRunner, fold_stream, internal_fields_stripped
 from mignet_runtime.provision import provision_lease_bucket
+from mignet_runtime.pull import PullConsumer
 from mignet_runtime.settings import Settings
 
-from mignet_runtime.projection import CHECKPOINTS, FENCE, ProjectionRunner, fold_stream, internal_fields_stripped
-from mignet_runtime.pull import PullConsumer
 from sample_domain import make_domain
 
 
 async def ensure_lease_bucket(js, service: str, ttl: int) -> None:
     """What `mignet admin provision` does for one service's lease bucket."""
     await provision_lease_bucket(js, service, Settings(lease_seconds=ttl))
+
 
 TTL = 2
 
@@ -37,7 +38,7 @@ async def _leases(nc, service: str, n: int = 2, ttl: float = TTL, clocks=None) -
     await ensure_lease_bucket(nc.jetstream(), service, ttl)
     database = f"db_{service}"
     leases = [await Lease.open(nc.jetstream(), service, database, holder=f"replica-{i}") for i in range(n)]
-    for lease, clock in zip(leases, clocks or [None] * n):
+    for lease, clock in zip(leases, clocks or [None] * n, strict=True):
         if clock is not None:
             lease.clock = clock
     return leases
@@ -100,6 +101,7 @@ async def test_a_resumed_holder_sees_its_lease_expired_without_asking_the_server
 
 # -- the fence in the store ---------------------------------------------------------------
 
+
 async def _store(nc, d):
     store = EventStore(nc, d.service, d.codec)
     await store.ensure_stream()
@@ -136,15 +138,17 @@ async def test_a_zombie_holder_that_believes_it_holds_the_lease_corrupts_nothing
     # right after the check and resumed after a takeover.
     zombie_lease, heir_lease = await _leases(nc, service_name, clocks=[lambda: 0.0, None])
     assert await zombie_lease.try_acquire()
-    zombie = ProjectionRunner(store, db, d.projection, consumer_prefix="p", batch_size=16,
-                              retry_delay=0.1, lease=zombie_lease)
+    zombie = ProjectionRunner(
+        store, db, d.projection, consumer_prefix="p", batch_size=16, retry_delay=0.1, lease=zombie_lease
+    )
     zombie_task = asyncio.create_task(zombie.run())
     await _until(lambda: _covers(db, 80))
 
     await _until(heir_lease.try_acquire, timeout=TTL + 5)  # the zombie renews nothing: its key expires
     assert heir_lease.token > zombie_lease.token
-    heir = ProjectionRunner(store, db, d.projection, consumer_prefix="p", batch_size=16,
-                            retry_delay=0.1, lease=heir_lease)
+    heir = ProjectionRunner(
+        store, db, d.projection, consumer_prefix="p", batch_size=16, retry_delay=0.1, lease=heir_lease
+    )
     heir_task = asyncio.create_task(heir.run())
     renewing = asyncio.create_task(_renew_forever(heir_lease))
     try:
@@ -207,8 +211,7 @@ class _PausableCollection:
         return await self._collection.bulk_write(*args, **kwargs)
 
 
-async def test_a_holder_resumed_between_its_check_and_its_write_cannot_overwrite_newer_documents(
-        nc, db, service_name):
+async def test_a_holder_resumed_between_its_check_and_its_write_cannot_overwrite_newer_documents(nc, db, service_name):
     d = make_domain(service_name)
     store = await _store(nc, d)
     await _write(store, d, range(10), 2, "first")  # 30 events
@@ -244,8 +247,7 @@ async def test_a_holder_resumed_between_its_check_and_its_write_cannot_overwrite
                 runner.stop()
         if renewing is not None:
             renewing.cancel()
-        await asyncio.gather(*[t for t in (zombie_task, heir_task, renewing) if t is not None],
-                             return_exceptions=True)
+        await asyncio.gather(*[t for t in (zombie_task, heir_task, renewing) if t is not None], return_exceptions=True)
 
 
 async def _renew_forever(lease: Lease) -> None:
@@ -330,8 +332,10 @@ async def test_a_fenced_rebuild_equals_a_fold_and_a_stale_one_writes_nothing(nc,
 
 # -- in a service ------------------------------------------------------------------------
 
+
 async def test_a_clean_stop_releases_the_lease_so_a_standby_takes_over_at_once(fresh_nats, settings_for):
     from mignet_registry.app import SPEC
+
     from service_harness import RunningService
 
     settings = settings_for(fresh_nats, lease_seconds=10)

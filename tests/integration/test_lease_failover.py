@@ -15,6 +15,7 @@ import time
 
 import nats
 import pytest
+from conftest import eventually
 
 from mignet_contracts import reference
 from mignet_contracts import registry as c
@@ -24,7 +25,6 @@ from mignet_runtime.client import MignetClient, RequestFailed
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.localstack import ManagedProcess
 from mignet_runtime.projection import CHECKPOINTS, FENCE, fold_stream, internal_fields_stripped
-from conftest import eventually
 
 LEASE_SECONDS = 3
 #: What README promises: TTL + one standby retry period (1 s at most), plus the consumer reset.
@@ -43,15 +43,34 @@ def burst(tag: str = "b") -> dict[str, list]:
     per_network: dict[str, list] = {}
     for code in COUNTRIES:
         network_id = c.national_network_id(code)
-        commands = [c.CreateNetwork(command_id=f"{tag}-create-{code}", actor="burst", scope="national", country=code,
-                                    network_name=f"UN Network on Migration in {reference.country(code).name}")]
-        commands += [c.AddNetworkMember(command_id=f"{tag}-join-{code}-{e}", actor="burst", network_id=network_id,
-                                        entity=e) for e in ENTITIES]
-        commands.append(c.ChangeNetworkStatus(command_id=f"{tag}-status-{code}", actor="burst", network_id=network_id,
-                                              status="being-established"))
+        commands = [
+            c.CreateNetwork(
+                command_id=f"{tag}-create-{code}",
+                actor="burst",
+                scope="national",
+                country=code,
+                network_name=f"UN Network on Migration in {reference.country(code).name}",
+            )
+        ]
+        commands += [
+            c.AddNetworkMember(command_id=f"{tag}-join-{code}-{e}", actor="burst", network_id=network_id, entity=e)
+            for e in ENTITIES
+        ]
+        commands.append(
+            c.ChangeNetworkStatus(
+                command_id=f"{tag}-status-{code}", actor="burst", network_id=network_id, status="being-established"
+            )
+        )
         if code in CHAMPIONS:
-            commands.append(c.NominateChampion(command_id=f"{tag}-nominate-{code}", actor="burst", country=code,
-                                               regional_group="asia-pacific", assessment=ASSESSMENT))
+            commands.append(
+                c.NominateChampion(
+                    command_id=f"{tag}-nominate-{code}",
+                    actor="burst",
+                    country=code,
+                    regional_group="asia-pacific",
+                    assessment=ASSESSMENT,
+                )
+            )
             commands.append(c.ConfirmChampion(command_id=f"{tag}-confirm-{code}", actor="burst", country=code))
         per_network[code] = commands
     return per_network
@@ -59,6 +78,7 @@ def burst(tag: str = "b") -> dict[str, list]:
 
 async def send_all(client: MignetClient, per_network: dict[str, list]) -> None:
     """Each network's commands in order; a lost reply is resent with the same command id."""
+
     async def one_network(commands):
         for command in commands:
             for _ in range(400):
@@ -95,8 +115,13 @@ class Replica:
 
 @pytest.fixture
 def replicas(fresh_nats, servers, db_prefix, tmp_path):
-    env = servers.env(NATS_URL=fresh_nats, MIGNET_DB_PREFIX=db_prefix, LOG_LEVEL="INFO",
-                      MIGNET_STARTUP_TIMEOUT="30", MIGNET_LEASE_SECONDS=str(LEASE_SECONDS))
+    env = servers.env(
+        NATS_URL=fresh_nats,
+        MIGNET_DB_PREFIX=db_prefix,
+        LOG_LEVEL="INFO",
+        MIGNET_STARTUP_TIMEOUT="30",
+        MIGNET_LEASE_SECONDS=str(LEASE_SECONDS),
+    )
     pair = [Replica(f"registry-{n}", env, tmp_path / f"registry-{n}.log") for n in (1, 2)]
     for replica in pair:
         replica.process.start()
@@ -136,8 +161,10 @@ async def _equal_to_a_fresh_fold(mongo, db_prefix, store: EventStore, timeout: f
             rebuilt = await fold_stream(store, projection)
             live = {d["_id"]: internal_fields_stripped(d) for d in await db[projection.collection].find().to_list(None)}
             if live != rebuilt:
-                differing.append(f"{projection.name}: {sum(live.get(k) != v for k, v in rebuilt.items())} "
-                                 f"of {len(rebuilt)} documents differ, {len(set(live) - set(rebuilt))} extra")
+                differing.append(
+                    f"{projection.name}: {sum(live.get(k) != v for k, v in rebuilt.items())} "
+                    f"of {len(rebuilt)} documents differ, {len(set(live) - set(rebuilt))} extra"
+                )
         return not differing
 
     try:
@@ -154,8 +181,9 @@ async def _answers(client: MignetClient) -> bool:
         return False
 
 
-async def test_two_replicas_under_a_burst_leave_read_models_equal_to_a_fresh_fold(replicas, client, mongo,
-                                                                                   db_prefix, fresh_nats):
+async def test_two_replicas_under_a_burst_leave_read_models_equal_to_a_fresh_fold(
+    replicas, client, mongo, db_prefix, fresh_nats
+):
     await eventually(lambda: _answers(client), timeout=30)
     holder = await _holder(replicas)
     standby = next(r for r in replicas if r is not holder)
@@ -174,6 +202,7 @@ async def test_two_replicas_under_a_burst_leave_read_models_equal_to_a_fresh_fol
     assert standby.token() is None and "stand by until this replica holds the lease" in standby.log()
     # Both answered commands: the standby is a full replica for everything but the projections.
     assert "ready (role all)" in standby.log()
+
     # Only the holder answers projections status, and its report is about the one writer.
     async def nothing_pending():
         status = await client.admin("registry", "projections.status")
@@ -183,8 +212,9 @@ async def test_two_replicas_under_a_burst_leave_read_models_equal_to_a_fresh_fol
     await eventually(nothing_pending, timeout=10)
 
 
-async def test_sigkill_the_holder_mid_burst_and_the_other_takes_over_within_the_bound(replicas, client, mongo,
-                                                                                        db_prefix):
+async def test_sigkill_the_holder_mid_burst_and_the_other_takes_over_within_the_bound(
+    replicas, client, mongo, db_prefix
+):
     await eventually(lambda: _answers(client), timeout=30)
     holder = await _holder(replicas)
     heir = next(r for r in replicas if r is not holder)
@@ -238,9 +268,17 @@ async def _stopped_holder_writes_nothing(replicas, client: MignetClient, mongo, 
     assert old.token() == old_token, "the resumed holder took the lease back from a live holder"
 
     # New work on every network still reaches the read models through the heir, with its fence alone.
-    await send_all(client, {code: [c.AddNetworkMember(command_id=f"late-{code}", actor="burst",
-                                                      network_id=c.national_network_id(code), entity="UNDP")]
-                            for code in COUNTRIES})
+    await send_all(
+        client,
+        {
+            code: [
+                c.AddNetworkMember(
+                    command_id=f"late-{code}", actor="burst", network_id=c.national_network_id(code), entity="UNDP"
+                )
+            ]
+            for code in COUNTRIES
+        },
+    )
     await _equal_to_a_fresh_fold(mongo, db_prefix, store)
     networks = await db["networks"].find().to_list(None)
     assert {n[FENCE] for n in networks} == {new_token}

@@ -91,10 +91,10 @@ while True:
 async def _check_secured(url: str, operator_password: str) -> None:
     """Anonymous connections are refused; the operator gets in and sees the provisioned stream."""
     with pytest.raises(nats.errors.Error, match="(?i)authorization violation"):
-        await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2,
-                           error_cb=_ignore)
-    nc = await nats.connect(url, user="operator", password=operator_password, inbox_prefix="_INBOX_operator",
-                            allow_reconnect=False)
+        await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2, error_cb=_ignore)
+    nc = await nats.connect(
+        url, user="operator", password=operator_password, inbox_prefix="_INBOX_operator", allow_reconnect=False
+    )
     try:
         info = await nc.jetstream(timeout=2).stream_info("REVIEWS")
         assert info.config.deny_purge and info.config.max_age == 0
@@ -120,9 +120,20 @@ def test_run_supervises_services_and_stops_everything_on_sigint(tmp_path):
     env.pop("NATS_URL", None)
     env.pop("MONGODB_URL", None)
     argv = [
-        sys.executable, "-m", "mignet_runtime.localstack", "run", "--services", "reviews,notifier",
-        "--data-dir", str(tmp_path / "var"), "--nats-port", str(nats_port), "--mongo-port", str(mongo_port),
-        "--nats-monitor-port", "0",
+        sys.executable,
+        "-m",
+        "mignet_runtime.localstack",
+        "run",
+        "--services",
+        "reviews,notifier",
+        "--data-dir",
+        str(tmp_path / "var"),
+        "--nats-port",
+        str(nats_port),
+        "--mongo-port",
+        str(mongo_port),
+        "--nats-monitor-port",
+        "0",
     ]
     if service_module_available("notifier"):
         pytest.skip("mignet_notifier exists now; this test needs a missing service")

@@ -21,11 +21,12 @@ import nats.js.errors
 import pytest
 from nats.js.api import ConsumerConfig
 
-from mignet_reviews.app import SPEC as REVIEWS
 from mignet_registry.app import SPEC as REGISTRY
+from mignet_reviews.app import SPEC as REVIEWS
 from mignet_runtime.localstack import NATS_CONF, NATS_USERS, dev_passwords, nats_server_binary
 from mignet_runtime.provision import lease_bucket
 from mignet_runtime.settings import default_inbox_prefix
+
 from secured_nats import NatsUrl, start_test_nats
 
 pytestmark = pytest.mark.integration
@@ -46,8 +47,13 @@ class SecuredNats:
         """As ``user``, with that user's own inbox prefix (as the services and the CLI connect)."""
         conn = Conn()
         conn.nc = await nats.connect(
-            self.url.plain, user=user, password=self.passwords[user], error_cb=conn.on_error,
-            allow_reconnect=False, connect_timeout=5, inbox_prefix=inbox_prefix or default_inbox_prefix(user),
+            self.url.plain,
+            user=user,
+            password=self.passwords[user],
+            error_cb=conn.on_error,
+            allow_reconnect=False,
+            connect_timeout=5,
+            inbox_prefix=inbox_prefix or default_inbox_prefix(user),
         )
         return conn
 
@@ -140,7 +146,11 @@ async def _ignore(err: Exception) -> None:
 async def test_connections_without_valid_credentials_are_refused(secured, credentials):
     with pytest.raises(nats.errors.Error, match="(?i)authorization violation"):
         await nats.connect(
-            secured.url.plain, allow_reconnect=False, connect_timeout=2, max_reconnect_attempts=0, error_cb=_ignore,
+            secured.url.plain,
+            allow_reconnect=False,
+            connect_timeout=2,
+            max_reconnect_attempts=0,
+            error_cb=_ignore,
             **credentials,
         )
 
@@ -214,8 +224,7 @@ async def test_reviews_reads_registry_through_its_own_durable_consumer(as_user):
     registry, reviews = await as_user("registry"), await as_user("reviews")
     await registry.js().publish("registry.events.network.n1.created", b"{}")
 
-    sub = await reviews.js().pull_subscribe("registry.events.>", durable="reviews-registry-networks",
-                                            stream="REGISTRY")
+    sub = await reviews.js().pull_subscribe("registry.events.>", durable="reviews-registry-networks", stream="REGISTRY")
     msgs = await sub.fetch(1, timeout=2)
     await msgs[0].ack_sync()
     assert msgs[0].subject.startswith("registry.events.")
@@ -242,8 +251,9 @@ async def test_a_service_may_use_only_consumers_of_its_own_names(as_user):
     assert pending == 1
 
     pull = "$JS.API.CONSUMER.MSG.NEXT.REGISTRY.registry-networks"
-    await reviews.nc.publish(pull, json.dumps({"batch": 1, "expires": 500_000_000}).encode(),
-                             reply=reviews.nc.new_inbox())
+    await reviews.nc.publish(
+        pull, json.dumps({"batch": 1, "expires": 500_000_000}).encode(), reply=reviews.nc.new_inbox()
+    )
     assert await reviews.denied(pull)
     assert await reviews.publish_is_denied(msg.reply, b"+ACK")
     with pytest.raises(nats.errors.TimeoutError):
@@ -307,8 +317,8 @@ async def test_each_service_uses_its_own_lease_bucket_only(as_user):
 def _granted_consumers(user: str) -> dict[str, set[str]]:
     """The consumers nats.conf lets ``user`` pull from, by stream, read from its permission block."""
     text = CONF.read_text()
-    block = text[text.index(f"{user.upper()}_PERMISSIONS = {{"):]
-    block = block[:block.index("\n}\n")]
+    block = text[text.index(f"{user.upper()}_PERMISSIONS = {{") :]
+    block = block[: block.index("\n}\n")]
     granted: dict[str, set[str]] = {}
     for stream, name in re.findall(r'"\$JS\.API\.CONSUMER\.MSG\.NEXT\.([A-Z_]+)\.([^".>]+)"', block):
         granted.setdefault(stream, set()).add(name)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-
 from mignet_runtime.codec import Metadata
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.projection import PARKED, ProjectionRunner, fold_stream
+
 from sample_domain import make_domain
 
 
@@ -103,8 +103,9 @@ async def test_failing_event_is_retried_then_parked_loudly(nc, db, caplog):
     d = make_domain(apply_hook=explode_on_t1)
     store = await _store(nc, d)
     await _write(store, d, tallies=3, adds=1)  # t0: 1,2  t1: 3,4  t2: 5,6
-    runner = ProjectionRunner(store, db, d.projection, consumer_prefix="test", batch_size=50,
-                              max_attempts=3, retry_delay=0.1)
+    runner = ProjectionRunner(
+        store, db, d.projection, consumer_prefix="test", batch_size=50, max_attempts=3, retry_delay=0.1
+    )
     with caplog.at_level(logging.WARNING):
         await _drain(runner, 6)
     assert attempts["n"] == 3

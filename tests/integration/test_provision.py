@@ -13,6 +13,7 @@ from mignet_runtime.eventstore import expected_stream_config
 from mignet_runtime.localstack import dev_passwords, start_secured_nats
 from mignet_runtime.provision import ProvisioningRefused, lease_bucket, lease_stream, provision_with
 from mignet_runtime.settings import Settings
+
 from secured_nats import NatsUrl
 
 pytestmark = pytest.mark.integration
@@ -39,8 +40,10 @@ async def _js(url: NatsUrl):
 async def test_creates_every_stream_and_lease_bucket_then_changes_nothing(bare_nats):
     steps = await provision_with(_admin(bare_nats, lease_seconds=7))
     assert [(s.target, s.outcome) for s in steps] == [
-        ("stream REGISTRY", "created"), ("lease bucket leases_registry (stream KV_leases_registry)", "created"),
-        ("stream REVIEWS", "created"), ("lease bucket leases_reviews (stream KV_leases_reviews)", "created"),
+        ("stream REGISTRY", "created"),
+        ("lease bucket leases_registry (stream KV_leases_registry)", "created"),
+        ("stream REVIEWS", "created"),
+        ("lease bucket leases_reviews (stream KV_leases_reviews)", "created"),
     ]
     nc, js = await _js(bare_nats)
     try:

@@ -6,11 +6,11 @@ import asyncio
 import json
 
 import pytest
+from conftest import RunningService, eventually
 from typer.testing import CliRunner
 
 from mignet_cli.main import app
 from mignet_registry.app import SPEC
-from conftest import RunningService, eventually
 
 
 @pytest.fixture
@@ -26,13 +26,25 @@ async def mignet(service, *args: str):
 
 
 async def test_create_list_and_query_networks_and_champions(registry):
-    created = await mignet(registry, "registry", "create-network", "--scope", "national", "--country", "bd",
-                           "--name", "UN Network on Migration in Bangladesh", "--member", "IOM:coordinator")
+    created = await mignet(
+        registry,
+        "registry",
+        "create-network",
+        "--scope",
+        "national",
+        "--country",
+        "bd",
+        "--name",
+        "UN Network on Migration in Bangladesh",
+        "--member",
+        "IOM:coordinator",
+    )
     assert created.exit_code == 0, created.output
     assert created.stdout.strip() == "nat-bd"
 
-    again = await mignet(registry, "registry", "create-network", "--scope", "national", "--country", "BD",
-                         "--name", "Another")
+    again = await mignet(
+        registry, "registry", "create-network", "--scope", "national", "--country", "BD", "--name", "Another"
+    )
     assert again.exit_code == 1
     assert "already exists" in again.stderr
 
@@ -65,19 +77,32 @@ async def test_create_list_and_query_networks_and_champions(registry):
 
 
 async def test_projection_status_and_rebuild(registry):
-    await mignet(registry, "registry", "create-network", "--scope", "national", "--country", "MX",
-                 "--name", "Red de las Naciones Unidas sobre la Migración en México")
+    await mignet(
+        registry,
+        "registry",
+        "create-network",
+        "--scope",
+        "national",
+        "--country",
+        "MX",
+        "--name",
+        "Red de las Naciones Unidas sobre la Migración en México",
+    )
     status = await mignet(registry, "projections", "status", "registry", "--json")
     assert status.exit_code == 0, status.output
     assert {row["projection"] for row in json.loads(status.stdout)["items"]} == {"networks", "champions"}
     rebuilt = await mignet(registry, "projections", "rebuild", "registry", "--json")
     assert rebuilt.exit_code == 0, rebuilt.output
-    assert {r["projection"]: r["documents"] for r in json.loads(rebuilt.stdout)["items"]} == {"networks": 1, "champions": 0}
+    assert {r["projection"]: r["documents"] for r in json.loads(rebuilt.stdout)["items"]} == {
+        "networks": 1,
+        "champions": 0,
+    }
 
 
 async def test_unreachable_nats_fails_fast_with_a_clear_message():
-    result = await asyncio.to_thread(CliRunner().invoke, app,
-                                     ["registry", "networks", "--nats-url", "nats://127.0.0.1:1"], env={})
+    result = await asyncio.to_thread(
+        CliRunner().invoke, app, ["registry", "networks", "--nats-url", "nats://127.0.0.1:1"], env={}
+    )
     assert result.exit_code == 3
     assert "cannot reach NATS" in result.stderr
 
@@ -111,21 +136,39 @@ def test_every_registry_command_that_writes_takes_a_command_id():
 async def test_a_resent_command_id_writes_nothing(registry):
     args = ["registry", "create-network", "--scope", "national", "--country", "PH", "--name", "Philippines"]
     assert (await mignet(registry, *args, "--command-id", "ph-1")).exit_code == 0
-    renamed = await mignet(registry, "registry", "rename-network", "nat-ph", "UN Network on Migration in the Philippines",
-                           "--command-id", "ph-2")
+    renamed = await mignet(
+        registry,
+        "registry",
+        "rename-network",
+        "nat-ph",
+        "UN Network on Migration in the Philippines",
+        "--command-id",
+        "ph-2",
+    )
     assert renamed.exit_code == 0, renamed.output
-    again = await mignet(registry, "registry", "rename-network", "nat-ph", "UN Network on Migration in the Philippines",
-                         "--command-id", "ph-2")
+    again = await mignet(
+        registry,
+        "registry",
+        "rename-network",
+        "nat-ph",
+        "UN Network on Migration in the Philippines",
+        "--command-id",
+        "ph-2",
+    )
     assert again.exit_code == 0 and "already done earlier: nothing new written" in again.stdout
     assert await registry.runtime.store.last_seq() == 2
 
 
 async def test_rename_describe_and_search_networks(registry):
     for country, name in (("BD", "UN Network on Migration in Bangladesh"), ("NP", "Nepal Migration Network")):
-        assert (await mignet(registry, "registry", "create-network", "--scope", "national", "--country", country,
-                             "--name", name)).exit_code == 0
-    assert (await mignet(registry, "registry", "rename-network", "nat-np",
-                         "UN Network on Migration in Nepal")).exit_code == 0
+        assert (
+            await mignet(
+                registry, "registry", "create-network", "--scope", "national", "--country", country, "--name", name
+            )
+        ).exit_code == 0
+    assert (
+        await mignet(registry, "registry", "rename-network", "nat-np", "UN Network on Migration in Nepal")
+    ).exit_code == 0
     described = await mignet(registry, "registry", "describe-network", "nat-np", "--description", "Meets in Kathmandu.")
     assert described.exit_code == 0 and "description of nat-np changed" in described.stdout
     assert (await mignet(registry, "registry", "describe-network", "nat-np")).exit_code == 2  # neither nor
@@ -145,8 +188,19 @@ async def test_rename_describe_and_search_networks(registry):
 
 
 async def test_making_the_global_network_inactive_needs_yes(registry):
-    assert (await mignet(registry, "registry", "create-network", "--scope", "global", "--status", "established",
-                         "--name", "United Nations Network on Migration")).exit_code == 0
+    assert (
+        await mignet(
+            registry,
+            "registry",
+            "create-network",
+            "--scope",
+            "global",
+            "--status",
+            "established",
+            "--name",
+            "United Nations Network on Migration",
+        )
+    ).exit_code == 0
     refused = await mignet(registry, "registry", "change-status", "global", "inactive")
     assert refused.exit_code == 2 and "needs --yes" in refused.stderr
     assert await registry.runtime.store.last_seq() == 1
@@ -156,8 +210,18 @@ async def test_making_the_global_network_inactive_needs_yes(registry):
 
 
 async def test_champions_show_the_current_network_and_confirmation_needs_a_reason_when_short(registry):
-    nominated = await mignet(registry, "registry", "nominate-champion", "BD", "--group", "asia-pacific",
-                             "--met", "geographic-balance", "--met", "360-degree-vision")
+    nominated = await mignet(
+        registry,
+        "registry",
+        "nominate-champion",
+        "BD",
+        "--group",
+        "asia-pacific",
+        "--met",
+        "geographic-balance",
+        "--met",
+        "360-degree-vision",
+    )
     assert nominated.exit_code == 0, nominated.output
     short = await mignet(registry, "registry", "confirm-champion", "BD")
     assert short.exit_code == 1 and "met 2 of the 6 champion criteria" in short.stderr
@@ -166,16 +230,32 @@ async def test_champions_show_the_current_network_and_confirmation_needs_a_reaso
     assert confirmed.exit_code == 0, confirmed.output
 
     # The network is created after the nomination: the list shows it as it is now.
-    assert (await mignet(registry, "registry", "create-network", "--scope", "national", "--country", "BD",
-                         "--name", "UN Network on Migration in Bangladesh", "--status", "being-established")).exit_code == 0
+    assert (
+        await mignet(
+            registry,
+            "registry",
+            "create-network",
+            "--scope",
+            "national",
+            "--country",
+            "BD",
+            "--name",
+            "UN Network on Migration in Bangladesh",
+            "--status",
+            "being-established",
+        )
+    ).exit_code == 0
 
     async def with_network():
         items = json.loads((await mignet(registry, "registry", "champions", "--json")).stdout)["items"]
         return items if items and items[0]["network_id"] else None
 
     [champion] = await eventually(with_network)
-    assert (champion["network_id"], champion["network_status"], champion["existing_network_id"]) == \
-        ("nat-bd", "being-established", None)
+    assert (champion["network_id"], champion["network_status"], champion["existing_network_id"]) == (
+        "nat-bd",
+        "being-established",
+        None,
+    )
     assert champion["override_reason"] == "EC decision"
     listed = await mignet(registry, "registry", "champions")
     assert "nat-bd" in listed.stdout and "being-established" in listed.stdout

@@ -6,12 +6,12 @@ import json
 from datetime import date
 
 import pytest
+from conftest import RunningService, eventually
 
 from mignet_contracts import registry as c
 from mignet_contracts.envelope import new_id
-from mignet_runtime.client import RequestFailed
 from mignet_registry.app import SPEC
-from conftest import RunningService, eventually
+from mignet_runtime.client import RequestFailed
 
 ACTOR = "test:registry"
 
@@ -23,13 +23,19 @@ async def registry(fresh_nats, settings_for):
 
 
 def create_bd(**kw):
-    return c.CreateNetwork(**({"command_id": new_id()} | kw), actor=ACTOR, scope="national", country="BD",
-                           network_name="UN Network on Migration in Bangladesh")
+    return c.CreateNetwork(
+        **({"command_id": new_id()} | kw),
+        actor=ACTOR,
+        scope="national",
+        country="BD",
+        network_name="UN Network on Migration in Bangladesh",
+    )
 
 
 async def test_create_network_reaches_the_read_model(registry):
-    result = await registry.client.command(create_bd(members=[{"entity": "IOM", "role": "coordinator"},
-                                                              {"entity": "UNICEF"}]))
+    result = await registry.client.command(
+        create_bd(members=[{"entity": "IOM", "role": "coordinator"}, {"entity": "UNICEF"}])
+    )
     assert result.aggregate_id == "nat-bd"
     assert [e.subject for e in result.events] == [
         "registry.events.network.nat-bd.created",
@@ -83,13 +89,16 @@ async def test_bad_input_gets_structured_error_and_writes_nothing(registry):
 
 async def test_status_lifecycle_and_illegal_transition(registry):
     await registry.client.command(create_bd())
-    await registry.client.command(c.ChangeNetworkStatus(command_id=new_id(),
-                                                        actor=ACTOR, network_id="nat-bd", status="being-established"))
-    await registry.client.command(c.ChangeNetworkStatus(command_id=new_id(),
-                                                        actor=ACTOR, network_id="nat-bd", status="established"))
+    await registry.client.command(
+        c.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="being-established")
+    )
+    await registry.client.command(
+        c.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="established")
+    )
     with pytest.raises(RequestFailed) as failure:
         await registry.client.command(
-            c.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="under-consideration"))
+            c.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="under-consideration")
+        )
     assert failure.value.error.code == "rejected"
 
     async def established():
@@ -103,14 +112,18 @@ async def test_status_lifecycle_and_illegal_transition(registry):
 async def test_champion_existing_network_criterion_is_checked_against_the_registry(registry):
     assessment = [{"criterion": code, "met": True} for code in c.reference.CHAMPION_CRITERIA]
     with pytest.raises(RequestFailed) as failure:
-        await registry.client.command(c.NominateChampion(command_id=new_id(),
-                                                         actor=ACTOR, country="BD", regional_group="asia-pacific",
-                                                         assessment=assessment))
+        await registry.client.command(
+            c.NominateChampion(
+                command_id=new_id(), actor=ACTOR, country="BD", regional_group="asia-pacific", assessment=assessment
+            )
+        )
     assert failure.value.error.code == "rejected" and "existing UN network" in failure.value.error.message
     await registry.client.command(create_bd(status="established"))
     result = await registry.client.command(
-        c.NominateChampion(command_id=new_id(),
-                           actor=ACTOR, country="BD", regional_group="asia-pacific", assessment=assessment))
+        c.NominateChampion(
+            command_id=new_id(), actor=ACTOR, country="BD", regional_group="asia-pacific", assessment=assessment
+        )
+    )
     assert result.aggregate_id == "bd"
     await registry.client.command(c.ConfirmChampion(command_id=new_id(), actor=ACTOR, country="BD"))
 
@@ -124,12 +137,21 @@ async def test_champion_existing_network_criterion_is_checked_against_the_regist
 
 async def test_directory_as_of_a_past_date_replays_the_stream(registry):
     await registry.client.command(create_bd(occurred_on=date(2020, 6, 1)))
-    await registry.client.command(c.ChangeNetworkStatus(command_id=new_id(),
-                                                        actor=ACTOR, network_id="nat-bd", status="established",
-                                                        occurred_on=date(2021, 3, 1)))
-    await registry.client.command(c.CreateNetwork(command_id=new_id(), actor=ACTOR, scope="national", country="MX",
-                                                  network_name="Red de las Naciones Unidas sobre la Migración en México",
-                                                  occurred_on=date(2022, 1, 1)))
+    await registry.client.command(
+        c.ChangeNetworkStatus(
+            command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="established", occurred_on=date(2021, 3, 1)
+        )
+    )
+    await registry.client.command(
+        c.CreateNetwork(
+            command_id=new_id(),
+            actor=ACTOR,
+            scope="national",
+            country="MX",
+            network_name="Red de las Naciones Unidas sobre la Migración en México",
+            occurred_on=date(2022, 1, 1),
+        )
+    )
     then = await registry.client.query(c.DirectorySummary(as_of=date(2020, 10, 31)))
     assert then["as_of"] == "2020-10-31"
     assert then["networks"]["total"] == 1
@@ -153,15 +175,24 @@ async def test_events_carry_cloudevents_headers_and_json_payload(registry):
 
 async def test_command_replicas_and_one_projection_replica_share_the_work(fresh_nats, settings_for):
     """MIGNET_ROLE: commands scale out; exactly one replica runs the projections."""
-    async with RunningService(SPEC, settings_for(fresh_nats, role="commands")) as first, \
-            RunningService(SPEC, settings_for(fresh_nats, role="commands")) as second, \
-            RunningService(SPEC, settings_for(fresh_nats, role="projections")) as projector:
+    async with (
+        RunningService(SPEC, settings_for(fresh_nats, role="commands")) as first,
+        RunningService(SPEC, settings_for(fresh_nats, role="commands")) as second,
+        RunningService(SPEC, settings_for(fresh_nats, role="projections")) as projector,
+    ):
         assert first.runtime.runners == {} and second.runtime.runners == {}
         assert set(projector.runtime.runners) == {"networks", "champions"}
         codes = ["BD", "NP", "PH", "TH", "ID", "VN"]
-        for client, code in zip([first.client, second.client] * 3, codes):
-            await client.command(c.CreateNetwork(command_id=new_id(), actor=ACTOR, scope="national", country=code,
-                                                 network_name=f"UN Network on Migration, {code}"))
+        for client, code in zip([first.client, second.client] * 3, codes, strict=True):
+            await client.command(
+                c.CreateNetwork(
+                    command_id=new_id(),
+                    actor=ACTOR,
+                    scope="national",
+                    country=code,
+                    network_name=f"UN Network on Migration, {code}",
+                )
+            )
 
         async def all_listed():
             found = await first.client.query(c.ListNetworks())

@@ -10,12 +10,12 @@ import asyncio
 import json
 
 import pytest
-from typer.testing import CliRunner
-
-from mignet_contracts import reviews as c
-from mignet_cli.main import app
 from conftest import RunningService, eventually
 from test_reviews_service import AP, NATS_ONLY, contribution_in_status, ensure_registry_stream
+from typer.testing import CliRunner
+
+from mignet_cli.main import app
+from mignet_contracts import reviews as c
 
 
 @pytest.fixture
@@ -32,14 +32,38 @@ async def mignet(service, *args: str):
     return await asyncio.to_thread(runner.invoke, app, ["reviews", *args, "--nats-url", service.url], env=env)
 
 
-SUBMIT = ["--level", "national", "--title", "Viet Nam: national review", "--summary", "Progress on data.",
-          "--objective", "1", "--objective", "5", "--contact-name", "Private Person",
-          "--contact-email", "private.person@example.org"]
+SUBMIT = [
+    "--level",
+    "national",
+    "--title",
+    "Viet Nam: national review",
+    "--summary",
+    "Progress on data.",
+    "--objective",
+    "1",
+    "--objective",
+    "5",
+    "--contact-name",
+    "Private Person",
+    "--contact-email",
+    "private.person@example.org",
+]
 
 
 async def test_schedule_submit_publish_and_read_back(reviews):
-    scheduled = await mignet(reviews, "schedule", "asia-pacific", "2024-2025", "--meeting-start", "2025-02-04",
-                             "--meeting-end", "2025-02-06", "--venue", "Bangkok", "--json")
+    scheduled = await mignet(
+        reviews,
+        "schedule",
+        "asia-pacific",
+        "2024-2025",
+        "--meeting-start",
+        "2025-02-04",
+        "--meeting-end",
+        "2025-02-06",
+        "--venue",
+        "Bangkok",
+        "--json",
+    )
     assert scheduled.exit_code == 0, scheduled.output
     assert json.loads(scheduled.stdout)["aggregate_id"] == AP
     opened = await mignet(reviews, "open", AP)
@@ -101,12 +125,17 @@ async def test_seed_command_is_idempotent(reviews):
     assert again.exit_code == 0 and "0 commands wrote events, 30 were already loaded" in again.stdout
 
 
-@pytest.mark.parametrize(("make_body", "expected"), [
-    (lambda tmp: tmp / "missing.txt", "no such file"),
-    (lambda tmp: tmp, "is a directory, not a file"),
-    (lambda tmp: _written(tmp / "latin1.txt", "Contribution de la Côte d'Ivoire".encode("latin-1")),
-     "not UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    ("make_body", "expected"),
+    [
+        (lambda tmp: tmp / "missing.txt", "no such file"),
+        (lambda tmp: tmp, "is a directory, not a file"),
+        (
+            lambda tmp: _written(tmp / "latin1.txt", "Contribution de la Côte d'Ivoire".encode("latin-1")),
+            "not UTF-8 text",
+        ),
+    ],
+)
 async def test_an_unreadable_body_file_is_a_usage_error_not_a_traceback(reviews, tmp_path, make_body, expected):
     path = make_body(tmp_path)
     result = await mignet(reviews, "submit", AP, "--member-state", "VN", *SUBMIT, "--body-file", str(path))
@@ -128,8 +157,9 @@ async def test_messages_say_once_what_is_wrong(reviews):
     assert "needs --organization NAME" in no_organization.stderr
     assert "valid string" not in no_organization.stderr
 
-    out_of_range = await mignet(reviews, "submit", AP, "--member-state", "VN",
-                                *[a if a != "5" else "99" for a in SUBMIT])
+    out_of_range = await mignet(
+        reviews, "submit", AP, "--member-state", "VN", *[a if a != "5" else "99" for a in SUBMIT]
+    )
     assert out_of_range.exit_code == 2
     assert out_of_range.stderr.count("unknown GCM objective 99") == 1
     assert "Tuple should have" not in out_of_range.stderr
@@ -145,8 +175,9 @@ async def test_messages_say_once_what_is_wrong(reviews):
 
 
 async def test_moderation_shows_without_json_and_ids_never_wrap(reviews):
-    assert (await mignet(reviews, "schedule", "asia-pacific", "2024-2025", "--venue", "Bangkok",
-                         "--partner", "ESCAP")).exit_code == 0
+    assert (
+        await mignet(reviews, "schedule", "asia-pacific", "2024-2025", "--venue", "Bangkok", "--partner", "ESCAP")
+    ).exit_code == 0
     assert (await mignet(reviews, "open", AP)).exit_code == 0
     rejected_id = (await mignet(reviews, "submit", AP, "--member-state", "VN", *SUBMIT)).stdout.strip()
     published_id = (await mignet(reviews, "submit", AP, "--member-state", "TH", *SUBMIT)).stdout.strip()

@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import RunningService, eventually
+from test_reviews_service import ACTOR, AP, MFA, http_get, open_review, submit_and_publish
 
 from mignet_contracts import reference
 from mignet_contracts import registry as r
 from mignet_contracts import reviews as c
 from mignet_contracts.envelope import new_id
-from mignet_runtime.localstack import free_port
 from mignet_registry.app import SPEC as REGISTRY
 from mignet_reviews.app import SPEC as REVIEWS
-from conftest import RunningService, eventually
-from test_reviews_service import ACTOR, AP, MFA, http_get, open_review, submit_and_publish
+from mignet_runtime.localstack import free_port
 
 FOCAL_POINT_EMAIL = "focal.point.private@example.org"
 
@@ -46,30 +46,51 @@ async def facts_of(reviews, contribution_id: str, **expected) -> dict:
 
 async def test_registry_facts_show_on_contributions_as_they_change(both):
     registry, reviews = both
-    await registry.client.command(r.CreateNetwork(command_id=new_id(), actor=ACTOR, scope="national", country="BD",
-                                                  network_name="UN Network on Migration in Bangladesh",
-                                                  status="being-established", members=[{"entity": "IOM"}]))
-    await registry.client.command(r.AssignFocalPoint(command_id=new_id(),
-                                                     actor=ACTOR, network_id="nat-bd", focal_point_name="F. Point",
-                                                     entity="IOM", email=FOCAL_POINT_EMAIL))
+    await registry.client.command(
+        r.CreateNetwork(
+            command_id=new_id(),
+            actor=ACTOR,
+            scope="national",
+            country="BD",
+            network_name="UN Network on Migration in Bangladesh",
+            status="being-established",
+            members=[{"entity": "IOM"}],
+        )
+    )
+    await registry.client.command(
+        r.AssignFocalPoint(
+            command_id=new_id(),
+            actor=ACTOR,
+            network_id="nat-bd",
+            focal_point_name="F. Point",
+            entity="IOM",
+            email=FOCAL_POINT_EMAIL,
+        )
+    )
     assessment = [{"criterion": code, "met": True} for code in reference.CHAMPION_CRITERIA]
-    await registry.client.command(r.NominateChampion(command_id=new_id(),
-                                                     actor=ACTOR, country="BD", regional_group="asia-pacific",
-                                                     assessment=assessment))
+    await registry.client.command(
+        r.NominateChampion(
+            command_id=new_id(), actor=ACTOR, country="BD", regional_group="asia-pacific", assessment=assessment
+        )
+    )
 
     await open_review(reviews.client)
     bd = await submit_and_publish(reviews.client)
     ph = await submit_and_publish(reviews.client, contributor=MFA, level="regional")
-    no_country = await submit_and_publish(reviews.client, contributor={
-        "kind": "stakeholder", "category": "academia", "organization": "Asian Research Network"})
+    no_country = await submit_and_publish(
+        reviews.client,
+        contributor={"kind": "stakeholder", "category": "academia", "organization": "Asian Research Network"},
+    )
 
-    before = await facts_of(reviews, bd, status="published", champion_status="nominated",
-                            network_status="being-established")
+    before = await facts_of(
+        reviews, bd, status="published", champion_status="nominated", network_status="being-established"
+    )
     assert before["country_has_network"] is True and before["country_is_champion"] is False
 
     # Later registry events: the contribution itself is not touched, the join shows them.
-    await registry.client.command(r.ChangeNetworkStatus(command_id=new_id(),
-                                                        actor=ACTOR, network_id="nat-bd", status="established"))
+    await registry.client.command(
+        r.ChangeNetworkStatus(command_id=new_id(), actor=ACTOR, network_id="nat-bd", status="established")
+    )
     await registry.client.command(r.ConfirmChampion(command_id=new_id(), actor=ACTOR, country="BD"))
     after = await facts_of(reviews, bd, champion_status="confirmed", network_status="established")
     assert after["country_has_network"] is True and after["country_is_champion"] is True
@@ -85,7 +106,10 @@ async def test_registry_facts_show_on_contributions_as_they_change(both):
     assert listed["items"][0]["country_is_champion"] is True
     compiled = await reviews.client.query(c.Compilation(region="asia-pacific"))
     assert {i["contribution_id"]: i["network_status"] for i in compiled["items"]} == {
-        bd: "established", ph: None, no_country: None}
+        bd: "established",
+        ph: None,
+        no_country: None,
+    }
 
     status, _, page = await http_get(f"{reviews.base_url}/contributions/{bd}")
     assert status == 200
@@ -101,12 +125,18 @@ async def test_registry_facts_show_on_contributions_as_they_change(both):
     assert (network["country"], network["network_id"], network["status"]) == ("BD", "nat-bd", "established")
     assert FOCAL_POINT_EMAIL not in json.dumps(
         [await reviews.db[name].find({}).to_list(None) for name in await reviews.db.list_collection_names()],
-        default=str)
+        default=str,
+    )
 
     # Rebuilt from the streams, the read models come out the same (and still without personal data).
     rebuilt = await reviews.client.admin("reviews", "projections.rebuild", {})
     assert {p["projection"]: p["documents"] for p in rebuilt} == {
-        "reviews": 1, "contributions": 3, "registry-networks": 1, "registry-champions": 1}
+        "reviews": 1,
+        "contributions": 3,
+        "registry-networks": 1,
+        "registry-champions": 1,
+    }
     assert await facts_of(reviews, bd, champion_status="confirmed", network_status="established")
     assert FOCAL_POINT_EMAIL not in json.dumps(
-        await reviews.db["registry_networks"].find({}).to_list(None), default=str)
+        await reviews.db["registry_networks"].find({}).to_list(None), default=str
+    )

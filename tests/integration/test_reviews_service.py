@@ -14,17 +14,17 @@ import urllib.request
 
 import nats
 import pytest
+from conftest import RunningService, eventually
 
 from mignet_contracts import registry as r
 from mignet_contracts import reviews as c
 from mignet_contracts.envelope import new_id
+from mignet_reviews import domain, seed
+from mignet_reviews.app import SPEC
 from mignet_runtime.client import RequestFailed
 from mignet_runtime.codec import EventCodec
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.localstack import free_port
-from mignet_reviews import domain, seed
-from mignet_reviews.app import SPEC
-from conftest import RunningService, eventually
 
 ACTOR = "test:reviews"
 AP = "asia-pacific-2024-2025"
@@ -54,8 +54,9 @@ def submission(review_id: str = AP, contributor: dict = BANGLADESH, **fields) ->
         "contact": CONTACT,
         **fields,
     }
-    return c.SubmitContribution(**({"command_id": new_id()} | values), actor=ACTOR, review_id=review_id,
-                                contributor=contributor)
+    return c.SubmitContribution(
+        **({"command_id": new_id()} | values), actor=ACTOR, review_id=review_id, contributor=contributor
+    )
 
 
 async def open_review(client, region: str = "asia-pacific", cycle: str = "2024-2025") -> str:
@@ -66,8 +67,9 @@ async def open_review(client, region: str = "asia-pacific", cycle: str = "2024-2
 
 async def submit_and_publish(client, review_id: str = AP, **fields) -> str:
     submitted = await client.command(submission(review_id, **fields))
-    await client.command(c.PublishContribution(command_id=new_id(),
-                                               actor=ACTOR, contribution_id=submitted.aggregate_id))
+    await client.command(
+        c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=submitted.aggregate_id)
+    )
     return submitted.aggregate_id
 
 
@@ -135,15 +137,22 @@ async def _answers(url: str) -> bool:
 
 
 async def test_review_lifecycle_reaches_the_read_model(reviews):
-    result = await reviews.client.command(schedule(meeting_start="2025-02-04", meeting_end="2025-02-06",
-                                                   venue="Bangkok", occurred_on="2024-08-01"))
+    result = await reviews.client.command(
+        schedule(meeting_start="2025-02-04", meeting_end="2025-02-06", venue="Bangkok", occurred_on="2024-08-01")
+    )
     assert result.aggregate_id == AP
     assert [e.subject for e in result.events] == [f"reviews.events.review.{AP}.scheduled"]
-    for command in (c.OpenReview(command_id=new_id(), actor=ACTOR, review_id=AP, occurred_on="2024-10-01"),
-                    c.CloseReview(command_id=new_id(), actor=ACTOR, review_id=AP, occurred_on="2025-02-06"),
-                    c.PublishReviewReport(command_id=new_id(),
-                                          actor=ACTOR, review_id=AP, report_url="https://example.org/report.pdf",
-                                          occurred_on="2025-04-01")):
+    for command in (
+        c.OpenReview(command_id=new_id(), actor=ACTOR, review_id=AP, occurred_on="2024-10-01"),
+        c.CloseReview(command_id=new_id(), actor=ACTOR, review_id=AP, occurred_on="2025-02-06"),
+        c.PublishReviewReport(
+            command_id=new_id(),
+            actor=ACTOR,
+            review_id=AP,
+            report_url="https://example.org/report.pdf",
+            occurred_on="2025-04-01",
+        ),
+    ):
         await reviews.client.command(command)
 
     async def published():
@@ -154,7 +163,11 @@ async def test_review_lifecycle_reaches_the_read_model(reviews):
     assert review["commission"] == "ESCAP" and review["region_name"] == "Asia and the Pacific"
     assert review["meeting_start"] == "2025-02-04" and review["venue"] == "Bangkok"
     assert [h["status"] for h in review["status_history"]] == [
-        "planned", "open-for-contributions", "closed", "report-published"]
+        "planned",
+        "open-for-contributions",
+        "closed",
+        "report-published",
+    ]
     assert review["report_url"] == "https://example.org/report.pdf"
     assert await reviews.client.query(c.GetReview(review_id=AP)) == review
     assert (await reviews.client.query(c.ListReviews(region="africa")))["total"] == 0
@@ -183,25 +196,34 @@ async def test_submit_publish_reject_withdraw(reviews):
     assert [e.subject.rsplit(".", 1)[1] for e in submitted.events] == ["submitted", "contact-recorded"]
     bd = submitted.aggregate_id
     doc = await contribution_in_status(reviews, bd, "submitted")
-    assert doc["contributor"] == {"kind": "member-state", "country": "BD", "country_name": "Bangladesh",
-                                  "category": None, "category_label": None, "organization": None}
+    assert doc["contributor"] == {
+        "kind": "member-state",
+        "country": "BD",
+        "country_name": "Bangladesh",
+        "category": None,
+        "category_label": None,
+        "organization": None,
+    }
     assert doc["region"] == "asia-pacific" and doc["cycle"] == "2024-2025" and doc["objectives"] == [1, 5]
 
-    await reviews.client.command(c.PublishContribution(command_id=new_id(),
-                                                       actor=ACTOR, contribution_id=bd, note="Received by ESCAP."))
+    await reviews.client.command(
+        c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=bd, note="Received by ESCAP.")
+    )
     published = await contribution_in_status(reviews, bd, "published")
     assert published["moderator_note"] == "Received by ESCAP."
 
     mfa = (await reviews.client.command(submission(contributor=MFA, level="regional"))).aggregate_id
-    await reviews.client.command(c.RejectContribution(command_id=new_id(),
-                                                      actor=ACTOR, contribution_id=mfa, reason="Duplicate."))
+    await reviews.client.command(
+        c.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=mfa, reason="Duplicate.")
+    )
     assert (await contribution_in_status(reviews, mfa, "rejected"))["rejection_reason"] == "Duplicate."
     with pytest.raises(RequestFailed) as final:
         await reviews.client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=mfa))
     assert final.value.error.code == "rejected" and "rejection is final" in final.value.error.message
 
-    await reviews.client.command(c.WithdrawContribution(command_id=new_id(),
-                                                        actor=ACTOR, contribution_id=bd, reason="Superseded."))
+    await reviews.client.command(
+        c.WithdrawContribution(command_id=new_id(), actor=ACTOR, contribution_id=bd, reason="Superseded.")
+    )
     withdrawn = await contribution_in_status(reviews, bd, "withdrawn")
     assert withdrawn["withdrawal_reason"] == "Superseded." and "withdrawn_by" not in withdrawn
 
@@ -236,9 +258,9 @@ async def test_bad_input_gets_structured_errors_and_writes_nothing(reviews):
         assert field in {d.field for d in reply.error.details}, (field, reply.error.details)
     garbage = await reviews.client.request(c.SubmitContribution.subject(), b"{not json")
     assert garbage.error.code == "validation_error"
-    bad_cycle = await reviews.client.request(c.ScheduleReview.subject(),
-                                             {"command_id": new_id(), "actor": ACTOR, "region": "africa",
-                                              "cycle": "2019-2020"})
+    bad_cycle = await reviews.client.request(
+        c.ScheduleReview.subject(), {"command_id": new_id(), "actor": ACTOR, "region": "africa", "cycle": "2019-2020"}
+    )
     assert bad_cycle.error.code == "validation_error" and "began in 2020" in bad_cycle.error.message
 
     with pytest.raises(RequestFailed) as wrong_region:
@@ -249,8 +271,9 @@ async def test_bad_input_gets_structured_errors_and_writes_nothing(reviews):
         await reviews.client.command(submission(review_id="africa-2024-2025"))
     assert unknown.value.error.code == "not_found"
     with pytest.raises(RequestFailed) as no_contribution:
-        await reviews.client.command(c.PublishContribution(command_id=new_id(),
-                                                           actor=ACTOR, contribution_id="c-0123456789abcdef"))
+        await reviews.client.command(
+            c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id="c-0123456789abcdef")
+        )
     assert no_contribution.value.error.code == "not_found"
     assert await reviews.runtime.store.last_seq() == 2  # scheduled and opened only
 
@@ -282,15 +305,17 @@ async def test_contact_stays_in_the_event_store_only(reviews):
         await reviews.client.query(c.Compilation()),
         await reviews.client.query(c.ReviewFigures(review_id=AP)),
     ]
-    collections = {name: await reviews.db[name].find({}).to_list(None)
-                   for name in await reviews.db.list_collection_names()}
+    collections = {
+        name: await reviews.db[name].find({}).to_list(None) for name in await reviews.db.list_collection_names()
+    }
     assert "contributions" in collections
     for text in (json.dumps(replies), json.dumps(collections, default=str)):
         assert CONTACT["email"] not in text and CONTACT["name"] not in text
 
     # Where it is kept: the non-public event, which the domain reads to reach the contributor.
     submitted = await reviews.runtime.store.js.get_last_msg(
-        "REVIEWS", f"reviews.events.contribution.{contribution_id}.submitted")
+        "REVIEWS", f"reviews.events.contribution.{contribution_id}.submitted"
+    )
     assert CONTACT["email"] not in submitted.data.decode()
     loaded = await reviews.runtime.executor.load(domain.CONTRIBUTION, contribution_id)
     assert loaded.state.contact.email == CONTACT["email"]
@@ -304,11 +329,16 @@ async def test_review_figures(reviews):
     await open_review(client)
     await submit_and_publish(client)  # member state; objectives 1 and 5
     await submit_and_publish(client, contributor=MFA, level="regional", objectives=[5, 7])
-    await client.command(submission(contributor={"kind": "stakeholder", "category": "academia",
-                                                 "organization": "Mahidol University"}, level="local"))
+    await client.command(
+        submission(
+            contributor={"kind": "stakeholder", "category": "academia", "organization": "Mahidol University"},
+            level="local",
+        )
+    )
     rejected = (await client.command(submission(title="Off topic"))).aggregate_id
-    await client.command(c.RejectContribution(command_id=new_id(),
-                                              actor=ACTOR, contribution_id=rejected, reason="Not about the GCM."))
+    await client.command(
+        c.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=rejected, reason="Not about the GCM.")
+    )
     withdrawn = (await client.command(submission(title="Draft"))).aggregate_id
     await client.command(c.WithdrawContribution(command_id=new_id(), actor=ACTOR, contribution_id=withdrawn))
 
@@ -326,7 +356,10 @@ async def test_review_figures(reviews):
     assert published["by_stakeholder_category"] == {"migrant-diaspora": 1}
     assert published["by_level"] == {"national": 1, "regional": 1}
     assert [(o["objective"], o["label"], o["count"]) for o in published["by_objective"]] == [
-        (1, "Data", 1), (5, "Regular pathways", 2), (7, "Reduce vulnerabilities", 1)]
+        (1, "Data", 1),
+        (5, "Regular pathways", 2),
+        (7, "Reduce vulnerabilities", 1),
+    ]
     received = figures["received"]
     assert received["total"] == 3 and received["by_level"] == {"local": 1, "national": 1, "regional": 1}
     assert received["by_stakeholder_category"] == {"academia": 1, "migrant-diaspora": 1}
@@ -341,9 +374,15 @@ async def test_list_contributions_filters_and_pages(reviews):
     await open_review(client)
     bd = await submit_and_publish(client)
     mfa = await submit_and_publish(client, contributor=MFA, level="regional", objectives=[5, 7])
-    academia = (await client.command(submission(
-        contributor={"kind": "stakeholder", "category": "academia", "organization": "Asian Institute"},
-        level="local", objectives=[18]))).aggregate_id
+    academia = (
+        await client.command(
+            submission(
+                contributor={"kind": "stakeholder", "category": "academia", "organization": "Asian Institute"},
+                level="local",
+                objectives=[18],
+            )
+        )
+    ).aggregate_id
 
     async def all_three():
         try:
@@ -381,8 +420,9 @@ async def test_compilation_holds_published_contributions_across_regions(reviews)
     africa = await open_review(client, "africa")
     first_cycle = await open_review(client, "africa", "2020-2021")
     bd = await submit_and_publish(client)
-    ke = await submit_and_publish(client, africa, contributor={"kind": "member-state", "country": "KE"},
-                                  objectives=[5, 23])
+    ke = await submit_and_publish(
+        client, africa, contributor={"kind": "member-state", "country": "KE"}, objectives=[5, 23]
+    )
     old = await submit_and_publish(client, first_cycle, contributor={"kind": "member-state", "country": "GH"})
     await client.command(submission(africa, contributor={"kind": "member-state", "country": "NG"}))  # unpublished
 
@@ -421,8 +461,10 @@ async def test_seed_schedules_both_cycles_and_is_idempotent(reviews):
 
     items = await eventually(all_ten)
     assert {(i["cycle"], i["commission"]) for i in items} == {
-        (cycle, commission) for cycle in ("2020-2021", "2024-2025")
-        for commission in ("ECA", "ECE", "ECLAC", "ESCAP", "ESCWA")}
+        (cycle, commission)
+        for cycle in ("2020-2021", "2024-2025")
+        for commission in ("ECA", "ECE", "ECLAC", "ESCAP", "ESCWA")
+    }
     ece = next(i for i in items if i["review_id"] == "europe-north-america-central-asia-2024-2025")
     assert ece["venue"] == "Geneva" and ece["meeting_start"] == ece["meeting_end"] == "2024-03-11"
     assert ece["stakeholder_consultations"] == ["2024-01-29", "2024-02-28"]
@@ -447,12 +489,14 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     client, base = service.client, service.base_url
     await open_review(client)
     hostile = "<script>window.pwned=1</script>"
-    shown = await submit_and_publish(client, title=f"Bangladesh {hostile}", body=f"Body {hostile}",
-                                     links=["https://example.org/report"])
+    shown = await submit_and_publish(
+        client, title=f"Bangladesh {hostile}", body=f"Body {hostile}", links=["https://example.org/report"]
+    )
     pending = (await client.command(submission(title="Still in moderation"))).aggregate_id
     rejected = (await client.command(submission(title="Rejected one"))).aggregate_id
-    await client.command(c.RejectContribution(command_id=new_id(),
-                                              actor=ACTOR, contribution_id=rejected, reason="Spam."))
+    await client.command(
+        c.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=rejected, reason="Spam.")
+    )
     await contribution_in_status(service, rejected, "rejected")
     await contribution_in_status(service, shown, "published")
 
@@ -503,8 +547,9 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     assert "in Arab region" not in arab
 
     # Withdrawn after publication: gone from the pages at once.
-    await client.command(c.WithdrawContribution(command_id=new_id(),
-                                                actor=ACTOR, contribution_id=shown, reason="Replaced."))
+    await client.command(
+        c.WithdrawContribution(command_id=new_id(), actor=ACTOR, contribution_id=shown, reason="Replaced.")
+    )
     await contribution_in_status(service, shown, "withdrawn")
     assert (await http_get(f"{base}/contributions/{shown}"))[0] == 404
     assert f"/contributions/{shown}" not in (await http_get(f"{base}/reviews/{AP}"))[2]

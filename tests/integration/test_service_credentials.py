@@ -16,6 +16,7 @@ import nacl.signing
 import nats
 import nkeys
 import pytest
+from conftest import eventually
 
 from mignet_registry.app import SPEC as REGISTRY
 from mignet_runtime.client import MignetClient
@@ -23,7 +24,6 @@ from mignet_runtime.localstack import ManagedProcess, dev_passwords, free_port, 
 from mignet_runtime.provision import provision_with
 from mignet_runtime.service import build_app, wait_for_dependencies
 from mignet_runtime.settings import Settings
-from conftest import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -34,14 +34,20 @@ def start_service(servers, fresh_nats, db_prefix, tmp_path):
     started: list[ManagedProcess] = []
 
     def start(name: str, nats_url=None, **env: str) -> ManagedProcess:
-        values = {"MIGNET_DB_PREFIX": db_prefix, "MIGNET_STARTUP_TIMEOUT": "20", "LOG_LEVEL": "INFO",
-                  "MIGNET_HTTP_PORT": str(free_port()), **env}
+        values = {
+            "MIGNET_DB_PREFIX": db_prefix,
+            "MIGNET_STARTUP_TIMEOUT": "20",
+            "LOG_LEVEL": "INFO",
+            "MIGNET_HTTP_PORT": str(free_port()),
+            **env,
+        }
         if nats_url is not None:
             environment = servers.env_for(name, nats=nats_url, **values)
         else:
             environment = servers.env_for(name, nats=fresh_nats, **values)
-        process = ManagedProcess(name, [sys.executable, "-m", f"mignet_{name}"], env=environment,
-                                 log_path=tmp_path / f"{name}.log").start()
+        process = ManagedProcess(
+            name, [sys.executable, "-m", f"mignet_{name}"], env=environment, log_path=tmp_path / f"{name}.log"
+        ).start()
         started.append(process)
         return process
 
@@ -79,10 +85,16 @@ async def test_every_service_runs_as_its_own_user_under_nats_conf(start_service,
             rows = await client.admin(service, "projections.status")
             return rows if rows and all(row["pending"] is not None for row in rows) else None
 
-        assert {r["consumer"] for r in await eventually(lambda: consuming("registry"), timeout=30)} == \
-            {"registry-networks", "registry-champions"}
-        assert {r["consumer"] for r in await eventually(lambda: consuming("reviews"), timeout=30)} == \
-            {"reviews-reviews", "reviews-contributions", "reviews-registry-networks", "reviews-registry-champions"}
+        assert {r["consumer"] for r in await eventually(lambda: consuming("registry"), timeout=30)} == {
+            "registry-networks",
+            "registry-champions",
+        }
+        assert {r["consumer"] for r in await eventually(lambda: consuming("reviews"), timeout=30)} == {
+            "reviews-reviews",
+            "reviews-contributions",
+            "reviews-registry-networks",
+            "reviews-registry-champions",
+        }
     finally:
         await nc.close()
     for process in (registry, reviews):
@@ -151,12 +163,14 @@ async def test_wrong_credentials_stop_the_service_at_once_without_leaking_the_pa
 
 def _start_nats_with(tmp_path, authorization: str):
     conf = tmp_path / "auth.conf"
-    conf.write_text(textwrap.dedent(f"""
+    conf.write_text(
+        textwrap.dedent(f"""
         jetstream {{ store_dir: $NATS_STORE_DIR }}
         authorization {{
           {authorization}
         }}
-    """))
+    """)
+    )
     return start_nats(tmp_path / "store", config=conf, monitor_port=free_port(), log_path=tmp_path / "auth.log")
 
 
@@ -195,13 +209,15 @@ async def test_a_service_connects_with_an_nkey_seed_file(servers, tmp_path):
     seed_file.chmod(0o600)
     proc, url = _start_nats_with(tmp_path, f'users = [ {{ nkey: "{public}" }} ]')
     try:
-        ok = Settings(nats_url=url, nats_nkey_seed_file=str(seed_file), mongodb_url=servers.mongodb_url,
-                      startup_timeout=5)
+        ok = Settings(
+            nats_url=url, nats_nkey_seed_file=str(seed_file), mongodb_url=servers.mongodb_url, startup_timeout=5
+        )
         assert await _connects(ok)
         other = tmp_path / "other.nk"
         other.write_bytes(_nkey_seed())
-        wrong = Settings(nats_url=url, nats_nkey_seed_file=str(other), mongodb_url=servers.mongodb_url,
-                         startup_timeout=5)
+        wrong = Settings(
+            nats_url=url, nats_nkey_seed_file=str(other), mongodb_url=servers.mongodb_url, startup_timeout=5
+        )
         with pytest.raises(SystemExit, match="authorization violation"):
             await wait_for_dependencies(wrong, "registry")
     finally:
@@ -209,7 +225,8 @@ async def test_a_service_connects_with_an_nkey_seed_file(servers, tmp_path):
 
 
 async def test_the_service_connection_uses_its_own_inbox_for_requests_jetstream_and_its_lease_bucket(
-        fresh_nats, settings_for):
+    fresh_nats, settings_for
+):
     """FastStream's broker connection carries the prefix, so every reply path (the JetStream API requests,
     pull consumers, KV) lands below ``_INBOX_registry``; the server (nats.conf) would refuse any other, and
     ``fresh_nats`` fails the test on any permissions violation."""

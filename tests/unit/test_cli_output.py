@@ -11,11 +11,17 @@ from mignet_cli import common
 from mignet_cli.reviews import CONTRIBUTION_COLUMNS
 from mignet_contracts.envelope import ErrorBody, ErrorDetail
 
-ROW = {"contribution_id": "c-a968314320795ea1", "status": "being-established",
-       "contributor_name": "Ministry of Foreign Affairs of the Lao People's Democratic Republic",
-       "contributor_kind": "stakeholder", "level": "national", "objectives": [1, 2, 3, 5, 7, 11, 23],
-       "title": "A long title about everything that matters", "network_status": "being-established",
-       "champion_status": "confirmed"}
+ROW = {
+    "contribution_id": "c-a968314320795ea1",
+    "status": "being-established",
+    "contributor_name": "Ministry of Foreign Affairs of the Lao People's Democratic Republic",
+    "contributor_kind": "stakeholder",
+    "level": "national",
+    "objectives": [1, 2, 3, 5, 7, 11, 23],
+    "title": "A long title about everything that matters",
+    "network_status": "being-established",
+    "champion_status": "confirmed",
+}
 
 
 def rendered(monkeypatch, width: int, rows=(ROW,), columns=CONTRIBUTION_COLUMNS) -> str:
@@ -42,31 +48,50 @@ def test_a_wide_terminal_gets_a_table_and_a_narrow_one_records(monkeypatch):
 
 
 def test_short_tables_stay_tables_on_a_narrow_terminal(monkeypatch):
-    text = rendered(monkeypatch, 60, rows=[{"on": "2025-01-01", "status": "report-published"}],
-                    columns=[("on", "on"), ("status", "status")])
+    text = rendered(
+        monkeypatch,
+        60,
+        rows=[{"on": "2025-01-01", "status": "report-published"}],
+        columns=[("on", "on"), ("status", "status")],
+    )
     assert "┃ on " in text and "report-published" in text
 
 
 def test_an_error_is_said_once():
-    rejected = ErrorBody(code="rejected", message="Mexico takes part in the regional review of ECLAC",
-                         details=[ErrorDetail(field="contributor.country",
-                                              message="Mexico takes part in the regional review of ECLAC")])
+    rejected = ErrorBody(
+        code="rejected",
+        message="Mexico takes part in the regional review of ECLAC",
+        details=[ErrorDetail(field="contributor.country", message="Mexico takes part in the regional review of ECLAC")],
+    )
     assert common.error_lines(rejected) == [
-        "error (rejected): contributor.country: Mexico takes part in the regional review of ECLAC"]
-    invalid = ErrorBody(code="validation_error", message="invalid request: region: unknown region; cycle: bad",
-                        details=[ErrorDetail(field="region", message="unknown region"),
-                                 ErrorDetail(field="cycle", message="bad")])
-    assert common.error_lines(invalid) == ["error (validation_error): invalid request", "  - region: unknown region",
-                                           "  - cycle: bad"]
-    many = ErrorBody(code="validation_error", message="invalid request: f0: bad; f1: bad; f2: bad; f3: bad; f4: bad",
-                     details=[ErrorDetail(field=f"f{i}", message="bad") for i in range(7)])
-    assert common.error_lines(many) == ["error (validation_error): invalid request",
-                                        *[f"  - f{i}: bad" for i in range(7)]]
+        "error (rejected): contributor.country: Mexico takes part in the regional review of ECLAC"
+    ]
+    invalid = ErrorBody(
+        code="validation_error",
+        message="invalid request: region: unknown region; cycle: bad",
+        details=[ErrorDetail(field="region", message="unknown region"), ErrorDetail(field="cycle", message="bad")],
+    )
+    assert common.error_lines(invalid) == [
+        "error (validation_error): invalid request",
+        "  - region: unknown region",
+        "  - cycle: bad",
+    ]
+    many = ErrorBody(
+        code="validation_error",
+        message="invalid request: f0: bad; f1: bad; f2: bad; f3: bad; f4: bad",
+        details=[ErrorDetail(field=f"f{i}", message="bad") for i in range(7)],
+    )
+    assert common.error_lines(many) == [
+        "error (validation_error): invalid request",
+        *[f"  - f{i}: bad" for i in range(7)],
+    ]
     plain = ErrorBody(code="unavailable", message="cannot reach NATS")
     assert common.error_lines(plain) == ["error (unavailable): cannot reach NATS"]
 
 
-@pytest.mark.parametrize(("code", "exit_code"), [("validation_error", 2), ("rejected", 1), ("not_found", 1),
-                                                  ("conflict", 3), ("unavailable", 3), ("internal", 3)])
+@pytest.mark.parametrize(
+    ("code", "exit_code"),
+    [("validation_error", 2), ("rejected", 1), ("not_found", 1), ("conflict", 3), ("unavailable", 3), ("internal", 3)],
+)
 def test_exit_codes_follow_the_error_code(code, exit_code):
     assert common.exit_code(code) == exit_code

@@ -71,17 +71,22 @@ def test_every_published_command_schema_requires_command_id():
 
 def test_hash_is_sha256_of_the_canonical_payload():
     command = r.ConfirmChampion(command_id="c-1", actor="ops", country="bd", occurred_on=date(2020, 10, 1))
-    canonical = '{"command":"registry.commands.confirm-champion.v1","payload":{"country":"BD","occurred_on":"2020-10-01"}}'
+    canonical = (
+        '{"command":"registry.commands.confirm-champion.v1","payload":{"country":"BD","occurred_on":"2020-10-01"}}'
+    )
     assert command.payload_hash() == hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 def test_hash_is_stable_under_key_order_and_parsing():
     command = submission()
     as_json = command.model_dump(mode="json")
-    reordered = json.dumps(dict(reversed(list(as_json.items()))) | {
-        "contributor": dict(reversed(list(as_json["contributor"].items()))),
-        "contact": dict(reversed(list(as_json["contact"].items()))),
-    })
+    reordered = json.dumps(
+        dict(reversed(list(as_json.items())))
+        | {
+            "contributor": dict(reversed(list(as_json["contributor"].items()))),
+            "contact": dict(reversed(list(as_json["contact"].items()))),
+        }
+    )
     assert v.SubmitContribution.model_validate_json(reordered).payload_hash() == command.payload_hash()
     assert submission(title="  Fair recruitment ").payload_hash() == command.payload_hash()  # stripped on input
 
@@ -96,9 +101,11 @@ def test_hash_differs_when_any_field_changes(field):
 
 
 def test_hash_ignores_the_envelope():
-    assert ENVELOPE_FIELDS == {"command_id", "actor", "correlation_id"}
-    assert submission(command_id="other", actor="someone-else", correlation_id="flow-2").payload_hash() == \
-        submission().payload_hash()
+    assert {"command_id", "actor", "correlation_id"} == ENVELOPE_FIELDS
+    assert (
+        submission(command_id="other", actor="someone-else", correlation_id="flow-2").payload_hash()
+        == submission().payload_hash()
+    )
 
 
 def test_hash_names_the_command():
@@ -112,11 +119,24 @@ def test_hash_names_the_command():
 def test_a_field_left_at_its_default_hashes_as_if_absent():
     # so a later optional field does not turn retries of older commands into conflicts
     plain = r.CreateNetwork(command_id="x", actor="o", scope="national", country="BD", network_name="N")
-    spelled_out = r.CreateNetwork(command_id="x", actor="o", scope="national", country="BD", network_name="N",
-                                  status="under-consideration", members=[], description=None, occurred_on=None)
+    spelled_out = r.CreateNetwork(
+        command_id="x",
+        actor="o",
+        scope="national",
+        country="BD",
+        network_name="N",
+        status="under-consideration",
+        members=[],
+        description=None,
+        occurred_on=None,
+    )
     assert plain.payload_hash() == spelled_out.payload_hash()
-    assert plain.payload_hash() != r.CreateNetwork(command_id="x", actor="o", scope="national", country="BD",
-                                                   network_name="N", status="established").payload_hash()
+    assert (
+        plain.payload_hash()
+        != r.CreateNetwork(
+            command_id="x", actor="o", scope="national", country="BD", network_name="N", status="established"
+        ).payload_hash()
+    )
 
 
 def test_every_command_hashes_to_32_hex_digits():
@@ -130,8 +150,9 @@ def test_codec_carries_the_command_name_and_hash_as_cloudevents_extensions():
     codec = EventCodec([r.ChampionConfirmed])
     event = r.ChampionConfirmed(country="BD", occurred_on=date(2020, 10, 1))
     command = r.ConfirmChampion(command_id="c-1", actor="ops", country="BD")
-    meta = Metadata(command_id="c-1", actor="ops", command_name=command.schema_name(),
-                    command_hash=command.payload_hash())
+    meta = Metadata(
+        command_id="c-1", actor="ops", command_name=command.schema_name(), command_hash=command.payload_hash()
+    )
     headers, data = codec.encode(event, meta)
     assert headers["ce-commandname"] == "registry.commands.confirm-champion.v1"
     assert headers["ce-commandhash"] == command.payload_hash()
@@ -145,8 +166,15 @@ def test_codec_carries_the_command_name_and_hash_as_cloudevents_extensions():
     assert old.recorded_at <= datetime.now(UTC)
 
 
-@pytest.mark.parametrize("stamp", ["2026-12-01T21:50:00.123456Z", "2026-12-01T21:50:00.123456789Z",
-                                   "2026-12-01T21:50:00.123456789+00:00", "2026-12-01T21:50:00Z"])
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-12-01T21:50:00.123456Z",
+        "2026-12-01T21:50:00.123456789Z",
+        "2026-12-01T21:50:00.123456789+00:00",
+        "2026-12-01T21:50:00Z",
+    ],
+)
 def test_recorded_times_keep_their_zone(stamp):
     # the conflict names when the original command ran; a naive time would be read as local time
     parsed = parse_time(stamp)

@@ -7,22 +7,32 @@ import logging
 
 import pytest
 from pydantic import ValidationError
+from pymongo.errors import DuplicateKeyError, NetworkTimeout, ServerSelectionTimeoutError
 
 from mignet_contracts import registry as g
 from mignet_contracts import reviews as r
 from mignet_contracts.envelope import ErrorBody, ErrorDetail, Reply
 from mignet_runtime.client import TIMEOUT_HEADER, deadline_headers
 from mignet_runtime.endpoints import (
-    MAX_DETAIL_CHARS, MAX_DETAILS, MAX_FIELDS, BadTimeout, capped, deadline_of, fit, too_many_fields,
+    MAX_DETAIL_CHARS,
+    MAX_DETAILS,
+    MAX_FIELDS,
+    BadTimeout,
+    capped,
+    deadline_of,
+    fit,
+    too_many_fields,
     validation_error,
 )
 from mignet_runtime.outages import Outage, Throttled, mongodb_down
-from pymongo.errors import DuplicateKeyError, NetworkTimeout, ServerSelectionTimeoutError
 
 
 def test_capped_keeps_the_first_details_and_says_how_many_more():
-    body = ErrorBody(code="rejected", message="m" * 10_000,
-                     details=[ErrorDetail(field=f"f{i}", message="x" * 5000) for i in range(100)])
+    body = ErrorBody(
+        code="rejected",
+        message="m" * 10_000,
+        details=[ErrorDetail(field=f"f{i}", message="x" * 5000) for i in range(100)],
+    )
     out = capped(body)
     assert len(out.details) == MAX_DETAILS
     assert [d.field for d in out.details[:2]] == ["f0", "f1"]
@@ -56,7 +66,9 @@ def test_an_array_over_its_bound_is_one_error_not_one_per_element():
     with pytest.raises(ValidationError) as excinfo:
         r.SubmitContribution.model_validate_json(json.dumps({"objectives": [0, 24]}))
     assert {e["loc"] for e in excinfo.value.errors() if e["type"] == "value_error"} == {
-        ("objectives", 0), ("objectives", 1)}
+        ("objectives", 0),
+        ("objectives", 1),
+    }
 
 
 def test_too_many_fields_refuses_a_stuffed_request_and_lists_unknown_keys():
@@ -71,8 +83,9 @@ def test_too_many_fields_refuses_a_stuffed_request_and_lists_unknown_keys():
 
 def test_too_many_fields_passes_ordinary_requests_even_with_many_colons():
     assert too_many_fields(g.CreateNetwork, b'{"actor":"a","scope":"global"}') is None
-    many_colons = json.dumps({"actor": "a", "network_name": "x", "scope": "global",
-                              "terms": ":" * (MAX_FIELDS * 2)}).encode()
+    many_colons = json.dumps(
+        {"actor": "a", "network_name": "x", "scope": "global", "terms": ":" * (MAX_FIELDS * 2)}
+    ).encode()
     assert too_many_fields(g.CreateNetwork, many_colons) is None
 
 
@@ -138,7 +151,10 @@ def test_throttled_logs_one_line_per_interval_with_a_count(caplog):
     throttled.warning("k", "busy %d", 5)
     throttled.warning("other", "other")
     assert [rec.getMessage() for rec in caplog.records] == [
-        "busy 0", "busy 5 (and 4 more like it in the last 11s)", "other"]
+        "busy 0",
+        "busy 5 (and 4 more like it in the last 11s)",
+        "other",
+    ]
 
 
 def test_the_shedding_and_timeout_settings_come_from_the_environment(monkeypatch):
@@ -149,8 +165,11 @@ def test_the_shedding_and_timeout_settings_come_from_the_environment(monkeypatch
     monkeypatch.setenv("MIGNET_MONGODB_TIMEOUT_MS", "1500")
     settings = Settings.from_env()
     assert (settings.request_queue, settings.max_queue_wait_ms, settings.mongodb_timeout_ms) == (7, 250, 1500)
-    for name, bad in (("MIGNET_REQUEST_QUEUE", "-1"), ("MIGNET_MONGODB_TIMEOUT_MS", "0"),
-                      ("MIGNET_MAX_QUEUE_WAIT_MS", "soon")):
+    for name, bad in (
+        ("MIGNET_REQUEST_QUEUE", "-1"),
+        ("MIGNET_MONGODB_TIMEOUT_MS", "0"),
+        ("MIGNET_MAX_QUEUE_WAIT_MS", "soon"),
+    ):
         monkeypatch.setenv(name, bad)
         with pytest.raises(SystemExit, match=name):
             Settings.from_env()

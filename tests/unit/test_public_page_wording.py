@@ -16,9 +16,19 @@ DECEIVING = ["https://trusted.example@evil.example/", "https://user:pass@evil.ex
 @pytest.mark.parametrize("link", DECEIVING)
 def test_a_link_with_userinfo_is_refused_at_submission(link):
     with pytest.raises(ValidationError) as excinfo:
-        SubmitContribution(command_id=new_id(), actor="t", review_id="asia-pacific-2024-2025", level="national", title="t", summary="s",
-                           objectives=[1], language="en", contributor={"kind": "member-state", "country": "BD"},
-                           contact={"name": "A", "email": "a@example.org"}, links=[link])
+        SubmitContribution(
+            command_id=new_id(),
+            actor="t",
+            review_id="asia-pacific-2024-2025",
+            level="national",
+            title="t",
+            summary="s",
+            objectives=[1],
+            language="en",
+            contributor={"kind": "member-state", "country": "BD"},
+            contact={"name": "A", "email": "a@example.org"},
+            links=[link],
+        )
     [error] = excinfo.value.errors()
     assert error["loc"] == ("links", 0) and "user name or password before its host" in error["msg"]
 
@@ -26,8 +36,11 @@ def test_a_link_with_userinfo_is_refused_at_submission(link):
 @pytest.mark.parametrize("link", DECEIVING)
 def test_a_link_with_userinfo_is_never_rendered_as_a_link(link):
     assert web_url(link) is None
-    html = build_environment().from_string("{% set u = link|web_url %}{% if u %}<a href='{{ u }}'>{% endif %}{{ link }}"
-                                           ).render(link=link)
+    html = (
+        build_environment()
+        .from_string("{% set u = link|web_url %}{% if u %}<a href='{{ u }}'>{% endif %}{{ link }}")
+        .render(link=link)
+    )
     assert "<a" not in html
 
 

@@ -7,7 +7,9 @@ from datetime import date
 import pytest
 
 from mignet_contracts import reference as ref
+from mignet_contracts.envelope import new_id
 from mignet_contracts.registry import (
+    REGISTRY_COMMANDS,
     AddNetworkMember,
     AlignTermsOfReference,
     AssignFocalPoint,
@@ -24,12 +26,10 @@ from mignet_contracts.registry import (
     NetworkStatus,
     NetworkStatusChanged,
     NominateChampion,
-    REGISTRY_COMMANDS,
     RemoveNetworkMember,
     WithdrawChampion,
     regional_network_id,
 )
-from mignet_contracts.envelope import new_id
 from mignet_registry import domain
 from mignet_registry.domain import CHAMPION, NETWORK, ChampionState, NetworkState
 from mignet_runtime.errors import NotFound, Rejected
@@ -83,8 +83,11 @@ def assessment(**overrides) -> list[dict]:
 
 def nominate(country="BD", group="asia-pacific", **fields) -> NominateChampion:
     return NominateChampion(
-        command_id=new_id(), actor="ops", country=country, regional_group=group,
-        **({"assessment": assessment()} | fields)
+        command_id=new_id(),
+        actor="ops",
+        country=country,
+        regional_group=group,
+        **({"assessment": assessment()} | fields),
     )
 
 
@@ -256,10 +259,16 @@ def test_status_change_in_the_future_is_rejected():
         change(S.ESTABLISHED),
         AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="IOM"),
         RemoveNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="IOM"),
-        AlignTermsOfReference(command_id=new_id(),
-                              actor="ops", network_id="nat-bd", aligned_on=CREATED, consulted_executive_committee=True),
-        AssignFocalPoint(command_id=new_id(),
-                         actor="ops", network_id="nat-bd", focal_point_name="A", entity="IOM", email="a@iom.int"),
+        AlignTermsOfReference(
+            command_id=new_id(),
+            actor="ops",
+            network_id="nat-bd",
+            aligned_on=CREATED,
+            consulted_executive_committee=True,
+        ),
+        AssignFocalPoint(
+            command_id=new_id(), actor="ops", network_id="nat-bd", focal_point_name="A", entity="IOM", email="a@iom.int"
+        ),
     ],
 )
 def test_commands_on_a_missing_network_are_not_found(command):
@@ -275,15 +284,19 @@ def test_commands_on_a_missing_network_are_not_found(command):
 def test_add_and_remove_members():
     state = bangladesh()
     (joined,) = domain.add_network_member(
-        state, AddNetworkMember(command_id=new_id(),
-                                actor="ops", network_id="nat-bd", entity="un-women", role="co-lead"), TODAY
+        state,
+        AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="un-women", role="co-lead"),
+        TODAY,
     )
     assert (joined.entity, joined.role, joined.occurred_on) == ("UN-WOMEN", MemberRole.CO_LEAD, TODAY)
     state = NETWORK.evolve(state, joined)
     assert state.members == {"IOM": MemberRole.COORDINATOR, "UNDP": MemberRole.MEMBER, "UN-WOMEN": MemberRole.CO_LEAD}
     (left,) = domain.remove_network_member(
-        state, RemoveNetworkMember(command_id=new_id(),
-                                   actor="ops", network_id="nat-bd", entity="UNDP", reason="office closed"), TODAY
+        state,
+        RemoveNetworkMember(
+            command_id=new_id(), actor="ops", network_id="nat-bd", entity="UNDP", reason="office closed"
+        ),
+        TODAY,
     )
     assert (left.entity, left.reason) == ("UNDP", "office closed")
     assert set(NETWORK.evolve(state, left).members) == {"IOM", "UN-WOMEN"}
@@ -292,16 +305,18 @@ def test_add_and_remove_members():
 def test_no_duplicate_member_and_one_coordinator():
     state = bangladesh()
     with pytest.raises(Rejected) as excinfo:
-        domain.add_network_member(state, AddNetworkMember(command_id=new_id(),
-                                                          actor="ops", network_id="nat-bd", entity="UNDP"), TODAY)
+        domain.add_network_member(
+            state, AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UNDP"), TODAY
+        )
     assert rejected(excinfo) == (
         "UNDP is already a member of the national network for Bangladesh (nat-bd), as member",
         "entity",
     )
     with pytest.raises(Rejected) as excinfo:
         domain.add_network_member(
-            state, AddNetworkMember(command_id=new_id(),
-                                    actor="ops", network_id="nat-bd", entity="UNHCR", role="coordinator"), TODAY
+            state,
+            AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UNHCR", role="coordinator"),
+            TODAY,
         )
     assert rejected(excinfo) == (
         "the national network for Bangladesh (nat-bd) already has a coordinator: IOM",
@@ -312,8 +327,9 @@ def test_no_duplicate_member_and_one_coordinator():
 def test_removing_a_non_member_is_rejected():
     with pytest.raises(Rejected) as excinfo:
         domain.remove_network_member(
-            bangladesh(), RemoveNetworkMember(command_id=new_id(),
-                                              actor="ops", network_id="nat-bd", entity="UN-WOMEN"), TODAY
+            bangladesh(),
+            RemoveNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UN-WOMEN"),
+            TODAY,
         )
     assert rejected(excinfo) == ("UN Women is not a member of the national network for Bangladesh (nat-bd)", "entity")
 
@@ -328,8 +344,9 @@ def test_unknown_entity_codes_are_rejected_even_without_model_validation():
 
 
 def test_membership_cannot_predate_the_network():
-    cmd = AddNetworkMember(command_id=new_id(),
-                           actor="ops", network_id="nat-bd", entity="WHO", occurred_on=date(2019, 12, 31))
+    cmd = AddNetworkMember(
+        command_id=new_id(), actor="ops", network_id="nat-bd", entity="WHO", occurred_on=date(2019, 12, 31)
+    )
     with pytest.raises(Rejected) as excinfo:
         domain.add_network_member(bangladesh(), cmd, TODAY)
     assert rejected(excinfo) == (
@@ -343,8 +360,12 @@ def test_membership_cannot_predate_the_network():
 
 def align(on: date, **fields) -> AlignTermsOfReference:
     return AlignTermsOfReference(
-        command_id=new_id(), actor="ops", network_id="nat-bd", aligned_on=on, consulted_executive_committee=True,
-        **fields
+        command_id=new_id(),
+        actor="ops",
+        network_id="nat-bd",
+        aligned_on=on,
+        consulted_executive_committee=True,
+        **fields,
     )
 
 
@@ -386,8 +407,9 @@ def test_only_a_later_realignment_is_recorded():
 
 
 def focal(entity="IOM", name="Amina Rahman", email="arahman@iom.int") -> AssignFocalPoint:
-    return AssignFocalPoint(command_id=new_id(),
-                            actor="ops", network_id="nat-bd", focal_point_name=name, entity=entity, email=email)
+    return AssignFocalPoint(
+        command_id=new_id(), actor="ops", network_id="nat-bd", focal_point_name=name, entity=entity, email=email
+    )
 
 
 def test_assign_focal_point_from_a_member_entity():
@@ -531,8 +553,9 @@ def test_a_withdrawn_champion_may_be_nominated_again():
 
 
 def test_confirm_only_a_nominated_champion():
-    (event,) = domain.confirm_champion(champion(nominated_event()), ConfirmChampion(command_id=new_id(),
-                                                                                    actor="ops", country="bd"), TODAY)
+    (event,) = domain.confirm_champion(
+        champion(nominated_event()), ConfirmChampion(command_id=new_id(), actor="ops", country="bd"), TODAY
+    )
     assert event.subject == "registry.events.champion.bd.confirmed"
     confirmed = CHAMPION.evolve(champion(nominated_event()), event)
     assert (confirmed.status, confirmed.confirmed_on) == (ChampionStatus.CONFIRMED, TODAY)
@@ -557,8 +580,9 @@ def test_confirmation_cannot_precede_the_nomination():
 @pytest.mark.parametrize("confirmed", [False, True])
 def test_withdraw_a_nominated_or_confirmed_champion_with_a_reason(confirmed):
     events = [nominated_event()] + ([ChampionConfirmed(country="BD", occurred_on=CREATED)] if confirmed else [])
-    cmd = WithdrawChampion(command_id=new_id(),
-                           actor="ops", country="BD", reason="government request", occurred_on=date(2023, 1, 1))
+    cmd = WithdrawChampion(
+        command_id=new_id(), actor="ops", country="BD", reason="government request", occurred_on=date(2023, 1, 1)
+    )
     (event,) = domain.withdraw_champion(champion(*events), cmd, TODAY)
     assert (event.reason, event.occurred_on, event.subject) == (
         "government request",
@@ -637,21 +661,28 @@ def test_every_command_has_a_decider_and_a_target():
 
 # --- the global Network ---------------------------------------------------------------------
 
+
 def test_global_network_has_fixed_id_and_no_place():
     from datetime import date as _date
 
     from mignet_contracts import registry as _c
     from mignet_registry import domain as _d
 
-    cmd = _c.CreateNetwork(command_id=new_id(),
-                           actor="t", scope="global", network_name="United Nations Network on Migration",
-                           status="established", members=[{"entity": "IOM", "role": "coordinator"},
-                                                          {"entity": "ILO", "role": "executive-committee"}])
+    cmd = _c.CreateNetwork(
+        command_id=new_id(),
+        actor="t",
+        scope="global",
+        network_name="United Nations Network on Migration",
+        status="established",
+        members=[{"entity": "IOM", "role": "coordinator"}, {"entity": "ILO", "role": "executive-committee"}],
+    )
     assert cmd.network_id == "global"
     events = _d.create_network(_d.NETWORK.initial("global"), cmd, _date(2026, 1, 1))
-    assert [e.subject for e in events] == ["registry.events.network.global.created",
-                                           "registry.events.network.global.member-joined",
-                                           "registry.events.network.global.member-joined"]
+    assert [e.subject for e in events] == [
+        "registry.events.network.global.created",
+        "registry.events.network.global.member-joined",
+        "registry.events.network.global.member-joined",
+    ]
     state = _d.NETWORK.fold("global", events)
     assert _d.describe_network(state) == "the global UN Network on Migration (global)"
     import pytest as _pytest
@@ -665,8 +696,11 @@ def test_global_network_has_fixed_id_and_no_place():
 
 
 def test_confirming_a_nomination_short_of_the_criteria_needs_an_override_reason():
-    short = champion(nominated_event(assessment=assessment(host_government_commitment={"met": False},
-                                                           geographic_balance={"met": False})))
+    short = champion(
+        nominated_event(
+            assessment=assessment(host_government_commitment={"met": False}, geographic_balance={"met": False})
+        )
+    )
     with pytest.raises(Rejected) as excinfo:
         domain.confirm_champion(short, ConfirmChampion(command_id=new_id(), actor="ops", country="BD"), TODAY)
     message, field = rejected(excinfo)
@@ -674,13 +708,17 @@ def test_confirming_a_nomination_short_of_the_criteria_needs_an_override_reason(
     assert message.startswith("Bangladesh's nomination met 4 of the 6 champion criteria (not met: ")
     assert "geographic-balance" in message and "host-government-commitment" in message
 
-    cmd = ConfirmChampion(command_id=new_id(), actor="ops", country="BD", override_reason="Executive Committee decision of 2024-05-02")
+    cmd = ConfirmChampion(
+        command_id=new_id(), actor="ops", country="BD", override_reason="Executive Committee decision of 2024-05-02"
+    )
     (event,) = domain.confirm_champion(short, cmd, TODAY)
     assert (event.criteria_met, event.override_reason) == (4, "Executive Committee decision of 2024-05-02")
 
 
 def test_confirming_a_nomination_meeting_every_criterion_needs_no_reason():
-    (event,) = domain.confirm_champion(champion(nominated_event()), ConfirmChampion(command_id=new_id(), actor="ops", country="BD"), TODAY)
+    (event,) = domain.confirm_champion(
+        champion(nominated_event()), ConfirmChampion(command_id=new_id(), actor="ops", country="BD"), TODAY
+    )
     assert (event.criteria_met, event.override_reason) == (6, None)
 
 
@@ -691,19 +729,31 @@ def test_rename_a_network_records_the_old_and_new_name():
     from mignet_contracts.registry import NetworkRenamed, RenameNetwork
 
     state = bangladesh()
-    (event,) = domain.rename_network(state, RenameNetwork(command_id=new_id(), actor="ops", network_id="nat-bd",
-                                                          network_name="UN Migration Network Bangladesh"), TODAY)
+    (event,) = domain.rename_network(
+        state,
+        RenameNetwork(
+            command_id=new_id(), actor="ops", network_id="nat-bd", network_name="UN Migration Network Bangladesh"
+        ),
+        TODAY,
+    )
     assert isinstance(event, NetworkRenamed)
     assert event.subject == "registry.events.network.nat-bd.renamed"
     assert (event.from_name, event.network_name) == (state.name, "UN Migration Network Bangladesh")
     assert NETWORK.evolve(state, event).name == "UN Migration Network Bangladesh"
 
     with pytest.raises(Rejected, match="is already named"):
-        domain.rename_network(state, RenameNetwork(command_id=new_id(), actor="ops", network_id="nat-bd", network_name=state.name), TODAY)
+        domain.rename_network(
+            state, RenameNetwork(command_id=new_id(), actor="ops", network_id="nat-bd", network_name=state.name), TODAY
+        )
     with pytest.raises(NotFound, match="^there is no network nat-np$"):
-        domain.rename_network(NETWORK.initial("nat-np"),
-                              RenameNetwork(command_id=new_id(), actor="ops", network_id="nat-np", network_name="x"), TODAY)
-    early = RenameNetwork(command_id=new_id(), actor="ops", network_id="nat-bd", network_name="x", occurred_on=date(2000, 1, 1))
+        domain.rename_network(
+            NETWORK.initial("nat-np"),
+            RenameNetwork(command_id=new_id(), actor="ops", network_id="nat-np", network_name="x"),
+            TODAY,
+        )
+    early = RenameNetwork(
+        command_id=new_id(), actor="ops", network_id="nat-bd", network_name="x", occurred_on=date(2000, 1, 1)
+    )
     with pytest.raises(Rejected) as excinfo:
         domain.rename_network(state, early, TODAY)
     assert rejected(excinfo)[1] == "occurred_on"

@@ -14,20 +14,45 @@ D = date(2020, 10, 31)
 
 
 def recorded(seq: int, event) -> RecordedEvent:
-    return RecordedEvent(seq, event.subject, event, f"e{seq}", datetime(2026, 1, 1, tzinfo=UTC), f"c{seq}", "test",
-                         None, None)
+    return RecordedEvent(
+        seq, event.subject, event, f"e{seq}", datetime(2026, 1, 1, tzinfo=UTC), f"c{seq}", "test", None, None
+    )
 
 
 def network_history():
     return [
-        recorded(1, c.NetworkCreated(network_id="nat-bd", scope="national", country="BD", status="under-consideration",
-                                     network_name="UN Network on Migration in Bangladesh", occurred_on=D)),
+        recorded(
+            1,
+            c.NetworkCreated(
+                network_id="nat-bd",
+                scope="national",
+                country="BD",
+                status="under-consideration",
+                network_name="UN Network on Migration in Bangladesh",
+                occurred_on=D,
+            ),
+        ),
         recorded(2, c.NetworkMemberJoined(network_id="nat-bd", entity="IOM", role="coordinator", occurred_on=D)),
         recorded(3, c.NetworkMemberJoined(network_id="nat-bd", entity="UNICEF", role="member", occurred_on=D)),
-        recorded(4, c.NetworkFocalPointAssigned(network_id="nat-bd", focal_point_name="A. Rahman", entity="UNICEF",
-                                                email="a.rahman@example.org", occurred_on=D)),
-        recorded(5, c.NetworkStatusChanged(network_id="nat-bd", from_status="under-consideration",
-                                           to_status="established", occurred_on=date(2021, 2, 1))),
+        recorded(
+            4,
+            c.NetworkFocalPointAssigned(
+                network_id="nat-bd",
+                focal_point_name="A. Rahman",
+                entity="UNICEF",
+                email="a.rahman@example.org",
+                occurred_on=D,
+            ),
+        ),
+        recorded(
+            5,
+            c.NetworkStatusChanged(
+                network_id="nat-bd",
+                from_status="under-consideration",
+                to_status="established",
+                occurred_on=date(2021, 2, 1),
+            ),
+        ),
         recorded(6, c.NetworkMemberLeft(network_id="nat-bd", entity="UNICEF", occurred_on=date(2021, 3, 1))),
     ]
 
@@ -57,8 +82,12 @@ def test_event_before_creation_is_ignored():
 def test_champion_lifecycle():
     criteria = [{"criterion": code, "met": code != "geographic-balance"} for code in c.reference.CHAMPION_CRITERIA]
     events = [
-        recorded(1, c.ChampionNominated(country="PT", regional_group="western-european-and-others",
-                                        assessment=criteria, occurred_on=D)),
+        recorded(
+            1,
+            c.ChampionNominated(
+                country="PT", regional_group="western-european-and-others", assessment=criteria, occurred_on=D
+            ),
+        ),
         recorded(2, c.ChampionConfirmed(country="PT", occurred_on=D)),
         recorded(3, c.ChampionWithdrawn(country="PT", reason="asked to step down", occurred_on=date(2022, 1, 1))),
     ]
@@ -69,9 +98,15 @@ def test_champion_lifecycle():
 
 def test_directory_summary_counts_by_status_region_and_group():
     networks = fold(NETWORKS, network_history()).values()
-    nominated = recorded(7, c.ChampionNominated(
-        country="BD", regional_group="asia-pacific", occurred_on=D,
-        assessment=[{"criterion": code, "met": True} for code in c.reference.CHAMPION_CRITERIA]))
+    nominated = recorded(
+        7,
+        c.ChampionNominated(
+            country="BD",
+            regional_group="asia-pacific",
+            occurred_on=D,
+            assessment=[{"criterion": code, "met": True} for code in c.reference.CHAMPION_CRITERIA],
+        ),
+    )
     champions = fold(CHAMPIONS, [nominated]).values()
     summary = summarize(networks, champions, D)
     assert summary["as_of"] == "2020-10-31"
@@ -82,25 +117,49 @@ def test_directory_summary_counts_by_status_region_and_group():
 
 
 def test_rename_and_description_change_show_in_the_network_document():
-    history = [*network_history(),
-               recorded(7, c.NetworkRenamed(network_id="nat-bd", from_name="UN Network on Migration in Bangladesh",
-                                            network_name="Bangladesh Migration Network", occurred_on=D)),
-               recorded(8, c.NetworkDescriptionChanged(network_id="nat-bd", description="Meets in Dhaka.",
-                                                       occurred_on=D))]
+    history = [
+        *network_history(),
+        recorded(
+            7,
+            c.NetworkRenamed(
+                network_id="nat-bd",
+                from_name="UN Network on Migration in Bangladesh",
+                network_name="Bangladesh Migration Network",
+                occurred_on=D,
+            ),
+        ),
+        recorded(8, c.NetworkDescriptionChanged(network_id="nat-bd", description="Meets in Dhaka.", occurred_on=D)),
+    ]
     doc = fold(NETWORKS, history)["nat-bd"]
     assert (doc["name"], doc["description"], doc["_seq"]) == ("Bangladesh Migration Network", "Meets in Dhaka.", 8)
-    removed = fold(NETWORKS, [*history, recorded(9, c.NetworkDescriptionChanged(network_id="nat-bd",
-                                                                                 occurred_on=D))])["nat-bd"]
+    removed = fold(NETWORKS, [*history, recorded(9, c.NetworkDescriptionChanged(network_id="nat-bd", occurred_on=D))])[
+        "nat-bd"
+    ]
     assert removed["description"] is None
 
 
 def test_a_confirmation_override_reason_shows_on_the_champion():
-    assessment = [{"criterion": code, "met": code != "geographic-balance"} for code in
-                  ("geographic-balance", "360-degree-vision", "host-government-commitment", "existing-un-network",
-                   "resident-coordinator-support", "alignment-with-processes")]
-    doc = fold(CHAMPIONS, [
-        recorded(1, c.ChampionNominated(country="BD", regional_group="asia-pacific", assessment=assessment,
-                                        occurred_on=D)),
-        recorded(2, c.ChampionConfirmed(country="BD", criteria_met=5, override_reason="EC decision", occurred_on=D)),
-    ])["bd"]
+    assessment = [
+        {"criterion": code, "met": code != "geographic-balance"}
+        for code in (
+            "geographic-balance",
+            "360-degree-vision",
+            "host-government-commitment",
+            "existing-un-network",
+            "resident-coordinator-support",
+            "alignment-with-processes",
+        )
+    ]
+    doc = fold(
+        CHAMPIONS,
+        [
+            recorded(
+                1,
+                c.ChampionNominated(country="BD", regional_group="asia-pacific", assessment=assessment, occurred_on=D),
+            ),
+            recorded(
+                2, c.ChampionConfirmed(country="BD", criteria_met=5, override_reason="EC decision", occurred_on=D)
+            ),
+        ],
+    )["bd"]
     assert (doc["status"], doc["criteria_met"], doc["override_reason"]) == ("confirmed", 5, "EC decision")

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from mignet_contracts import reviews as rv
+from mignet_contracts.envelope import new_id
 from mignet_contracts.reference import RegionCode
 from mignet_contracts.reviews import (
     Compilation,
@@ -23,7 +24,6 @@ from mignet_contracts.reviews import (
     ScheduleReview,
     SubmitContribution,
 )
-from mignet_contracts.envelope import new_id
 
 ON = date(2025, 1, 15)
 REVIEW_ID = "asia-pacific-2024-2025"
@@ -100,7 +100,7 @@ def test_parse_review_id_refuses_what_names_no_review(bad):
 
 def test_contribution_id_is_stable_per_command_id():
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, "https://mignet.un-migration.int/reviews/contributions")
-    assert rv.CONTRIBUTION_ID_NAMESPACE == namespace
+    assert namespace == rv.CONTRIBUTION_ID_NAMESPACE
     assert rv.contribution_id("cmd-1") == "c-" + uuid.uuid5(namespace, "cmd-1").hex[:16]
     assert rv.contribution_id("cmd-1") == rv.contribution_id("cmd-1")
     assert rv.contribution_id("cmd-1") != rv.contribution_id("cmd-2")
@@ -222,7 +222,8 @@ def test_contact_email_must_be_an_address(email):
 
 def test_schedule_review_normalises_its_plan():
     command = ScheduleReview(
-        command_id=new_id(), actor="ops",
+        command_id=new_id(),
+        actor="ops",
         region="europe-north-america-central-asia",
         cycle="2024-2025",
         commission="ece",
@@ -264,7 +265,11 @@ def test_meeting_cannot_end_before_it_starts():
     with pytest.raises(ValidationError, match="cannot end"):
         ScheduleReview(
             command_id=new_id(),
-            actor="ops", region="africa", cycle="2024-2025", meeting_start="2024-10-10", meeting_end="2024-10-09"
+            actor="ops",
+            region="africa",
+            cycle="2024-2025",
+            meeting_start="2024-10-10",
+            meeting_end="2024-10-09",
         )
 
 
@@ -286,11 +291,13 @@ def test_venue_must_be_one_line():
 
 def test_review_report_must_be_https():
     with pytest.raises(ValidationError) as excinfo:
-        PublishReviewReport(command_id=new_id(),
-                            actor="ops", review_id=REVIEW_ID, report_url="http://unescap.org/report.pdf")
+        PublishReviewReport(
+            command_id=new_id(), actor="ops", review_id=REVIEW_ID, report_url="http://unescap.org/report.pdf"
+        )
     assert "only https links" in errors_of(excinfo)["report_url"]
-    ok = PublishReviewReport(command_id=new_id(),
-                             actor="ops", review_id=REVIEW_ID, report_url="https://unescap.org/report.pdf")
+    ok = PublishReviewReport(
+        command_id=new_id(), actor="ops", review_id=REVIEW_ID, report_url="https://unescap.org/report.pdf"
+    )
     assert ok.report_url == "https://unescap.org/report.pdf"
 
 
@@ -455,7 +462,9 @@ def test_a_malformed_contribution_id_says_what_is_expected_not_the_regex():
     with pytest.raises(ValidationError) as excinfo:
         GetContribution(contribution_id="c-a968314320")
     [error] = excinfo.value.errors()
-    assert error["msg"] == ("Value error, 'c-a968314320' is not a contribution id: "
-                            "expected 'c-' and 16 lower-case hex digits, such as c-0123456789abcdef")
+    assert error["msg"] == (
+        "Value error, 'c-a968314320' is not a contribution id: "
+        "expected 'c-' and 16 lower-case hex digits, such as c-0123456789abcdef"
+    )
     # Integrators still get the pattern in the published schema.
     assert GetContribution.model_json_schema()["properties"]["contribution_id"]["pattern"] == "^c-[0-9a-f]{16}$"

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from mignet_contracts import reviews as rv
+from mignet_contracts.envelope import new_id
 from mignet_contracts.reviews import (
     CloseReview,
     ContributionContactRecorded,
@@ -28,7 +29,6 @@ from mignet_contracts.reviews import (
     SubmitContribution,
     WithdrawContribution,
 )
-from mignet_contracts.envelope import new_id
 from mignet_reviews import domain as d
 from mignet_runtime.errors import NotFound, Rejected
 
@@ -48,7 +48,15 @@ def run(aggregate, aggregate_id, decide, command, today=TODAY, history=(), **con
 
 
 def schedule(**fields) -> ScheduleReview:
-    return ScheduleReview(**{"command_id": new_id(), "actor": "escap-secretariat", "region": "asia-pacific", "cycle": "2024-2025", **fields})
+    return ScheduleReview(
+        **{
+            "command_id": new_id(),
+            "actor": "escap-secretariat",
+            "region": "asia-pacific",
+            "cycle": "2024-2025",
+            **fields,
+        }
+    )
 
 
 def review_history(*, upto: ReviewStatus) -> list:
@@ -154,7 +162,8 @@ def test_schedule_review_defaults_to_today():
 
 def test_schedule_review_accepts_the_matching_commission_and_partners():
     command = ScheduleReview(
-        command_id=new_id(), actor="ops",
+        command_id=new_id(),
+        actor="ops",
         region="arab-region",
         cycle="2020-2021",
         commission="ESCWA",
@@ -195,20 +204,23 @@ def test_occurred_on_cannot_be_in_the_future():
 
 def test_review_lifecycle_in_order():
     history = review_history(upto=ReviewStatus.PLANNED)
-    events, state = run(d.REVIEW, AP, d.open_review, OpenReview(command_id=new_id(),
-                                                                actor="ops", review_id=AP), history=history)
+    events, state = run(
+        d.REVIEW, AP, d.open_review, OpenReview(command_id=new_id(), actor="ops", review_id=AP), history=history
+    )
     assert events == [ReviewOpenedForContributions(review_id=AP, occurred_on=TODAY)]
     assert state.status is ReviewStatus.OPEN and state.opened_on == TODAY
     history += events
 
-    events, state = run(d.REVIEW, AP, d.close_review, CloseReview(command_id=new_id(),
-                                                                  actor="ops", review_id=AP), history=history)
+    events, state = run(
+        d.REVIEW, AP, d.close_review, CloseReview(command_id=new_id(), actor="ops", review_id=AP), history=history
+    )
     assert events == [ReviewClosed(review_id=AP, occurred_on=TODAY)]
     assert state.status is ReviewStatus.CLOSED and state.closed_on == TODAY
     history += events
 
-    command = PublishReviewReport(command_id=new_id(),
-                                  actor="ops", review_id=AP, report_url="https://unescap.org/r.pdf")
+    command = PublishReviewReport(
+        command_id=new_id(), actor="ops", review_id=AP, report_url="https://unescap.org/r.pdf"
+    )
     events, state = run(d.REVIEW, AP, d.publish_review_report, command, history=history)
     assert events == [
         ReviewReportPublished(
@@ -223,7 +235,10 @@ def test_review_lifecycle_in_order():
 def test_report_publication_date_defaults_the_event_date():
     command = PublishReviewReport(
         command_id=new_id(),
-        actor="ops", review_id=AP, report_url="https://unescap.org/r.pdf", published_on=date(2025, 2, 10)
+        actor="ops",
+        review_id=AP,
+        report_url="https://unescap.org/r.pdf",
+        published_on=date(2025, 2, 10),
     )
     events, _ = run(d.REVIEW, AP, d.publish_review_report, command, history=review_history(upto=ReviewStatus.CLOSED))
     assert (events[0].published_on, events[0].occurred_on) == (date(2025, 2, 10), date(2025, 2, 10))
@@ -234,8 +249,10 @@ def test_report_publication_date_defaults_the_event_date():
     [
         (d.open_review, OpenReview(command_id=new_id(), actor="ops", review_id=AP)),
         (d.close_review, CloseReview(command_id=new_id(), actor="ops", review_id=AP)),
-        (d.publish_review_report, PublishReviewReport(command_id=new_id(),
-                                                      actor="ops", review_id=AP, report_url="https://x.org/r")),
+        (
+            d.publish_review_report,
+            PublishReviewReport(command_id=new_id(), actor="ops", review_id=AP, report_url="https://x.org/r"),
+        ),
     ],
 )
 def test_lifecycle_commands_on_a_missing_review_are_not_found(decide, command):
@@ -247,26 +264,42 @@ def test_lifecycle_commands_on_a_missing_review_are_not_found(decide, command):
 @pytest.mark.parametrize(
     ("upto", "decide", "command", "message"),
     [
-        (ReviewStatus.OPEN, d.open_review, OpenReview(command_id=new_id(),
-                                                      actor="o", review_id=AP), "already open for contributions"),
+        (
+            ReviewStatus.OPEN,
+            d.open_review,
+            OpenReview(command_id=new_id(), actor="o", review_id=AP),
+            "already open for contributions",
+        ),
         (
             ReviewStatus.CLOSED,
             d.open_review,
             OpenReview(command_id=new_id(), actor="o", review_id=AP),
             "closed on 2025-02-06; a closed review cannot be re-opened",
         ),
-        (ReviewStatus.REPORT_PUBLISHED, d.open_review, OpenReview(command_id=new_id(),
-                                                                  actor="o", review_id=AP), "cannot be re-opened"),
+        (
+            ReviewStatus.REPORT_PUBLISHED,
+            d.open_review,
+            OpenReview(command_id=new_id(), actor="o", review_id=AP),
+            "cannot be re-opened",
+        ),
         (
             ReviewStatus.PLANNED,
             d.close_review,
             CloseReview(command_id=new_id(), actor="o", review_id=AP),
             "has not opened for contributions; open it first",
         ),
-        (ReviewStatus.CLOSED, d.close_review, CloseReview(command_id=new_id(),
-                                                          actor="o", review_id=AP), "already closed on 2025-02-06"),
-        (ReviewStatus.REPORT_PUBLISHED, d.close_review, CloseReview(command_id=new_id(),
-                                                                    actor="o", review_id=AP), "already closed"),
+        (
+            ReviewStatus.CLOSED,
+            d.close_review,
+            CloseReview(command_id=new_id(), actor="o", review_id=AP),
+            "already closed on 2025-02-06",
+        ),
+        (
+            ReviewStatus.REPORT_PUBLISHED,
+            d.close_review,
+            CloseReview(command_id=new_id(), actor="o", review_id=AP),
+            "already closed",
+        ),
         (
             ReviewStatus.PLANNED,
             d.publish_review_report,
@@ -302,13 +335,15 @@ def test_lifecycle_history_cannot_be_back_dated_out_of_order():
 
 def test_report_cannot_predate_closing_or_be_in_the_future():
     history = review_history(upto=ReviewStatus.CLOSED)
-    early = PublishReviewReport(command_id=new_id(),
-                                actor="o", review_id=AP, report_url="https://x.org/r", published_on=date(2025, 2, 1))
+    early = PublishReviewReport(
+        command_id=new_id(), actor="o", review_id=AP, report_url="https://x.org/r", published_on=date(2025, 2, 1)
+    )
     with pytest.raises(Rejected, match="closed on 2025-02-06; its report cannot be published before") as exc:
         run(d.REVIEW, AP, d.publish_review_report, early, history=history)
     assert exc.value.details[0].field == "published_on"
-    late = PublishReviewReport(command_id=new_id(),
-                               actor="o", review_id=AP, report_url="https://x.org/r", published_on=date(2025, 3, 2))
+    late = PublishReviewReport(
+        command_id=new_id(), actor="o", review_id=AP, report_url="https://x.org/r", published_on=date(2025, 3, 2)
+    )
     with pytest.raises(Rejected, match="a date in the future"):
         run(d.REVIEW, AP, d.publish_review_report, late, history=history)
 
@@ -529,8 +564,10 @@ def test_a_published_contribution_stays_published_after_the_review_closes():
     assert contribution.status is ContributionStatus.PUBLISHED
     # Moderating the backlog after the meeting is allowed: moderation does not depend on the review.
     _, state = run(
-        d.CONTRIBUTION, CID, d.publish_contribution, PublishContribution(command_id=new_id(),
-                                                                         actor="m", contribution_id=CID),
+        d.CONTRIBUTION,
+        CID,
+        d.publish_contribution,
+        PublishContribution(command_id=new_id(), actor="m", contribution_id=CID),
         history=contribution_at(ContributionStatus.SUBMITTED),
     )
     assert state.status is ContributionStatus.PUBLISHED
@@ -568,8 +605,12 @@ def test_aggregate_types():
 def test_every_command_has_a_decider_and_a_target():
     assert set(d.DECIDERS) == set(rv.REVIEWS_COMMANDS)
     assert d.target_of(schedule()) == (d.REVIEW, AP)
-    assert d.target_of(OpenReview(command_id=new_id(),
-                                  actor="o", review_id="africa-2024-2025")) == (d.REVIEW, "africa-2024-2025")
+    assert d.target_of(OpenReview(command_id=new_id(), actor="o", review_id="africa-2024-2025")) == (
+        d.REVIEW,
+        "africa-2024-2025",
+    )
     assert d.target_of(submit()) == (d.CONTRIBUTION, CID)
-    assert d.target_of(PublishContribution(command_id=new_id(),
-                                           actor="m", contribution_id=CID)) == (d.CONTRIBUTION, CID)
+    assert d.target_of(PublishContribution(command_id=new_id(), actor="m", contribution_id=CID)) == (
+        d.CONTRIBUTION,
+        CID,
+    )

@@ -6,6 +6,7 @@ import pytest
 
 from mignet_contracts.envelope import ErrorBody
 from mignet_runtime.client import RequestFailed
+
 from service_harness import eventually
 
 

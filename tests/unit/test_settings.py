@@ -7,8 +7,15 @@ from faststream.nats import NatsCredentials, NatsNKey, NatsToken, NatsUserPasswo
 
 from mignet_runtime.settings import Settings, nats_credentials_from_env, redact_url
 
-NATS_VARIABLES = ("NATS_URL", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN", "NATS_CREDS", "NATS_NKEY_SEED",
-                  "NATS_INBOX_PREFIX")
+NATS_VARIABLES = (
+    "NATS_URL",
+    "NATS_USER",
+    "NATS_PASSWORD",
+    "NATS_TOKEN",
+    "NATS_CREDS",
+    "NATS_NKEY_SEED",
+    "NATS_INBOX_PREFIX",
+)
 
 
 @pytest.fixture
@@ -33,8 +40,10 @@ def seed_file(tmp_path):
 def test_no_credentials_for_an_open_local_server(env):
     settings = Settings.from_env()
     assert settings.nats_security() is None
-    assert settings.nats_connect_options("registry") == {"servers": ["nats://127.0.0.1:4222"],
-                                                         "inbox_prefix": "_INBOX_registry"}
+    assert settings.nats_connect_options("registry") == {
+        "servers": ["nats://127.0.0.1:4222"],
+        "inbox_prefix": "_INBOX_registry",
+    }
 
 
 def test_user_and_password_become_faststreams_security_object_and_the_same_connect_options(env):
@@ -75,14 +84,19 @@ def test_a_missing_credentials_file_is_a_clear_error(env, tmp_path, variable):
         Settings.from_env()
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"NATS_USER": "registry"}, "NATS_USER is set without NATS_PASSWORD"),
-    ({"NATS_PASSWORD": "p1"}, "NATS_PASSWORD is set without NATS_USER"),
-    ({"NATS_USER": "registry", "NATS_PASSWORD": "p1", "NATS_TOKEN": "t"},
-     "not NATS_USER/NATS_PASSWORD and NATS_TOKEN"),
-    ({"NATS_TOKEN": "t", "NATS_NKEY_SEED": "SEED"}, "not NATS_TOKEN and NATS_NKEY_SEED"),
-    ({"NATS_URL": "nats://a:b@host:4222", "NATS_TOKEN": "t"}, "NATS_URL carries credentials"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"NATS_USER": "registry"}, "NATS_USER is set without NATS_PASSWORD"),
+        ({"NATS_PASSWORD": "p1"}, "NATS_PASSWORD is set without NATS_USER"),
+        (
+            {"NATS_USER": "registry", "NATS_PASSWORD": "p1", "NATS_TOKEN": "t"},
+            "not NATS_USER/NATS_PASSWORD and NATS_TOKEN",
+        ),
+        ({"NATS_TOKEN": "t", "NATS_NKEY_SEED": "SEED"}, "not NATS_TOKEN and NATS_NKEY_SEED"),
+        ({"NATS_URL": "nats://a:b@host:4222", "NATS_TOKEN": "t"}, "NATS_URL carries credentials"),
+    ],
+)
 def test_credentials_combined_wrongly_are_refused(env, seed_file, values, message):
     env(**{k: (seed_file if k in ("NATS_CREDS", "NATS_NKEY_SEED") else v) for k, v in values.items()})
     with pytest.raises(SystemExit, match=message):

@@ -7,11 +7,10 @@ environment (see :mod:`mignet_runtime.settings`).
 from __future__ import annotations
 
 from mignet_contracts import registry as c
-from mignet_runtime.codec import EventCodec
-from mignet_runtime.service import Router, ServiceSpec, build_app, run
-
 from mignet_registry import commands, queries
 from mignet_registry.projections import PROJECTIONS
+from mignet_runtime.codec import EventCodec
+from mignet_runtime.service import Router, ServiceSpec, build_app, run
 
 CODEC = EventCodec(c.REGISTRY_EVENTS)
 

@@ -6,10 +6,9 @@ from typing import Any
 
 from mignet_contracts import registry as c
 from mignet_contracts.envelope import Command, CommandResult
+from mignet_registry import domain
 from mignet_runtime.commands import CommandExecutor
 from mignet_runtime.dispatch import dispatch
-
-from mignet_registry import domain
 
 
 async def context_for(executor: CommandExecutor, command: Command) -> dict[str, Any]:

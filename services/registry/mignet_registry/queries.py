@@ -13,15 +13,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from mignet_contracts import reference
 from mignet_contracts import registry as c
+from mignet_registry.projections import CHAMPIONS, NETWORKS
 from mignet_runtime.errors import NotFound, Rejected, ValidationFailed
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.projection import fold_stream
 
-from mignet_registry.projections import CHAMPIONS, NETWORKS
-
 Doc = dict[str, Any]
 _HIDDEN = {"_id": 0, "_seq": 0, "_fence": 0}  # the runner's internal fields
-
 
 
 async def list_networks(db: AsyncDatabase, q: c.ListNetworks) -> dict:
@@ -40,7 +38,9 @@ async def list_networks(db: AsyncDatabase, q: c.ListNetworks) -> dict:
         # Escaped: the search text is a user's words, not a regular expression.
         selector["name"] = {"$regex": re.escape(q.name_contains), "$options": "i"}
     total = await db[NETWORKS.collection].count_documents(selector)
-    cursor = db[NETWORKS.collection].find(selector, _HIDDEN).sort([("scope", 1), ("name", 1)]).skip(q.offset).limit(q.limit)
+    cursor = (
+        db[NETWORKS.collection].find(selector, _HIDDEN).sort([("scope", 1), ("name", 1)]).skip(q.offset).limit(q.limit)
+    )
     return {"total": total, "items": await cursor.to_list(None)}
 
 
@@ -57,7 +57,12 @@ async def list_champions(db: AsyncDatabase, q: c.ListChampions) -> dict:
         selector["regional_group"] = q.regional_group
     if q.status:
         selector["status"] = str(q.status)
-    items = await db[CHAMPIONS.collection].find(selector, _HIDDEN).sort([("regional_group", 1), ("country_name", 1)]).to_list(None)
+    items = (
+        await db[CHAMPIONS.collection]
+        .find(selector, _HIDDEN)
+        .sort([("regional_group", 1), ("country_name", 1)])
+        .to_list(None)
+    )
     await _with_national_networks(db, items)
     return {"total": len(items), "items": items}
 
@@ -69,9 +74,11 @@ async def _with_national_networks(db: AsyncDatabase, champions: list[Doc]) -> No
     since then is a current fact the two read models only show together.
     """
     ids = [c.national_network_id(ch["country"]) for ch in champions]
-    found = {doc["network_id"]: doc async for doc in
-             db[NETWORKS.collection].find({"_id": {"$in": ids}}, {"network_id": 1, "status": 1})}
-    for champion, network_id in zip(champions, ids):
+    found = {
+        doc["network_id"]: doc
+        async for doc in db[NETWORKS.collection].find({"_id": {"$in": ids}}, {"network_id": 1, "status": 1})
+    }
+    for champion, network_id in zip(champions, ids, strict=True):
         network = found.get(network_id)
         champion["network_id"] = network_id if network else None
         champion["network_status"] = network["status"] if network else None
@@ -94,7 +101,7 @@ def summarize(networks: Iterable[Doc], champions: Iterable[Doc], as_of: date | N
     for n in networks:
         if n["scope"] == "global":
             continue
-        by_region.setdefault(n["region"], Counter())[f'{n["scope"]}/{n["status"]}'] += 1
+        by_region.setdefault(n["region"], Counter())[f"{n['scope']}/{n['status']}"] += 1
     groups: dict[str, Counter] = {}
     for ch in champions:
         groups.setdefault(ch["regional_group"], Counter())[ch["status"]] += 1
@@ -113,8 +120,15 @@ def summarize(networks: Iterable[Doc], champions: Iterable[Doc], as_of: date | N
             "by_status": dict(sorted(Counter(ch["status"] for ch in champions).items())),
             "by_regional_group": {g: dict(sorted(cnt.items())) for g, cnt in sorted(groups.items())},
             "countries": sorted(
-                ({"country": ch["country"], "country_name": ch["country_name"], "regional_group": ch["regional_group"],
-                  "status": ch["status"]} for ch in active),
+                (
+                    {
+                        "country": ch["country"],
+                        "country_name": ch["country_name"],
+                        "regional_group": ch["regional_group"],
+                        "status": ch["status"],
+                    }
+                    for ch in active
+                ),
                 key=lambda ch: (ch["regional_group"], ch["country_name"]),
             ),
         },
@@ -124,9 +138,11 @@ def summarize(networks: Iterable[Doc], champions: Iterable[Doc], as_of: date | N
 async def directory_summary(db: AsyncDatabase, store: EventStore, q: c.DirectorySummary, today: date) -> dict:
     if q.as_of is not None and q.as_of > today:
         # Answering with today's directory would silently drop the date the user asked for.
-        raise ValidationFailed(f"{q.as_of.isoformat()} is in the future (today is {today.isoformat()}): "
-                               "the directory can only be shown as it stood on a past date or today",
-                               field="as_of")
+        raise ValidationFailed(
+            f"{q.as_of.isoformat()} is in the future (today is {today.isoformat()}): "
+            "the directory can only be shown as it stood on a past date or today",
+            field="as_of",
+        )
     if q.as_of is None or q.as_of == today:
         networks = await db[NETWORKS.collection].find({}, _HIDDEN).to_list(None)
         champions = await db[CHAMPIONS.collection].find({}, _HIDDEN).to_list(None)

@@ -34,7 +34,9 @@ CHAMPIONS_2020: dict[str, tuple[str, ...]] = {
 
 def _global_network(actor: str) -> Command:
     members = [{"entity": "IOM", "role": "coordinator"}]
-    members += [{"entity": code, "role": "executive-committee"} for code in reference.EXECUTIVE_COMMITTEE if code != "IOM"]
+    members += [
+        {"entity": code, "role": "executive-committee"} for code in reference.EXECUTIVE_COMMITTEE if code != "IOM"
+    ]
     return c.CreateNetwork(
         command_id="seed-2020-global-network",
         actor=actor,
@@ -52,24 +54,44 @@ def _champion_commands(actor: str) -> list[Command]:
     for group, countries in CHAMPIONS_2020.items():
         for code in countries:
             assessment = [
-                {"criterion": criterion, "met": True,
-                 "note": f"Listed as a champion in the {SOURCE}; the coordination mechanism is not named there"
-                 if criterion == "existing-un-network" else None}
+                {
+                    "criterion": criterion,
+                    "met": True,
+                    "note": f"Listed as a champion in the {SOURCE}; the coordination mechanism is not named there"
+                    if criterion == "existing-un-network"
+                    else None,
+                }
                 for criterion in reference.CHAMPION_CRITERIA
             ]
-            commands.append(c.NominateChampion(command_id=f"seed-2020-nominate-{code.lower()}", actor=actor,
-                                               country=code, regional_group=group, assessment=assessment,
-                                               occurred_on=AS_OF))
-            commands.append(c.ConfirmChampion(command_id=f"seed-2020-confirm-{code.lower()}", actor=actor,
-                                              country=code, occurred_on=AS_OF))
+            commands.append(
+                c.NominateChampion(
+                    command_id=f"seed-2020-nominate-{code.lower()}",
+                    actor=actor,
+                    country=code,
+                    regional_group=group,
+                    assessment=assessment,
+                    occurred_on=AS_OF,
+                )
+            )
+            commands.append(
+                c.ConfirmChampion(
+                    command_id=f"seed-2020-confirm-{code.lower()}", actor=actor, country=code, occurred_on=AS_OF
+                )
+            )
     return commands
 
 
 def _who_invited(actor: str) -> Command:
     # The FAQ: WHO has been invited to the Executive Committee's meetings since COVID-19; it gives
     # no date, so the invitation is dated to the FAQ itself.
-    return c.AddNetworkMember(command_id="seed-2020-who-invited", actor=actor, network_id=c.GLOBAL_NETWORK_ID,
-                              entity="WHO", role="executive-committee-invitee", occurred_on=AS_OF)
+    return c.AddNetworkMember(
+        command_id="seed-2020-who-invited",
+        actor=actor,
+        network_id=c.GLOBAL_NETWORK_ID,
+        entity="WHO",
+        role="executive-committee-invitee",
+        occurred_on=AS_OF,
+    )
 
 
 def seed_commands(actor: str = "seed:faq-2020") -> list[Command]:

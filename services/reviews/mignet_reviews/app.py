@@ -8,13 +8,12 @@ environment (see :mod:`mignet_runtime.settings`), the public pages listen on
 from __future__ import annotations
 
 from mignet_contracts import reviews as c
-from mignet_runtime.codec import EventCodec
-from mignet_runtime.service import Router, ServiceSpec, build_app, run
-
 from mignet_reviews import commands, queries
 from mignet_reviews.http_server import serve_public_pages
 from mignet_reviews.projections import PROJECTIONS
 from mignet_reviews.registry_mirror import REGISTRY
+from mignet_runtime.codec import EventCodec
+from mignet_runtime.service import Router, ServiceSpec, build_app, run
 
 CODEC = EventCodec(c.REVIEWS_EVENTS)
 

@@ -15,9 +15,8 @@ import socket
 
 import uvicorn
 
-from mignet_runtime.service import ServiceRuntime
-
 from mignet_reviews.pages import create_app
+from mignet_runtime.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +54,9 @@ async def serve_public_pages(runtime: ServiceRuntime) -> None:
             break
         except OSError as exc:
             # Commands and queries still work; the pages come up once the port is free.
-            log.error("public pages cannot listen on %s:%d (%s); retrying in %.0fs",
-                      host, port, exc, BIND_RETRY_SECONDS)
+            log.error(
+                "public pages cannot listen on %s:%d (%s); retrying in %.0fs", host, port, exc, BIND_RETRY_SECONDS
+            )
             await asyncio.sleep(BIND_RETRY_SECONDS)
     config = uvicorn.Config(
         create_app(runtime.db),

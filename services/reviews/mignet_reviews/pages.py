@@ -27,11 +27,10 @@ from starlette.routing import Route
 
 from mignet_contracts import reference
 from mignet_contracts import reviews as c
-from mignet_runtime.errors import NotFound
-
 from mignet_reviews import queries
 from mignet_reviews.projections import CONTRIBUTIONS
 from mignet_reviews.templating import build_environment
+from mignet_runtime.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +40,7 @@ _CONTRIBUTION_ID_RE = re.compile(c.CONTRIBUTION_ID_PATTERN)
 
 #: No scripts at all, styles only from our own stylesheet, nothing embedded, forms only to ourselves.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 #: The pages use no device or browser feature at all: deny them all, to us and anything we might embed.
 PERMISSIONS_POLICY = (
@@ -109,8 +107,9 @@ class Pages:
         self.env = build_environment()
         self.stylesheet = files("mignet_reviews").joinpath("static/site.css").read_bytes()
 
-    def render(self, template: str, status_code: int = 200, headers: dict | None = None,
-               **context: Any) -> HTMLResponse:
+    def render(
+        self, template: str, status_code: int = 200, headers: dict | None = None, **context: Any
+    ) -> HTMLResponse:
         html = self.env.get_template(template).render(**context)
         # Revalidate every time: a withdrawn contribution must disappear at once.
         return HTMLResponse(html, status_code=status_code, headers={"cache-control": "no-cache", **(headers or {})})
@@ -139,14 +138,22 @@ class Pages:
             contributor = params.get("contributor", "")
             page = whole_number(params.get("page", ""), "page") or 1
             query = c.ListContributions(
-                review_id=review_id, status=PUBLISHED, objective=objective, **contributor_filter(contributor),
-                limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                review_id=review_id,
+                status=PUBLISHED,
+                objective=objective,
+                **contributor_filter(contributor),
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
             )
         except (BadFilter, ValidationError) as exc:
             message = str(exc) if isinstance(exc, BadFilter) else "the objective must be a number from 1 to 23"
-            return self.render("error.html", status_code=400, title="This filter cannot be applied",
-                               message=f"{message}. Go back to the review page and choose from the lists.",
-                               back=f"/reviews/{review_id}")
+            return self.render(
+                "error.html",
+                status_code=400,
+                title="This filter cannot be applied",
+                message=f"{message}. Go back to the review page and choose from the lists.",
+                back=f"/reviews/{review_id}",
+            )
         found = await queries.list_contributions(self.db, query)
 
         def page_link(number: int) -> str:
@@ -201,22 +208,42 @@ class Pages:
     # -- errors ---------------------------------------------------------------------
     async def http_error(self, request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 404:
-            return self.render("error.html", status_code=404, title="Page not found",
-                               message="There is no published page at this address.", back="/")
+            return self.render(
+                "error.html",
+                status_code=404,
+                title="Page not found",
+                message="There is no published page at this address.",
+                back="/",
+            )
         # 405 for anything but GET and HEAD: these pages are read-only.
-        return self.render("error.html", status_code=exc.status_code, headers=exc.headers, title=exc.detail,
-                           message="This request cannot be answered here.", back="/")
+        return self.render(
+            "error.html",
+            status_code=exc.status_code,
+            headers=exc.headers,
+            title=exc.detail,
+            message="This request cannot be answered here.",
+            back="/",
+        )
 
     async def unavailable(self, request: Request, exc: Exception) -> Response:
         log.warning("public page %s failed: %s", request.url.path, exc)
-        return self.render("error.html", status_code=503, title="Temporarily unavailable",
-                           message="The regional pages cannot be shown right now; please try again shortly.",
-                           back="/")
+        return self.render(
+            "error.html",
+            status_code=503,
+            title="Temporarily unavailable",
+            message="The regional pages cannot be shown right now; please try again shortly.",
+            back="/",
+        )
 
     async def internal_error(self, request: Request, exc: Exception) -> Response:
         # Starlette re-raises after this answer, and uvicorn logs the traceback.
-        return self.render("error.html", status_code=500, title="Something went wrong",
-                           message="The page could not be shown; the service log has the details.", back="/")
+        return self.render(
+            "error.html",
+            status_code=500,
+            title="Something went wrong",
+            message="The page could not be shown; the service log has the details.",
+            back="/",
+        )
 
 
 def create_app(db: AsyncDatabase) -> SecurityHeaders:

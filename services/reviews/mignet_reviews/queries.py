@@ -15,11 +15,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from mignet_contracts import reference
 from mignet_contracts import reviews as c
-from mignet_runtime.errors import NotFound
-
 from mignet_reviews.domain import describe_review
 from mignet_reviews.projections import CONTRIBUTIONS, REVIEWS
 from mignet_reviews.registry_mirror import with_registry_facts
+from mignet_runtime.errors import NotFound
 
 Doc = dict[str, Any]
 _HIDDEN = {"_id": 0, "_seq": 0, "_fence": 0}  # the runner's internal fields
@@ -91,8 +90,9 @@ def breakdown(docs: Iterable[Doc]) -> dict:
     return {
         "total": len(docs),
         "by_contributor_kind": dict(sorted(Counter(d["contributor_kind"] for d in docs).items())),
-        "by_stakeholder_category": dict(sorted(
-            Counter(d["stakeholder_category"] for d in docs if d["stakeholder_category"]).items())),
+        "by_stakeholder_category": dict(
+            sorted(Counter(d["stakeholder_category"] for d in docs if d["stakeholder_category"]).items())
+        ),
         "by_level": dict(sorted(Counter(d["level"] for d in docs).items())),
         "by_objective": [
             {"objective": n, "label": reference.GCM_OBJECTIVES[n].label, "count": objectives[n]}
@@ -104,8 +104,15 @@ def breakdown(docs: Iterable[Doc]) -> dict:
 
 async def review_figures(db: AsyncDatabase, q: c.ReviewFigures) -> dict:
     review = await get_review(db, c.GetReview(review_id=q.review_id))
-    fields = {"_id": 0, "status": 1, "contributor_kind": 1, "stakeholder_category": 1, "level": 1,
-              "objectives": 1, "language": 1}
+    fields = {
+        "_id": 0,
+        "status": 1,
+        "contributor_kind": 1,
+        "stakeholder_category": 1,
+        "level": 1,
+        "objectives": 1,
+        "language": 1,
+    }
     docs = await db[CONTRIBUTIONS.collection].find({"review_id": q.review_id}, fields).to_list(None)
     return {
         "review_id": q.review_id,

@@ -27,15 +27,19 @@ NATIONAL_PREFIX = "nat-"
 
 def national_network_country(recorded: RecordedEvent) -> str | None:
     network_id = recorded.aggregate_id
-    return network_id[len(NATIONAL_PREFIX):].upper() if network_id.startswith(NATIONAL_PREFIX) else None
+    return network_id[len(NATIONAL_PREFIX) :].upper() if network_id.startswith(NATIONAL_PREFIX) else None
 
 
 def apply_network(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = recorded.event
     on = event.occurred_on.isoformat()
     if isinstance(event, r.NetworkCreated):
-        return {"country": event.country, "network_id": event.network_id, "status": str(event.status),
-                "status_since": on}
+        return {
+            "country": event.country,
+            "network_id": event.network_id,
+            "status": str(event.status),
+            "status_since": on,
+        }
     if doc is not None and isinstance(event, r.NetworkStatusChanged):
         doc.update(status=str(event.to_status), status_since=on)
         return doc
@@ -73,8 +77,12 @@ CHAMPIONS = Projection(
 
 REGISTRY = ForeignSource(service=r.SERVICE, codec=EventCodec(r.REGISTRY_EVENTS), projections=(NETWORKS, CHAMPIONS))
 
-NO_COUNTRY: Doc = {"country_has_network": None, "network_status": None,
-                   "country_is_champion": None, "champion_status": None}
+NO_COUNTRY: Doc = {
+    "country_has_network": None,
+    "network_status": None,
+    "country_is_champion": None,
+    "champion_status": None,
+}
 
 
 def facts(country: str | None, networks: dict[str, Doc], champions: dict[str, Doc]) -> Doc:

@@ -57,23 +57,49 @@ class Review:
 R = RegionCode
 REVIEWS: tuple[Review, ...] = (
     # First cycle, 2020-2021, informing the IMRF of May 2022.
-    Review(R.EUROPE_NORTH_AMERICA_CENTRAL_ASIA, "2020-2021", date(2020, 11, 12), date(2020, 11, 13), "virtual",
-           consultations=(date(2020, 11, 9),)),
-    Review(R.ARAB_REGION, "2020-2021", date(2021, 2, 24), date(2021, 2, 25), "virtual",
-           partners=("League of Arab States", "IOM")),
+    Review(
+        R.EUROPE_NORTH_AMERICA_CENTRAL_ASIA,
+        "2020-2021",
+        date(2020, 11, 12),
+        date(2020, 11, 13),
+        "virtual",
+        consultations=(date(2020, 11, 9),),
+    ),
+    Review(
+        R.ARAB_REGION,
+        "2020-2021",
+        date(2021, 2, 24),
+        date(2021, 2, 25),
+        "virtual",
+        partners=("League of Arab States", "IOM"),
+    ),
     Review(R.ASIA_PACIFIC, "2020-2021", date(2021, 3, 10), date(2021, 3, 12), "Bangkok"),
     Review(R.LATIN_AMERICA_CARIBBEAN, "2020-2021", date(2021, 4, 26), date(2021, 4, 28), "virtual"),
-    Review(R.AFRICA, "2020-2021", date(2021, 8, 31), date(2021, 9, 1), "virtual",
-           partners=("African Union Commission",)),
+    Review(
+        R.AFRICA, "2020-2021", date(2021, 8, 31), date(2021, 9, 1), "virtual", partners=("African Union Commission",)
+    ),
     # Second cycle, 2024-2025, informing the IMRF of May 2026.
-    Review(R.EUROPE_NORTH_AMERICA_CENTRAL_ASIA, "2024-2025", date(2024, 3, 11), date(2024, 3, 11), "Geneva",
-           consultations=(date(2024, 1, 29), date(2024, 2, 28))),
+    Review(
+        R.EUROPE_NORTH_AMERICA_CENTRAL_ASIA,
+        "2024-2025",
+        date(2024, 3, 11),
+        date(2024, 3, 11),
+        "Geneva",
+        consultations=(date(2024, 1, 29), date(2024, 2, 28)),
+    ),
     Review(R.ARAB_REGION, "2024-2025", date(2024, 7, 3), date(2024, 7, 4), "Cairo"),
     Review(R.ASIA_PACIFIC, "2024-2025", date(2025, 2, 4), date(2025, 2, 6), "Bangkok"),
-    Review(R.LATIN_AMERICA_CARIBBEAN, "2024-2025", date(2025, 3, 19), date(2025, 3, 20), "Santiago",
-           consultations=(date(2025, 3, 18),)),
-    Review(R.AFRICA, "2024-2025", date(2024, 10, 9), date(2024, 10, 10), "Addis Ababa",
-           consultations=(date(2024, 10, 8),)),
+    Review(
+        R.LATIN_AMERICA_CARIBBEAN,
+        "2024-2025",
+        date(2025, 3, 19),
+        date(2025, 3, 20),
+        "Santiago",
+        consultations=(date(2025, 3, 18),),
+    ),
+    Review(
+        R.AFRICA, "2024-2025", date(2024, 10, 9), date(2024, 10, 10), "Addis Ababa", consultations=(date(2024, 10, 8),)
+    ),
 )
 
 
@@ -81,15 +107,23 @@ def _commands_for(review: Review, actor: str) -> list[Command]:
     prefix = f"seed-review-{review.review_id}"
     return [
         c.ScheduleReview(
-            command_id=f"{prefix}-schedule", actor=actor, region=review.region, cycle=review.cycle,
-            stakeholder_consultations=review.consultations, meeting_start=review.meeting_start,
-            meeting_end=review.meeting_end, venue=review.venue, partners=review.partners,
+            command_id=f"{prefix}-schedule",
+            actor=actor,
+            region=review.region,
+            cycle=review.cycle,
+            stakeholder_consultations=review.consultations,
+            meeting_start=review.meeting_start,
+            meeting_end=review.meeting_end,
+            venue=review.venue,
+            partners=review.partners,
             occurred_on=review.scheduled_on,
         ),
-        c.OpenReview(command_id=f"{prefix}-open", actor=actor, review_id=review.review_id,
-                     occurred_on=review.opened_on),
-        c.CloseReview(command_id=f"{prefix}-close", actor=actor, review_id=review.review_id,
-                      occurred_on=review.closed_on),
+        c.OpenReview(
+            command_id=f"{prefix}-open", actor=actor, review_id=review.review_id, occurred_on=review.opened_on
+        ),
+        c.CloseReview(
+            command_id=f"{prefix}-close", actor=actor, review_id=review.review_id, occurred_on=review.closed_on
+        ),
     ]
 
 

@@ -24,8 +24,6 @@ from mignet_contracts.registry import (
     WithdrawChampion,
     champion_id,
 )
-from mignet_runtime.aggregate import AggregateType
-
 from mignet_registry.domain.champion import (
     ACTIVE_CHAMPION_STATUSES,
     CHAMPION,
@@ -56,14 +54,37 @@ from mignet_registry.domain.network import (
     remove_network_member,
     rename_network,
 )
+from mignet_runtime.aggregate import AggregateType
 
 __all__ = [
-    "ACTIVE_CHAMPION_STATUSES", "CHAMPION", "DECIDERS", "EXISTING_NETWORK_CRITERION", "NETWORK",
-    "STATUS_TRANSITIONS", "WORKING_STATUSES", "ChampionState", "FocalPoint", "NetworkState", "StatusChange",
-    "add_network_member", "align_terms_of_reference", "assign_focal_point", "change_network_description",
-    "change_network_status", "confirm_champion", "create_network", "describe_network", "evolve_champion",
-    "evolve_network", "initial_champion", "initial_network", "nominate_champion", "remove_network_member",
-    "rename_network", "target_of", "withdraw_champion",
+    "ACTIVE_CHAMPION_STATUSES",
+    "CHAMPION",
+    "DECIDERS",
+    "EXISTING_NETWORK_CRITERION",
+    "NETWORK",
+    "STATUS_TRANSITIONS",
+    "WORKING_STATUSES",
+    "ChampionState",
+    "FocalPoint",
+    "NetworkState",
+    "StatusChange",
+    "add_network_member",
+    "align_terms_of_reference",
+    "assign_focal_point",
+    "change_network_description",
+    "change_network_status",
+    "confirm_champion",
+    "create_network",
+    "describe_network",
+    "evolve_champion",
+    "evolve_network",
+    "initial_champion",
+    "initial_network",
+    "nominate_champion",
+    "remove_network_member",
+    "rename_network",
+    "target_of",
+    "withdraw_champion",
 ]
 
 # --- Routing ---------------------------------------------------------------------------------

@@ -24,16 +24,14 @@ from mignet_contracts.registry import (
     WithdrawChampion,
     national_network_id,
 )
-from mignet_runtime.aggregate import AggregateType, event_date
-from mignet_runtime.errors import NotFound, Rejected
-
 from mignet_registry.domain.network import WORKING_STATUSES, NetworkState, initial_network
 from mignet_registry.domain.wording import country_name as _country_name
 from mignet_registry.domain.wording import words as _words
+from mignet_runtime.aggregate import AggregateType, event_date
+from mignet_runtime.errors import NotFound, Rejected
 
 ACTIVE_CHAMPION_STATUSES: frozenset[ChampionStatus] = frozenset({ChampionStatus.NOMINATED, ChampionStatus.CONFIRMED})
 EXISTING_NETWORK_CRITERION = "existing-un-network"
-
 
 
 # --- State -----------------------------------------------------------------------------
@@ -191,8 +189,7 @@ def confirm_champion(state: ChampionState, command: ConfirmChampion, today: date
             field="override_reason",
         )
     on = _champion_date(state, command, today)
-    return [ChampionConfirmed(country=command.country, criteria_met=met,
-                              override_reason=override, occurred_on=on)]
+    return [ChampionConfirmed(country=command.country, criteria_met=met, override_reason=override, occurred_on=on)]
 
 
 def withdraw_champion(state: ChampionState, command: WithdrawChampion, today: date, **context: Any) -> list[Event]:

@@ -37,12 +37,11 @@ from mignet_contracts.registry import (
     RemoveNetworkMember,
     RenameNetwork,
 )
-from mignet_runtime.aggregate import AggregateType, event_date
-from mignet_runtime.errors import NotFound, Rejected
-
 from mignet_registry.domain.wording import country_name as _country_name
 from mignet_registry.domain.wording import entity_name as _entity_name
 from mignet_registry.domain.wording import words as _words
+from mignet_runtime.aggregate import AggregateType, event_date
+from mignet_runtime.errors import NotFound, Rejected
 
 S = NetworkStatus
 
@@ -326,8 +325,9 @@ def rename_network(state: NetworkState, command: RenameNetwork, today: date, **c
         raise Rejected(f"{describe_network(state)} is already named {state.name!r}", field="network_name")
     on = event_date(command, today)
     _not_before_creation(state, on, "renaming")
-    return [NetworkRenamed(network_id=state.id, from_name=state.name, network_name=command.network_name,
-                           occurred_on=on)]
+    return [
+        NetworkRenamed(network_id=state.id, from_name=state.name, network_name=command.network_name, occurred_on=on)
+    ]
 
 
 def change_network_description(

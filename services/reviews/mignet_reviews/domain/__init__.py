@@ -20,8 +20,6 @@ from mignet_contracts.reviews import (
     SubmitContribution,
     WithdrawContribution,
 )
-from mignet_runtime.aggregate import AggregateType
-
 from mignet_reviews.domain.contribution import (
     CONTRIBUTION,
     FINAL_CONTRIBUTION_STATUSES,
@@ -45,12 +43,30 @@ from mignet_reviews.domain.review import (
     schedule_review,
 )
 from mignet_reviews.domain.wording import describe_review
+from mignet_runtime.aggregate import AggregateType
 
 __all__ = [
-    "CONTRIBUTION", "DECIDERS", "FINAL_CONTRIBUTION_STATUSES", "NEXT_REVIEW_STATUS", "REVIEW", "ContributionState",
-    "ReviewState", "close_review", "describe_review", "evolve_contribution", "evolve_review", "initial_contribution",
-    "initial_review", "open_review", "publish_contribution", "publish_review_report", "reject_contribution",
-    "schedule_review", "submit_contribution", "target_of", "withdraw_contribution",
+    "CONTRIBUTION",
+    "DECIDERS",
+    "FINAL_CONTRIBUTION_STATUSES",
+    "NEXT_REVIEW_STATUS",
+    "REVIEW",
+    "ContributionState",
+    "ReviewState",
+    "close_review",
+    "describe_review",
+    "evolve_contribution",
+    "evolve_review",
+    "initial_contribution",
+    "initial_review",
+    "open_review",
+    "publish_contribution",
+    "publish_review_report",
+    "reject_contribution",
+    "schedule_review",
+    "submit_contribution",
+    "target_of",
+    "withdraw_contribution",
 ]
 
 # --- Routing ---------------------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from datetime import date
 from typing import Any
 
 from mignet_contracts import reference
-from mignet_contracts.envelope import Event
 from mignet_contracts import reviews as contracts
+from mignet_contracts.envelope import Event
 from mignet_contracts.reviews import (
     SERVICE,
     ContributionContact,
@@ -30,18 +30,17 @@ from mignet_contracts.reviews import (
     SubmitContribution,
     WithdrawContribution,
 )
+from mignet_reviews.domain.checks import in_order as _in_order
+from mignet_reviews.domain.checks import same_aggregate as _same_aggregate
+from mignet_reviews.domain.review import RS, ReviewState
+from mignet_reviews.domain.wording import describe_review
+from mignet_reviews.domain.wording import since as _since
 from mignet_runtime.aggregate import AggregateType, event_date
 from mignet_runtime.errors import NotFound, Rejected
-
-
-from mignet_reviews.domain.checks import in_order as _in_order, same_aggregate as _same_aggregate
-from mignet_reviews.domain.review import RS, ReviewState
-from mignet_reviews.domain.wording import describe_review, since as _since
 
 CS = ContributionStatus
 
 FINAL_CONTRIBUTION_STATUSES: frozenset[ContributionStatus] = frozenset({CS.REJECTED, CS.WITHDRAWN})
-
 
 
 # --- State -------------------------------------------------------------------------------
@@ -226,9 +225,7 @@ def withdraw_contribution(
             f"contribution {state.id} was already withdrawn{_since(state.withdrawn_on)} by {state.withdrawn_by}"
         )
     if state.status is CS.REJECTED:
-        raise Rejected(
-            f"contribution {state.id} was rejected{_since(state.rejected_on)}; there is nothing to withdraw"
-        )
+        raise Rejected(f"contribution {state.id} was rejected{_since(state.rejected_on)}; there is nothing to withdraw")
     on = event_date(command, today)
     _in_order(state.history, on, f"contribution {state.id}")
     return [

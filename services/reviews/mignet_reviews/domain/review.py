@@ -12,9 +12,9 @@ from datetime import date
 from typing import Any
 
 from mignet_contracts import reference
+from mignet_contracts import reviews as contracts
 from mignet_contracts.envelope import Event
 from mignet_contracts.reference import RegionCode
-from mignet_contracts import reviews as contracts
 from mignet_contracts.reviews import (
     SERVICE,
     CloseReview,
@@ -27,12 +27,13 @@ from mignet_contracts.reviews import (
     ReviewStatus,
     ScheduleReview,
 )
+from mignet_reviews.domain.checks import in_order as _in_order
+from mignet_reviews.domain.checks import same_aggregate as _same_aggregate
+from mignet_reviews.domain.wording import describe_review
+from mignet_reviews.domain.wording import since as _since
+from mignet_reviews.domain.wording import words as _words
 from mignet_runtime.aggregate import AggregateType, event_date
 from mignet_runtime.errors import NotFound, Rejected
-
-
-from mignet_reviews.domain.wording import describe_review, since as _since, words as _words
-from mignet_reviews.domain.checks import in_order as _in_order, same_aggregate as _same_aggregate
 
 RS = ReviewStatus
 
@@ -187,9 +188,7 @@ def close_review(state: ReviewState, command: CloseReview, today: date, **contex
     return [ReviewClosed(review_id=state.id, occurred_on=on)]
 
 
-def publish_review_report(
-    state: ReviewState, command: PublishReviewReport, today: date, **context: Any
-) -> list[Event]:
+def publish_review_report(state: ReviewState, command: PublishReviewReport, today: date, **context: Any) -> list[Event]:
     _existing_review(state)
     what = describe_review(state.id)
     if state.status is RS.REPORT_PUBLISHED:
