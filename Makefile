@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 RUN_ARGS    ?=
 BENCH_ARGS  ?=
 
-.PHONY: help install run test bench schemas clean lock FORCE
+.PHONY: help install run test lint bench schemas clean lock FORCE
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,10 +59,14 @@ run: install ## start nats-server, SecantusDB and the services (data and logs in
 # pytest's exit code is kept in var/pytest.exitcode: make itself can only say 2.
 test: install ## run the test suite (starts its own throwaway servers)
 	@mkdir -p var; status=0; \
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
+	$(PY) -m pytest -q -rs -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
 	echo $$status > var/pytest.exitcode; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5); that is a failure" >&2; fi; \
 	exit $$status
+
+lint: install ## ruff (lint and format check) and the type checker, as CI runs them
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: install ## run the benchmarks in bench/, if there are any
 	@if [ -f bench/__main__.py ]; then $(PY) -m bench $(BENCH_ARGS); \

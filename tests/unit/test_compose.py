@@ -1,0 +1,100 @@
+"""docker-compose.yml is a valid Compose file, checked without Docker.
+
+The file is interpolated the way `docker compose config` does (``${VAR}``, ``${VAR:-default}``,
+``${VAR:?error}``) and validated against the Compose Specification's own JSON Schema, vendored
+in ``tests/fixtures/compose-spec.json`` (compose-spec/compose-spec at 170098b, Apache-2.0).
+Then the facts the deployment relies on: streams are provisioned by a one-shot step the
+services wait for, each service connects as its own NATS user, monitoring stays private.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "tests" / "fixtures" / "compose-spec.json").read_text())
+PASSWORDS = {
+    f"{user}_NATS_PASSWORD": f"pw-{user.lower()}"
+    for user in ("REGISTRY", "REVIEWS", "NOTIFIER", "OPERATOR", "ADMIN", "SYS")
+}
+_VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+
+
+class MissingVariable(Exception):
+    pass
+
+
+def interpolate(text: str, env: dict[str, str]) -> str:
+    def substitute(match: re.Match) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, operator, argument = match.groups()
+        value = env.get(name)
+        empty = value is None or (value == "" and operator and operator.startswith(":"))
+        if operator in (":-", "-") and empty:
+            return argument
+        if operator in (":?", "?") and empty:
+            raise MissingVariable(f"{name}: {argument}")
+        return value or ""
+
+    return _VARIABLE.sub(substitute, text)
+
+
+def compose(env: dict[str, str] | None = None) -> dict:
+    return yaml.safe_load(interpolate((ROOT / "docker-compose.yml").read_text(), PASSWORDS if env is None else env))
+
+
+def validate(document: dict) -> None:
+    jsonschema.Draft7Validator(SCHEMA).validate(document)
+
+
+def test_the_compose_file_is_valid_against_the_compose_specification():
+    validate(compose())
+
+
+def test_the_validator_has_teeth():
+    broken = copy.deepcopy(compose())
+    broken["services"]["registry"]["depend_on"] = ["nats"]  # a typo compose would refuse
+    with pytest.raises(jsonschema.ValidationError, match="depend_on"):
+        validate(broken)
+
+
+def test_every_password_must_be_set():
+    for missing in PASSWORDS:
+        with pytest.raises(MissingVariable, match=missing):
+            compose({k: v for k, v in PASSWORDS.items() if k != missing})
+
+
+def test_services_wait_for_a_one_shot_provisioning_step_run_as_admin():
+    services = compose()["services"]
+    provision = services["provision"]
+    assert provision["command"][-2:] == ["admin", "provision"]
+    assert provision["environment"]["NATS_USER"] == "admin"
+    assert provision["environment"]["NATS_PASSWORD"] == "pw-admin"
+    assert provision["restart"] == "no"
+    for name in ("registry", "reviews"):
+        assert services[name]["depends_on"]["provision"] == {"condition": "service_completed_successfully"}
+        # The stream settings a service verifies are the ones provisioning set.
+        for variable in ("MIGNET_DUPLICATE_WINDOW_HOURS", "MIGNET_LEASE_SECONDS"):
+            assert services[name]["environment"][variable] == provision["environment"][variable]
+
+
+def test_each_service_connects_as_its_own_nats_user():
+    services = compose()["services"]
+    for name in ("registry", "reviews"):
+        env = services[name]["environment"]
+        assert (env["NATS_USER"], env["NATS_PASSWORD"]) == (name, f"pw-{name}")
+
+
+def test_monitoring_is_not_published_and_nats_clients_bind_to_loopback_by_default():
+    nats = compose()["services"]["nats"]
+    ports = [str(p) for p in nats.get("ports", [])]
+    assert not any("8222" in p for p in ports)
+    assert ports == ["127.0.0.1:4222:4222"]
