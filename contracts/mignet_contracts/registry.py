@@ -319,6 +319,7 @@ class CreateNetwork(RegistryCommand):
         if self.scope == NetworkScope.GLOBAL:
             return GLOBAL_NETWORK_ID
         if self.scope == NetworkScope.NATIONAL:
+            assert self.country is not None, "_scope_matches_place requires a country for a national network"
             return national_network_id(self.country)
         return regional_network_id(self.command_id)
 

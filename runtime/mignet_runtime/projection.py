@@ -238,7 +238,7 @@ class ProjectionRunner:
         """(Re)create the consumer so delivery starts right after the checkpoint."""
         await self._unsubscribe()
         if self.lease is not None:
-            await self._raise_fence()
+            await self._raise_fence(self.lease)
         for fields in self.projection.indexes:
             await self.collection.create_index([(f, 1) for f in fields])
         self._applied = (await self.checkpoint()).get("seq", 0)
@@ -254,10 +254,10 @@ class ProjectionRunner:
         self._delivered = 0
         self._generation += 1
 
-    async def _raise_fence(self) -> None:
+    async def _raise_fence(self, lease: Lease) -> None:
         """First thing a (new) holder does: from now on a stale holder's checkpoint writes fail."""
         self._ensure_held()
-        self._token = self.lease.token
+        self._token = lease.fencing_token()
         try:
             await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
                 fenced(self._token, {"_id": self.projection.name}),
@@ -544,7 +544,7 @@ class ProjectionRunner:
         """
         async with self._lock:
             if self.lease is not None:
-                await self._raise_fence()
+                await self._raise_fence(self.lease)
             token = self._token
             self._known = None  # documents may come and go; setup() learns the ids again
             up_to = await self.store.last_seq()
