@@ -128,21 +128,22 @@ def fold(projection: Projection, events: Iterable[RecordedEvent], docs: dict[str
     return docs
 
 
-def _apply_one(projection: Projection, docs: dict[str, Doc], recorded: RecordedEvent) -> bool:
+def _apply_one(projection: Projection, docs: dict[str, Doc], recorded: RecordedEvent) -> str | None:
+    """Applies ``recorded`` to its document in ``docs``; the key of the document it changed, or None."""
     key = projection.key(recorded)
     if key is None:
-        return False
+        return None
     current = docs.get(key)
     if current is not None and current.get("_seq", 0) >= recorded.seq:
-        return False  # already applied: a redelivery
+        return None  # already applied: a redelivery
     # No copy: a batch whose apply fails is thrown away whole, never written.
     updated = projection.apply(current, recorded)
     if updated is None:
-        return False
+        return None
     updated["_id"] = key
     updated["_seq"] = recorded.seq
     docs[key] = updated
-    return True
+    return key
 
 
 @dataclass
@@ -423,8 +424,8 @@ class ProjectionRunner:
             try:
                 if isinstance(recorded, _Broken):
                     raise ValueError(recorded.reason)
-                if _apply_one(self.projection, docs, recorded):
-                    dirty.add(self.projection.key(recorded))
+                if (changed := _apply_one(self.projection, docs, recorded)) is not None:
+                    dirty.add(changed)
                     self.stats.applied += 1
                 else:
                     self.stats.skipped += 1
