@@ -79,7 +79,7 @@ async def run(args: argparse.Namespace) -> list[tuple]:
         registry_process = stack.service("registry")
         nc = await nats.connect(stack.nats_url)
         client = MignetClient(nc, timeout=30)
-        mongo = AsyncMongoClient(stack.mongo_url)
+        mongo: AsyncMongoClient = AsyncMongoClient(stack.mongo_url)
         await wait_healthy(client, "registry", registry_process)
         rows = await registry.live(
             nc, client, mongo, stack.database("registry"), args.per_client, args.rate, args.seconds

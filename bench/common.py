@@ -104,24 +104,27 @@ class HttpClient:
     def __init__(self, base_url: str):
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port
-        self._reader = self._writer = None
+        self._connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
     async def get(self, path: str) -> tuple[int, bytes]:
-        if self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
-        self._writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
-        await self._writer.drain()
-        head = await self._reader.readuntil(b"\r\n\r\n")
+        if self._connection is None:
+            self._connection = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self._connection
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
         headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
         length = int({k.lower(): v for k, v in headers.items()}.get("content-length", 0))
-        return status, await self._reader.readexactly(length)
+        return status, await reader.readexactly(length)
 
     async def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            await self._writer.wait_closed()
+        if self._connection is not None:
+            _, writer = self._connection
+            self._connection = None  # the next get() connects afresh
+            writer.close()
+            await writer.wait_closed()
 
 
 async def wait_serving(http: HttpClient, path: str, timeout: float = 30) -> None:
@@ -132,7 +135,6 @@ async def wait_serving(http: HttpClient, path: str, timeout: float = 30) -> None
                 return
         except OSError:
             await http.close()
-            http._reader = http._writer = None
         if time.perf_counter() > deadline:
             raise TimeoutError(f"nothing serves {path} on {http.host}:{http.port}")
         await asyncio.sleep(0.1)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from bench.common import ms, pct
 from mignet_contracts import registry as c
+from mignet_contracts.envelope import new_id
 from mignet_runtime.client import MignetClient, deadline_headers
 
 ENTITIES = ["IOM", "UNICEF", "UNHCR", "ILO", "UNDP", "OHCHR", "UNODC", "WHO", "UNDESA"]
@@ -140,6 +141,7 @@ async def seed_networks(client: MignetClient, count: int) -> None:
         async with sem:
             await client.command(
                 c.CreateNetwork(
+                    command_id=new_id(),
                     actor="bench",
                     scope="regional",
                     region="asia-pacific",

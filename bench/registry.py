@@ -15,7 +15,7 @@ from pymongo import ReplaceOne
 
 from bench.common import CLIENTS, Rate, caught_up, concurrently, ms, pct, raw_publish
 from mignet_contracts import registry as c
-from mignet_contracts.envelope import new_id
+from mignet_contracts.envelope import Event, new_id
 from mignet_registry.app import CODEC
 from mignet_registry.domain import NETWORK
 from mignet_registry.projections import NETWORKS
@@ -94,7 +94,7 @@ async def seed_stream(nc, aggregates: int, events_per: int) -> int:
 
     async def one(n: int) -> None:
         network_id = c.regional_network_id(f"catchup-{n}")
-        events = [
+        events: list[Event] = [
             c.NetworkCreated(
                 network_id=network_id,
                 scope="regional",

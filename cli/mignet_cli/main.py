@@ -30,8 +30,8 @@ app.add_typer(admin.app, name="admin")
 try:  # the reviews commands ship with the reviews service
     from mignet_cli import reviews
 except ImportError:  # pragma: no cover - only while the reviews service is being built
-    reviews = None
-if reviews is not None:
+    pass
+else:
     app.add_typer(reviews.app, name="reviews")
 
 

@@ -9,7 +9,7 @@ import re
 import typer
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import APIError, NotFoundError
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from mignet_cli.common import EXIT_UNAVAILABLE, AsJson, NatsUrl, console, emit_list, fail, run, table, usage_error
 from mignet_contracts.envelope import ErrorBody
@@ -137,7 +137,7 @@ def rebuild(
             console=console,
             disable=as_json,
         ) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             async def show() -> None:
                 async for msg in sub.messages:

@@ -158,7 +158,7 @@ class Command(Contract):
         not change the hash of the commands sent before it existed. Lists keep
         their order: members given in another order hash differently.
         """
-        payload = self.model_dump(mode="json", exclude=ENVELOPE_FIELDS, exclude_defaults=True)
+        payload = self.model_dump(mode="json", exclude=set(ENVELOPE_FIELDS), exclude_defaults=True)
         canonical = _CANONICAL_JSON.encode({"command": self.schema_name(), "payload": payload})
         return hashlib.sha256(canonical.encode()).hexdigest()[:PAYLOAD_HASH_HEX_DIGITS]
 

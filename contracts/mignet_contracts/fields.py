@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from mignet_contracts import reference
@@ -33,9 +34,10 @@ def _shown(value: str) -> str:
     return repr(value if len(value) <= 40 else value[:40] + "...")
 
 
-def matching(pattern: str, what: str, expected: str) -> Any:
-    """A string type checked against ``pattern``, whose error says what was wrong and what is expected.
+def matching(pattern: str, what: str, expected: str) -> tuple[FieldInfo, AfterValidator]:
+    """The metadata of a string checked against ``pattern``, whose error says what was wrong and what is expected.
 
+    Use as ``Annotated[str, *matching(...)]``: the alias stays a visible ``str`` to type checkers.
     Pydantic's own pattern error shows the raw regex to the user; the JSON Schema
     still publishes the pattern for integrators.
     """
@@ -46,7 +48,7 @@ def matching(pattern: str, what: str, expected: str) -> Any:
             raise ValueError(f"{_shown(value)} is not {what}: expected {expected}")
         return value
 
-    return Annotated[str, Field(json_schema_extra={"pattern": pattern}), AfterValidator(check)]
+    return Field(json_schema_extra={"pattern": pattern}), AfterValidator(check)
 
 
 def _country_code_shape(value: str) -> str:

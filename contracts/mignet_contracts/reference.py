@@ -311,7 +311,12 @@ class Country:
 
 
 def _country_name(code: str) -> str:
-    return _UN_SHORT_NAMES.get(code) or pycountry.countries.get(alpha_2=code).name
+    if code in _UN_SHORT_NAMES:
+        return _UN_SHORT_NAMES[code]
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        raise LookupError(f"pycountry has no country {code!r}: the region table names a code it does not know")
+    return country.name
 
 
 COUNTRIES: dict[str, Country] = {

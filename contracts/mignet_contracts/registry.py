@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
@@ -117,26 +117,30 @@ def _regional_group(value: str) -> str:
 _NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b-\x1f\x7f]+$"
 
 
-def _text(max_length: int) -> Any:
-    return Annotated[str, StringConstraints(min_length=1, max_length=max_length, pattern=_NO_CONTROL_CHARACTERS)]
+def _text(max_length: int) -> StringConstraints:
+    return StringConstraints(min_length=1, max_length=max_length, pattern=_NO_CONTROL_CHARACTERS)
 
 
 EntityCode = Annotated[
-    matching(r"^[A-Za-z][A-Za-z0-9-]{1,15}$", "a UN entity code", "an acronym such as 'IOM' or 'UNHCR'"),
+    str,
+    *matching(r"^[A-Za-z][A-Za-z0-9-]{1,15}$", "a UN entity code", "an acronym such as 'IOM' or 'UNHCR'"),
     AfterValidator(_entity_code),
 ]
 CriterionCode = Annotated[str, AfterValidator(_criterion)]
 RegionalGroup = Annotated[str, AfterValidator(_regional_group)]
-NetworkId = matching(
-    r"^(global|nat-[a-z]{2}|reg-[0-9a-f]{12})$",
-    "a network id",
-    "'global', 'nat-' and a lower-case country code (nat-bd), or 'reg-' and 12 hex digits",
-)
-NetworkName = _text(200)
-PersonName = _text(200)
-Subregion = _text(100)
-Reason = _text(1000)
-Note = _text(2000)
+NetworkId = Annotated[
+    str,
+    *matching(
+        r"^(global|nat-[a-z]{2}|reg-[0-9a-f]{12})$",
+        "a network id",
+        "'global', 'nat-' and a lower-case country code (nat-bd), or 'reg-' and 12 hex digits",
+    ),
+]
+NetworkName = Annotated[str, _text(200)]
+PersonName = Annotated[str, _text(200)]
+Subregion = Annotated[str, _text(100)]
+Reason = Annotated[str, _text(1000)]
+Note = Annotated[str, _text(2000)]
 
 
 class Membership(Contract):
@@ -315,6 +319,7 @@ class CreateNetwork(RegistryCommand):
         if self.scope == NetworkScope.GLOBAL:
             return GLOBAL_NETWORK_ID
         if self.scope == NetworkScope.NATIONAL:
+            assert self.country is not None, "_scope_matches_place requires a country for a national network"
             return national_network_id(self.country)
         return regional_network_id(self.command_id)
 

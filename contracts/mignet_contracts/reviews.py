@@ -155,12 +155,13 @@ def _prose(value: str) -> str:
     return value
 
 
-def _line(max_length: int) -> type[str]:
-    return Annotated[str, StringConstraints(min_length=1, max_length=max_length), AfterValidator(_single_line)]
+# Metadata for ``Annotated[str, *_line(n)]``: the alias stays a visible ``str`` to type checkers.
+def _line(max_length: int) -> tuple[StringConstraints, AfterValidator]:
+    return StringConstraints(min_length=1, max_length=max_length), AfterValidator(_single_line)
 
 
-def _text(max_length: int) -> type[str]:
-    return Annotated[str, StringConstraints(min_length=1, max_length=max_length), AfterValidator(_prose)]
+def _text(max_length: int) -> tuple[StringConstraints, AfterValidator]:
+    return StringConstraints(min_length=1, max_length=max_length), AfterValidator(_prose)
 
 
 def _cycle(value: str) -> str:
@@ -252,15 +253,19 @@ def _unique(values: tuple) -> tuple:
 
 Cycle = Annotated[str, AfterValidator(_cycle)]
 ReviewId = Annotated[str, StringConstraints(max_length=64), AfterValidator(_review_id)]
-ContributionId = matching(
-    CONTRIBUTION_ID_PATTERN, "a contribution id", "'c-' and 16 lower-case hex digits, such as c-0123456789abcdef"
-)
+ContributionId = Annotated[
+    str,
+    *matching(
+        CONTRIBUTION_ID_PATTERN, "a contribution id", "'c-' and 16 lower-case hex digits, such as c-0123456789abcdef"
+    ),
+]
 CommissionCode = Annotated[str, StringConstraints(max_length=8), AfterValidator(_commission)]
 StakeholderCategory = Annotated[str, StringConstraints(max_length=64), AfterValidator(_stakeholder_category)]
 ObjectiveNumber = Annotated[StrictInt, AfterValidator(_objective)]
 GuidingPrinciple = Annotated[str, StringConstraints(max_length=64), AfterValidator(_guiding_principle)]
 LanguageCode = Annotated[
-    matching(r"^[A-Za-z]{2}$", "a language code", "two letters (ISO 639-1), such as 'en', 'fr' or 'ar'"),
+    str,
+    *matching(r"^[A-Za-z]{2}$", "a language code", "two letters (ISO 639-1), such as 'en', 'fr' or 'ar'"),
     AfterValidator(_language),
 ]
 WebUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_web_url)]
@@ -288,16 +293,18 @@ GuidingPrinciples = Annotated[
 ]
 Links = Annotated[tuple[WebUrl, ...], Field(max_length=MAX_LINKS), AfterValidator(_unique), max_items(MAX_LINKS)]
 ConsultationDates = Annotated[tuple[date, ...], Field(max_length=20), AfterValidator(_sorted_unique), max_items(20)]
-Partners = Annotated[tuple[_line(200), ...], Field(max_length=20), AfterValidator(_unique), max_items(20)]
+Partners = Annotated[
+    tuple[Annotated[str, *_line(200)], ...], Field(max_length=20), AfterValidator(_unique), max_items(20)
+]
 
-Title = _line(200)
-Summary = _text(2000)
-Body = _text(50_000)
-OrganizationName = _line(300)
-PersonName = _line(200)
-Venue = _line(200)
-Reason = _text(2000)
-Note = _text(2000)
+Title = Annotated[str, *_line(200)]
+Summary = Annotated[str, *_text(2000)]
+Body = Annotated[str, *_text(50_000)]
+OrganizationName = Annotated[str, *_line(300)]
+PersonName = Annotated[str, *_line(200)]
+Venue = Annotated[str, *_line(200)]
+Reason = Annotated[str, *_text(2000)]
+Note = Annotated[str, *_text(2000)]
 
 
 # --- Value objects ---------------------------------------------------------------------------

@@ -85,7 +85,10 @@ class MignetClient:
     @staticmethod
     def _unwrap(reply: Reply) -> Any:
         if not reply.ok:
-            raise RequestFailed(reply.error)
+            # A refusal always carries its error; one without is a broken service, said so plainly.
+            raise RequestFailed(
+                reply.error or ErrorBody(code="internal", message="the service refused without an error")
+            )
         return reply.result
 
     async def command(self, command: Command) -> CommandResult:

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 import nats.errors
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from pymongo.errors import PyMongoError
 
 from mignet_contracts.envelope import Contract, ErrorBody, ErrorDetail, Reply
@@ -90,7 +91,7 @@ def capped(body: ErrorBody) -> ErrorBody:
     )
 
 
-def _detail(error: dict) -> ErrorDetail:
+def _detail(error: ErrorDetails) -> ErrorDetail:
     location = ".".join(str(part) for part in error.get("loc", ()))
     message = error.get("msg", "invalid")
     if message.startswith("Value error, "):

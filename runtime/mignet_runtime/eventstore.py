@@ -281,11 +281,12 @@ class EventStore:
             )
         except nats.errors.TimeoutError as exc:
             raise Unavailable(f"the event store ({self.stream}) did not answer in {self.timeout}s") from exc
-        status = (msg.headers or {}).get("Status")
+        headers = msg.headers or {}
+        status = headers.get("Status")
         if status == "404":
             return None
         if status:
-            raise Unavailable(f"direct get on {self.stream} answered {status} {msg.headers.get('Description', '')}")
+            raise Unavailable(f"direct get on {self.stream} answered {status} {headers.get('Description', '')}")
         return msg
 
     async def command_trace(self, seq: int) -> CommandTrace | None:
@@ -345,7 +346,7 @@ class EventStore:
         try:
             ack = await self.js.publish(subject, data, headers=headers, timeout=self.timeout)
         except APIError as exc:
-            raise self._translate(exc.err_code, exc.description) from exc
+            raise self._translate(exc.err_code, exc.description or "") from exc
         except nats.errors.TimeoutError as exc:
             raise Unavailable(f"the event store ({self.stream}) did not acknowledge in {self.timeout}s") from exc
         if ack.duplicate:  # the ack of a duplicate carries the original's sequence

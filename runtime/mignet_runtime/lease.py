@@ -142,6 +142,12 @@ class Lease:
     def remaining(self) -> float:
         return max(0.0, self._deadline - self.clock()) if self.token is not None else 0.0
 
+    def fencing_token(self) -> int:
+        """The token of the holding under way; LeaseLost when the lease is not held."""
+        if self.token is None:
+            raise LeaseLost(f"the lease {self.key} is not held")
+        return self.token
+
     async def try_acquire(self) -> bool:
         async with self._lock:
             if self.held():
@@ -237,7 +243,7 @@ async def keep(
                 await asyncio.sleep(lease.retry_every)
                 continue
             lost_signal.clear()
-            await callbacks.acquired(lease.token)
+            await callbacks.acquired(lease.fencing_token())
         try:
             while True:
                 try:

@@ -128,21 +128,22 @@ def fold(projection: Projection, events: Iterable[RecordedEvent], docs: dict[str
     return docs
 
 
-def _apply_one(projection: Projection, docs: dict[str, Doc], recorded: RecordedEvent) -> bool:
+def _apply_one(projection: Projection, docs: dict[str, Doc], recorded: RecordedEvent) -> str | None:
+    """Applies ``recorded`` to its document in ``docs``; the key of the document it changed, or None."""
     key = projection.key(recorded)
     if key is None:
-        return False
+        return None
     current = docs.get(key)
     if current is not None and current.get("_seq", 0) >= recorded.seq:
-        return False  # already applied: a redelivery
+        return None  # already applied: a redelivery
     # No copy: a batch whose apply fails is thrown away whole, never written.
     updated = projection.apply(current, recorded)
     if updated is None:
-        return False
+        return None
     updated["_id"] = key
     updated["_seq"] = recorded.seq
     docs[key] = updated
-    return True
+    return key
 
 
 @dataclass
@@ -238,7 +239,7 @@ class ProjectionRunner:
         """(Re)create the consumer so delivery starts right after the checkpoint."""
         await self._unsubscribe()
         if self.lease is not None:
-            await self._raise_fence()
+            await self._raise_fence(self.lease)
         for fields in self.projection.indexes:
             await self.collection.create_index([(f, 1) for f in fields])
         self._applied = (await self.checkpoint()).get("seq", 0)
@@ -254,10 +255,10 @@ class ProjectionRunner:
         self._delivered = 0
         self._generation += 1
 
-    async def _raise_fence(self) -> None:
+    async def _raise_fence(self, lease: Lease) -> None:
         """First thing a (new) holder does: from now on a stale holder's checkpoint writes fail."""
         self._ensure_held()
-        self._token = self.lease.token
+        self._token = lease.fencing_token()
         try:
             await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
                 fenced(self._token, {"_id": self.projection.name}),
@@ -423,8 +424,8 @@ class ProjectionRunner:
             try:
                 if isinstance(recorded, _Broken):
                     raise ValueError(recorded.reason)
-                if _apply_one(self.projection, docs, recorded):
-                    dirty.add(self.projection.key(recorded))
+                if (changed := _apply_one(self.projection, docs, recorded)) is not None:
+                    dirty.add(changed)
                     self.stats.applied += 1
                 else:
                     self.stats.skipped += 1
@@ -544,7 +545,7 @@ class ProjectionRunner:
         """
         async with self._lock:
             if self.lease is not None:
-                await self._raise_fence()
+                await self._raise_fence(self.lease)
             token = self._token
             self._known = None  # documents may come and go; setup() learns the ids again
             up_to = await self.store.last_seq()

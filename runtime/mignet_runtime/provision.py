@@ -85,7 +85,7 @@ async def _provision_stream(js, expected: StreamConfig) -> Step:
         info = await js.stream_info(expected.name)
     except NotFoundError:
         await js.add_stream(expected)
-        return Step(f"stream {expected.name}", "created", f"subjects {', '.join(expected.subjects)}")
+        return Step(f"stream {expected.name}", "created", f"subjects {', '.join(expected.subjects or ())}")
     differences = stream_differences(expected, info.config)
     if not differences:
         return Step(f"stream {expected.name}", "unchanged")

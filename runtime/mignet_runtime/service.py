@@ -9,18 +9,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import nats
 import nats.errors
 import nats.js.errors
 from faststream import FastStream
 from faststream.nats import NatsBroker
+from nats.aio.client import Client as NatsClient
 from nats.js.errors import NotFoundError
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from mignet_contracts.envelope import Command, Query
@@ -49,6 +51,19 @@ class StartupRefused(Exception):
     """The service will not run in this environment (say, its stream is misconfigured); exits non-zero."""
 
 
+class NotStarted(RuntimeError):
+    """A part of the runtime that :meth:`ServiceRuntime.start` fills in was used before it ran."""
+
+
+_T = TypeVar("_T")
+
+
+def _started(value: _T | None, name: str) -> _T:
+    if value is None:
+        raise NotStarted(f"ServiceRuntime.{name} is used before start(): await runtime.wait_ready() first")
+    return value
+
+
 #: How long a stopping service waits for the requests under way.
 GRACEFUL_SECONDS = 15
 #: How long a replica that lost the projection lease waits for its admin requests under way.
@@ -73,7 +88,7 @@ class ServiceSpec:
     #: Registers commands and queries on the runtime's router.
     routes: Callable[[Router], None] | None = None
     #: Extra long-running tasks (an HTTP server, say), started once ready.
-    background: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = ()
+    background: Sequence[Callable[[ServiceRuntime], Coroutine[Any, Any, None]]] = ()
 
     def consumers(self) -> dict[str, list[str]]:
         """The durable consumers this service uses, by stream: ``<service>-<projection>``.
@@ -100,10 +115,12 @@ class ServiceRuntime:
         self.spec = spec
         self.settings = settings
         self.ready = asyncio.Event()
-        self.store: EventStore | None = None
-        self.executor: CommandExecutor | None = None
-        self.mongo: AsyncMongoClient | None = None
-        self.db = None
+        # Filled in by start(); read through the properties below, which say so if used earlier.
+        self._store: EventStore | None = None
+        self._executor: CommandExecutor | None = None
+        self._mongo: AsyncMongoClient | None = None
+        self._db: AsyncDatabase | None = None
+        self._nc: NatsClient | None = None
         self.runners: dict[str, ProjectionRunner] = {}
         self.foreign_stores: dict[str, EventStore] = {}
         self.outages = Outages()
@@ -117,7 +134,28 @@ class ServiceRuntime:
         self._lease_lost = asyncio.Event()  # a runner found a newer fence in the store
         #: Admin endpoints only the lease holder answers (subscribed while it holds the lease).
         self.holder_endpoints: EndpointServer | None = None
-        self.nc = None
+
+    @property
+    def store(self) -> EventStore:
+        """This service's own event store."""
+        return _started(self._store, "store")
+
+    @property
+    def executor(self) -> CommandExecutor:
+        return _started(self._executor, "executor")
+
+    @property
+    def mongo(self) -> AsyncMongoClient:
+        return _started(self._mongo, "mongo")
+
+    @property
+    def db(self) -> AsyncDatabase:
+        """This service's database (its read models, checkpoints and parked events)."""
+        return _started(self._db, "db")
+
+    @property
+    def nc(self) -> NatsClient:
+        return _started(self._nc, "nc")
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
         try:
@@ -125,40 +163,41 @@ class ServiceRuntime:
         except TimeoutError as exc:
             raise Unavailable(f"{self.spec.name} is still starting; try again shortly") from exc
 
-    async def start(self, nc) -> None:
+    async def start(self, nc: NatsClient) -> None:
         s = self.settings
         # A short server selection: while MongoDB is down, requests are answered 'unavailable' in about
         # that time instead of waiting out the client's timeout. The heartbeat listener logs the outage once.
-        self.mongo = AsyncMongoClient(
+        mongo: AsyncMongoClient = AsyncMongoClient(
             s.mongodb_url,
             serverSelectionTimeoutMS=s.mongodb_timeout_ms,
             tz_aware=True,
             event_listeners=[MongoHeartbeats(self.outages.mongodb)],
         )
-        self.db = self.mongo[s.database(self.spec.name)]
+        self._mongo = mongo
+        self._db = db = mongo[s.database(self.spec.name)]
         stream_settings = StreamSettings(duplicate_window=timedelta(hours=s.duplicate_window_hours))
-        self.store = EventStore(nc, self.spec.name, self.spec.codec, stream_settings)
+        self._store = own_store = EventStore(nc, self.spec.name, self.spec.codec, stream_settings)
         try:
-            await wait_for_stream(self.store, timeout=s.startup_timeout)
+            await wait_for_stream(own_store, timeout=s.startup_timeout)
         except (StreamMissing, StreamMisconfigured) as exc:
             # Loud and final: a service never creates or repairs its stream (its NATS user may not).
             message = f"{self.spec.name} refuses to run: {exc}: run `mignet admin provision` (as the NATS admin user)"
             log.critical("%s", message)
             raise StartupRefused(message) from exc
-        self.executor = CommandExecutor(self.store, AggregateCache(s.aggregate_cache_size))
-        sources = [(self.store, p) for p in self.spec.projections]
+        self._executor = CommandExecutor(own_store, AggregateCache(s.aggregate_cache_size))
+        sources = [(own_store, p) for p in self.spec.projections]
         for foreign in self.spec.foreign:
             store = EventStore(nc, foreign.service, foreign.codec)
             self.foreign_stores[foreign.service] = store
             sources += [(store, p) for p in foreign.projections]
         if s.runs_projections:
             try:
-                lease_key(self.db.name)
+                lease_key(db.name)
             except ValueError as exc:
                 raise SystemExit(f"MIGNET_DB_PREFIX: {exc}") from None
             self._sources = sources
             self.runners = {p.name: self._runner(store, p, None) for store, p in sources}
-        self.nc = nc
+        self._nc = nc
         if self._sources:
             holding = await self._first_acquisition()
             self._lease_task = asyncio.create_task(self._hold_lease(holding), name=f"{self.spec.name}-lease")
@@ -169,7 +208,7 @@ class ServiceRuntime:
             "%s ready (role %s): stream %s, projections %s",
             self.spec.name,
             s.role,
-            self.store.stream,
+            own_store.stream,
             ", ".join(self.runners) or "none",
         )
 
@@ -194,11 +233,11 @@ class ServiceRuntime:
         return self.lease is not None and self.lease.held()
 
     # -- one writer per projection -----------------------------------------
-    async def _open_lease(self) -> bool:
-        """Opens the service database's lease; False: not yet, try later."""
+    async def _open_lease(self) -> Lease | None:
+        """Opens the service database's lease (and keeps it as ``self.lease``); None: not yet, try later."""
         js = self.nc.jetstream()
         try:
-            self.lease = await Lease.open(js, self.spec.name, self.db.name)
+            lease = await Lease.open(js, self.spec.name, self.db.name)
         except nats.js.errors.BucketNotFoundError:
             # Services may not create buckets (nats.conf): `mignet admin provision` does.
             if not self._lease_missing_said:
@@ -209,34 +248,38 @@ class ServiceRuntime:
                     self.spec.name,
                     lease_bucket(self.spec.name),
                 )
-            return False
+            return None
         except nats.errors.Error as exc:
             log.warning("cannot open the projection lease (%r); retrying in 5s", exc)
-            return False
+            return None
+        self.lease = lease
         log.info(
             "%s: projections stand by until this replica holds the lease %s (TTL %.0fs)",
             self.spec.name,
-            self.lease.key,
-            self.lease.ttl,
+            lease.key,
+            lease.ttl,
         )
-        return True
+        return lease
 
     async def _first_acquisition(self) -> bool:
         """At start, so a lone replica runs its projections as soon as it is ready, as before."""
-        if not await self._open_lease() or not await self.lease.try_acquire():
+        lease = await self._open_lease()
+        if lease is None or not await lease.try_acquire():
             return False
-        await self._lease_acquired(self.lease.token)
+        await self._lease_acquired(lease.fencing_token())
         return True
 
     async def _hold_lease(self, holding: bool) -> None:
         """Every replica that runs projections competes for the lease; the holder runs them all."""
-        while self.lease is None:
-            if not await self._open_lease():
+        lease = self.lease
+        while lease is None:
+            lease = await self._open_lease()
+            if lease is None:
                 await asyncio.sleep(5)
         while True:
             try:
                 await keep(
-                    self.lease,
+                    lease,
                     LeaseCallbacks(self._lease_acquired, self._lease_gone),
                     self._lease_lost,
                     holding=holding,
@@ -244,7 +287,7 @@ class ServiceRuntime:
             except Exception:
                 # keep() has stopped the projections already; never leave them off for good.
                 log.exception("%s: the projection lease keeper failed; retrying in 5s", self.spec.name)
-                await self.lease.release()
+                await lease.release()
                 await asyncio.sleep(5)
             holding = False
 
@@ -305,8 +348,8 @@ class ServiceRuntime:
             await asyncio.gather(self._lease_task, return_exceptions=True)
         if self.lease is not None:
             await self.lease.release()
-        if self.mongo is not None:
-            await self.mongo.close()
+        if self._mongo is not None:
+            await self._mongo.close()
         log.info("%s stopped", self.spec.name)
 
 
@@ -376,7 +419,7 @@ def _admin_routes(router: Router) -> None:
             # running: this replica holds the projection lease and writes the read models;
             # standby: another replica does (or none yet), this one takes over when it goes.
             "projections": projections,
-            "lease_token": runtime.lease.token if runtime.holds_lease else None,
+            "lease_token": runtime.lease.token if runtime.lease is not None and runtime.lease.held() else None,
         }
 
     async def status(_: ProjectionStatus) -> list[dict]:
@@ -484,7 +527,7 @@ async def wait_for_dependencies(settings: Settings, service: str = "mignet") -> 
                 raise SystemExit(f"NATS at {where} did not answer within {settings.startup_timeout}s: {exc}") from exc
             log.warning("waiting for NATS at %s (%s)", where, exc)
             await asyncio.sleep(1)
-    client = AsyncMongoClient(settings.mongodb_url, serverSelectionTimeoutMS=2000)
+    client: AsyncMongoClient = AsyncMongoClient(settings.mongodb_url, serverSelectionTimeoutMS=2000)
     try:
         while True:
             try:

@@ -130,7 +130,7 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides) -> Settings:
         env = os.environ
-        values = dict(
+        values: dict[str, Any] = dict(
             nats_url=env.get("NATS_URL", cls.nats_url),
             nats_user=env.get("NATS_USER") or None,
             nats_password=env.get("NATS_PASSWORD") or None,

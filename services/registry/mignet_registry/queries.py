@@ -154,6 +154,6 @@ async def directory_summary(db: AsyncDatabase, store: EventStore, q: c.Directory
         return recorded.event.occurred_on <= q.as_of
 
     up_to = await store.last_seq()
-    networks = await fold_stream(store, NETWORKS, up_to, include=until)
-    champions = await fold_stream(store, CHAMPIONS, up_to, include=until)
-    return summarize(networks.values(), champions.values(), q.as_of)
+    networks_then = await fold_stream(store, NETWORKS, up_to, include=until)
+    champions_then = await fold_stream(store, CHAMPIONS, up_to, include=until)
+    return summarize(networks_then.values(), champions_then.values(), q.as_of)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
 from urllib.parse import urlencode
@@ -108,7 +109,7 @@ class Pages:
         self.stylesheet = files("mignet_reviews").joinpath("static/site.css").read_bytes()
 
     def render(
-        self, template: str, status_code: int = 200, headers: dict | None = None, **context: Any
+        self, template: str, status_code: int = 200, headers: Mapping[str, str] | None = None, **context: Any
     ) -> HTMLResponse:
         html = self.env.get_template(template).render(**context)
         # Revalidate every time: a withdrawn contribution must disappear at once.
@@ -258,7 +259,8 @@ def create_app(db: AsyncDatabase) -> SecurityHeaders:
     app = Starlette(
         routes=routes,
         exception_handlers={
-            HTTPException: pages.http_error,
+            # Starlette types every handler as taking Exception; it calls this one with HTTPException only.
+            HTTPException: pages.http_error,  # type: ignore[dict-item]
             PyMongoError: pages.unavailable,
             Exception: pages.internal_error,
         },

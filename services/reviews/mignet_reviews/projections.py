@@ -82,16 +82,17 @@ def apply_review(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
 
 
 def _contributor(contributor: c.MemberStateContributor | c.StakeholderContributor) -> Doc:
-    country = reference.country(contributor.country) if contributor.country else None
     if isinstance(contributor, c.MemberStateContributor):
+        member_state = reference.country(contributor.country)
         return {
             "kind": contributor.kind,
-            "country": country.code,
-            "country_name": country.name,
+            "country": member_state.code,
+            "country_name": member_state.name,
             "category": None,
             "category_label": None,
             "organization": None,
         }
+    country = reference.country(contributor.country) if contributor.country else None
     return {
         "kind": contributor.kind,
         "country": country.code if country else None,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from mignet_contracts import registry as r
+from mignet_contracts.envelope import Event
 from mignet_runtime.codec import EventCodec, RecordedEvent
 from mignet_runtime.projection import Projection
 from mignet_runtime.service import ForeignSource
@@ -46,15 +47,21 @@ def apply_network(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     return None  # nothing reviews shows changed
 
 
+#: The status each champion event leaves the country in.
+_CHAMPION_STATUS_AFTER: dict[type[Event], r.ChampionStatus] = {
+    r.ChampionNominated: r.ChampionStatus.NOMINATED,
+    r.ChampionConfirmed: r.ChampionStatus.CONFIRMED,
+    r.ChampionWithdrawn: r.ChampionStatus.WITHDRAWN,
+}
+
+
 def apply_champion(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = recorded.event
     on = event.occurred_on.isoformat()
-    status = {
-        r.ChampionNominated: r.ChampionStatus.NOMINATED,
-        r.ChampionConfirmed: r.ChampionStatus.CONFIRMED,
-        r.ChampionWithdrawn: r.ChampionStatus.WITHDRAWN,
-    }.get(type(event))
-    if status is None or (doc is None and status is not r.ChampionStatus.NOMINATED):
+    if not isinstance(event, (r.ChampionNominated, r.ChampionConfirmed, r.ChampionWithdrawn)):
+        return None
+    status = _CHAMPION_STATUS_AFTER[type(event)]
+    if doc is None and status is not r.ChampionStatus.NOMINATED:
         return None
     return {"country": event.country, "status": str(status), "status_since": on}
 

@@ -103,7 +103,7 @@ REVIEWS: tuple[Review, ...] = (
 )
 
 
-def _commands_for(review: Review, actor: str) -> list[Command]:
+def _commands_for(review: Review, actor: str) -> list[c.ReviewsCommand]:
     prefix = f"seed-review-{review.review_id}"
     return [
         c.ScheduleReview(
@@ -127,9 +127,10 @@ def _commands_for(review: Review, actor: str) -> list[Command]:
     ]
 
 
-def _due(commands: list[Command], today: date | None) -> list[Command]:
+def _due(commands: list[c.ReviewsCommand], today: date | None) -> list[c.ReviewsCommand]:
     today = today or date.today()
-    return [command for command in commands if command.occurred_on <= today]
+    # A command without a date happens today (the seed dates every one).
+    return [command for command in commands if (command.occurred_on or today) <= today]
 
 
 def seed_commands(actor: str = ACTOR, today: date | None = None) -> list[Command]:

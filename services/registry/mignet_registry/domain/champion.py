@@ -138,6 +138,7 @@ def nominate_champion(
     if network.id != national_network_id(command.country):
         raise ValueError(f"nominate-champion for {command.country} was given network {network.id}")
     if state.is_active:
+        assert state.status is not None  # is_active: the status is nominated or confirmed
         raise Rejected(f"{country} is already a champion country ({state.status.value})", field="country")
     _check_assessment(command.assessment)
 
@@ -146,7 +147,7 @@ def nominate_champion(
     if claim.met and not has_network and not claim.note:
         found = (
             f"its national network {network.id} is {_words(network.status)}"
-            if network.exists
+            if network.exists and network.status is not None  # an existing network always has a status
             else "the registry has no national network for it"
         )
         raise Rejected(
@@ -173,6 +174,7 @@ def confirm_champion(state: ChampionState, command: ConfirmChampion, today: date
     if state.status == ChampionStatus.CONFIRMED:
         raise Rejected(f"{country} is already a confirmed champion country", field="country")
     if state.status == ChampionStatus.WITHDRAWN:
+        assert state.withdrawn_on is not None  # ChampionWithdrawn sets both
         raise Rejected(
             f"{country} withdrew as a champion country on {state.withdrawn_on.isoformat()}; nominate it again first",
             field="country",
@@ -197,6 +199,7 @@ def withdraw_champion(state: ChampionState, command: WithdrawChampion, today: da
     if not state.exists:
         raise NotFound(f"{country} has not been nominated as a champion country", field="country")
     if state.status == ChampionStatus.WITHDRAWN:
+        assert state.withdrawn_on is not None  # ChampionWithdrawn sets both
         raise Rejected(
             f"{country} already withdrew as a champion country on {state.withdrawn_on.isoformat()}", field="country"
         )

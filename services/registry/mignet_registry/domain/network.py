@@ -168,6 +168,13 @@ def _existing_network(state: NetworkState) -> NetworkState:
     return state
 
 
+def _existing_status(state: NetworkState) -> NetworkStatus:
+    """The status of an existing network (NotFound when there is none)."""
+    _existing_network(state)
+    assert state.status is not None, f"network {state.id} exists without a status"  # NetworkCreated sets one
+    return state.status
+
+
 def _not_before_creation(state: NetworkState, on: date, what: str, field_name: str = "occurred_on") -> None:
     if state.created_on and on < state.created_on:
         raise Rejected(
@@ -232,8 +239,7 @@ def create_network(state: NetworkState, command: CreateNetwork, today: date, **c
 def change_network_status(
     state: NetworkState, command: ChangeNetworkStatus, today: date, **context: Any
 ) -> list[Event]:
-    _existing_network(state)
-    current, wanted = state.status, command.status
+    current, wanted = _existing_status(state), command.status
     if wanted == current:
         raise Rejected(f"{describe_network(state)} is already {_words(current)}", field="status")
     if wanted not in STATUS_TRANSITIONS[current]:

@@ -127,6 +127,12 @@ def _existing_review(state: ReviewState) -> ReviewState:
     return state
 
 
+def _status(state: ReviewState) -> ReviewStatus:
+    """The status of a review that exists (checked by the caller)."""
+    assert state.status is not None, f"review {state.id} exists without a status"  # scheduling sets one
+    return state.status
+
+
 # --- Review deciders ------------------------------------------------------------------------------
 
 
@@ -135,7 +141,7 @@ def schedule_review(state: ReviewState, command: ScheduleReview, today: date, **
     what = describe_review(state.id)
     if state.exists:
         raise Rejected(
-            f"{what} is already scheduled (status: {_words(state.status)}); there is one review per region and cycle",
+            f"{what} is already scheduled (status: {_words(_status(state))}); there is one review per region and cycle",
             field="cycle",
         )
     organizer = reference.commission_for_region(command.region)
@@ -197,7 +203,7 @@ def publish_review_report(state: ReviewState, command: PublishReviewReport, toda
             field="review_id",
         )
     if state.status is not RS.CLOSED:
-        raise Rejected(f"{what} is {_words(state.status)}; close it before publishing its report", field="review_id")
+        raise Rejected(f"{what} is {_words(_status(state))}; close it before publishing its report", field="review_id")
     published_on = command.published_on or command.occurred_on or today
     if published_on > today:
         raise Rejected(
