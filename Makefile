@@ -67,6 +67,7 @@ test: install ## run the test suite (starts its own throwaway servers)
 lint: install ## ruff (lint and format check) and the type checker, as CI runs them
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: install ## run the benchmarks in bench/, if there are any
 	@if [ -f bench/__main__.py ]; then $(PY) -m bench $(BENCH_ARGS); \
