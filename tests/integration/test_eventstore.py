@@ -9,7 +9,13 @@ import pytest
 from mignet_runtime.codec import Metadata
 from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.errors import Conflict, Rejected
-from mignet_runtime.eventstore import DuplicateCommand, EventStore, WrongExpectedVersion
+from mignet_runtime.eventstore import (
+    DuplicateCommand,
+    EventStore,
+    WrongExpectedVersion,
+    expected_stream_config,
+    stream_differences,
+)
 
 from sample_domain import make_domain
 
@@ -27,13 +33,16 @@ def meta(command_id="c1"):
     return Metadata(command_id=command_id, actor="test")
 
 
-async def test_stream_is_file_backed_with_long_duplicate_window_and_atomic_batches(sample):
+async def test_stream_has_exactly_the_configuration_of_a_system_of_record(sample):
     _, store = sample
-    info = await store.js.stream_info(store.stream)
-    assert info.config.storage == "file"
-    assert info.config.duplicate_window >= 3600
-    assert info.config.allow_atomic is True
-    assert info.config.subjects == [f"{store.service}.events.>"]
+    config = (await store.js.stream_info(store.stream)).config
+    assert config.subjects == [f"{store.service}.events.>"]
+    assert (config.retention, config.storage, config.discard) == ("limits", "file", "new")
+    assert config.duplicate_window == 6 * 3600  # the default StreamSettings: retried commands come late
+    assert config.max_age == 0 and config.max_msgs == -1 and config.max_msgs_per_subject == -1  # never aged out
+    assert config.allow_atomic is True and config.allow_direct is True
+    assert config.deny_delete is True and config.deny_purge is True  # events are never removed
+    assert stream_differences(expected_stream_config(store.service), config) == {}
 
 
 async def test_append_then_read_back_with_cloudevents_headers(sample):
@@ -71,6 +80,19 @@ async def test_atomic_batch_is_all_or_nothing(sample):
         await store.append(d.tally, "a", [d.added("a", 5), d.added("a", 7)], 1, meta("c2"))
     assert await store.last_seq() == 3
     assert [e.seq for e in await store.read_aggregate(d.tally, "a")] == [1, 2, 3]
+
+
+async def test_a_batch_refused_on_its_last_message_writes_none_of_the_others(sample):
+    # The stream refuses the third message of the batch (its message id "c2:3" is a duplicate of an
+    # earlier command's), after the first two passed every check: written one by one, they would stay.
+    d, store = sample
+    await store.append(d.tally, "a", [d.opened("a")], 0, meta("c2:3"))
+    with pytest.raises(DuplicateCommand):
+        await store.append(d.tally, "a", [d.added("a", 1), d.added("a", 2), d.added("a", 3)], 1, meta("c2"))
+    assert await store.last_seq() == 1
+    assert [e.seq for e in await store.read_aggregate(d.tally, "a")] == [1]
+    # and the aggregate is still at version 1 for the next writer
+    assert await store.append(d.tally, "a", [d.added("a", 4), d.added("a", 5)], 1, meta("c3")) == [2, 3]
 
 
 async def test_same_message_id_is_deduplicated_by_the_server(sample):
@@ -111,7 +133,49 @@ async def test_executor_retries_lost_races_and_applies_every_command_once(sample
     assert loaded.state.total == sum(
         cmd.amount for cmd, r in zip(commands, results, strict=True) if not isinstance(r, Exception)
     )
-    assert len(written) >= 10  # retries resolve most races
+    assert len(written) >= 10  # retries resolve most races (the deterministic test is the next one)
+
+
+async def test_a_command_that_loses_races_is_decided_again_on_fresh_state(sample):
+    # Another process writes to the aggregate between each of the first three decisions and their
+    # appends: the guess and two attempts on fresh state lose; the third attempt wins.
+    d, store = sample
+    executor, other = CommandExecutor(store), CommandExecutor(store)
+    await other.execute(d.tally, "a", d.add(1), lambda s: d.decide_add(s, d.add(1)))
+    decided_on: list[int] = []
+    cmd = d.add(5)
+
+    async def decide_while_another_writes(state):
+        decided_on.append(state.total)
+        if len(decided_on) <= 3:
+            meddle = d.add(10)
+            await other.execute(d.tally, "a", meddle, lambda s: d.decide_add(s, meddle))
+        return d.decide_add(state, cmd)
+
+    result = await executor.execute(d.tally, "a", cmd, decide_while_another_writes)
+    assert decided_on == [0, 11, 21, 31]  # the first on the initial state (a guess), then fresh each time
+    assert [e.seq for e in result.events] == [6] and not result.replayed
+    assert (await CommandExecutor(store, AggregateCache(0)).load(d.tally, "a")).state.total == 36
+
+
+async def test_a_command_that_always_loses_is_a_conflict_after_eight_attempts(sample):
+    d, store = sample
+    executor, other = CommandExecutor(store), CommandExecutor(store)
+    decisions = 0
+    cmd = d.add(5)
+
+    async def decide_while_another_writes(state):
+        nonlocal decisions
+        decisions += 1
+        meddle = d.add(1)
+        await other.execute(d.tally, "a", meddle, lambda s: d.decide_add(s, meddle))
+        return d.decide_add(state, cmd)
+
+    with pytest.raises(Conflict, match="gave up after 8 attempts"):
+        await executor.execute(d.tally, "a", cmd, decide_while_another_writes)
+    assert decisions == 1 + 8  # the guess, then the README's 8 attempts on fresh state
+    loaded = await CommandExecutor(store, AggregateCache(0)).load(d.tally, "a")
+    assert loaded.state.total == 9 and cmd.command_id not in loaded.handled  # nothing of it written
 
 
 async def test_resent_command_returns_the_original_result_and_writes_nothing(sample):

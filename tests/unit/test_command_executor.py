@@ -12,13 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import pytest
+from fake_eventstore import FakeEventStore
 
 from mignet_contracts.envelope import Command, Event
 from mignet_runtime.aggregate import AggregateType
 from mignet_runtime.commands import AggregateCache, CommandExecutor, Loaded
 from mignet_runtime.errors import Conflict, Rejected
-
-from fake_eventstore import FakeEventStore
 
 SERVICE = "unit"
 
