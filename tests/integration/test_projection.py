@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+
+from pymongo import AsyncMongoClient, monitoring
 
 from mignet_runtime.codec import Metadata
 from mignet_runtime.eventstore import EventStore
@@ -140,4 +143,88 @@ async def test_an_empty_fetch_result_is_harmless(nc, db):
     runner = ProjectionRunner(store, db, d.projection, consumer_prefix="test")
     await runner.setup()
     await runner.handle([])
-    assert runner.stats.batches == 0
+    # Nothing written, nothing counted: no checkpoint, no document, no batch.
+    assert runner.stats.batches == 0 and runner.stats.last_seq == 0 and runner.stats.applied == 0
+    assert await db["_projections"].find_one({"_id": "tallies"}) is None
+    assert await db.tallies.count_documents({}) == 0
+    # and the runner goes on with the next, real batch
+    await _write(store, d, tallies=1, adds=1)
+    await _drain(runner, 2)
+    assert runner.stats.applied == 2
+
+
+async def test_an_event_of_an_unknown_type_is_skipped_not_parked(nc, db):
+    # A newer producer's event type this build does not know: the read model moves past it at
+    # once (a later build may project it on a rebuild); parking it would flag every such event.
+    d = make_domain()
+    store = await _store(nc, d)
+    await _write(store, d, tallies=1, adds=1)  # #1, #2
+    ack = await store.js.publish(f"{d.service}.events.tally.t9.renamed", b'{"tally_id": "t9", "name": "x"}')
+    assert ack.seq == 3
+    await _write_more(store, d)  # #4..#8 on t0
+    runner = ProjectionRunner(
+        store, db, d.projection, consumer_prefix="test", batch_size=2, max_attempts=2, retry_delay=0.1
+    )
+    await _drain(runner, 8)
+    assert runner.stats.skipped == 1 and runner.stats.applied == 7 and runner.stats.parked == 0
+    assert await db[PARKED].count_documents({}) == 0
+    assert runner.stats.errors == []  # not even retried
+    t0 = await db.tallies.find_one({"_id": "t0"})
+    assert t0["total"] == 1 + 5 * 100 and t0["events"] == 7 and t0["_seq"] == 8
+    assert await db.tallies.find_one({"_id": "t9"}) is None
+
+
+class _Writes(monitoring.CommandListener):
+    """The write commands a MongoDB client sends, with their write concern."""
+
+    WRITES = ("insert", "update", "delete", "findAndModify")
+
+    def __init__(self):
+        self.seen: list[tuple[str, str, dict]] = []
+
+    def started(self, event):
+        name = event.command_name
+        if name in self.WRITES:
+            self.seen.append((event.database_name, event.command[name], event.command.get("writeConcern", {})))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+async def test_every_projection_write_is_journaled(nc, servers):
+    # The runner acknowledges events to JetStream right after its writes: a write acknowledged
+    # before it reached the journal could be lost on a crash while its events are never redelivered.
+    # (Crashing SecantusDB in a test would be slow and flaky; the write concern on the wire is not.)
+    writes = _Writes()
+    client = AsyncMongoClient(servers.mongodb_url, tz_aware=True, event_listeners=[writes])
+    name = "t" + uuid.uuid4().hex[:10]
+    db = client[name]
+    try:
+        broken = {"projection": True}
+
+        def explode_on_t1(recorded):
+            if broken["projection"] and recorded.aggregate_id == "t1" and recorded.event.name == "added":
+                raise RuntimeError("bug in projection")
+
+        d = make_domain(apply_hook=explode_on_t1)
+        store = await _store(nc, d)
+        await _write(store, d, tallies=2, adds=1)  # t0: 1,2  t1: 3,4 (parked)
+        runner = ProjectionRunner(
+            store, db, d.projection, consumer_prefix="test", batch_size=1, max_attempts=1, retry_delay=0.1
+        )
+        await _drain(runner, 4)
+        await _write_more(store, d)  # replaces of an existing document: #5..#9
+        again = ProjectionRunner(store, db, d.projection, consumer_prefix="test", batch_size=2)
+        await _drain(again, 9)
+        broken["projection"] = False  # fixed: the rebuild applies the parked event too
+        await again.rebuild()
+        mine = [(collection, concern) for database, collection, concern in writes.seen if database == name]
+        assert {collection for collection, _ in mine} >= {"tallies", "_projections", PARKED}
+        unjournaled = [(collection, concern) for collection, concern in mine if concern.get("j") is not True]
+        assert unjournaled == []
+    finally:
+        await client.drop_database(name)
+        await client.close()
