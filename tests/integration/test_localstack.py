@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,8 +37,15 @@ async def test_mongodb_answers_ping(servers):
         await client.close()
 
 
-def test_db_prefix_is_unique_per_test(db_prefix):
-    assert db_prefix.startswith("t") and len(db_prefix) == 9
+_PREFIXES_SEEN: set[str] = set()
+
+
+@pytest.mark.parametrize("run", [1, 2, 3])
+def test_db_prefix_is_unique_per_test(db_prefix, run):
+    # Three tests in a row: each gets a prefix of its own (a session-wide or fixed one fails the second).
+    assert re.fullmatch(r"t[0-9a-f]{8}", db_prefix)
+    assert db_prefix not in _PREFIXES_SEEN
+    _PREFIXES_SEEN.add(db_prefix)
 
 
 async def test_data_survives_restarts(spawn_servers, db_prefix):
