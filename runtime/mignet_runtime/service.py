@@ -206,7 +206,9 @@ class ServiceRuntime:
         for task in self.spec.background if s.serves_requests else ():
             self._background.append(asyncio.create_task(task(self), name=f"{self.spec.name}-background"))
         self.ready.set()
-        log.info("%s ready (role %s): stream %s, %s", self.spec.name, s.role, own_store.stream, self._projections_said())
+        log.info(
+            "%s ready (role %s): stream %s, %s", self.spec.name, s.role, own_store.stream, self._projections_said()
+        )
 
     def _projections_said(self) -> str:
         """What the ready line says of the projections: a standby must not read as if it ran them."""
