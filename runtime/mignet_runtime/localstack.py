@@ -418,6 +418,17 @@ def start_secantus(
 # --- `run`: the supervisor behind `make run` -------------------------------------------------
 
 
+#: Where this checkout keeps its services (``services/<name>/mignet_<name>/``).
+SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
+
+
+def skip_reason(name: str, services_dir: Path = SERVICES_DIR) -> str:
+    """Why ``python -m mignet_<name>`` cannot run: not written yet, or written but not installed."""
+    if Path(services_dir, name, f"mignet_{name}", "__main__.py").is_file():
+        return f"services/{name}/ is not installed in .venv yet (run `make install`)"
+    return f"there is no services/{name}/ in this checkout yet"
+
+
 def service_module_available(name: str) -> bool:
     """True when ``python -m mignet_<name>`` can work, checked without importing the package."""
     try:
@@ -467,12 +478,10 @@ def _run(args: argparse.Namespace) -> int:
     requested, explicit = _parse_services(args.services)
     services = [n for n in requested if service_module_available(n)]
     term = _Terminal(services)
-    if skipped := [n for n in requested if n not in services]:
-        term.say(
-            f"{'WARNING' if explicit else 'note'}: skipping {', '.join(skipped)}:"
-            f" no importable {', '.join(f'mignet_{n}.__main__' for n in skipped)} yet"
-            " (a package added since the last install needs `make install`)"
-        )
+    for name in requested:
+        if name not in services:
+            # Asked for by name, a missing service is a mistake worth a WARNING; by default, a note.
+            term.say(f"{'WARNING' if explicit else 'note'}: skipping {name}: {skip_reason(name)}")
 
     data_dir = Path(args.data_dir)
     log_dir = data_dir / "logs"
@@ -573,6 +582,8 @@ def _run(args: argparse.Namespace) -> int:
             term.say("stopping services, then servers")
         stop_all(children, timeout=args.stop_timeout)
         stop_all(servers, timeout=10)
+        # The last line of the log, so that a reader knows nothing of the stack is left running.
+        term.say("stopped")
 
 
 def _write_operator_env(data_dir: Path, nats_url: str, password: str) -> Path:

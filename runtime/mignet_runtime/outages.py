@@ -8,6 +8,7 @@ request would, without burying the rest of the log.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -37,11 +38,18 @@ def mongodb_down(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionFailure) or (isinstance(exc, PyMongoError) and exc.timeout)
 
 
+#: PyMongo appends these to a selection error's one line: the client's settings and the whole
+#: topology description, which say nothing the reason before them does not.
+_PYMONGO_TAILS = re.compile(r" \(configured timeouts: [^)]*\)|, Timeout: .*$")
+
+
 def describe(exc: BaseException | None) -> str:
-    # The first line only: PyMongo's selection errors append the whole topology description.
+    """The error's type and a one-line reason, for logs."""
     if exc is None:
         return "no reason given"
     text = str(exc).splitlines()[0] if str(exc) else ""
+    if isinstance(exc, PyMongoError):
+        text = _PYMONGO_TAILS.sub("", text)
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 

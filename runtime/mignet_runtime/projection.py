@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -85,6 +86,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from mignet_runtime.codec import EventCodec, MalformedEvent, RecordedEvent, UnknownEventType
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.lease import Lease, LeaseLost
+from mignet_runtime.outages import describe
 from mignet_runtime.pull import PullConsumer
 
 log = logging.getLogger(__name__)
@@ -364,13 +366,30 @@ class ProjectionRunner:
         self.stats.errors.append(reason)
         del self.stats.errors[:-20]
         await asyncio.sleep(self.retry_delay)
+        # One line per outage, not one per attempt: MongoDB or NATS may stay down for minutes.
+        failing_since: float | None = None
         while not self._stopping.is_set():
             try:
                 await self.setup()
-                return
             except (nats.errors.Error, PyMongoError) as exc:
-                log.warning("projection %s cannot reset its consumer yet: %r", self.projection.name, exc)
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    log.warning(
+                        "projection %s cannot reset its consumer yet (%s); retrying every %.1fs until it can",
+                        self.projection.name,
+                        describe(exc),
+                        self.retry_delay,
+                    )
                 await asyncio.sleep(self.retry_delay)
+                continue
+            if failing_since is not None:
+                log.info(
+                    "projection %s reset its consumer after %.1fs; resuming from #%d",
+                    self.projection.name,
+                    time.monotonic() - failing_since,
+                    self._applied + 1,
+                )
+            return
 
     # -- one batch ------------------------------------------------------
     def _decode(self, messages: list) -> list[tuple[Any, RecordedEvent | _Broken | None]]:

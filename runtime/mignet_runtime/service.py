@@ -130,6 +130,8 @@ class ServiceRuntime:
         self._sources: list[tuple[EventStore, Projection]] = []
         self.lease: Lease | None = None
         self._lease_missing_said = False
+        #: Foreign streams a projection found missing, said once each (see _supervise).
+        self._missing_streams_said: set[str] = set()
         self._lease_task: asyncio.Task | None = None
         self._lease_lost = asyncio.Event()  # a runner found a newer fence in the store
         #: Admin endpoints only the lease holder answers (subscribed while it holds the lease).
@@ -205,12 +207,16 @@ class ServiceRuntime:
             self._background.append(asyncio.create_task(task(self), name=f"{self.spec.name}-background"))
         self.ready.set()
         log.info(
-            "%s ready (role %s): stream %s, projections %s",
-            self.spec.name,
-            s.role,
-            own_store.stream,
-            ", ".join(self.runners) or "none",
+            "%s ready (role %s): stream %s, %s", self.spec.name, s.role, own_store.stream, self._projections_said()
         )
+
+    def _projections_said(self) -> str:
+        """What the ready line says of the projections: a standby must not read as if it ran them."""
+        if not self._sources:
+            return "projections none"
+        if not self.holds_lease:
+            return "standing by for the projection lease"
+        return f"projections {', '.join(self.runners)}"
 
     def _runner(self, store: EventStore, projection: Projection, lease: Lease | None) -> ProjectionRunner:
         s = self.settings
@@ -327,10 +333,17 @@ class ServiceRuntime:
                 self._lease_lost.set()
                 return
             except NotFoundError:
-                # A foreign stream does not exist until its service first starts: wait for it quietly.
-                log.warning(
-                    "projection %s: stream %s does not exist yet; retrying in 5s", runner.durable, runner.store.stream
-                )
+                # A foreign stream does not exist until `mignet admin provision` creates it: wait
+                # quietly, one line per stream however many projections read it and however long.
+                stream = runner.store.stream
+                if stream not in self._missing_streams_said:
+                    self._missing_streams_said.add(stream)
+                    log.warning(
+                        "projection %s: stream %s does not exist yet; waiting for `mignet admin provision`"
+                        " (retrying every 5s without saying so again)",
+                        runner.durable,
+                        stream,
+                    )
                 await asyncio.sleep(5)
             except Exception:
                 log.exception("projection %s stopped; restarting in 5s", runner.durable)

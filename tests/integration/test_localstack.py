@@ -15,7 +15,14 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.write_concern import WriteConcern
 
-from mignet_runtime.localstack import free_port, port_in_use, service_module_available
+from mignet_runtime.localstack import (
+    ManagedProcess,
+    free_port,
+    port_in_use,
+    service_module_available,
+    skip_reason,
+    wait_for_log,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -167,9 +174,103 @@ def test_run_supervises_services_and_stops_everything_on_sigint(tmp_path):
             proc.kill()
     output = "\n".join(lines) + "\n" + rest
     assert proc.returncode == 0, output
-    assert "WARNING: skipping notifier" in output
+    # notifier is not written yet: `make install` would not help, so the note must not suggest it.
+    assert "WARNING: skipping notifier: there is no services/notifier/ in this checkout yet" in output
+    assert "make install" not in output
+    # The stack's log ends by saying so, after the services' own last lines.
+    assert output.rstrip().splitlines()[-1] == "localstack: stopped", output
     assert f"reviews | ready nats://127.0.0.1:{nats_port} mongodb://127.0.0.1:{mongo_port} as reviews" in output
     assert "provision: stream REVIEWS: created" in output and "deploy/nats/nats.conf" in output
     assert exported["NATS_PASSWORD"] not in output  # passwords stay in the 0600 files
     assert "reviews | draining with nats still up" in output
     assert not port_in_use("127.0.0.1", nats_port) and not port_in_use("127.0.0.1", mongo_port)
+
+
+def test_skip_reason_tells_an_unwritten_service_from_an_uninstalled_one(tmp_path):
+    assert skip_reason("notifier", tmp_path) == "there is no services/notifier/ in this checkout yet"
+    package = tmp_path / "notifier" / "mignet_notifier"
+    package.mkdir(parents=True)
+    (package / "__main__.py").write_text("")
+    assert "run `make install`" in skip_reason("notifier", tmp_path)
+
+
+def _stack_argv(tmp_path, services: str, nats_port: int, mongo_port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "mignet_runtime.localstack",
+        "run",
+        "--services",
+        services,
+        "--data-dir",
+        str(tmp_path / "var"),
+        "--nats-port",
+        str(nats_port),
+        "--mongo-port",
+        str(mongo_port),
+        "--nats-monitor-port",
+        "0",
+    ]
+
+
+def test_run_with_the_real_registry_and_a_standby_replica_says_what_each_does(tmp_path):
+    """The real registry under the supervisor: its streams exist before it starts (no 'does not
+    exist yet'), it says which projections it runs; a second replica says it stands by; the log
+    ends with 'stopped'."""
+    nats_port, mongo_port = free_port(), free_port()
+    env = {**os.environ, "NO_COLOR": "1", "LOG_LEVEL": "INFO"}
+    for name in ("NATS_URL", "MONGODB_URL", "NATS_USER", "NATS_PASSWORD"):
+        env.pop(name, None)
+    proc = subprocess.Popen(
+        _stack_argv(tmp_path, "registry", nats_port, mongo_port),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    standby: ManagedProcess | None = None
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.rstrip())
+            if line.startswith("registry") and " ready (role " in line:
+                break
+        else:
+            pytest.fail("registry never came up:\n" + "\n".join(lines))
+        passwords = dict(line.split("=", 1) for line in (tmp_path / "var" / "nats-passwords.env").read_text().split())
+        standby = ManagedProcess(
+            "registry-standby",
+            [sys.executable, "-m", "mignet_registry"],
+            env={
+                **env,
+                "NATS_URL": f"nats://127.0.0.1:{nats_port}",
+                "MONGODB_URL": f"mongodb://127.0.0.1:{mongo_port}",
+                "NATS_USER": "registry",
+                "NATS_PASSWORD": passwords["REGISTRY_NATS_PASSWORD"],
+            },
+            log_path=tmp_path / "standby.log",
+        ).start()
+        wait_for_log(standby, " ready (role all)", timeout=60)
+        standby_log = standby.log_tail(10_000)
+        standby.stop(20)
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if standby is not None and standby.is_running:
+            standby.kill()
+        if proc.poll() is None:
+            proc.kill()
+    output = "\n".join(lines) + "\n" + rest
+    assert proc.returncode == 0, output
+    ready = [line for line in output.splitlines() if " ready (role " in line]
+    assert len(ready) == 1 and ready[0].endswith(
+        "registry ready (role all): stream REGISTRY, projections networks, champions"
+    )
+    standby_ready = [line for line in standby_log.splitlines() if " ready (role " in line]
+    assert len(standby_ready) == 1, standby_log
+    assert standby_ready[0].endswith("registry ready (role all): stream REGISTRY, standing by for the projection lease")
+    # Provisioned before the services start: no stream is ever missing.
+    assert "does not exist yet" not in output
+    last = output.rstrip().splitlines()
+    assert last[-1] == "localstack: stopped" and any(line.endswith("registry stopped") for line in last[:-1]), output
