@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Generic, TypeVar
 
-from mignet_contracts.envelope import Event
+from mignet_contracts.envelope import Command, Event
 from mignet_runtime.errors import Rejected
 
 S = TypeVar("S")
@@ -47,3 +47,11 @@ def event_date(command, today: date, default: date | None = None) -> date:
             f"the date {on.isoformat()} is in the future (today is {today.isoformat()})", field="occurred_on"
         )
     return on
+
+
+def named_id(command: Command, field: str) -> str:
+    """The aggregate id a command names in ``field`` (``Command`` itself names none)."""
+    value = getattr(command, field)
+    if not isinstance(value, str):
+        raise TypeError(f"{type(command).__name__}.{field} is not a string")
+    return value

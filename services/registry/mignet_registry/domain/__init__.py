@@ -54,7 +54,7 @@ from mignet_registry.domain.network import (
     remove_network_member,
     rename_network,
 )
-from mignet_runtime.aggregate import AggregateType
+from mignet_runtime.aggregate import AggregateType, named_id
 
 __all__ = [
     "ACTIVE_CHAMPION_STATUSES",
@@ -107,17 +107,9 @@ DECIDERS: dict[type[Command], tuple[AggregateType[Any], Decide]] = {
 }
 
 
-def _named_id(command: Command, field: str) -> str:
-    # Command itself names no aggregate; every command in DECIDERS has this field (a validated string).
-    value = getattr(command, field)
-    if not isinstance(value, str):
-        raise TypeError(f"{type(command).__name__}.{field} is not a string")
-    return value
-
-
 def target_of(command: Command) -> tuple[AggregateType[Any], str]:
     """The aggregate type and id a command acts on."""
     aggregate, _ = DECIDERS[type(command)]
     if aggregate is CHAMPION:
-        return aggregate, champion_id(_named_id(command, "country"))
-    return aggregate, _named_id(command, "network_id")
+        return aggregate, champion_id(named_id(command, "country"))
+    return aggregate, named_id(command, "network_id")

@@ -43,7 +43,7 @@ from mignet_reviews.domain.review import (
     schedule_review,
 )
 from mignet_reviews.domain.wording import describe_review
-from mignet_runtime.aggregate import AggregateType
+from mignet_runtime.aggregate import AggregateType, named_id
 
 __all__ = [
     "CONTRIBUTION",
@@ -86,17 +86,9 @@ DECIDERS: dict[type[Command], tuple[AggregateType[Any], Decide]] = {
 }
 
 
-def _named_id(command: Command, field: str) -> str:
-    # Command itself names no aggregate; every command in DECIDERS has this field (a validated string).
-    value = getattr(command, field)
-    if not isinstance(value, str):
-        raise TypeError(f"{type(command).__name__}.{field} is not a string")
-    return value
-
-
 def target_of(command: Command) -> tuple[AggregateType[Any], str]:
     """The aggregate type and id a command acts on."""
     aggregate, _ = DECIDERS[type(command)]
     if aggregate is REVIEW:
-        return aggregate, _named_id(command, "review_id")
-    return aggregate, _named_id(command, "contribution_id")
+        return aggregate, named_id(command, "review_id")
+    return aggregate, named_id(command, "contribution_id")
