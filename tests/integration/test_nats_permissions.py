@@ -70,12 +70,20 @@ class Conn:
     def js(self):
         return self.nc.jetstream(timeout=1)
 
+    async def settle(self) -> None:
+        """Return once the server has processed everything this connection sent so far.
+
+        nats-py's flush() writes its PING straight to the socket while SUBs and PUBs
+        still wait in the flusher's queue, so one flush may come back before the server
+        saw them (a request right after subscribe+flush then met no responders). The
+        first flush wakes the flusher before its PONG can arrive; the second PING
+        follows what the flusher wrote, and the server answers in order."""
+        await self.nc.flush()
+        await self.nc.flush()
+
     async def denied(self, subject: str) -> bool:
         """Whether the server refused this connection a publish to or subscribe on ``subject``."""
-        # nats-py's flush() may put its PING on the wire ahead of buffered publishes;
-        # the second PING surely follows them, and the server answers in order.
-        await self.nc.flush()
-        await self.nc.flush()
+        await self.settle()
         # The error callback runs as its own task, so it may land just after the PONG.
         for _ in range(40):
             # nats-py lower-cases the whole error line, subject included.
@@ -232,7 +240,7 @@ async def test_services_answer_requests_but_cannot_write_to_arbitrary_inboxes(as
         await msg.respond(json.dumps({"ok": True}).encode())
 
     await registry.nc.subscribe("registry.commands.>", queue="registry", cb=answer)
-    await registry.nc.flush()
+    await registry.settle()
     reply = await operator.nc.request("registry.commands.network.create", b"{}", timeout=2)
     assert json.loads(reply.data) == {"ok": True}
     assert not registry.errors
