@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mignet_contracts.envelope import Command, ErrorBody, new_id
+from mignet_contracts.envelope import Command, ErrorBody, ErrorDetail, new_id
 from mignet_runtime.client import MignetClient, RequestFailed
 from mignet_runtime.endpoints import validation_error
 from mignet_runtime.settings import nats_credentials_from_env
@@ -43,7 +43,10 @@ _EXIT_CODES = {
 }
 
 
-def exit_code(error_code: str) -> int:
+def exit_code(error_code: str, details: Sequence[ErrorDetail] = ()) -> int:
+    # A conflict on command_id is a reused id: retrying it can never succeed, so it is refused.
+    if error_code == "conflict" and any(d.field == "command_id" for d in details):
+        return EXIT_REFUSED
     return _EXIT_CODES.get(error_code, EXIT_REFUSED)
 
 
@@ -117,7 +120,7 @@ def fail(error: ErrorBody) -> NoReturn:
     """Print an error once (headline, then only the details the headline does not already say) and exit."""
     for line in error_lines(error):
         errors.print(line, highlight=False, markup=False)
-    raise typer.Exit(exit_code(error.code))
+    raise typer.Exit(exit_code(error.code, error.details))
 
 
 def error_lines(error: ErrorBody) -> list[str]:

@@ -115,6 +115,7 @@ class ServiceRuntime:
         self.spec = spec
         self.settings = settings
         self.ready = asyncio.Event()
+        self._stopping = False
         # Filled in by start(); read through the properties below, which say so if used earlier.
         self._store: EventStore | None = None
         self._executor: CommandExecutor | None = None
@@ -260,7 +261,7 @@ class ServiceRuntime:
             return None
         self.lease = lease
         log.info(
-            "%s: projections stand by until this replica holds the lease %s (TTL %.0fs)",
+            "%s: projections run only while this replica holds the lease %s (TTL %.0fs)",
             self.spec.name,
             lease.key,
             lease.ttl,
@@ -319,7 +320,8 @@ class ServiceRuntime:
         self._tasks = []
         if self.holder_endpoints is not None:
             await self.holder_endpoints.stop(LOST_LEASE_GRACE_SECONDS)
-        log.info("%s: projections stopped; standing by", self.spec.name)
+        # While the process stops, "standing by" would promise a takeover that will not come.
+        log.info("%s: projections stopped%s", self.spec.name, "" if self._stopping else "; standing by")
 
     async def _supervise(self, runner: ProjectionRunner) -> None:
         while True:
@@ -350,6 +352,7 @@ class ServiceRuntime:
                 await asyncio.sleep(5)
 
     async def stop(self) -> None:
+        self._stopping = True
         # Background tasks (an HTTP server) stop on cancellation only.
         for task in self._background:
             task.cancel()

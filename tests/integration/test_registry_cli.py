@@ -159,6 +159,16 @@ async def test_a_resent_command_id_writes_nothing(registry):
     assert await registry.runtime.store.last_seq() == 2
 
 
+async def test_a_command_id_reused_for_another_command_is_refused_not_retryable(registry):
+    """Exit 1, not 3: a reused id never succeeds on retry, so scripts must not loop on it."""
+    args = ["registry", "create-network", "--scope", "national", "--name", "Network"]
+    assert (await mignet(registry, *args, "--country", "BD", "--command-id", "bd-1")).exit_code == 0
+    reused = await mignet(registry, *args, "--country", "NP", "--command-id", "bd-1")
+    assert reused.exit_code == 1, reused.output
+    assert "error (conflict)" in reused.stderr and "already used" in reused.stderr
+    assert await registry.runtime.store.last_seq() == 1
+
+
 async def test_rename_describe_and_search_networks(registry):
     for country, name in (("BD", "UN Network on Migration in Bangladesh"), ("NP", "Nepal Migration Network")):
         assert (
