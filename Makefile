@@ -15,13 +15,14 @@ PACKAGES := $(sort $(wildcard contracts/mignet_* runtime/mignet_* services/*/mig
 
 PYTEST_ARGS ?=
 RUN_ARGS    ?=
+CLUSTER     ?=
 BENCH_ARGS  ?=
 
 .PHONY: help install run test lint bench schemas clean lock FORCE
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: PYTEST_ARGS='-k name' (test), RUN_ARGS='--services registry' (run)"
+	@echo "  variables: PYTEST_ARGS='-k name' (test), RUN_ARGS='--services registry' (run), CLUSTER=3 (run)"
 
 install: $(STAMP) ## create .venv and install mignet with the local and test extras
 
@@ -54,7 +55,7 @@ lock: | $(PY) ## re-resolve both lock files from pyproject.toml (after changing 
 	  --allow-unsafe -o requirements-dev.lock pyproject.toml
 
 run: install ## start nats-server, SecantusDB and the services (data and logs in var/) until Ctrl-C
-	$(PY) -m mignet_runtime.localstack run $(RUN_ARGS)
+	$(PY) -m mignet_runtime.localstack run $(if $(CLUSTER),--cluster $(CLUSTER)) $(RUN_ARGS)
 
 # pytest's exit code is kept in var/pytest.exitcode: make itself can only say 2.
 test: install ## run the test suite (starts its own throwaway servers)

@@ -20,7 +20,7 @@ from rich.table import Table
 from mignet_contracts.envelope import Command, ErrorBody, ErrorDetail, new_id
 from mignet_runtime.client import MignetClient, RequestFailed
 from mignet_runtime.endpoints import validation_error
-from mignet_runtime.settings import nats_credentials_from_env
+from mignet_runtime.settings import nats_credentials_from_env, nats_servers, redact_url
 
 T = TypeVar("T")
 console = Console()
@@ -67,9 +67,10 @@ def actor(value: str | None) -> str:
 @asynccontextmanager
 async def connect(url: str):
     options: dict[str, Any] = {
-        "servers": [url],
+        "servers": nats_servers(url),  # a cluster's servers, comma-separated: the first that answers
         "connect_timeout": 3,
-        "allow_reconnect": False,
+        # nats-py tries the next server of a cluster's list only when it may reconnect; once each.
+        "allow_reconnect": True,
         "name": "mignet-cli",
         "max_reconnect_attempts": 1,
         "reconnect_time_wait": 0,
@@ -79,7 +80,11 @@ async def connect(url: str):
     try:
         nc = await nats.connect(**options)
     except Exception as exc:  # nats-py raises several unrelated types for "cannot connect"
-        fail(ErrorBody(code="unavailable", message=f"cannot reach NATS at {url}: {exc or type(exc).__name__}"))
+        fail(
+            ErrorBody(
+                code="unavailable", message=f"cannot reach NATS at {redact_url(url)}: {exc or type(exc).__name__}"
+            )
+        )
     try:
         yield MignetClient(nc)
     finally:

@@ -293,7 +293,8 @@ class _Lane:
         self.nc = nc
         self.endpoint = endpoint
         self.active = 0
-        self.waiting: deque[tuple[Any, float | None]] = deque()
+        #: (request, deadline, the connection it came on: see _send).
+        self.waiting: deque[tuple[Any, float | None, int]] = deque()
         #: Moving average of how long a request takes here, for the retry hint.
         self.service_time = 0.01
         self.served = 0
@@ -308,13 +309,14 @@ class _Lane:
             await self._send(msg, _error(ErrorBody(code="validation_error", message=str(exc))))
             return
         server = self.server
+        connection = self.nc.stats["reconnects"]
         if self.active < server.workers:
             self.active += 1
-            task = asyncio.create_task(self._run(msg, deadline))
+            task = asyncio.create_task(self._run(msg, deadline, connection))
             server._inflight.add(task)
             task.add_done_callback(server._inflight.discard)
         elif len(self.waiting) < server.queue_limit and not self._too_late(deadline):
-            self.waiting.append((msg, deadline))
+            self.waiting.append((msg, deadline, connection))
         else:
             await self._refuse(msg)
 
@@ -331,11 +333,11 @@ class _Lane:
             return True
         return deadline is not None and time.monotonic() + wait + self.service_time > deadline
 
-    async def _run(self, msg, deadline: float | None) -> None:
+    async def _run(self, msg, deadline: float | None, connection: int) -> None:
         try:
             while msg is not None:
-                await self._serve(msg, deadline)
-                msg, deadline = await self._next()
+                await self._serve(msg, deadline, connection)
+                msg, deadline, connection = await self._next()
         finally:
             self.active -= 1
 
@@ -346,10 +348,10 @@ class _Lane:
         by the endpoint's recent pace, be answered too late is refused with a retry hint.
         """
         while self.waiting:
-            msg, deadline = self.waiting.popleft()
+            msg, deadline, connection = self.waiting.popleft()
             now = time.monotonic()
             if deadline is None or now + self.service_time <= deadline:
-                return msg, deadline
+                return msg, deadline, connection
             if now < deadline:
                 await self._refuse(msg)
                 continue
@@ -360,9 +362,9 @@ class _Lane:
                 self.endpoint.subject,
                 self.expired,
             )
-        return None, None
+        return None, None, 0
 
-    async def _serve(self, msg, deadline: float | None) -> None:
+    async def _serve(self, msg, deadline: float | None, connection: int) -> None:
         started = time.monotonic()
         # A query stops a little before its client gives up: a hung MongoDB then costs an
         # 'unavailable' answer, not a worker held indefinitely.
@@ -381,6 +383,16 @@ class _Lane:
                 )
             except Exception:  # a bug in the layer above: still an answer, and the lane's worker survives
                 reply = _internal(self.endpoint.model)
+            if connection != self.nc.stats["reconnects"]:
+                # Received before NATS reconnected (a node lost): the new server holds no permission to
+                # answer it (allow_responses is per connection) and would log a violation. The client
+                # resends with the same command id, which makes that safe.
+                throttled.warning(
+                    f"reconnected:{self.endpoint.subject}",
+                    "%s: not answering requests received before NATS reconnected (their clients resend)",
+                    self.endpoint.subject,
+                )
+                return
             await self._send(msg, fit(reply, self.nc.max_payload, self.endpoint.subject))
         finally:
             elapsed = time.monotonic() - started

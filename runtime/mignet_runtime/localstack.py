@@ -286,6 +286,8 @@ def start_nats(
     env: Mapping[str, str] | None = None,
     echo: LineSink | None = None,
     timeout: float = 30.0,
+    extra_args: Sequence[str] = (),
+    name: str = "nats-server",
 ) -> tuple[ManagedProcess, str]:
     """Start a JetStream-enabled nats-server; returns once it is ready to serve clients.
 
@@ -306,8 +308,9 @@ def start_nats(
         env = {**(os.environ if env is None else env), "NATS_STORE_DIR": str(store)}
     if monitor_port:
         argv += ["-m", str(monitor_port)]
+    argv += list(extra_args)
     proc = ManagedProcess(
-        "nats-server", argv, env=env, log_path=log_path or store.with_name(store.name + ".log"), echo=echo
+        name, argv, env=env, log_path=log_path or store.with_name(store.name + ".log"), echo=echo
     ).start()
     try:
         wait_for_log(proc, "Server is ready", timeout)
@@ -363,7 +366,7 @@ def start_secured_nats(
     return start_nats(store_dir, port=port, host=host, log_path=log_path, config=NATS_CONF, env=env, **kwargs)
 
 
-def provision_local(nats_url: str, admin_password: str | None = None) -> list[str]:
+def provision_local(nats_url: str, admin_password: str | None = None, replicas: int = 1) -> list[str]:
     """Runs ``mignet admin provision`` against a local server as its admin user (none: an open server)."""
     import asyncio
     import concurrent.futures
@@ -379,6 +382,7 @@ def provision_local(nats_url: str, admin_password: str | None = None) -> list[st
         nats_creds_file=None,
         nats_nkey_seed_file=None,
         nats_inbox_prefix=None,
+        stream_replicas=replicas,
     )
     # In a thread of its own: callers may be inside a running event loop (a test restarting its server).
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -506,21 +510,24 @@ def _run(args: argparse.Namespace) -> int:
                 monitor = None
             # deploy/nats/nats.conf itself, with dev passwords generated once and kept in var/.
             passwords = load_or_create_dev_passwords(data_dir / "nats-passwords.env")
-            proc, nats_url = start_secured_nats(
-                data_dir / "nats",
-                passwords,
-                port=args.nats_port,
-                log_path=log_dir / "nats-server.log",
-                monitor_port=monitor,
-            )
-            servers.append(proc)
-            term.say(
-                f"nats-server  {nats_url}  (deploy/nats/nats.conf; JetStream data {data_dir / 'nats'},"
-                f" log {proc.log_path})"
-            )
-            if monitor:
-                term.say(f"nats monitor http://127.0.0.1:{monitor}/healthz")
-            for step in provision_local(nats_url, passwords["admin"]):
+            if args.cluster:
+                nats_url = _start_cluster(args, data_dir, log_dir, passwords, servers, term)
+            else:
+                proc, nats_url = start_secured_nats(
+                    data_dir / "nats",
+                    passwords,
+                    port=args.nats_port,
+                    log_path=log_dir / "nats-server.log",
+                    monitor_port=monitor,
+                )
+                servers.append(proc)
+                term.say(
+                    f"nats-server  {nats_url}  (deploy/nats/nats.conf; JetStream data {data_dir / 'nats'},"
+                    f" log {proc.log_path})"
+                )
+                if monitor:
+                    term.say(f"nats monitor http://127.0.0.1:{monitor}/healthz")
+            for step in provision_local(nats_url, passwords["admin"], replicas=3 if args.cluster else 1):
                 term.say(f"provision: {step}")
             operator_env = _write_operator_env(data_dir, nats_url, passwords["operator"])
             term.say(f"for the CLI in another terminal: . {operator_env}   (NATS user operator)")
@@ -561,8 +568,20 @@ def _run(args: argparse.Namespace) -> int:
                     reported.add(proc.name)
                     term.say(f"WARNING: {proc.name} exited with code {proc.returncode}; not restarting it")
             dead = [p for p in servers if not p.is_running]
-            if dead:
-                term.say(_exited_message(dead[0], "unexpectedly") + "\nstopping everything")
+            # A cluster node may die: the cluster carries on while a majority of its nodes runs.
+            nodes = [p for p in servers if p.name.startswith("mignet-nats-")]
+            lost_nodes = [p for p in dead if p in nodes and p.name not in reported]
+            for proc in lost_nodes:
+                reported.add(proc.name)
+                term.say(
+                    f"WARNING: {proc.name} exited with code {proc.returncode} (log {proc.log_path});"
+                    " the cluster carries on without it while a majority runs"
+                )
+            fatal = [p for p in dead if p not in nodes]
+            if not fatal and nodes and len(nodes) - len(dead) <= len(nodes) // 2:
+                fatal = dead
+            if fatal:
+                term.say(_exited_message(fatal[0], "unexpectedly") + "\nstopping everything")
                 return 1
         return 0
     except PortInUse as err:
@@ -586,6 +605,21 @@ def _run(args: argparse.Namespace) -> int:
         term.say("stopped")
 
 
+def _start_cluster(args, data_dir: Path, log_dir: Path, passwords, servers: list, term: _Terminal) -> str:
+    from mignet_runtime.cluster import NatsCluster
+
+    ports = [args.nats_port + i for i in range(args.cluster)]
+    cluster = NatsCluster(data_dir, passwords, args.cluster, log_dir=log_dir, client_ports=ports)
+    try:
+        cluster.start()
+    finally:
+        servers.extend(cluster.processes)  # stopped with the rest, even if the cluster never formed
+    for node in cluster.nodes:
+        term.say(f"{node.name}  {node.url}  (JetStream data {node.store_dir}, log {node.log_path})")
+    term.say(f"a {args.cluster}-node NATS cluster; streams and lease buckets have 3 replicas")
+    return cluster.url
+
+
 def _write_operator_env(data_dir: Path, nats_url: str, password: str) -> Path:
     path = data_dir / "operator.env"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -602,11 +636,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--services", help=f"comma-separated subset of {','.join(KNOWN_SERVICES)} (default: all importable)"
     )
     run.add_argument("--data-dir", default="var", help="JetStream data, database files and logs (default: var)")
-    run.add_argument("--nats-port", type=int, default=DEFAULT_NATS_PORT)
+    run.add_argument("--nats-port", type=int, default=DEFAULT_NATS_PORT, help="with --cluster, the first node's")
+    run.add_argument(
+        "--cluster",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run N (3 or more) clustered nats-servers on consecutive ports, streams with 3 replicas",
+    )
     run.add_argument("--nats-monitor-port", type=int, default=DEFAULT_NATS_MONITOR_PORT, help="0 to disable")
     run.add_argument("--mongo-port", type=int, default=DEFAULT_MONGO_PORT)
     run.add_argument("--stop-timeout", type=float, default=15.0, help="seconds a service gets to drain")
     args = parser.parse_args(argv)
+    if args.cluster and args.cluster < 3:
+        parser.error("--cluster needs 3 or more nodes (JetStream keeps a quorum through the loss of one of 3)")
     return _run(args)
 
 

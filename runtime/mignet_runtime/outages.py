@@ -30,6 +30,7 @@ NATS_DOWN: tuple[type[BaseException], ...] = (
     nats.errors.OutboundBufferLimitError,
     nats.errors.FlushTimeoutError,
     nats.js.errors.ServiceUnavailableError,
+    nats.js.errors.NoStreamResponseError,  # a stream with no leader: a node down, an election under way
 )
 
 

@@ -7,10 +7,13 @@ local stack and the test fixtures call :func:`provision` directly.
 
 A stream that exists with another configuration is brought back to the expected one
 only where that is safe: limits (max age, message and byte caps), the duplicate
-window, deny delete/purge, Direct Get and atomic batches. It refuses to change the
-subjects (messages already stored on other subjects would stay, and new ones could be
-captured from elsewhere), the retention policy, the storage type and the replica count:
-each needs an operator's decision (and usually a migration), not a quiet fix.
+window, deny delete/purge, Direct Get, atomic batches, and the replica count
+(``MIGNET_STREAM_REPLICAS``: JetStream copies a stream to new peers while it keeps
+serving, so growing from 1 to 3 when a cluster arrives is safe; a single server refuses
+more than 1, and that refusal is reported). It refuses to change the subjects (messages
+already stored on other subjects would stay, and new ones could be captured from
+elsewhere), the retention policy and the storage type: each needs an operator's
+decision (and usually a migration), not a quiet fix.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ log = logging.getLogger(__name__)
 PROVISIONED_SERVICES = ("registry", "reviews")
 
 #: Differences provisioning will not "fix": see the module docstring.
-UNSAFE_FIELDS = frozenset({"subjects", "retention", "storage", "num_replicas"})
+UNSAFE_FIELDS = frozenset({"subjects", "retention", "storage"})
 
 
 def lease_stream(service: str) -> str:
@@ -59,7 +62,9 @@ class ProvisioningRefused(Exception):
 
 
 def stream_settings(settings: Settings) -> StreamSettings:
-    return StreamSettings(duplicate_window=timedelta(hours=settings.duplicate_window_hours))
+    return StreamSettings(
+        duplicate_window=timedelta(hours=settings.duplicate_window_hours), replicas=settings.stream_replicas
+    )
 
 
 def lease_bucket_config(service: str, settings: Settings) -> KeyValueConfig:
@@ -154,6 +159,16 @@ async def provision(nc, settings: Settings, services: Iterable[str] = PROVISIONE
     (after doing everything else) when something could not be brought to the expected configuration."""
     js = nc.jetstream(timeout=10)
     steps: list[Step] = []
+    if settings.stream_replicas > 1 and not _cluster_name(nc):
+        # A lone server accepts num_replicas 3 and keeps one copy: the config would promise what is not.
+        step = Step(
+            "streams and lease buckets",
+            "refused",
+            f"MIGNET_STREAM_REPLICAS is {settings.stream_replicas} but this nats-server is not part of a cluster:"
+            " it would keep one copy whatever the configuration says; set MIGNET_STREAM_REPLICAS=1 or cluster it",
+        )
+        log.error("provision: %s", step)
+        raise ProvisioningRefused([step])
     for service in services:
         steps.append(await _provision_stream(js, expected_stream_config(service, stream_settings(settings))))
         steps.append(await provision_lease_bucket(js, service, settings))
@@ -162,6 +177,12 @@ async def provision(nc, settings: Settings, services: Iterable[str] = PROVISIONE
     if any(step.outcome == "refused" for step in steps):
         raise ProvisioningRefused(steps)
     return steps
+
+
+def _cluster_name(nc) -> str | None:
+    # From the server's INFO, which nats-py keeps but does not expose; tested against a lone server
+    # and a cluster (tests/integration/test_provision.py, test_node_loss.py).
+    return (getattr(nc, "_server_info", None) or {}).get("cluster")
 
 
 async def provision_with(settings: Settings, services: Iterable[str] = PROVISIONED_SERVICES) -> list[Step]:

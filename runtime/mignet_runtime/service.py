@@ -40,9 +40,9 @@ from mignet_runtime.eventstore import (
     wait_for_stream,
 )
 from mignet_runtime.lease import Lease, LeaseCallbacks, LeaseLost, keep, lease_bucket, lease_key
-from mignet_runtime.outages import MongoHeartbeats, Outages
+from mignet_runtime.outages import NATS_DOWN, MongoHeartbeats, Outages
 from mignet_runtime.projection import CHECKPOINTS, PARKED, Projection, ProjectionRunner
-from mignet_runtime.settings import Settings
+from mignet_runtime.settings import Settings, nats_servers
 
 log = logging.getLogger(__name__)
 
@@ -347,6 +347,10 @@ class ServiceRuntime:
                         stream,
                     )
                 await asyncio.sleep(5)
+            except NATS_DOWN as exc:
+                # A node lost or an election under way: expected on a cluster, no traceback for it.
+                log.warning("projection %s: NATS did not answer (%r); restarting in 5s", runner.durable, exc)
+                await asyncio.sleep(5)
             except Exception:
                 log.exception("projection %s stopped; restarting in 5s", runner.durable)
                 await asyncio.sleep(5)
@@ -578,7 +582,7 @@ class BuiltService:
 def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltService:
     settings = settings or Settings.from_env()
     broker = NatsBroker(
-        [settings.nats_url],
+        nats_servers(settings.nats_url),
         # Credentials through FastStream's own security object (user/password, token, .creds, NKey).
         security=settings.nats_security(),
         # Replies (JetStream API, requests, pull consumers, KV) arrive below this user's own prefix only.

@@ -35,7 +35,17 @@ def _readable_file(variable: str, value: str) -> str:
     return value
 
 
+def nats_servers(url: str) -> list[str]:
+    """``NATS_URL`` may list a cluster's servers separated by commas; the client tries them all."""
+    servers = [part.strip() for part in url.split(",") if part.strip()]
+    if not servers:
+        raise SystemExit("NATS_URL is empty: give one server URL, or several separated by commas")
+    return servers
+
+
 def redact_url(url: str) -> str:
+    if "," in url:
+        return ",".join(redact_url(part.strip()) for part in url.split(","))
     scheme, sep, rest = url.partition("://")
     if not sep:
         scheme, rest = "", url
@@ -67,6 +77,9 @@ class Settings:
     #: How long a service waits for NATS and MongoDB at start before giving up.
     startup_timeout: int = 120
     duplicate_window_hours: int = 6
+    #: Replicas of each stream and KV bucket that `mignet admin provision` creates or scales to:
+    #: 1 on one server, 3 on a three-node cluster (nothing acknowledged is lost with a node).
+    stream_replicas: int = 1
     aggregate_cache_size: int = 10_000
     projection_batch: int = 500
     projection_max_attempts: int = 5
@@ -88,6 +101,8 @@ class Settings:
     lease_seconds: int = 10
 
     def __post_init__(self) -> None:
+        if not 1 <= self.stream_replicas <= 5:
+            raise SystemExit(f"MIGNET_STREAM_REPLICAS must be 1 to 5 (JetStream's limit), not {self.stream_replicas}")
         if self.role not in ROLES:
             raise SystemExit(f"MIGNET_ROLE must be one of {', '.join(ROLES)}, not {self.role!r}")
         if self.nats_password and not self.nats_user:
@@ -143,6 +158,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
             startup_timeout=_int("MIGNET_STARTUP_TIMEOUT", cls.startup_timeout),
             duplicate_window_hours=_int("MIGNET_DUPLICATE_WINDOW_HOURS", cls.duplicate_window_hours),
+            stream_replicas=_int("MIGNET_STREAM_REPLICAS", cls.stream_replicas),
             aggregate_cache_size=_int("MIGNET_AGGREGATE_CACHE", cls.aggregate_cache_size),
             projection_batch=_int("MIGNET_PROJECTION_BATCH", cls.projection_batch),
             projection_max_attempts=_int("MIGNET_PROJECTION_MAX_ATTEMPTS", cls.projection_max_attempts),
@@ -186,7 +202,10 @@ class Settings:
         own translation of its security object, so a plain connection (the start-up wait, provisioning)
         authenticates exactly as the service does."""
         security = self.nats_security()
-        options: dict[str, Any] = {"servers": [self.nats_url], "inbox_prefix": self.inbox_prefix(default_user)}
+        options: dict[str, Any] = {
+            "servers": nats_servers(self.nats_url),
+            "inbox_prefix": self.inbox_prefix(default_user),
+        }
         if security is not None:
             options.update({k: v for k, v in parse_security(security).items() if v is not None})
         return options

@@ -14,72 +14,15 @@ from collections import Counter
 
 import nats
 import pytest
+from bursts import COUNTRIES, ENTITIES, burst, send_until_done
 from conftest import eventually
 
-from mignet_contracts import reference
-from mignet_contracts import registry as c
 from mignet_registry.app import CODEC
 from mignet_registry.projections import PROJECTIONS
 from mignet_runtime.client import MignetClient, RequestFailed
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.localstack import ManagedProcess
 from mignet_runtime.projection import fold_stream, internal_fields_stripped
-
-COUNTRIES = sorted(reference.COUNTRIES)[:60]
-ENTITIES = ["IOM", "UNICEF", "UNHCR", "ILO", "UNDP"]
-
-
-def burst() -> list[c.RegistryCommand]:
-    commands: list[c.RegistryCommand] = []
-    for code in COUNTRIES:
-        network_id = c.national_network_id(code)
-        commands.append(
-            c.CreateNetwork(
-                command_id=f"create-{code}",
-                actor="burst",
-                scope="national",
-                country=code,
-                network_name=f"UN Network on Migration in {reference.country(code).name}",
-            )
-        )
-        for entity in ENTITIES:
-            commands.append(
-                c.AddNetworkMember(
-                    command_id=f"join-{code}-{entity}", actor="burst", network_id=network_id, entity=entity
-                )
-            )
-        commands.append(
-            c.ChangeNetworkStatus(
-                command_id=f"status-{code}", actor="burst", network_id=network_id, status="being-established"
-            )
-        )
-    return commands
-
-
-async def send_until_done(client: MignetClient, commands, per_network_order=True) -> dict[str, str]:
-    """Sends each network's commands in order, resending through outages with the same id."""
-    outcomes: dict[str, str] = {}
-
-    async def one_network(batch):
-        for command in batch:
-            for _ in range(600):
-                try:
-                    result = await client.command(command)
-                    outcomes[command.command_id] = "replayed" if result.replayed else "written"
-                    break
-                except RequestFailed as exc:
-                    if exc.error.code != "unavailable":
-                        raise
-                    await asyncio.sleep(0.05)
-            else:
-                raise AssertionError(f"{command.command_id} never got through")
-
-    by_network: dict[str, list] = {}
-    for command in commands:
-        key = command.network_id
-        by_network.setdefault(key, []).append(command)
-    await asyncio.gather(*[one_network(batch) for batch in by_network.values()])
-    return outcomes
 
 
 @pytest.fixture

@@ -122,3 +122,16 @@ async def test_cli_provisions_as_admin_and_explains_a_refusal_to_others(bare_nat
     wrong = await _mignet({**bare_nats.env_for("admin"), "NATS_PASSWORD": "pwrong"}, "admin", "provision")
     assert wrong.exit_code == 3 and "authorization violation" in wrong.stderr.lower()
     assert "pwrong" not in wrong.output
+
+
+async def test_more_replicas_than_one_server_can_hold_is_refused_and_changes_nothing(bare_nats):
+    await provision_with(_admin(bare_nats))
+    with pytest.raises(ProvisioningRefused) as refused:
+        await provision_with(_admin(bare_nats, stream_replicas=3))
+    [step] = refused.value.steps
+    assert step.outcome == "refused" and "not part of a cluster" in step.detail
+    nc, js = await _js(bare_nats)
+    try:
+        assert (await js.stream_info("REGISTRY")).config.num_replicas == 1
+    finally:
+        await nc.close()

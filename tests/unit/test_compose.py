@@ -98,3 +98,51 @@ def test_monitoring_is_not_published_and_nats_clients_bind_to_loopback_by_defaul
     ports = [str(p) for p in nats.get("ports", [])]
     assert not any("8222" in p for p in ports)
     assert ports == ["127.0.0.1:4222:4222"]
+
+
+def overlay(env: dict[str, str] | None = None) -> dict:
+    text = (ROOT / "deploy" / "compose.cluster.yml").read_text()
+    return yaml.safe_load(interpolate(text, PASSWORDS if env is None else env))
+
+
+def merged(base: dict, over: dict) -> dict:
+    """Compose's merge for what these tests read: mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def test_the_cluster_overlay_is_valid_and_needs_every_password():
+    validate(overlay())
+    validate(merged(compose(), overlay()))
+    with pytest.raises(MissingVariable, match="ADMIN_NATS_PASSWORD"):
+        overlay({k: v for k, v in PASSWORDS.items() if k != "ADMIN_NATS_PASSWORD"})
+
+
+def test_the_cluster_overlay_runs_three_nats_nodes_routed_to_each_other():
+    services = merged(compose(), overlay())["services"]
+    nodes = {name: services[name]["command"] for name in ("nats", "nats-2", "nats-3")}
+    names = set()
+    for service, argv in nodes.items():
+        options = dict(zip(argv[1::2], argv[2::2], strict=False))
+        assert options["--config"] == "/etc/nats/mignet.conf"
+        assert options["--cluster_name"] == "mignet"
+        names.add(options["--name"])
+        routes = {r.split("//")[1].split(":")[0] for r in options["--routes"].split(",")}
+        assert routes == set(nodes) - {service}, f"{service} must route to the two others"
+        assert "./deploy/nats/nats.conf:/etc/nats/mignet.conf:ro" in services[service]["volumes"]
+    assert len(names) == 3, "JetStream places replicas by server name: each node needs its own"
+
+
+def test_in_the_cluster_streams_have_three_replicas_and_services_know_every_node():
+    services = merged(compose(), overlay())["services"]
+    assert services["provision"]["environment"]["MIGNET_STREAM_REPLICAS"] == 3
+    for name in ("provision", "registry", "reviews"):
+        urls = services[name]["environment"]["NATS_URL"].split(",")
+        assert [u.split("//")[1].split(":")[0] for u in urls] == ["nats", "nats-2", "nats-3"]
+    for name in ("registry", "reviews"):
+        env = services[name]["environment"]
+        assert "replicaSet=mignet" in env["MONGODB_URL"] and "w=majority" in env["MONGODB_URL"]
+        assert env["NATS_USER"] == name  # the base file's credentials survive the merge
+        assert services[name]["depends_on"]["mongo-init"] == {"condition": "service_completed_successfully"}
