@@ -24,7 +24,7 @@ import nats
 from pymongo import AsyncMongoClient
 
 from bench import queries, registry, reviews
-from bench.stack import Stack, wait_healthy
+from bench.stack import SYNC_CHOICES, Stack, wait_healthy
 from mignet_runtime.client import MignetClient
 
 RECORD = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -56,7 +56,7 @@ def render(rows: list[tuple], argv: list[str], elapsed: float) -> str:
 
 
 async def run_queries(args: argparse.Namespace) -> list[tuple]:
-    stack = Stack(args.services_from)
+    stack = Stack(args.services_from, args.sync)
     stack.start_servers()
     try:
         registry_process = stack.service("registry")
@@ -73,7 +73,7 @@ async def run_queries(args: argparse.Namespace) -> list[tuple]:
 
 
 async def run(args: argparse.Namespace) -> list[tuple]:
-    stack = Stack(args.services_from)
+    stack = Stack(args.services_from, args.sync)
     stack.start_servers()
     try:
         registry_process = stack.service("registry")
@@ -129,6 +129,12 @@ def main() -> int:
         "--services-from",
         metavar="DIR",
         help="run the services from this checkout of mignet (e.g. `git archive` of an older commit)",
+    )
+    parser.add_argument(
+        "--sync",
+        choices=SYNC_CHOICES,
+        default="default",
+        help="nats-server's JetStream fsync: its default (every 2 minutes) or always (every write)",
     )
     parser.add_argument("--record", action="store_true", help=f"append the table to {RECORD}")
     args = parser.parse_args()

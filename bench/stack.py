@@ -20,16 +20,26 @@ DB_PREFIX = "bench"
 PACKAGE_DIRS = ("contracts", "runtime", "services/registry", "services/reviews")
 
 
+#: nats-server's JetStream file store fsyncs every 2 minutes by default; ``always`` fsyncs every write.
+SYNC_CHOICES = ("default", "always")
+
+
 class Stack:
-    def __init__(self, services_from: str | None = None):
+    def __init__(self, services_from: str | None = None, sync: str = "default"):
         self.services_from = Path(services_from).resolve() if services_from else None
+        self.sync = sync
         self.root = Path(tempfile.mkdtemp(prefix="mignet-bench-"))
         self.processes: list[ManagedProcess] = []
         self.nats_url = self.mongo_url = ""
         self.http_port = free_port()
 
     def start_servers(self) -> None:
-        nats_proc, self.nats_url = start_nats(self.root / "nats", log_path=self.root / "nats.log")
+        config = None
+        if self.sync != "default":
+            # start_nats reads the store directory from $NATS_STORE_DIR when given a config file.
+            config = self.root / "nats.conf"
+            config.write_text(f"jetstream {{\n  store_dir: $NATS_STORE_DIR\n  sync_interval: {self.sync}\n}}\n")
+        nats_proc, self.nats_url = start_nats(self.root / "nats", log_path=self.root / "nats.log", config=config)
         self.processes.append(nats_proc)
         provision_local(self.nats_url)  # services only check their streams; they never create them
         mongo_proc, self.mongo_url = start_secantus(self.root / "mongo", log_path=self.root / "mongo.log")

@@ -146,3 +146,10 @@ def test_in_the_cluster_streams_have_three_replicas_and_services_know_every_node
         assert "replicaSet=mignet" in env["MONGODB_URL"] and "w=majority" in env["MONGODB_URL"]
         assert env["NATS_USER"] == name  # the base file's credentials survive the merge
         assert services[name]["depends_on"]["mongo-init"] == {"condition": "service_completed_successfully"}
+
+
+def test_jetstream_fsyncs_every_write_in_every_deployment():
+    """One nats.conf for make run, the tests, compose and the cluster: an acknowledged event is on disk."""
+    conf = (ROOT / "deploy" / "nats" / "nats.conf").read_text()
+    jetstream = conf[conf.index("jetstream {") : conf.index("}", conf.index("jetstream {"))]
+    assert re.search(r"^\s*sync_interval:\s*always\s*$", jetstream, re.MULTILINE)
