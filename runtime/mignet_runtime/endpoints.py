@@ -383,10 +383,11 @@ class _Lane:
                 )
             except Exception:  # a bug in the layer above: still an answer, and the lane's worker survives
                 reply = _internal(self.endpoint.model)
-            if connection != self.nc.stats["reconnects"]:
-                # Received before NATS reconnected (a node lost): the new server holds no permission to
-                # answer it (allow_responses is per connection) and would log a violation. The client
-                # resends with the same command id, which makes that safe.
+            if connection != self.nc.stats["reconnects"] or not self.nc.is_connected:
+                # Received before NATS reconnected (a node lost), or NATS is reconnecting now (nats-py would
+                # send the answer on the next connection): that server holds no permission to answer it
+                # (allow_responses is per connection) and would log a violation. The client resends
+                # with the same command id, which makes that safe.
                 throttled.warning(
                     f"reconnected:{self.endpoint.subject}",
                     "%s: not answering requests received before NATS reconnected (their clients resend)",

@@ -18,7 +18,9 @@ decision (and usually a migration), not a quiet fix.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -81,6 +83,25 @@ def lease_bucket_config(service: str, settings: Settings) -> KeyValueConfig:
     )
 
 
+#: JetStream's "no suitable peers for placement": a fresh cluster whose leader has not yet heard from every node.
+ERR_NO_SUITABLE_PEERS = 10005
+PLACEMENT_WAIT_SECONDS = 30.0
+
+
+async def _placed(call, config):
+    """``call(config)``, waiting out a cluster that cannot place replicas *yet* (nodes still reporting in
+    after a start); a cluster that still cannot after PLACEMENT_WAIT_SECONDS is refused as before."""
+    deadline = time.monotonic() + PLACEMENT_WAIT_SECONDS
+    while True:
+        try:
+            return await call(config)
+        except APIError as exc:
+            if exc.err_code != ERR_NO_SUITABLE_PEERS or time.monotonic() > deadline:
+                raise
+            log.info("provision: the cluster cannot place replicas yet (%s); retrying", exc.description)
+            await asyncio.sleep(0.5)
+
+
 def _describe(differences: dict[str, tuple]) -> str:
     return ", ".join(f"{field} {have!r} -> {want!r}" for field, (want, have) in differences.items())
 
@@ -89,7 +110,7 @@ async def _provision_stream(js, expected: StreamConfig) -> Step:
     try:
         info = await js.stream_info(expected.name)
     except NotFoundError:
-        await js.add_stream(expected)
+        await _placed(js.add_stream, expected)
         return Step(f"stream {expected.name}", "created", f"subjects {', '.join(expected.subjects or ())}")
     differences = stream_differences(expected, info.config)
     if not differences:
@@ -104,7 +125,7 @@ async def _provision_stream(js, expected: StreamConfig) -> Step:
     # Start from the server's own config so fields we do not manage (metadata, say) stay as they are.
     fixed = info.config.evolve(**{f: getattr(expected, f) for f in differences})
     try:
-        await js.update_stream(fixed)
+        await _placed(js.update_stream, fixed)
     except APIError as exc:
         return Step(
             f"stream {expected.name}",
@@ -131,7 +152,7 @@ async def provision_lease_bucket(js, service: str, settings: Settings) -> Step:
     try:
         info = await js.stream_info(name)
     except NotFoundError:
-        await js.create_key_value(config)
+        await _placed(js.create_key_value, config)
         return Step(target, "created", f"history {config.history}, max age {config.ttl:g}s")
     wanted = _lease_stream_expectations(config)
     have = {field: getattr(info.config, field) for field in wanted}
@@ -148,7 +169,7 @@ async def provision_lease_bucket(js, service: str, settings: Settings) -> Step:
         # nats-py sets a KV's duplicate window to min(2 minutes, ttl); keep it within the new ttl.
         update["duplicate_window"] = min(120.0, update["max_age"])
     try:
-        await js.update_stream(info.config.evolve(**update))
+        await _placed(js.update_stream, info.config.evolve(**update))
     except APIError as exc:
         return Step(target, "refused", f"the server would not apply {_describe(differences)}: {exc.description}")
     return Step(target, "updated", _describe(differences))
