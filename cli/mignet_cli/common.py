@@ -66,6 +66,12 @@ def actor(value: str | None) -> str:
 
 @asynccontextmanager
 async def connect(url: str):
+    seen: list[Exception] = []
+
+    async def remember(exc: Exception) -> None:
+        # nats-py reports each server's refusal here and then says only "no servers available".
+        seen.append(exc)
+
     options: dict[str, Any] = {
         "servers": nats_servers(url),  # a cluster's servers, comma-separated: the first that answers
         "connect_timeout": 3,
@@ -74,26 +80,25 @@ async def connect(url: str):
         "name": "mignet-cli",
         "max_reconnect_attempts": 1,
         "reconnect_time_wait": 0,
-        "error_cb": _quiet,
+        "error_cb": remember,
     }
     options.update(nats_credentials_from_env(default_user="operator"))  # NATS_USER/..., inbox _INBOX_operator
     try:
         nc = await nats.connect(**options)
     except Exception as exc:  # nats-py raises several unrelated types for "cannot connect"
-        fail(
-            ErrorBody(
-                code="unavailable", message=f"cannot reach NATS at {redact_url(url)}: {exc or type(exc).__name__}"
-            )
-        )
+        cause = seen[-1] if seen else exc
+        fail(ErrorBody(code="unavailable", message=f"cannot reach NATS at {redact_url(url)}: {_said(cause)}"))
     try:
         yield MignetClient(nc)
     finally:
         await nc.drain()
 
 
-async def _quiet(_: Exception) -> None:
-    # nats-py logs connection errors itself; `fail` reports them once, plainly.
-    return None
+def _said(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if "authorization violation" in text.lower():
+        return f"{text}: check NATS_USER and NATS_PASSWORD (or NATS_TOKEN, NATS_CREDS, NATS_NKEY_SEED)"
+    return text
 
 
 def run(url: str, action: Callable[[MignetClient], Awaitable[T]]) -> T:

@@ -107,6 +107,21 @@ async def test_unreachable_nats_fails_fast_with_a_clear_message():
     assert "cannot reach NATS" in result.stderr
 
 
+async def test_wrong_credentials_say_so_and_a_cluster_list_is_tried_in_turn(fresh_nats, registry):
+    env = {"NATS_USER": "operator", "NATS_PASSWORD": "pwrong", "COLUMNS": "200"}
+    args = ["registry", "networks", "--nats-url", fresh_nats.plain]
+    wrong = await asyncio.to_thread(CliRunner().invoke, app, args, env=env)
+    assert (
+        wrong.exit_code == 3 and "authorization violation" in wrong.stderr.lower() and "check NATS_USER" in wrong.stderr
+    )
+    assert "pwrong" not in wrong.output
+    # A dead server first in the list: the CLI goes on to the next one.
+    env["NATS_PASSWORD"] = fresh_nats.passwords["operator"]
+    args[-1] = f"nats://127.0.0.1:1,{fresh_nats.plain}"
+    listed = await asyncio.to_thread(CliRunner().invoke, app, [*args, "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+
+
 async def test_projection_status_counts_only_the_projections_own_pending_events(registry):
     await mignet(registry, "registry", "create-network", "--scope", "national", "--country", "NP", "--name", "Nepal")
 
