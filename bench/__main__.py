@@ -72,21 +72,34 @@ async def run_queries(args: argparse.Namespace) -> list[tuple]:
         stack.stop()
 
 
+async def wait_replicas(client: MignetClient, service: str, processes: list) -> None:
+    """Until every replica answers: with two, one holds the projection lease and the other stands by."""
+    for process in processes:
+        await wait_healthy(client, service, process)
+    if len(processes) == 2:
+        for _ in range(600):
+            answers = {(await client.admin(service, "health"))["projections"] for _ in range(8)}
+            if answers == {"running", "standby"}:
+                return
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"the second {service} replica never answered")
+
+
 async def run(args: argparse.Namespace) -> list[tuple]:
     stack = Stack(args.services_from, args.sync)
     stack.start_servers()
     try:
-        registry_process = stack.service("registry")
+        registries = [stack.service("registry") for _ in range(args.replicas)]
         nc = await nats.connect(stack.nats_url)
         client = MignetClient(nc, timeout=30)
         mongo: AsyncMongoClient = AsyncMongoClient(stack.mongo_url)
-        await wait_healthy(client, "registry", registry_process)
+        await wait_replicas(client, "registry", registries)
         rows = await registry.live(
             nc, client, mongo, stack.database("registry"), args.per_client, args.rate, args.seconds
         )
         # Started only now, so that its mirror of the registry does not share the CPU with the registry's figures.
-        reviews_process = stack.service("reviews")
-        await wait_healthy(client, "reviews", reviews_process)
+        reviewers = [stack.service("reviews") for _ in range(args.replicas)]
+        await wait_replicas(client, "reviews", reviewers)
         rows += await reviews.live(
             nc,
             client,
@@ -97,8 +110,8 @@ async def run(args: argparse.Namespace) -> list[tuple]:
             args.review_rate,
             args.seconds,
         )
-        reviews_process.stop(10)
-        registry_process.stop(10)  # the catch-up is measured alone, in this process
+        for process in reviewers + registries:
+            process.stop(10)  # the catch-up is measured alone, in this process
         rows += await registry.catch_up_rows(nc, mongo, args.aggregates, args.events_per_aggregate)
         await mongo.close()
         await nc.drain()
@@ -129,6 +142,13 @@ def main() -> int:
         "--services-from",
         metavar="DIR",
         help="run the services from this checkout of mignet (e.g. `git archive` of an older commit)",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="registry and reviews replicas serving commands at once (one NATS queue group each)",
     )
     parser.add_argument(
         "--sync",
