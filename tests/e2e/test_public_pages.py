@@ -142,7 +142,7 @@ async def test_the_objective_and_contributor_filters(page, pages_service, contri
     await page.wait_for_url(re.compile(r"objective=7"))
     titles = await page.locator("li.contribution h3").all_text_contents()
     assert titles == ["Migrant Forum in Asia: written input"]  # the pending Thai one (also objective 7) is not shown
-    assert "1 published contribution match the filters" in await page.get_by_role("status").text_content()
+    assert "1 published contribution matches the filters" in await page.get_by_role("status").text_content()
 
     await page.select_option("#objective", "")
     await page.select_option("#contributor", "member-state")

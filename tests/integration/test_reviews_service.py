@@ -500,22 +500,22 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     await contribution_in_status(service, rejected, "rejected")
     await contribution_in_status(service, shown, "published")
 
-    status, headers, index = await http_get(base + "/")
+    status, headers, index = await http_get(base + "/en/")
     assert status == 200 and headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in headers["content-security-policy"]
     assert "script-src" not in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "same-origin"
     assert "camera=()" in headers["permissions-policy"] and "geolocation=()" in headers["permissions-policy"]
-    assert f'href="/reviews/{AP}"' in index and "Asia and the Pacific" in index
+    assert f'href="/en/reviews/{AP}"' in index and "Asia and the Pacific" in index
 
-    status, _, page = await http_get(f"{base}/reviews/{AP}")
+    status, _, page = await http_get(f"{base}/en/reviews/{AP}")
     assert status == 200
     assert f"/contributions/{shown}" in page
     assert pending not in page and "Still in moderation" not in page and "Rejected one" not in page
     assert hostile not in page and "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page
     assert "regional page for the 2024-2025 regional review" in page
 
-    status, headers, detail = await http_get(f"{base}/contributions/{shown}")
+    status, headers, detail = await http_get(f"{base}/en/contributions/{shown}")
     assert status == 200 and "default-src 'none'" in headers["content-security-policy"]
     assert hostile not in detail and "Body &lt;script&gt;" in detail
     assert '<a href="https://example.org/report" rel="nofollow noopener noreferrer ugc">' in detail
@@ -523,13 +523,13 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     assert CONTACT["email"] not in detail and CONTACT["name"] not in detail
 
     for unseen in (pending, rejected, "c-0123456789abcdef", "not-an-id"):
-        status, headers, body = await http_get(f"{base}/contributions/{unseen}")
+        status, headers, body = await http_get(f"{base}/en/contributions/{unseen}")
         assert status == 404 and "no published page" in body, unseen
         assert headers["x-content-type-options"] == "nosniff" and "microphone=()" in headers["permissions-policy"]
-    assert (await http_get(f"{base}/reviews/africa-2024-2025"))[0] == 404
-    assert (await http_get(f"{base}/reviews/{AP}?objective=abc"))[0] == 400
-    assert (await http_get(f"{base}/reviews/{AP}?contributor=robots"))[0] == 400
-    assert (await http_get(f"{base}/reviews/{AP}", method="POST"))[0] == 405
+    assert (await http_get(f"{base}/en/reviews/africa-2024-2025"))[0] == 404
+    assert (await http_get(f"{base}/en/reviews/{AP}?objective=abc"))[0] == 400
+    assert (await http_get(f"{base}/en/reviews/{AP}?contributor=robots"))[0] == 400
+    assert (await http_get(f"{base}/en/reviews/{AP}", method="POST"))[0] == 405
     status, headers, css = await http_get(base + "/static/site.css")
     assert status == 200 and headers["content-type"].startswith("text/css")
     status, _, health = await http_get(base + "/healthz")
@@ -539,7 +539,7 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     await client.command(c.ScheduleReview(command_id=new_id(), actor=ACTOR, region="arab-region", cycle="2024-2025"))
 
     async def arab_page():
-        status, _, body = await http_get(f"{base}/reviews/arab-region-2024-2025")
+        status, _, body = await http_get(f"{base}/en/reviews/arab-region-2024-2025")
         return body if status == 200 else None
 
     arab = await eventually(arab_page)
@@ -551,5 +551,5 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
         c.WithdrawContribution(command_id=new_id(), actor=ACTOR, contribution_id=shown, reason="Replaced.")
     )
     await contribution_in_status(service, shown, "withdrawn")
-    assert (await http_get(f"{base}/contributions/{shown}"))[0] == 404
-    assert f"/contributions/{shown}" not in (await http_get(f"{base}/reviews/{AP}"))[2]
+    assert (await http_get(f"{base}/en/contributions/{shown}"))[0] == 404
+    assert f"/contributions/{shown}" not in (await http_get(f"{base}/en/reviews/{AP}"))[2]

@@ -12,10 +12,14 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import pycountry
+from babel import Locale
+from babel.dates import format_date, format_interval
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from mignet_contracts import reference
 from mignet_contracts import registry as r
+from mignet_contracts import reviews as c
+from mignet_reviews import i18n
 
 NETWORK_STATUS_WORDS = {
     str(r.NetworkStatus.UNDER_CONSIDERATION): "under consideration",
@@ -24,10 +28,24 @@ NETWORK_STATUS_WORDS = {
     str(r.NetworkStatus.INACTIVE): "inactive",
 }
 CHAMPION_STATUS_WORDS = {
-    str(r.ChampionStatus.NOMINATED): "nominated, not yet confirmed",
-    str(r.ChampionStatus.CONFIRMED): "yes",
-    str(r.ChampionStatus.WITHDRAWN): "no longer (withdrawn)",
+    str(r.ChampionStatus.NOMINATED): "Nominated, not yet confirmed",
+    str(r.ChampionStatus.CONFIRMED): "Yes",
+    str(r.ChampionStatus.WITHDRAWN): "No longer (withdrawn)",
 }
+REVIEW_STATUS_WORDS = {
+    str(c.ReviewStatus.PLANNED): "planned",
+    str(c.ReviewStatus.OPEN): "open for contributions",
+    str(c.ReviewStatus.CLOSED): "closed",
+    str(c.ReviewStatus.REPORT_PUBLISHED): "report published",
+}
+LEVEL_WORDS = {
+    str(c.Level.LOCAL): "Local",
+    str(c.Level.NATIONAL): "National",
+    str(c.Level.REGIONAL): "Regional",
+    str(c.Level.GLOBAL): "Global",
+}
+#: Every word list above, for the catalogs (mignet_reviews.catalogs).
+VOCABULARIES = (NETWORK_STATUS_WORDS, CHAMPION_STATUS_WORDS, REVIEW_STATUS_WORDS, LEVEL_WORDS)
 
 
 def web_url(value: str | None) -> str | None:
@@ -59,9 +77,12 @@ def long_date(value: str | date | None) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+TO_BE_ANNOUNCED = "dates to be announced"
+
+
 def date_range(start: str | None, end: str | None) -> str:
     if not start:
-        return "dates to be announced"
+        return TO_BE_ANNOUNCED
     if not end or end == start:
         return long_date(start)
     first, last = date.fromisoformat(start), date.fromisoformat(end)
@@ -97,25 +118,127 @@ def words(code: str | None) -> str:
     return (code or "").replace("-", " ")
 
 
-def build_environment() -> Environment:
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    try:
+        return reference.country(code).name
+    except KeyError:
+        return code
+
+
+class Localized:
+    """The filters that depend on the page's language: its catalog for our vocabularies, CLDR for the rest."""
+
+    def __init__(self, language: str):
+        self.language = language
+        self.english = language == i18n.SOURCE_LANGUAGE
+        self.locale = Locale.parse(language)
+        self.gettext = i18n.translations(language).gettext
+
+    def label(self, english: str) -> str:
+        return english if self.english else self.gettext(english)
+
+    def long_date(self, value: str | date | None) -> str:
+        if self.english or not value:
+            return long_date(value)
+        day = date.fromisoformat(value) if isinstance(value, str) else value
+        return format_date(day, "long", locale=self.locale)
+
+    def date_range(self, start: str | None, end: str | None) -> str:
+        if self.english:
+            return date_range(start, end)
+        if not start:
+            return self.gettext(TO_BE_ANNOUNCED)
+        if not end or end == start:
+            return self.long_date(start)
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+        return format_interval(first, last, "yMMMMd", locale=self.locale)
+
+    def language_name(self, code: str) -> str:
+        if self.english:
+            return language_name(code)
+        return self.locale.languages.get(code) or language_name(code)
+
+    def country_name(self, code: str | None) -> str:
+        if self.english or not code:
+            return country_name(code)
+        return self.locale.territories.get(code.upper()) or country_name(code)
+
+    def region_name(self, code: str) -> str:
+        return self.label(reference.REGIONS[reference.RegionCode(code)])
+
+    def in_sentence(self, code: str) -> str:
+        return in_sentence(code) if self.english else self.region_name(code)
+
+    def commission_name(self, code: str) -> str:
+        return self.label(reference.REGIONAL_COMMISSIONS[code].name)
+
+    def commission_abbreviation(self, code: str) -> str:
+        return self.label(code)
+
+    def objective_label(self, number: int) -> str:
+        objective = reference.GCM_OBJECTIVES.get(number)
+        return f"{number}. {self.label(objective.label)}" if objective else str(number)
+
+    def objective_title(self, number: int) -> str:
+        objective = reference.GCM_OBJECTIVES.get(number)
+        return self.label(objective.title) if objective else ""
+
+    def principle_label(self, code: str) -> str:
+        return self.label(reference.GUIDING_PRINCIPLES[code]) if code in reference.GUIDING_PRINCIPLES else code
+
+    def category_label(self, code: str | None) -> str:
+        return self.label(reference.STAKEHOLDER_CATEGORIES[code]) if code in reference.STAKEHOLDER_CATEGORIES else ""
+
+    def group_name(self, code: str) -> str:
+        return (
+            self.label(reference.CHAMPION_REGIONAL_GROUPS[code]) if code in reference.CHAMPION_REGIONAL_GROUPS else code
+        )
+
+    def vocabulary(self, words_by_code: dict[str, str]):
+        return lambda code: self.label(words_by_code[code]) if code in words_by_code else words(code)
+
+
+def build_environment(language: str = i18n.DEFAULT_LANGUAGE) -> Environment:
+    """The templates for one page language (one environment per language, built once)."""
     env = Environment(
         loader=PackageLoader("mignet_reviews", "templates"),
         autoescape=True,  # for every template, whatever its name
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # newstyle: _("... %(name)s", name=value) escapes the value and fails loudly on a missing one.
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    here = Localized(language)
     env.filters.update(
         web_url=web_url,
-        long_date=long_date,
-        language_name=language_name,
-        objective_label=objective_label,
-        objective_title=objective_title,
-        principle_label=principle_label,
+        long_date=here.long_date,
+        language_name=here.language_name,
+        country_name=here.country_name,
+        region_name=here.region_name,
+        in_sentence=here.in_sentence,
+        commission_name=here.commission_name,
+        commission_abbreviation=here.commission_abbreviation,
+        objective_label=here.objective_label,
+        objective_title=here.objective_title,
+        principle_label=here.principle_label,
+        category_label=here.category_label,
+        group_name=here.group_name,
         words=words,
-        network_status=lambda s: NETWORK_STATUS_WORDS.get(s, words(s)),
-        champion_status=lambda s: CHAMPION_STATUS_WORDS.get(s, words(s)),
+        network_status=here.vocabulary(NETWORK_STATUS_WORDS),
+        champion_status=here.vocabulary(CHAMPION_STATUS_WORDS),
+        review_status=here.vocabulary(REVIEW_STATUS_WORDS),
+        level=here.vocabulary(LEVEL_WORDS),
     )
-    env.globals.update(date_range=date_range, regions=reference.REGIONS)
-    env.filters["in_sentence"] = in_sentence
+    env.globals.update(
+        date_range=here.date_range,
+        regions=reference.REGIONS,
+        lang=language,
+        dir=i18n.direction(language),
+        languages=i18n.LANGUAGES,
+        endonyms=i18n.ENDONYMS,
+    )
     return env
