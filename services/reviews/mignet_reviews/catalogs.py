@@ -41,7 +41,7 @@ def vocabulary() -> Iterator[str]:
     yield from reference.CHAMPION_REGIONAL_GROUPS.values()
     for words in templating.VOCABULARIES:
         yield from words.values()
-    yield templating.TO_BE_ANNOUNCED
+    yield from (templating.TO_BE_ANNOUNCED, templating.VIRTUAL, templating.OBJECTIVE_LABEL)
 
 
 def template_catalog() -> Catalog:

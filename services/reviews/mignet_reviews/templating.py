@@ -15,6 +15,7 @@ import pycountry
 from babel import Locale
 from babel.dates import format_date, format_interval
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from mignet_contracts import reference
 from mignet_contracts import registry as r
@@ -78,6 +79,8 @@ def long_date(value: str | date | None) -> str:
 
 
 TO_BE_ANNOUNCED = "dates to be announced"
+VIRTUAL = "virtual"
+OBJECTIVE_LABEL = "%(number)d. %(label)s"
 
 
 def date_range(start: str | None, end: str | None) -> str:
@@ -116,6 +119,12 @@ def principle_label(code: str) -> str:
 
 def words(code: str | None) -> str:
     return (code or "").replace("-", " ")
+
+
+def bdi(value: object) -> Markup:
+    """Text isolated from the text around it (``<bdi>``, escaped), so that numbers and names embedded in a
+    right-to-left sentence keep their order: "2024-2025" would otherwise read "2025-2024" in Arabic."""
+    return Markup("<bdi>%s</bdi>") % value
 
 
 def country_name(code: str | None) -> str:
@@ -179,7 +188,13 @@ class Localized:
 
     def objective_label(self, number: int) -> str:
         objective = reference.GCM_OBJECTIVES.get(number)
-        return f"{number}. {self.label(objective.label)}" if objective else str(number)
+        if objective is None:
+            return str(number)
+        return self.label(OBJECTIVE_LABEL) % {"number": number, "label": self.label(objective.label)}
+
+    def venue(self, value: str) -> str | Markup:
+        """A city as it was entered, or "virtual" in the page's language."""
+        return self.label(VIRTUAL) if value.strip().lower() == VIRTUAL else bdi(value)
 
     def objective_title(self, number: int) -> str:
         objective = reference.GCM_OBJECTIVES.get(number)
@@ -228,6 +243,8 @@ def build_environment(language: str = i18n.DEFAULT_LANGUAGE) -> Environment:
         category_label=here.category_label,
         group_name=here.group_name,
         words=words,
+        bdi=bdi,
+        venue=here.venue,
         network_status=here.vocabulary(NETWORK_STATUS_WORDS),
         champion_status=here.vocabulary(CHAMPION_STATUS_WORDS),
         review_status=here.vocabulary(REVIEW_STATUS_WORDS),
