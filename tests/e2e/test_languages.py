@@ -23,11 +23,13 @@ HOSTILE = "<script>window.pwned=1</script>"
 CONTACT = {"name": "Private Person", "email": "private.person@example.org"}
 
 #: The interface text of the page: everything but what carries another language (contributed text,
-#: the language switcher's names of the languages in themselves).
+#: the language switcher's names of the languages in themselves) and the data isolated in <bdi>
+#: (names of organizations, networks and venues as they were recorded; cycles).
 INTERFACE_TEXT = """() => {
   const copy = document.body.cloneNode(true);
   const own = document.documentElement.lang;
   copy.querySelectorAll('[lang]').forEach(e => { if (e.lang !== own) e.remove(); });
+  copy.querySelectorAll('bdi').forEach(e => e.remove());
   return copy.textContent;
 }"""
 

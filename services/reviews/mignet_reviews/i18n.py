@@ -43,6 +43,17 @@ DOMAIN = "messages"
 MISSING: set[tuple[str, str]] = set()
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogs (mignet_reviews.catalogs); it is translated when the page is rendered."""
+    return message
+
+
+def language_of_path(path: str) -> str | None:
+    """The language prefix of an address (``/fr/reviews/x`` -> ``fr``), None without one."""
+    first = path.split("/", 2)[1] if path.startswith("/") else ""
+    return first if first in LANGUAGES else None
+
+
 def direction(language: str) -> str:
     return "rtl" if language in RIGHT_TO_LEFT else "ltr"
 

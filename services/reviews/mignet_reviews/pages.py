@@ -35,7 +35,8 @@ from starlette.routing import Route
 
 from mignet_contracts import reference
 from mignet_contracts import reviews as c
-from mignet_reviews import i18n, queries
+from mignet_reviews import directory_page, i18n, queries
+from mignet_reviews.i18n import N_
 from mignet_reviews.projections import CONTRIBUTIONS
 from mignet_reviews.templating import build_environment
 from mignet_runtime.errors import NotFound
@@ -109,15 +110,9 @@ def whole_number(value: str, name: str) -> int | None:
     return int(value)
 
 
-def N_(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
-
-
 def page_language(request: Request) -> str:
     """The language of the address (``/fr/...``), else the one the browser prefers."""
-    first = request.url.path.split("/", 2)[1]
-    return first if first in i18n.LANGUAGES else i18n.negotiate(request.headers.get("accept-language"))
+    return i18n.language_of_path(request.url.path) or i18n.negotiate(request.headers.get("accept-language"))
 
 
 def path_after_language(request: Request) -> str:
@@ -247,6 +242,9 @@ class Pages:
         review = await self._review_or_404(doc["review_id"])
         return self.render(request, "contribution.html", contribution=doc, review=review)
 
+    async def directory(self, request: Request) -> Response:
+        return await directory_page.show(self, request)
+
     async def stylesheet_route(self, request: Request) -> Response:
         return Response(self.stylesheet, media_type="text/css", headers={"cache-control": "public, max-age=3600"})
 
@@ -319,6 +317,7 @@ def create_app(db: AsyncDatabase) -> SecurityHeaders:
             Route(f"/{language}/", pages.index),
             Route(f"/{language}/reviews/{{review_id}}", pages.review),
             Route(f"/{language}/contributions/{{contribution_id}}", pages.contribution),
+            Route(f"/{language}/directory", pages.directory),
         ]
     routes.append(Route("/{path:path}", pages.without_language, name="without_language"))
     app = Starlette(
