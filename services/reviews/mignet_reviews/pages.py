@@ -35,8 +35,9 @@ from starlette.routing import Route
 
 from mignet_contracts import reference
 from mignet_contracts import reviews as c
-from mignet_reviews import directory_page, i18n, queries
+from mignet_reviews import compilation_page, directory_page, i18n, queries
 from mignet_reviews.i18n import N_
+from mignet_reviews.page_filters import BadFilter, contributor_filter, whole_number
 from mignet_reviews.projections import CONTRIBUTIONS
 from mignet_reviews.templating import build_environment
 from mignet_runtime.errors import NotFound
@@ -85,29 +86,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-class BadFilter(ValueError):
-    """A filter in the query string that the page cannot apply."""
-
-
-def contributor_filter(value: str) -> dict[str, str]:
-    """``member-state``, ``stakeholder`` or a stakeholder category, as ListContributions fields."""
-    if not value:
-        return {}
-    if value in (str(c.ContributorKind.MEMBER_STATE), str(c.ContributorKind.STAKEHOLDER)):
-        return {"contributor_kind": value}
-    if value in reference.STAKEHOLDER_CATEGORIES:
-        return {"contributor_kind": str(c.ContributorKind.STAKEHOLDER), "stakeholder_category": value}
-    raise BadFilter(f"unknown contributor filter {value!r}")
-
-
-def whole_number(value: str, name: str) -> int | None:
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 6:
-        raise BadFilter(f"{name} must be a whole number")
-    return int(value)
 
 
 def page_language(request: Request) -> str:
@@ -245,6 +223,15 @@ class Pages:
     async def directory(self, request: Request) -> Response:
         return await directory_page.show(self, request)
 
+    async def compilation(self, request: Request) -> Response:
+        return await compilation_page.show(self, request)
+
+    async def compilation_csv(self, request: Request) -> Response:
+        return await compilation_page.download_csv(self, request)
+
+    async def compilation_json(self, request: Request) -> Response:
+        return await compilation_page.download_json(self, request)
+
     async def stylesheet_route(self, request: Request) -> Response:
         return Response(self.stylesheet, media_type="text/css", headers={"cache-control": "public, max-age=3600"})
 
@@ -318,6 +305,9 @@ def create_app(db: AsyncDatabase) -> SecurityHeaders:
             Route(f"/{language}/reviews/{{review_id}}", pages.review),
             Route(f"/{language}/contributions/{{contribution_id}}", pages.contribution),
             Route(f"/{language}/directory", pages.directory),
+            Route(f"/{language}/compilation", pages.compilation),
+            Route(f"/{language}/compilation.csv", pages.compilation_csv),
+            Route(f"/{language}/compilation.json", pages.compilation_json),
         ]
     routes.append(Route("/{path:path}", pages.without_language, name="without_language"))
     app = Starlette(
