@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import http.client
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import nats
@@ -96,6 +98,23 @@ async def http_get(url: str, method: str = "GET") -> tuple[int, dict[str, str], 
 
     status, headers, body = await asyncio.to_thread(get)
     return status, {k.lower(): v for k, v in headers.items()}, body
+
+
+async def http_head_no_redirect(url: str, accept_language: str) -> tuple[int, dict[str, str]]:
+    """A GET that does not follow redirects: the status and headers."""
+
+    def get():
+        parts = urllib.parse.urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        try:
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            connection.request("GET", path, headers={"Accept-Language": accept_language})
+            response = connection.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}
+        finally:
+            connection.close()
+
+    return await asyncio.to_thread(get)
 
 
 async def contribution_in_status(service, contribution_id: str, status: str) -> dict:
@@ -530,6 +549,16 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     assert (await http_get(f"{base}/en/reviews/{AP}?objective=abc"))[0] == 400
     assert (await http_get(f"{base}/en/reviews/{AP}?contributor=robots"))[0] == 400
     assert (await http_get(f"{base}/en/reviews/{AP}", method="POST"))[0] == 405
+    # An address without a language goes to the browser's language, and says it depends on it.
+    for path, accept, target in (
+        (f"/reviews/{AP}?objective=5", "fr-CH, fr;q=0.9", f"/fr/reviews/{AP}?objective=5"),
+        ("/", "de", "/en/"),
+        ("/ar", "", "/ar/"),
+    ):
+        status, headers = await http_head_no_redirect(base + path, accept)
+        assert status in (307, 308) and headers["location"] == target, (path, status, headers)
+    assert (await http_head_no_redirect(base + "/", "ar"))[1]["vary"] == "accept-language"
+    assert (await http_get(f"{base}/xx/reviews/{AP}"))[0] == 404
     status, headers, css = await http_get(base + "/static/site.css")
     assert status == 200 and headers["content-type"].startswith("text/css")
     status, _, health = await http_get(base + "/healthz")

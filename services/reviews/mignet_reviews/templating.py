@@ -174,6 +174,10 @@ class Localized:
             return country_name(code)
         return self.locale.territories.get(code.upper()) or country_name(code)
 
+    def by_country_name(self, items: list[dict], key: str = "country") -> list[dict]:
+        """Items sorted by their country's name in the page's language (CLDR collation aside)."""
+        return sorted(items, key=lambda item: self.country_name(item[key]).casefold())
+
     def region_name(self, code: str) -> str:
         return self.label(reference.REGIONS[reference.RegionCode(code)])
 
@@ -245,6 +249,7 @@ def build_environment(language: str = i18n.DEFAULT_LANGUAGE) -> Environment:
         words=words,
         bdi=bdi,
         venue=here.venue,
+        by_country_name=here.by_country_name,
         network_status=here.vocabulary(NETWORK_STATUS_WORDS),
         champion_status=here.vocabulary(CHAMPION_STATUS_WORDS),
         review_status=here.vocabulary(REVIEW_STATUS_WORDS),
