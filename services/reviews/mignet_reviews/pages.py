@@ -119,9 +119,8 @@ class Pages:
         language = page_language(request)
         env = self.envs[language]
         gettext = i18n.translations(language).gettext
-        for key in ("title", "message"):  # the error pages' texts, marked with N_
-            if key in context:
-                context[key] = gettext(context[key])
+        if template == "error.html":  # its title and message are messages marked with N_
+            context.update(title=gettext(context["title"]), message=gettext(context["message"]))
         html = env.get_template(template).render(base=f"/{language}", here=path_after_language(request), **context)
         # Revalidate every time: a withdrawn contribution must disappear at once.
         return HTMLResponse(
