@@ -155,7 +155,11 @@ async def test_the_objective_and_contributor_filters(page, pages_service, contri
     assert await page.locator("li.contribution").count() == 3
 
 
-@pytest.mark.parametrize("path", ["/", f"/reviews/{AP}", "/contributions/{bangladesh}"])
+PHONE_PATHS = ["/", f"/reviews/{AP}", "/contributions/{bangladesh}"]
+PHONE_PATHS += ["/ar/", f"/ar/reviews/{AP}", "/ar/contributions/{bangladesh}", "/ar/directory", "/ru/compilation"]
+
+
+@pytest.mark.parametrize("path", PHONE_PATHS)
 async def test_pages_fit_a_390_pixel_phone_without_horizontal_scrolling(browser, pages_service, contributions, path):
     context = await browser.new_context(viewport={"width": 390, "height": 900})
     try:

@@ -537,7 +537,7 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     status, headers, detail = await http_get(f"{base}/en/contributions/{shown}")
     assert status == 200 and "default-src 'none'" in headers["content-security-policy"]
     assert hostile not in detail and "Body &lt;script&gt;" in detail
-    assert '<a href="https://example.org/report" rel="nofollow noopener noreferrer ugc">' in detail
+    assert '<a href="https://example.org/report" rel="nofollow noopener noreferrer ugc" dir="ltr">' in detail
     assert "Bangladesh" in detail and "1. Data" in detail and "5. Regular pathways" in detail
     assert CONTACT["email"] not in detail and CONTACT["name"] not in detail
 

@@ -98,6 +98,7 @@ def update() -> None:
             continue
         path = po_file(language)
         catalog = load(language) if path.exists() else Catalog(locale=language, domain=i18n.DOMAIN)
+        template.creation_date = catalog.creation_date  # no date churn in the .po files when nothing changed
         catalog.update(template, no_fuzzy_matching=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as po:
