@@ -14,7 +14,7 @@ from mignet_contracts.envelope import new_id
 from mignet_reviews import i18n
 
 from .support import eventually
-from .test_languages import INTERFACE_TEXT, english_messages, words_in
+from .translation_checks import INTERFACE_TEXT, english_messages, words_in
 
 ACTOR = "test:e2e"
 CONTACT = {"name": "Private Person", "email": "private.person@example.org"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -20,7 +20,7 @@ from mignet_reviews import i18n
 from mignet_runtime.settings import Settings
 
 from .support import RunningService, eventually
-from .test_languages import INTERFACE_TEXT, english_messages, words_in
+from .translation_checks import INTERFACE_TEXT, english_messages, words_in
 
 ACTOR = "test:e2e"
 FOCAL_POINT_EMAIL = "focal.point.private@example.org"
@@ -117,7 +117,7 @@ async def test_the_directory_today_by_the_form_and_without_focal_points(page, pa
         return await page.locator('tr[data-network^="reg-"]').count() == 1
 
     await eventually(mirrored)
-    assert await page.locator("#as_of").input_value() == date.today().isoformat()
+    assert await page.locator("#as_of").input_value() == datetime.now(UTC).date().isoformat()
     assert "established" in await page.locator('tr[data-network="nat-bd"]').text_content()
     assert await page.locator('tr[data-region="asia-pacific"] td[data-status="established"]').text_content() == "2"
     # A name as recorded, markup and all, is text.

@@ -13,25 +13,15 @@ import pytest
 
 from mignet_contracts import reviews as c
 from mignet_contracts.envelope import new_id
-from mignet_reviews import catalogs, i18n
+from mignet_reviews import i18n
 
 from .support import eventually
+from .translation_checks import INTERFACE_TEXT, english_messages, words_in
 
 ACTOR = "test:e2e"
 AP = "asia-pacific-2024-2025"
 HOSTILE = "<script>window.pwned=1</script>"
 CONTACT = {"name": "Private Person", "email": "private.person@example.org"}
-
-#: The interface text of the page: everything but what carries another language (contributed text,
-#: the language switcher's names of the languages in themselves) and the data isolated in <bdi>
-#: (names of organizations, networks and venues as they were recorded; cycles).
-INTERFACE_TEXT = """() => {
-  const copy = document.body.cloneNode(true);
-  const own = document.documentElement.lang;
-  copy.querySelectorAll('[lang]').forEach(e => { if (e.lang !== own) e.remove(); });
-  copy.querySelectorAll('bdi').forEach(e => e.remove());
-  return copy.textContent;
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -85,25 +75,6 @@ async def published(pages_service) -> dict[str, str]:
 
     await eventually(settled)
     return ids
-
-
-def words_in(message: str, text: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(message)}(?!\w)", text) is not None
-
-
-def english_messages(language: str) -> list[str]:
-    """The English interface strings (plain texts, no placeholders) that cannot appear in this language's pages.
-
-    Those the language translates as themselves, or that its translations contain (Spanish "Media
-    Luna Roja" has the English "Media" in it), can appear and are left out.
-    """
-    catalog = list(catalogs.load(language))
-    translations = " | ".join(s for m in catalog for s in ([m.string] if isinstance(m.string, str) else m.string))
-    return [
-        m.id
-        for m in catalog
-        if m.id and isinstance(m.id, str) and "%(" not in m.id and not words_in(m.id, translations)
-    ]
 
 
 async def test_arabic_pages_are_right_to_left_in_their_whole_layout(page, pages_service, published):
