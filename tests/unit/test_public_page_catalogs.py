@@ -90,3 +90,13 @@ def test_a_message_missing_from_a_catalog_falls_back_to_english_and_is_recorded(
     assert ("fr", "A message no catalog has") in i18n.MISSING
     i18n.MISSING.discard(("fr", "A message no catalog has"))
     assert i18n.translations("fr").gettext("Apply filters") == "Appliquer les filtres"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_translations_carry_no_markup(language):
+    """Templates trust their catalogs' text as HTML (Jinja's gettext): a translation must hold none."""
+    marked = []
+    for message in catalogs.load(language):
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        marked += [s for s in strings if any(ch in s for ch in "<>&")]
+    assert marked == []
