@@ -97,6 +97,8 @@ def test_translations_carry_no_markup(language):
     """Templates trust their catalogs' text as HTML (Jinja's gettext): a translation must hold none."""
     marked = []
     for message in catalogs.load(language):
+        if not message.id:
+            continue  # the header (Plural-Forms has its "<" and "&&")
         strings = [message.string] if isinstance(message.string, str) else list(message.string)
         marked += [s for s in strings if any(ch in s for ch in "<>&")]
     assert marked == []
