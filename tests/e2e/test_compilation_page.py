@@ -130,3 +130,15 @@ async def test_the_compilation_is_translated_in_every_language(page, pages_servi
     text = " ".join((await page.evaluate(INTERFACE_TEXT)).split())
     assert [m for m in english if words_in(m, text)] == []
     assert sorted(m for lang, m in i18n.MISSING if lang == language) == []
+
+
+async def test_a_review_page_downloads_its_own_contributions(page, pages_service, compiled):
+    await page.goto(f"{pages_service.base_url}/ru/reviews/asia-pacific-2024-2025")
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name="CSV").click()
+    text = (await (await download.value).path()).read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert sorted(r["contribution_id"] for r in rows) == sorted([compiled["nepal"], compiled["hostile"]])
+    await page.get_by_role("link", name="Версия для печати").click()
+    await page.wait_for_url(re.compile(r"/ru/compilation\?region=asia-pacific&cycle=2024-2025$"))
+    assert await page.locator("article.compiled").count() == 2
