@@ -473,18 +473,44 @@ def figures(review_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) -> 
         table(numbers["by_objective"], [("objective", "#"), ("label", "objective"), ("count", "count")])
 
 
+async def _everything(client, query: c.Compilation) -> list[dict]:
+    """All pages of a compilation (the service answers at most 200 at a time)."""
+    items: list[dict] = []
+    while True:
+        found = await client.query(query)
+        items += found["items"]
+        if not found["items"] or len(items) >= found["total"]:
+            return items
+        query = query.model_copy(update={"offset": query.offset + len(found["items"])})
+
+
 @app.command("compilation")
 def compilation(
     cycle: str = typer.Option(None),
     region: str = typer.Option(None),
     objective: int = typer.Option(None),
+    kind: str = typer.Option(None, "--kind", help="member-state or stakeholder"),
+    category: str = typer.Option(None, "--category", help="Stakeholder category."),
     limit: int = typer.Option(100),
     offset: int = typer.Option(0),
+    as_csv: bool = typer.Option(
+        False, "--csv", help="Write every matching contribution as CSV to standard output (--limit/--offset ignored)."
+    ),
     nats_url: str = NatsUrl,
     as_json: bool = AsJson,
 ) -> None:
     """Published contributions across regions, compiled for the International Migration Review Forum."""
-    query = build(c.Compilation, cycle=cycle, region=region, objective=objective, limit=limit, offset=offset)
+    if as_csv and as_json:
+        raise typer.BadParameter("choose one of --csv and --json", param_hint="--csv")
+    fields = dict(cycle=cycle, region=region, objective=objective, contributor_kind=kind, stakeholder_category=category)
+    if as_csv:
+        from mignet_reviews.compilation_export import csv_lines
+
+        every = build(c.Compilation, **fields, limit=c.MAX_PAGE, offset=0)
+        items = run(nats_url, lambda client: _everything(client, every))
+        sys.stdout.writelines(csv_lines(items))
+        return
+    query = build(c.Compilation, **fields, limit=limit, offset=offset)
     found = run(nats_url, lambda client: client.query(query))
     if as_json:
         emit_list(found["items"], found["total"], offset, limit, by_region=found["by_region"])

@@ -612,8 +612,18 @@ class Compilation(ReviewsQuery):
     cycle: Cycle | None = None
     region: RegionCode | None = None
     objective: ObjectiveNumber | None = None
+    contributor_kind: ContributorKind | None = Field(default=None, description="Member states or stakeholders only.")
+    stakeholder_category: StakeholderCategory | None = Field(
+        default=None, description="Stakeholders of this category only (implies contributor_kind stakeholder)."
+    )
     limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+
+    @model_validator(mode="after")
+    def _category_of_stakeholders(self) -> Compilation:
+        if self.stakeholder_category and self.contributor_kind is ContributorKind.MEMBER_STATE:
+            raise ValueError("a stakeholder category selects stakeholders, not member states")
+        return self
 
 
 # --- Catalogues -------------------------------------------------------------------------------------

@@ -142,7 +142,7 @@ async def test_the_objective_and_contributor_filters(page, pages_service, contri
     await page.wait_for_url(re.compile(r"objective=7"))
     titles = await page.locator("li.contribution h3").all_text_contents()
     assert titles == ["Migrant Forum in Asia: written input"]  # the pending Thai one (also objective 7) is not shown
-    assert "1 published contribution match the filters" in await page.get_by_role("status").text_content()
+    assert "1 published contribution matches the filters" in await page.get_by_role("status").text_content()
 
     await page.select_option("#objective", "")
     await page.select_option("#contributor", "member-state")
@@ -155,7 +155,11 @@ async def test_the_objective_and_contributor_filters(page, pages_service, contri
     assert await page.locator("li.contribution").count() == 3
 
 
-@pytest.mark.parametrize("path", ["/", f"/reviews/{AP}", "/contributions/{bangladesh}"])
+PHONE_PATHS = ["/", f"/reviews/{AP}", "/contributions/{bangladesh}"]
+PHONE_PATHS += ["/ar/", f"/ar/reviews/{AP}", "/ar/contributions/{bangladesh}", "/ar/directory", "/ru/compilation"]
+
+
+@pytest.mark.parametrize("path", PHONE_PATHS)
 async def test_pages_fit_a_390_pixel_phone_without_horizontal_scrolling(browser, pages_service, contributions, path):
     context = await browser.new_context(viewport={"width": 390, "height": 900})
     try:

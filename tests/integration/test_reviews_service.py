@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import http.client
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import nats
@@ -96,6 +98,23 @@ async def http_get(url: str, method: str = "GET") -> tuple[int, dict[str, str], 
 
     status, headers, body = await asyncio.to_thread(get)
     return status, {k.lower(): v for k, v in headers.items()}, body
+
+
+async def http_head_no_redirect(url: str, accept_language: str) -> tuple[int, dict[str, str]]:
+    """A GET that does not follow redirects: the status and headers."""
+
+    def get():
+        parts = urllib.parse.urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        try:
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            connection.request("GET", path, headers={"Accept-Language": accept_language})
+            response = connection.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}
+        finally:
+            connection.close()
+
+    return await asyncio.to_thread(get)
 
 
 async def contribution_in_status(service, contribution_id: str, status: str) -> dict:
@@ -500,36 +519,46 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     await contribution_in_status(service, rejected, "rejected")
     await contribution_in_status(service, shown, "published")
 
-    status, headers, index = await http_get(base + "/")
+    status, headers, index = await http_get(base + "/en/")
     assert status == 200 and headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in headers["content-security-policy"]
     assert "script-src" not in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "same-origin"
     assert "camera=()" in headers["permissions-policy"] and "geolocation=()" in headers["permissions-policy"]
-    assert f'href="/reviews/{AP}"' in index and "Asia and the Pacific" in index
+    assert f'href="/en/reviews/{AP}"' in index and "Asia and the Pacific" in index
 
-    status, _, page = await http_get(f"{base}/reviews/{AP}")
+    status, _, page = await http_get(f"{base}/en/reviews/{AP}")
     assert status == 200
     assert f"/contributions/{shown}" in page
     assert pending not in page and "Still in moderation" not in page and "Rejected one" not in page
     assert hostile not in page and "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page
     assert "regional page for the 2024-2025 regional review" in page
 
-    status, headers, detail = await http_get(f"{base}/contributions/{shown}")
+    status, headers, detail = await http_get(f"{base}/en/contributions/{shown}")
     assert status == 200 and "default-src 'none'" in headers["content-security-policy"]
     assert hostile not in detail and "Body &lt;script&gt;" in detail
-    assert '<a href="https://example.org/report" rel="nofollow noopener noreferrer ugc">' in detail
+    assert '<a href="https://example.org/report" rel="nofollow noopener noreferrer ugc" dir="ltr">' in detail
     assert "Bangladesh" in detail and "1. Data" in detail and "5. Regular pathways" in detail
     assert CONTACT["email"] not in detail and CONTACT["name"] not in detail
 
     for unseen in (pending, rejected, "c-0123456789abcdef", "not-an-id"):
-        status, headers, body = await http_get(f"{base}/contributions/{unseen}")
+        status, headers, body = await http_get(f"{base}/en/contributions/{unseen}")
         assert status == 404 and "no published page" in body, unseen
         assert headers["x-content-type-options"] == "nosniff" and "microphone=()" in headers["permissions-policy"]
-    assert (await http_get(f"{base}/reviews/africa-2024-2025"))[0] == 404
-    assert (await http_get(f"{base}/reviews/{AP}?objective=abc"))[0] == 400
-    assert (await http_get(f"{base}/reviews/{AP}?contributor=robots"))[0] == 400
-    assert (await http_get(f"{base}/reviews/{AP}", method="POST"))[0] == 405
+    assert (await http_get(f"{base}/en/reviews/africa-2024-2025"))[0] == 404
+    assert (await http_get(f"{base}/en/reviews/{AP}?objective=abc"))[0] == 400
+    assert (await http_get(f"{base}/en/reviews/{AP}?contributor=robots"))[0] == 400
+    assert (await http_get(f"{base}/en/reviews/{AP}", method="POST"))[0] == 405
+    # An address without a language goes to the browser's language, and says it depends on it.
+    for path, accept, target in (
+        (f"/reviews/{AP}?objective=5", "fr-CH, fr;q=0.9", f"/fr/reviews/{AP}?objective=5"),
+        ("/", "de", "/en/"),
+        ("/ar", "", "/ar/"),
+    ):
+        status, headers = await http_head_no_redirect(base + path, accept)
+        assert status in (307, 308) and headers["location"] == target, (path, status, headers)
+    assert (await http_head_no_redirect(base + "/", "ar"))[1]["vary"] == "accept-language"
+    assert (await http_get(f"{base}/xx/reviews/{AP}"))[0] == 404
     status, headers, css = await http_get(base + "/static/site.css")
     assert status == 200 and headers["content-type"].startswith("text/css")
     status, _, health = await http_get(base + "/healthz")
@@ -539,11 +568,11 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
     await client.command(c.ScheduleReview(command_id=new_id(), actor=ACTOR, region="arab-region", cycle="2024-2025"))
 
     async def arab_page():
-        status, _, body = await http_get(f"{base}/reviews/arab-region-2024-2025")
+        status, _, body = await http_get(f"{base}/en/reviews/arab-region-2024-2025")
         return body if status == 200 else None
 
     arab = await eventually(arab_page)
-    assert "Regional review of the GCM in the Arab region, 2024-2025</h1>" in arab
+    assert "Regional review of the GCM in the Arab region, <bdi>2024-2025</bdi></h1>" in arab
     assert "in Arab region" not in arab
 
     # Withdrawn after publication: gone from the pages at once.
@@ -551,5 +580,5 @@ async def test_public_pages_show_published_contributions_only(reviews_with_pages
         c.WithdrawContribution(command_id=new_id(), actor=ACTOR, contribution_id=shown, reason="Replaced.")
     )
     await contribution_in_status(service, shown, "withdrawn")
-    assert (await http_get(f"{base}/contributions/{shown}"))[0] == 404
-    assert f"/contributions/{shown}" not in (await http_get(f"{base}/reviews/{AP}"))[2]
+    assert (await http_get(f"{base}/en/contributions/{shown}"))[0] == 404
+    assert f"/contributions/{shown}" not in (await http_get(f"{base}/en/reviews/{AP}"))[2]

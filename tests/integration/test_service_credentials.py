@@ -94,6 +94,8 @@ async def test_every_service_runs_as_its_own_user_under_nats_conf(start_service,
             "reviews-contributions",
             "reviews-registry-networks",
             "reviews-registry-champions",
+            "reviews-registry-directory-networks",
+            "reviews-registry-directory-champions",
         }
     finally:
         await nc.close()

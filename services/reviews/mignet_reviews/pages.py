@@ -1,10 +1,17 @@
 """The Network's public regional pages: read-only HTML over the reviews read models.
 
-Resolution 73/326 (para 13) has the Network publish the contributions to the
-regional reviews on regional web pages. Only *published* contributions appear
-here; a submitted, rejected or withdrawn one answers 404 like an unknown id,
-so the pages do not even reveal that it exists. The pages call the same query
-functions as the NATS queries, so filters behave the same in both.
+The regional pages come from the Network's FAQ itself: contributions to the
+regional reviews "will be published on the regional web pages prepared by the
+connection hub and knowledge platform". (Resolution 73/326 para 13 asks for
+something else: the compilation of all contributions for the IMRF and a
+dedicated website for them within the knowledge platform.) Only *published*
+contributions appear here; a submitted, rejected or withdrawn one answers 404
+like an unknown id, so the pages do not even reveal that it exists. The pages
+call the same query functions as the NATS queries, so filters behave the same.
+
+Every page exists in the six UN languages under its language's prefix
+(``/ar/reviews/...``); an address without one redirects to the language the
+browser prefers (``Accept-Language``), English when it names none of the six.
 """
 
 from __future__ import annotations
@@ -23,12 +30,14 @@ from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mignet_contracts import reference
 from mignet_contracts import reviews as c
-from mignet_reviews import queries
+from mignet_reviews import compilation_page, directory_page, i18n, queries
+from mignet_reviews.i18n import N_
+from mignet_reviews.page_filters import BadFilter, contributor_filter, whole_number
 from mignet_reviews.projections import CONTRIBUTIONS
 from mignet_reviews.templating import build_environment
 from mignet_runtime.errors import NotFound
@@ -79,41 +88,60 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class BadFilter(ValueError):
-    """A filter in the query string that the page cannot apply."""
+def page_language(request: Request) -> str:
+    """The language of the address (``/fr/...``), else the one the browser prefers."""
+    return i18n.language_of_path(request.url.path) or i18n.negotiate(request.headers.get("accept-language"))
 
 
-def contributor_filter(value: str) -> dict[str, str]:
-    """``member-state``, ``stakeholder`` or a stakeholder category, as ListContributions fields."""
-    if not value:
-        return {}
-    if value in (str(c.ContributorKind.MEMBER_STATE), str(c.ContributorKind.STAKEHOLDER)):
-        return {"contributor_kind": value}
-    if value in reference.STAKEHOLDER_CATEGORIES:
-        return {"contributor_kind": str(c.ContributorKind.STAKEHOLDER), "stakeholder_category": value}
-    raise BadFilter(f"unknown contributor filter {value!r}")
-
-
-def whole_number(value: str, name: str) -> int | None:
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 6:
-        raise BadFilter(f"{name} must be a whole number")
-    return int(value)
+def path_after_language(request: Request) -> str:
+    """The address without its language prefix, with its query: what the language switcher keeps."""
+    path = request.url.path
+    first = path.split("/", 2)[1]
+    rest = path[len(first) + 1 :] if first in i18n.LANGUAGES else path
+    query = request.url.query
+    return (rest or "/") + (f"?{query}" if query else "")
 
 
 class Pages:
     def __init__(self, db: AsyncDatabase):
         self.db = db
-        self.env = build_environment()
+        self.envs = {language: build_environment(language) for language in i18n.LANGUAGES}
         self.stylesheet = files("mignet_reviews").joinpath("static/site.css").read_bytes()
 
     def render(
-        self, template: str, status_code: int = 200, headers: Mapping[str, str] | None = None, **context: Any
+        self,
+        request: Request,
+        template: str,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        **context: Any,
     ) -> HTMLResponse:
-        html = self.env.get_template(template).render(**context)
+        language = page_language(request)
+        env = self.envs[language]
+        gettext = i18n.translations(language).gettext
+        if template == "error.html":  # its title and message are messages marked with N_
+            context.update(title=gettext(context["title"]), message=gettext(context["message"]))
+        html = env.get_template(template).render(base=f"/{language}", here=path_after_language(request), **context)
         # Revalidate every time: a withdrawn contribution must disappear at once.
-        return HTMLResponse(html, status_code=status_code, headers={"cache-control": "no-cache", **(headers or {})})
+        return HTMLResponse(
+            html,
+            status_code=status_code,
+            headers={"cache-control": "no-cache", "content-language": language, **(headers or {})},
+        )
+
+    async def without_language(self, request: Request) -> Response:
+        """An address without a language prefix: to the same page in the browser's language."""
+        path = request.path_params["path"]
+        if path in i18n.LANGUAGES:  # /ar: the index, /ar/
+            return RedirectResponse(f"/{path}/", status_code=308)
+        if path.split("/", 1)[0] in i18n.LANGUAGES:
+            raise HTTPException(404)
+        language = i18n.negotiate(request.headers.get("accept-language"))
+        query = request.url.query
+        target = f"/{language}/{path}" + (f"?{query}" if query else "")
+        return RedirectResponse(
+            target, status_code=307, headers={"vary": "accept-language", "cache-control": "no-cache"}
+        )
 
     async def published_counts(self) -> Counter:
         cursor = self.db[CONTRIBUTIONS.collection].find({"status": PUBLISHED}, {"_id": 0, "review_id": 1})
@@ -128,7 +156,7 @@ class Pages:
             cycles.setdefault(review["cycle"], []).append({**review, "published": counts.get(review["review_id"], 0)})
         for items in cycles.values():
             items.sort(key=lambda r: r["region_name"])
-        return self.render("index.html", cycles=cycles)
+        return self.render(request, "index.html", cycles=cycles)
 
     async def review(self, request: Request) -> Response:
         review_id = request.path_params["review_id"]
@@ -147,13 +175,14 @@ class Pages:
                 offset=(page - 1) * PAGE_SIZE,
             )
         except (BadFilter, ValidationError) as exc:
-            message = str(exc) if isinstance(exc, BadFilter) else "the objective must be a number from 1 to 23"
+            log.info("public page %s: filter refused: %s", request.url.path, exc)
             return self.render(
+                request,
                 "error.html",
                 status_code=400,
-                title="This filter cannot be applied",
-                message=f"{message}. Go back to the review page and choose from the lists.",
-                back=f"/reviews/{review_id}",
+                title=N_("This filter cannot be applied"),
+                message=N_("The filters must be chosen from the lists. Go back to the review page and choose again."),
+                back=f"/{page_language(request)}/reviews/{review_id}",
             )
         found = await queries.list_contributions(self.db, query)
 
@@ -163,6 +192,7 @@ class Pages:
 
         pages = max(1, -(-found["total"] // PAGE_SIZE))
         return self.render(
+            request,
             "review.html",
             review=review,
             found=found,
@@ -187,7 +217,19 @@ class Pages:
         if doc["status"] != PUBLISHED:
             raise HTTPException(404)  # exactly as for an unknown id: nothing unpublished is revealed
         review = await self._review_or_404(doc["review_id"])
-        return self.render("contribution.html", contribution=doc, review=review)
+        return self.render(request, "contribution.html", contribution=doc, review=review)
+
+    async def directory(self, request: Request) -> Response:
+        return await directory_page.show(self, request)
+
+    async def compilation(self, request: Request) -> Response:
+        return await compilation_page.show(self, request)
+
+    async def compilation_csv(self, request: Request) -> Response:
+        return await compilation_page.download_csv(self, request)
+
+    async def compilation_json(self, request: Request) -> Response:
+        return await compilation_page.download_json(self, request)
 
     async def stylesheet_route(self, request: Request) -> Response:
         return Response(self.stylesheet, media_type="text/css", headers={"cache-control": "public, max-age=3600"})
@@ -208,54 +250,65 @@ class Pages:
 
     # -- errors ---------------------------------------------------------------------
     async def http_error(self, request: Request, exc: HTTPException) -> Response:
+        back = f"/{page_language(request)}/"
         if exc.status_code == 404:
             return self.render(
+                request,
                 "error.html",
                 status_code=404,
-                title="Page not found",
-                message="There is no published page at this address.",
-                back="/",
+                title=N_("Page not found"),
+                message=N_("There is no published page at this address."),
+                back=back,
             )
         # 405 for anything but GET and HEAD: these pages are read-only.
         return self.render(
+            request,
             "error.html",
             status_code=exc.status_code,
             headers=exc.headers,
-            title=exc.detail,
-            message="This request cannot be answered here.",
-            back="/",
+            title=N_("Request not allowed") if exc.status_code == 405 else N_("Request refused"),
+            message=N_("This request cannot be answered here."),
+            back=back,
         )
 
     async def unavailable(self, request: Request, exc: Exception) -> Response:
         log.warning("public page %s failed: %s", request.url.path, exc)
         return self.render(
+            request,
             "error.html",
             status_code=503,
-            title="Temporarily unavailable",
-            message="The regional pages cannot be shown right now; please try again shortly.",
-            back="/",
+            title=N_("Temporarily unavailable"),
+            message=N_("The regional pages cannot be shown right now; please try again shortly."),
+            back=f"/{page_language(request)}/",
         )
 
     async def internal_error(self, request: Request, exc: Exception) -> Response:
         # Starlette re-raises after this answer, and uvicorn logs the traceback.
         return self.render(
+            request,
             "error.html",
             status_code=500,
-            title="Something went wrong",
-            message="The page could not be shown; the service log has the details.",
-            back="/",
+            title=N_("Something went wrong"),
+            message=N_("The page could not be shown; the service log has the details."),
+            back=f"/{page_language(request)}/",
         )
 
 
 def create_app(db: AsyncDatabase) -> SecurityHeaders:
     pages = Pages(db)
-    routes = [
-        Route("/", pages.index, name="index"),
-        Route("/reviews/{review_id}", pages.review, name="review"),
-        Route("/contributions/{contribution_id}", pages.contribution, name="contribution"),
-        Route("/static/site.css", pages.stylesheet_route, name="stylesheet"),
-        Route("/healthz", pages.healthz, name="healthz"),
-    ]
+    routes = [Route("/static/site.css", pages.stylesheet_route, name="stylesheet")]
+    routes.append(Route("/healthz", pages.healthz, name="healthz"))
+    for language in i18n.LANGUAGES:
+        routes += [
+            Route(f"/{language}/", pages.index),
+            Route(f"/{language}/reviews/{{review_id}}", pages.review),
+            Route(f"/{language}/contributions/{{contribution_id}}", pages.contribution),
+            Route(f"/{language}/directory", pages.directory),
+            Route(f"/{language}/compilation", pages.compilation),
+            Route(f"/{language}/compilation.csv", pages.compilation_csv),
+            Route(f"/{language}/compilation.json", pages.compilation_json),
+        ]
+    routes.append(Route("/{path:path}", pages.without_language, name="without_language"))
     app = Starlette(
         routes=routes,
         exception_handlers={

@@ -8,7 +8,7 @@ a network established after a contribution was published still shows.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -126,7 +126,8 @@ async def review_figures(db: AsyncDatabase, q: c.ReviewFigures) -> dict:
     }
 
 
-async def compilation(db: AsyncDatabase, q: c.Compilation) -> dict:
+def compilation_selector(q: c.Compilation) -> dict[str, Any]:
+    """The published contributions a compilation query asks for (the pages' downloads use it too)."""
     selector: dict[str, Any] = {"status": PUBLISHED}
     if q.cycle:
         selector["cycle"] = q.cycle
@@ -134,17 +135,45 @@ async def compilation(db: AsyncDatabase, q: c.Compilation) -> dict:
         selector["region"] = str(q.region)
     if q.objective:
         selector["objectives"] = q.objective
+    if q.stakeholder_category:
+        selector["contributor_kind"] = str(c.ContributorKind.STAKEHOLDER)
+        selector["stakeholder_category"] = q.stakeholder_category
+    elif q.contributor_kind:
+        selector["contributor_kind"] = str(q.contributor_kind)
+    return selector
+
+
+COMPILATION_ORDER = [("cycle", 1), ("region", 1), *CONTRIBUTION_ORDER]
+
+
+async def compilation(db: AsyncDatabase, q: c.Compilation) -> dict:
+    selector = compilation_selector(q)
     collection = db[CONTRIBUTIONS.collection]
     regions = Counter([d["region"] async for d in collection.find(selector, {"_id": 0, "region": 1})])
-    order = [("cycle", 1), ("region", 1), *CONTRIBUTION_ORDER]
-    items = await collection.find(selector, _HIDDEN).sort(order).skip(q.offset).limit(q.limit).to_list(None)
+    items = await collection.find(selector, _HIDDEN).sort(COMPILATION_ORDER).skip(q.offset).limit(q.limit).to_list(None)
     return {
         "cycle": q.cycle,
         "region": str(q.region) if q.region else None,
         "objective": q.objective,
+        "contributor_kind": str(q.contributor_kind) if q.contributor_kind else None,
+        "stakeholder_category": q.stakeholder_category,
         "total": sum(regions.values()),
         "by_region": dict(sorted(regions.items())),
         "limit": q.limit,
         "offset": q.offset,
         "items": await with_registry_facts(db, items),
     }
+
+
+async def all_compiled(db: AsyncDatabase, q: c.Compilation, batch: int = 200) -> AsyncIterator[dict]:
+    """Every published contribution the query selects, in compilation order (limit and offset ignored)."""
+    cursor = db[CONTRIBUTIONS.collection].find(compilation_selector(q), _HIDDEN).sort(COMPILATION_ORDER)
+    docs: list[dict] = []
+    async for doc in cursor.batch_size(batch):
+        docs.append(doc)
+        if len(docs) == batch:
+            for item in await with_registry_facts(db, docs):
+                yield item
+            docs = []
+    for item in await with_registry_facts(db, docs):
+        yield item

@@ -15,6 +15,7 @@ from typing import Any
 
 from mignet_contracts import registry as r
 from mignet_contracts.envelope import Event
+from mignet_reviews.directory_mirror import DIRECTORY_CHAMPIONS, DIRECTORY_NETWORKS
 from mignet_runtime.codec import EventCodec, RecordedEvent
 from mignet_runtime.projection import Projection
 from mignet_runtime.service import ForeignSource
@@ -82,7 +83,12 @@ CHAMPIONS = Projection(
     apply=apply_champion,
 )
 
-REGISTRY = ForeignSource(service=r.SERVICE, codec=EventCodec(r.REGISTRY_EVENTS), projections=(NETWORKS, CHAMPIONS))
+#: The public directory's dated mirror (directory_mirror.py) reads the same stream.
+REGISTRY = ForeignSource(
+    service=r.SERVICE,
+    codec=EventCodec(r.REGISTRY_EVENTS),
+    projections=(NETWORKS, CHAMPIONS, DIRECTORY_NETWORKS, DIRECTORY_CHAMPIONS),
+)
 
 NO_COUNTRY: Doc = {
     "country_has_network": None,

@@ -13,9 +13,12 @@ from urllib.parse import urlsplit
 
 import pycountry
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from mignet_contracts import reference
 from mignet_contracts import registry as r
+from mignet_contracts import reviews as c
+from mignet_reviews import i18n
 
 NETWORK_STATUS_WORDS = {
     str(r.NetworkStatus.UNDER_CONSIDERATION): "under consideration",
@@ -24,10 +27,24 @@ NETWORK_STATUS_WORDS = {
     str(r.NetworkStatus.INACTIVE): "inactive",
 }
 CHAMPION_STATUS_WORDS = {
-    str(r.ChampionStatus.NOMINATED): "nominated, not yet confirmed",
-    str(r.ChampionStatus.CONFIRMED): "yes",
-    str(r.ChampionStatus.WITHDRAWN): "no longer (withdrawn)",
+    str(r.ChampionStatus.NOMINATED): "Nominated, not yet confirmed",
+    str(r.ChampionStatus.CONFIRMED): "Yes",
+    str(r.ChampionStatus.WITHDRAWN): "No longer (withdrawn)",
 }
+REVIEW_STATUS_WORDS = {
+    str(c.ReviewStatus.PLANNED): "planned",
+    str(c.ReviewStatus.OPEN): "open for contributions",
+    str(c.ReviewStatus.CLOSED): "closed",
+    str(c.ReviewStatus.REPORT_PUBLISHED): "report published",
+}
+LEVEL_WORDS = {
+    str(c.Level.LOCAL): "Local",
+    str(c.Level.NATIONAL): "National",
+    str(c.Level.REGIONAL): "Regional",
+    str(c.Level.GLOBAL): "Global",
+}
+#: Every word list above, for the catalogs (mignet_reviews.catalogs).
+VOCABULARIES = (NETWORK_STATUS_WORDS, CHAMPION_STATUS_WORDS, REVIEW_STATUS_WORDS, LEVEL_WORDS)
 
 
 def web_url(value: str | None) -> str | None:
@@ -59,9 +76,14 @@ def long_date(value: str | date | None) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+TO_BE_ANNOUNCED = "dates to be announced"
+VIRTUAL = "virtual"
+OBJECTIVE_LABEL = "%(number)d. %(label)s"
+
+
 def date_range(start: str | None, end: str | None) -> str:
     if not start:
-        return "dates to be announced"
+        return TO_BE_ANNOUNCED
     if not end or end == start:
         return long_date(start)
     first, last = date.fromisoformat(start), date.fromisoformat(end)
@@ -97,25 +119,65 @@ def words(code: str | None) -> str:
     return (code or "").replace("-", " ")
 
 
-def build_environment() -> Environment:
+def bdi(value: object) -> Markup:
+    """Text isolated from the text around it (``<bdi>``, escaped), so that numbers and names embedded in a
+    right-to-left sentence keep their order: "2024-2025" would otherwise read "2025-2024" in Arabic."""
+    return Markup("<bdi>%s</bdi>") % value
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    try:
+        return reference.country(code).name
+    except KeyError:
+        return code
+
+
+def build_environment(language: str = i18n.DEFAULT_LANGUAGE) -> Environment:
+    """The templates for one page language (one environment per language, built once)."""
+    from mignet_reviews.localized import Localized  # it builds on this module's English functions
+
     env = Environment(
         loader=PackageLoader("mignet_reviews", "templates"),
         autoescape=True,  # for every template, whatever its name
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # newstyle: _("... %(name)s", name=value) escapes the value and fails loudly on a missing one.
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    here = Localized(language)
     env.filters.update(
         web_url=web_url,
-        long_date=long_date,
-        language_name=language_name,
-        objective_label=objective_label,
-        objective_title=objective_title,
-        principle_label=principle_label,
+        long_date=here.long_date,
+        language_name=here.language_name,
+        country_name=here.country_name,
+        region_name=here.region_name,
+        in_sentence=here.in_sentence,
+        commission_name=here.commission_name,
+        commission_abbreviation=here.commission_abbreviation,
+        objective_label=here.objective_label,
+        objective_title=here.objective_title,
+        principle_label=here.principle_label,
+        category_label=here.category_label,
+        group_name=here.group_name,
         words=words,
-        network_status=lambda s: NETWORK_STATUS_WORDS.get(s, words(s)),
-        champion_status=lambda s: CHAMPION_STATUS_WORDS.get(s, words(s)),
+        bdi=bdi,
+        venue=here.venue,
+        by_country_name=here.by_country_name,
+        network_status=here.vocabulary(NETWORK_STATUS_WORDS),
+        champion_status=here.vocabulary(CHAMPION_STATUS_WORDS),
+        review_status=here.vocabulary(REVIEW_STATUS_WORDS),
+        level=here.vocabulary(LEVEL_WORDS),
     )
-    env.globals.update(date_range=date_range, regions=reference.REGIONS)
-    env.filters["in_sentence"] = in_sentence
+    env.globals.update(
+        date_range=here.date_range,
+        regions=reference.REGIONS,
+        lang=language,
+        dir=i18n.direction(language),
+        languages=i18n.LANGUAGES,
+        endonyms=i18n.ENDONYMS,
+    )
     return env
