@@ -218,13 +218,16 @@ async def test_champions_show_the_current_network_and_confirmation_needs_a_reaso
         "--group",
         "asia-pacific",
         "--met",
-        "geographic-balance",
+        "host-government-commitment",
         "--met",
         "360-degree-vision",
+        "--not-assessed",
+        "resident-coordinator-support",
     )
     assert nominated.exit_code == 0, nominated.output
     short = await mignet(registry, "registry", "confirm-champion", "BD")
-    assert short.exit_code == 1 and "met 2 of the 6 champion criteria" in short.stderr
+    assert short.exit_code == 1 and "met 2 of the 5 criteria" in short.stderr
+    assert "not assessed: resident-coordinator-support" in short.stderr
     assert "override_reason" in short.stderr
     confirmed = await mignet(registry, "registry", "confirm-champion", "BD", "--override-reason", "EC decision")
     assert confirmed.exit_code == 0, confirmed.output

@@ -32,8 +32,14 @@ async def list_networks(db: AsyncDatabase, q: c.ListNetworks) -> dict:
         selector["country"] = q.country
     if q.status:
         selector["status"] = str(q.status)
-    if q.member:
+    if q.kind:
+        selector["kind"] = str(q.kind)
+    if q.member and q.role:
+        selector["members"] = {"$elemMatch": {"entity": q.member, "roles": str(q.role)}}
+    elif q.member:
         selector["members.entity"] = q.member
+    elif q.role:
+        selector["members.roles"] = str(q.role)
     if q.name_contains:
         # Escaped: the search text is a user's words, not a regular expression.
         selector["name"] = {"$regex": re.escape(q.name_contains), "$options": "i"}
@@ -64,7 +70,22 @@ async def list_champions(db: AsyncDatabase, q: c.ListChampions) -> dict:
         .to_list(None)
     )
     await _with_national_networks(db, items)
-    return {"total": len(items), "items": items}
+    everyone = items if q.regional_group is None and q.status is None else None
+    if everyone is None:
+        everyone = await db[CHAMPIONS.collection].find({}, {"regional_group": 1, "status": 1}).to_list(None)
+    return {"total": len(items), "items": items, "geographic_balance": geographic_balance(everyone)}
+
+
+def geographic_balance(champions: Iterable[Doc]) -> dict:
+    """The FAQ's first criterion, over the whole set: active champions per regional group."""
+    active = Counter(ch["regional_group"] for ch in champions if ch["status"] != "withdrawn")
+    groups = {g: active.get(g, 0) for g in reference.CHAMPION_REGIONAL_GROUPS}
+    total = sum(active.values())
+    return {
+        "by_regional_group": groups,
+        "groups_without_champions": [g for g, n in groups.items() if n == 0],
+        "largest_group_share": round(max(groups.values()) / total, 2) if total else None,
+    }
 
 
 async def _with_national_networks(db: AsyncDatabase, champions: list[Doc]) -> None:
@@ -113,12 +134,14 @@ def summarize(networks: Iterable[Doc], champions: Iterable[Doc], as_of: date | N
             "national": sum(1 for n in networks if n["scope"] == "national"),
             "regional": sum(1 for n in networks if n["scope"] == "regional"),
             "by_status": dict(sorted(by_status.items())),
+            "by_kind": dict(sorted(Counter(n.get("kind") or "not-recorded" for n in networks).items())),
             "by_region": {region: dict(sorted(counts.items())) for region, counts in sorted(by_region.items())},
         },
         "champions": {
             "total": len(active),
             "by_status": dict(sorted(Counter(ch["status"] for ch in champions).items())),
             "by_regional_group": {g: dict(sorted(cnt.items())) for g, cnt in sorted(groups.items())},
+            "geographic_balance": geographic_balance(champions),
             "countries": sorted(
                 (
                     {

@@ -1,6 +1,7 @@
 """The registry's rules: networks and champion countries as pure deciders.
 
-One module per aggregate (:mod:`.network`, :mod:`.champion`); this package routes
+One module per aggregate (:mod:`.network`, with its members in :mod:`.members`
+and terms of reference in :mod:`.terms`; :mod:`.champion`); this package routes
 each command to its aggregate and decide function and re-exports what callers use.
 """
 
@@ -11,14 +12,17 @@ from typing import Any
 
 from mignet_contracts.envelope import Command, Event
 from mignet_contracts.registry import (
+    AddMemberRole,
     AddNetworkMember,
     AlignTermsOfReference,
     AssignFocalPoint,
     ChangeNetworkDescription,
     ChangeNetworkStatus,
+    ClassifyNetwork,
     ConfirmChampion,
     CreateNetwork,
     NominateChampion,
+    RemoveMemberRole,
     RemoveNetworkMember,
     RenameNetwork,
     WithdrawChampion,
@@ -35,25 +39,31 @@ from mignet_registry.domain.champion import (
     nominate_champion,
     withdraw_champion,
 )
+from mignet_registry.domain.members import (
+    add_member_role,
+    add_network_member,
+    assign_focal_point,
+    remove_member_role,
+    remove_network_member,
+)
 from mignet_registry.domain.network import (
+    EXISTING_STATUSES,
     NETWORK,
     STATUS_TRANSITIONS,
-    WORKING_STATUSES,
     FocalPoint,
     NetworkState,
     StatusChange,
-    add_network_member,
-    align_terms_of_reference,
-    assign_focal_point,
+    TorAlignment,
     change_network_description,
     change_network_status,
+    classify_network,
     create_network,
     describe_network,
     evolve_network,
     initial_network,
-    remove_network_member,
     rename_network,
 )
+from mignet_registry.domain.terms import align_terms_of_reference
 from mignet_runtime.aggregate import AggregateType, named_id
 
 __all__ = [
@@ -61,18 +71,21 @@ __all__ = [
     "CHAMPION",
     "DECIDERS",
     "EXISTING_NETWORK_CRITERION",
+    "EXISTING_STATUSES",
     "NETWORK",
     "STATUS_TRANSITIONS",
-    "WORKING_STATUSES",
     "ChampionState",
     "FocalPoint",
     "NetworkState",
     "StatusChange",
+    "TorAlignment",
+    "add_member_role",
     "add_network_member",
     "align_terms_of_reference",
     "assign_focal_point",
     "change_network_description",
     "change_network_status",
+    "classify_network",
     "confirm_champion",
     "create_network",
     "describe_network",
@@ -81,6 +94,7 @@ __all__ = [
     "initial_champion",
     "initial_network",
     "nominate_champion",
+    "remove_member_role",
     "remove_network_member",
     "rename_network",
     "target_of",
@@ -101,6 +115,9 @@ DECIDERS: dict[type[Command], tuple[AggregateType[Any], Decide]] = {
     RemoveNetworkMember: (NETWORK, remove_network_member),
     AlignTermsOfReference: (NETWORK, align_terms_of_reference),
     AssignFocalPoint: (NETWORK, assign_focal_point),
+    AddMemberRole: (NETWORK, add_member_role),
+    RemoveMemberRole: (NETWORK, remove_member_role),
+    ClassifyNetwork: (NETWORK, classify_network),
     NominateChampion: (CHAMPION, nominate_champion),
     ConfirmChampion: (CHAMPION, confirm_champion),
     WithdrawChampion: (CHAMPION, withdraw_champion),
