@@ -62,6 +62,11 @@ def schedule(
     meeting_end: datetime = typer.Option(None, "--meeting-end", formats=["%Y-%m-%d"]),
     venue: str = typer.Option(None, help="A city, or 'virtual'."),
     partner: list[str] = typer.Option([], "--partner", help="A co-organizer (repeatable)."),
+    organizer: list[str] = typer.Option(
+        [],
+        "--organizer",
+        help=f"KIND:NAME, repeatable (GCM para 50); KIND one of {', '.join(c.OrganizerKind)}.",
+    ),
     consultation: list[datetime] = typer.Option(
         [], "--consultation", formats=["%Y-%m-%d"], help="A stakeholder consultation date (repeatable)."
     ),
@@ -82,6 +87,7 @@ def schedule(
         meeting_end=_day(meeting_end),
         venue=venue,
         partners=partner,
+        organizers=[dict(zip(("kind", "name"), o.split(":", 1), strict=False)) for o in organizer],
         stakeholder_consultations=[d.date() for d in consultation],
         occurred_on=_day(occurred_on),
         command_id=command_id,

@@ -1,10 +1,22 @@
 """The reviews service's contracts: regional reviews of the GCM and the contributions to them.
 
-GCM paragraph 50 invites the UN regional commissions to review GCM
-implementation in their regions, from 2020, to inform each International
-Migration Review Forum (IMRF); resolution 73/326 (para 13) has the Network
-compile *all* contributions from member states and stakeholders, at local,
-national, regional and global level, and publish them on regional pages.
+GCM paragraph 50 invites subregional, regional and cross-regional processes,
+platforms and organizations, *including* the UN regional economic commissions
+and regional consultative processes on migration, to review GCM implementation
+in their regions, from 2020, to inform each International Migration Review Forum
+(IMRF): a review records its region's commission and any further organizers of
+those kinds. Resolution 73/326 (para 13) asks the Network to compile, in
+preparation for the IMRF, *all* contributions from member states and other
+stakeholders at local, national, regional and global level (the FAQ stresses
+«كل», all); the FAQ adds that contributions to the regional reviews are
+published on regional web pages.
+
+Extensions, not in the FAQ or the resolution: the review lifecycle (planned,
+open, closed, report published), the contribution lifecycle with moderation
+(submitted, published, rejected, withdrawn; moderation guards against abuse,
+it is not a selection), the rule that a member state contributes only to the
+reviews of its own regional commission(s), and the rule that a contribution
+names at least one GCM objective.
 
 Aggregates:
 
@@ -63,6 +75,8 @@ CONTRIBUTION_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://mignet.un-mi
 
 
 class ReviewStatus(StrEnum):
+    """Extension: the FAQ and resolution 73/326 give no lifecycle for a regional review."""
+
     PLANNED = "planned"
     OPEN = "open-for-contributions"
     CLOSED = "closed"
@@ -70,6 +84,8 @@ class ReviewStatus(StrEnum):
 
 
 class ContributionStatus(StrEnum):
+    """Extension: moderation before publication, against abuse (not a selection of contributions)."""
+
     SUBMITTED = "submitted"
     PUBLISHED = "published"
     REJECTED = "rejected"
@@ -79,6 +95,16 @@ class ContributionStatus(StrEnum):
 class ContributorKind(StrEnum):
     MEMBER_STATE = "member-state"
     STAKEHOLDER = "stakeholder"
+
+
+class OrganizerKind(StrEnum):
+    """GCM paragraph 50: who may organize a regional review besides the region's UN commission."""
+
+    UN_REGIONAL_COMMISSION = "un-regional-commission"
+    REGIONAL_CONSULTATIVE_PROCESS = "regional-consultative-process"
+    SUBREGIONAL = "subregional"
+    REGIONAL = "regional"
+    CROSS_REGIONAL = "cross-regional"
 
 
 class Level(StrEnum):
@@ -311,6 +337,8 @@ Note = Annotated[str, *_text(2000)]
 
 
 class MemberStateContributor(Contract):
+    """A member state contributes to the review(s) of its own regional commission(s): an extension."""
+
     kind: Literal["member-state"] = "member-state"
     country: CountryCode
 
@@ -340,10 +368,22 @@ class _ContributionContent(Contract):
     title: Title
     summary: Summary
     body: Body | None = Field(default=None, description="Optional: a national report may be a summary and links.")
-    objectives: Objectives = Field(description="The GCM objectives (1-23) it addresses; at least one.")
+    objectives: Objectives = Field(
+        description="The GCM objectives (1-23) it addresses; at least one (an extension: the resolution does not ask it)."
+    )
     guiding_principles: GuidingPrinciples = ()
     language: LanguageCode
     links: Links = ()
+
+
+class Organizer(Contract):
+    """A process, platform or organization organizing a review with the region's commission (GCM para 50)."""
+
+    kind: OrganizerKind
+    name: Annotated[str, *_line(300)]
+
+
+Organizers = Annotated[tuple[Organizer, ...], Field(max_length=20), max_items(20)]
 
 
 class _ReviewPlan(Contract):
@@ -359,6 +399,10 @@ class _ReviewPlan(Contract):
     meeting_end: date | None = None
     venue: Venue | None = Field(default=None, description="A city, such as 'Bangkok', or 'virtual'.")
     partners: Partners = Field(default=(), description="Co-organizers, such as 'League of Arab States'.")
+    organizers: Organizers = Field(
+        default=(),
+        description="Organizers besides the region's commission, by GCM paragraph 50's kinds (absent on older events).",
+    )
 
 
 # --- Events ------------------------------------------------------------------------------------
@@ -478,7 +522,9 @@ class ScheduleReview(_ReviewPlan, ReviewsCommand):
     region: RegionCode
     cycle: Cycle
     commission: CommissionCode | None = Field(
-        default=None, description="The organizing regional commission; defaults to the region's, and must be it."
+        default=None,
+        description="The region's UN regional commission; defaults to it, and must be it. Further organizers "
+        "(regional consultative processes, subregional, regional and cross-regional ones) go in organizers.",
     )
 
     @model_validator(mode="after")

@@ -52,6 +52,7 @@ def apply_review(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             "meeting_end": _iso(event.meeting_end),
             "venue": event.venue,
             "partners": list(event.partners),
+            "organizers": [o.model_dump(mode="json") for o in event.organizers],
             "status": str(c.ReviewStatus.PLANNED),
             "status_since": on,
             "status_history": [{"status": str(c.ReviewStatus.PLANNED), "on": on}],
