@@ -531,6 +531,14 @@ def network(network_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) ->
         console.print(doc["description"], highlight=False, markup=False)
     members = [m | {"roles": ", ".join(m.get("roles", [m["role"]]))} for m in doc["members"]]
     table(members, [("entity", "entity"), ("roles", "roles"), ("joined_on", "joined")], title="Members")
+    if doc.get("pilots"):
+        columns = [
+            ("group_id", "working group"),
+            ("output_title", "output"),
+            ("started_on", "from"),
+            ("ended_on", "to"),
+        ]
+        table(doc["pilots"], columns, title="Pilots of working-group outputs")
     if tor := doc.get("tor"):
         gaps = [f"{k.replace('_', ' ')}: {', '.join(tor[k])}" for k in ("not_agreed", "not_consulted") if tor.get(k)]
         complete = {True: "complete", False: "flagged", None: "who agreed not recorded"}[tor.get("complete")]

@@ -90,12 +90,17 @@ async def test_projection_status_and_rebuild(registry):
     )
     status = await mignet(registry, "projections", "status", "registry", "--json")
     assert status.exit_code == 0, status.output
-    assert {row["projection"] for row in json.loads(status.stdout)["items"]} == {"networks", "champions"}
+    assert {row["projection"] for row in json.loads(status.stdout)["items"]} == {
+        "networks",
+        "champions",
+        "working-groups",
+    }
     rebuilt = await mignet(registry, "projections", "rebuild", "registry", "--json")
     assert rebuilt.exit_code == 0, rebuilt.output
     assert {r["projection"]: r["documents"] for r in json.loads(rebuilt.stdout)["items"]} == {
         "networks": 1,
         "champions": 0,
+        "working-groups": 0,
     }
 
 

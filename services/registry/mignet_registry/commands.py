@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mignet_contracts import registry as c
+from mignet_contracts import working_groups as wg
 from mignet_contracts.envelope import Command, CommandResult
 from mignet_registry import domain
 from mignet_runtime.commands import CommandExecutor
@@ -16,6 +17,9 @@ async def context_for(executor: CommandExecutor, command: Command) -> dict[str, 
     if isinstance(command, c.NominateChampion):
         loaded = await executor.load(domain.NETWORK, c.national_network_id(command.country))
         return {"national_network": loaded.state}
+    if isinstance(command, wg.PilotOutput):
+        loaded = await executor.load(domain.NETWORK, command.network_id)
+        return {"network": loaded.state}
     return {}
 
 

@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from mignet_contracts import reference
 from mignet_contracts import registry as c
 from mignet_registry.projections import CHAMPIONS, NETWORKS
+from mignet_registry.working_group_views import pilots_of
 from mignet_runtime.errors import NotFound, Rejected, ValidationFailed
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.projection import fold_stream
@@ -54,6 +55,7 @@ async def get_network(db: AsyncDatabase, q: c.GetNetwork) -> Doc:
     doc = await db[NETWORKS.collection].find_one({"_id": q.network_id}, _HIDDEN)
     if doc is None:
         raise NotFound(f"there is no network {q.network_id}", field="network_id")
+    doc["pilots"] = await pilots_of(db, network_id=q.network_id)
     return doc
 
 

@@ -18,6 +18,7 @@ from datetime import date
 
 from mignet_contracts import reference
 from mignet_contracts import registry as c
+from mignet_contracts import working_groups as wg
 from mignet_contracts.envelope import Command
 from mignet_runtime.client import MignetClient, RequestFailed
 
@@ -116,8 +117,30 @@ def _who_invited(actor: str) -> Command:
     )
 
 
+def _working_groups(actor: str) -> list[Command]:
+    # FAQ footnote 5: the core and thematic working groups; it names neither their leads nor members.
+    return [
+        wg.CreateWorkingGroup(
+            command_id=f"seed-2020-wg-{group.code}",
+            actor=actor,
+            group_id=group.code,
+            group_name=group.name,
+            core=group.core,
+            workstream=group.workstream,
+            occurred_on=AS_OF,
+        )
+        for group in reference.WORKING_GROUPS.values()
+    ]
+
+
 def seed_commands(actor: str = "seed:faq-2020") -> list[Command]:
-    return [_global_network(actor), *_iom_roles(actor), _who_invited(actor), *_champion_commands(actor)]
+    return [
+        _global_network(actor),
+        *_iom_roles(actor),
+        _who_invited(actor),
+        *_champion_commands(actor),
+        *_working_groups(actor),
+    ]
 
 
 async def load(client: MignetClient, actor: str = "seed:faq-2020") -> dict:

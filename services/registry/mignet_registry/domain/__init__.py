@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mignet_contracts import working_groups as wg
 from mignet_contracts.envelope import Command, Event
 from mignet_contracts.registry import (
     AddMemberRole,
@@ -64,6 +65,17 @@ from mignet_registry.domain.network import (
     rename_network,
 )
 from mignet_registry.domain.terms import align_terms_of_reference
+from mignet_registry.domain.working_group import (
+    WORKING_GROUP_AGGREGATE,
+    WorkingGroupState,
+    add_output,
+    change_output_status,
+    create_working_group,
+    end_pilot,
+    join_working_group,
+    leave_working_group,
+    pilot_output,
+)
 from mignet_runtime.aggregate import AggregateType, named_id
 
 __all__ = [
@@ -79,6 +91,8 @@ __all__ = [
     "NetworkState",
     "StatusChange",
     "TorAlignment",
+    "WORKING_GROUP_AGGREGATE",
+    "WorkingGroupState",
     "add_member_role",
     "add_network_member",
     "align_terms_of_reference",
@@ -121,6 +135,13 @@ DECIDERS: dict[type[Command], tuple[AggregateType[Any], Decide]] = {
     NominateChampion: (CHAMPION, nominate_champion),
     ConfirmChampion: (CHAMPION, confirm_champion),
     WithdrawChampion: (CHAMPION, withdraw_champion),
+    wg.CreateWorkingGroup: (WORKING_GROUP_AGGREGATE, create_working_group),
+    wg.JoinWorkingGroup: (WORKING_GROUP_AGGREGATE, join_working_group),
+    wg.LeaveWorkingGroup: (WORKING_GROUP_AGGREGATE, leave_working_group),
+    wg.AddOutput: (WORKING_GROUP_AGGREGATE, add_output),
+    wg.ChangeOutputStatus: (WORKING_GROUP_AGGREGATE, change_output_status),
+    wg.PilotOutput: (WORKING_GROUP_AGGREGATE, pilot_output),
+    wg.EndPilot: (WORKING_GROUP_AGGREGATE, end_pilot),
 }
 
 
@@ -129,4 +150,6 @@ def target_of(command: Command) -> tuple[AggregateType[Any], str]:
     aggregate, _ = DECIDERS[type(command)]
     if aggregate is CHAMPION:
         return aggregate, champion_id(named_id(command, "country"))
+    if aggregate is WORKING_GROUP_AGGREGATE:
+        return aggregate, named_id(command, "group_id")
     return aggregate, named_id(command, "network_id")
