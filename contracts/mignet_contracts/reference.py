@@ -660,6 +660,72 @@ CHAMPION_CRITERIA: dict[str, str] = {
     ),
 }
 
+
+@dataclass(frozen=True)
+class SupportMeasure:
+    code: str
+    name: str
+    detail: str
+
+
+#: The FAQ's section 6 (lines 106-114): the support member states, UN country teams
+#: and country networks can draw on. Codes are ours; names and details are the FAQ's.
+SUPPORT_MEASURES: dict[str, SupportMeasure] = {
+    m.code: m
+    for m in (
+        SupportMeasure(
+            "national-implementation-plans",
+            "Support for GCM national implementation plans",
+            "Or advice on mainstreaming the GCM's objectives into existing national policies and action plans, "
+            "with synergies with the Sustainable Development Goals",
+        ),
+        SupportMeasure(
+            "specific-objectives",
+            "Support on specific GCM objectives",
+            "Targeted technical and capacity-building support, by national priorities and the GCM's 360-degree "
+            "vision, through the Network's thematic areas",
+        ),
+        SupportMeasure(
+            "un-system-coordination",
+            "Stronger UN system coordination",
+            "Support to UN country teams, national or regional UN networks and other UN coordination structures",
+        ),
+        SupportMeasure(
+            "stakeholder-engagement",
+            "Stronger stakeholder engagement",
+            "Meaningful participation of all relevant stakeholders named in the GCM",
+        ),
+        SupportMeasure(
+            "knowledge-management",
+            "Knowledge management and sharing of information",
+            "Good practices and lessons learned through the global knowledge platform and connection hub",
+        ),
+        SupportMeasure(
+            "review-and-reporting",
+            "Review and reporting",
+            "On GCM implementation, including for the 2030 Agenda: the GCM regional reviews, the first IMRF "
+            "(first half of 2022) and the regional reviews of the High-level Political Forum",
+        ),
+        SupportMeasure(
+            "piloting-working-group-tools",
+            "Piloting of working-group tools",
+            "Piloting the relevant tools developed by the Network's core and thematic working groups",
+        ),
+    )
+}
+#: Where review-and-reporting support applies (FAQ line 113).
+REVIEW_SETTINGS: dict[str, str] = {
+    "gcm-regional-review": "GCM regional reviews",
+    "imrf": "International Migration Review Forum",
+    "hlpf-regional-review": "Regional reviews of the High-level Political Forum on Sustainable Development",
+}
+#: The FAQ's annex 5, which it names but our copy does not include: referenced, not reproduced.
+REGIONAL_REVIEW_FRAMEWORK = {
+    "code": "regional-review-framework",
+    "name": "Proposed framework to assist member states in organizing the regional reviews",
+    "source": "FAQ annex 5 (not in the copy this system was built from)",
+}
+
 #: The criteria a single nomination is assessed against: all but geographic balance.
 COUNTRY_CHAMPION_CRITERIA: tuple[str, ...] = tuple(c for c in CHAMPION_CRITERIA if c != "geographic-balance")
 

@@ -94,6 +94,7 @@ async def test_projection_status_and_rebuild(registry):
         "networks",
         "champions",
         "working-groups",
+        "support-requests",
     }
     rebuilt = await mignet(registry, "projections", "rebuild", "registry", "--json")
     assert rebuilt.exit_code == 0, rebuilt.output
@@ -101,6 +102,7 @@ async def test_projection_status_and_rebuild(registry):
         "networks": 1,
         "champions": 0,
         "working-groups": 0,
+        "support-requests": 0,
     }
 
 

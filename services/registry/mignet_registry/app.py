@@ -7,14 +7,15 @@ environment (see :mod:`mignet_runtime.settings`).
 from __future__ import annotations
 
 from mignet_contracts import registry as c
+from mignet_contracts import support as sr
 from mignet_contracts import working_groups as wg
-from mignet_registry import commands, queries, working_group_views
+from mignet_registry import commands, queries, support_views, working_group_views
 from mignet_registry.projections import PROJECTIONS
 from mignet_runtime.codec import EventCodec
 from mignet_runtime.service import Router, ServiceSpec, build_app, run
 
-EVENTS = (*c.REGISTRY_EVENTS, *wg.WORKING_GROUP_EVENTS)
-COMMANDS = (*c.REGISTRY_COMMANDS, *wg.WORKING_GROUP_COMMANDS)
+EVENTS = (*c.REGISTRY_EVENTS, *wg.WORKING_GROUP_EVENTS, *sr.SUPPORT_EVENTS)
+COMMANDS = (*c.REGISTRY_COMMANDS, *wg.WORKING_GROUP_COMMANDS, *sr.SUPPORT_COMMANDS)
 CODEC = EventCodec(EVENTS)
 
 
@@ -35,10 +36,16 @@ def routes(router: Router) -> None:
     router.query(wg.ListWorkingGroups, lambda q: working_group_views.list_working_groups(rt.db, q))
     router.query(wg.GetWorkingGroup, lambda q: working_group_views.get_working_group(rt.db, q))
     router.query(wg.ListPilots, lambda q: working_group_views.list_pilots(rt.db, q))
+    router.query(sr.ListSupportRequests, lambda q: support_views.list_support_requests(rt.db, q))
+    router.query(sr.GetSupportRequest, lambda q: support_views.get_support_request(rt.db, q))
+    router.query(sr.SupportFigures, lambda q: support_views.support_figures(rt.db, q))
 
 
 SPEC = ServiceSpec(
-    name=c.SERVICE, codec=CODEC, projections=(*PROJECTIONS, working_group_views.WORKING_GROUPS), routes=routes
+    name=c.SERVICE,
+    codec=CODEC,
+    projections=(*PROJECTIONS, working_group_views.WORKING_GROUPS, support_views.SUPPORT_REQUESTS),
+    routes=routes,
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mignet_contracts import support as sr
 from mignet_contracts import working_groups as wg
 from mignet_contracts.envelope import Command, Event
 from mignet_contracts.registry import (
@@ -64,6 +65,15 @@ from mignet_registry.domain.network import (
     initial_network,
     rename_network,
 )
+from mignet_registry.domain.support_request import (
+    SUPPORT_REQUEST_AGGREGATE,
+    SupportRequestState,
+    accept_support,
+    complete_support,
+    decline_support,
+    request_support,
+    start_support,
+)
 from mignet_registry.domain.terms import align_terms_of_reference
 from mignet_registry.domain.working_group import (
     WORKING_GROUP_AGGREGATE,
@@ -90,6 +100,8 @@ __all__ = [
     "FocalPoint",
     "NetworkState",
     "StatusChange",
+    "SUPPORT_REQUEST_AGGREGATE",
+    "SupportRequestState",
     "TorAlignment",
     "WORKING_GROUP_AGGREGATE",
     "WorkingGroupState",
@@ -142,6 +154,11 @@ DECIDERS: dict[type[Command], tuple[AggregateType[Any], Decide]] = {
     wg.ChangeOutputStatus: (WORKING_GROUP_AGGREGATE, change_output_status),
     wg.PilotOutput: (WORKING_GROUP_AGGREGATE, pilot_output),
     wg.EndPilot: (WORKING_GROUP_AGGREGATE, end_pilot),
+    sr.RequestSupport: (SUPPORT_REQUEST_AGGREGATE, request_support),
+    sr.AcceptSupport: (SUPPORT_REQUEST_AGGREGATE, accept_support),
+    sr.StartSupport: (SUPPORT_REQUEST_AGGREGATE, start_support),
+    sr.CompleteSupport: (SUPPORT_REQUEST_AGGREGATE, complete_support),
+    sr.DeclineSupport: (SUPPORT_REQUEST_AGGREGATE, decline_support),
 }
 
 
@@ -152,4 +169,6 @@ def target_of(command: Command) -> tuple[AggregateType[Any], str]:
         return aggregate, champion_id(named_id(command, "country"))
     if aggregate is WORKING_GROUP_AGGREGATE:
         return aggregate, named_id(command, "group_id")
+    if aggregate is SUPPORT_REQUEST_AGGREGATE:
+        return aggregate, named_id(command, "request_id")
     return aggregate, named_id(command, "network_id")
