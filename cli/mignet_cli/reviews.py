@@ -234,11 +234,14 @@ def submit(
     nats_url: str = NatsUrl,
     as_json: bool = AsJson,
 ) -> None:
-    """Submit a contribution to an open review and print its id (it is published only once moderated)."""
+    """Submit a contribution to an open review, or to the IMRF itself (imrf-2026), and print its id.
+
+    It is published only once moderated.
+    """
     cmd = build(
         c.SubmitContribution,
         actor=actor(who),
-        review_id=review_id,
+        **_destination(review_id),
         contributor=_contributor(member_state, stakeholder, organization, country),
         level=level,
         title=title,
@@ -377,6 +380,12 @@ def list_reviews(
     table(rows, REVIEW_COLUMNS, title=f"Regional reviews ({found['total']})")
 
 
+def _destination(review_or_imrf: str) -> dict:
+    """A regional review id, or an IMRF (``imrf-2026``) for contributions to the forum itself."""
+    key = "imrf" if review_or_imrf.lower().startswith("imrf-") else "review_id"
+    return {key: review_or_imrf.lower() if key == "imrf" else review_or_imrf}
+
+
 @app.command("contributions")
 def contributions(
     review_id: str,
@@ -391,10 +400,10 @@ def contributions(
     nats_url: str = NatsUrl,
     as_json: bool = AsJson,
 ) -> None:
-    """List a review's contributions (all statuses unless --status); contacts are never shown."""
+    """List a review's (or the IMRF's, imrf-2026) contributions (all statuses unless --status); no contacts."""
     query = build(
         c.ListContributions,
-        review_id=review_id,
+        **_destination(review_id),
         status=status,
         contributor_kind=kind,
         stakeholder_category=category,

@@ -9,7 +9,8 @@ those kinds. Resolution 73/326 (para 13) asks the Network to compile, in
 preparation for the IMRF, *all* contributions from member states and other
 stakeholders at local, national, regional and global level (the FAQ stresses
 «كل», all); the FAQ adds that contributions to the regional reviews are
-published on regional web pages.
+published on regional web pages. Contributions to the IMRF itself, outside any
+regional review, name the forum (``imrf``, e.g. ``imrf-2022``) instead of a review.
 
 Extensions, not in the FAQ or the resolution: the review lifecycle (planned,
 open, closed, report published), the contribution lifecycle with moderation
@@ -147,12 +148,33 @@ def review_id(region: RegionCode | str, cycle: str) -> str:
 
 
 def parse_review_id(value: str) -> tuple[RegionCode, str]:
-    """The region and cycle a review id names; ValueError if it names none."""
-    match = _REVIEW_ID_RE.match(value)
+    """The region and cycle a review id names; ValueError if it names none (or is not a string)."""
+    match = _REVIEW_ID_RE.match(value) if isinstance(value, str) else None
     if not match or match["region"] not in _REGION_CODES:
         regions = ", ".join(RegionCode)
         raise ValueError(f"review id {value!r} must be '<region>-<cycle>', region one of {regions}")
     return RegionCode(match["region"]), check_cycle(match["cycle"])
+
+
+#: GCM paragraph 49: the IMRF meets every four years, from 2022.
+FIRST_IMRF_YEAR = 2022
+_IMRF_RE = re.compile(r"^imrf-(\d{4})$")
+
+
+def check_imrf(value: str) -> str:
+    """An IMRF edition, ``imrf-<year>``: 2022, 2026, 2030 ...; raises ValueError otherwise."""
+    match = _IMRF_RE.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"an IMRF is named 'imrf-' and its year, such as 'imrf-2022', not {value!r}")
+    year = int(match[1])
+    if year < FIRST_IMRF_YEAR or (year - FIRST_IMRF_YEAR) % 4:
+        raise ValueError(f"there is no IMRF in {year}: it meets every four years from {FIRST_IMRF_YEAR}")
+    return value
+
+
+def imrf_for_cycle(cycle: str) -> str:
+    """The IMRF a review cycle informs: 2020-2021 informs imrf-2022, 2024-2025 imrf-2026."""
+    return f"imrf-{cycle_years(cycle)[1] + 1}"
 
 
 def contribution_id(command_id: str) -> str:
@@ -278,6 +300,7 @@ def _unique(values: tuple) -> tuple:
 
 
 Cycle = Annotated[str, AfterValidator(_cycle)]
+ImrfId = Annotated[str, StringConstraints(max_length=16), AfterValidator(check_imrf)]
 ReviewId = Annotated[str, StringConstraints(max_length=64), AfterValidator(_review_id)]
 ContributionId = Annotated[
     str,
@@ -460,9 +483,12 @@ class ContributionSubmitted(_ContributionContent, ContributionEvent):
     name: ClassVar[str] = "submitted"
     public: ClassVar[bool] = False
 
-    review_id: ReviewId
-    region: RegionCode
-    cycle: Cycle
+    review_id: ReviewId | None = Field(default=None, description="Null for a contribution to the IMRF itself.")
+    region: RegionCode | None = Field(default=None, description="The review's; null for one to the IMRF itself.")
+    cycle: Cycle | None = Field(default=None, description="The review's; null for one to the IMRF itself.")
+    imrf: ImrfId | None = Field(
+        default=None, description="Set for a contribution to the IMRF itself, outside any regional review."
+    )
 
 
 class ContributionContactRecorded(ContributionEvent):
@@ -574,8 +600,17 @@ class SubmitContribution(_ContributionContent, ReviewsCommand):
 
     name: ClassVar[str] = "submit-contribution"
 
-    review_id: ReviewId
+    review_id: ReviewId | None = Field(default=None, description="The regional review; or give imrf instead.")
+    imrf: ImrfId | None = Field(
+        default=None, description="A contribution to the IMRF itself (resolution 73/326 para 13), e.g. 'imrf-2026'."
+    )
     contact: ContributionContact
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> SubmitContribution:
+        if (self.review_id is None) == (self.imrf is None):
+            raise ValueError("give exactly one of review_id (a regional review) or imrf (the forum itself)")
+        return self
 
     @property
     def contribution_id(self) -> str:
@@ -627,7 +662,8 @@ class GetReview(ReviewsQuery):
 class ListContributions(ReviewsQuery):
     name: ClassVar[str] = "list-contributions"
 
-    review_id: ReviewId
+    review_id: ReviewId | None = None
+    imrf: ImrfId | None = Field(default=None, description="Instead of review_id: contributions to the IMRF itself.")
     status: ContributionStatus | None = None
     contributor_kind: ContributorKind | None = None
     stakeholder_category: StakeholderCategory | None = None
@@ -636,6 +672,12 @@ class ListContributions(ReviewsQuery):
     country: CountryCode | None = None
     limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> ListContributions:
+        if (self.review_id is None) == (self.imrf is None):
+            raise ValueError("give exactly one of review_id or imrf")
+        return self
 
 
 class GetContribution(ReviewsQuery):
@@ -651,10 +693,16 @@ class ReviewFigures(ReviewsQuery):
 
 
 class Compilation(ReviewsQuery):
-    """Published contributions across regions, compiled for the IMRF (resolution 73/326, para 13)."""
+    """Published contributions across regions and to the IMRF itself, compiled for the IMRF (resolution
+    73/326, para 13: *all* contributions; moderation only keeps abuse out). ``received`` counts everything
+    received by status, so what the compilation leaves out is visible."""
 
     name: ClassVar[str] = "compilation"
 
+    imrf: ImrfId | None = Field(
+        default=None,
+        description="Only what informs this IMRF: contributions to it and to the regional reviews of the cycle before.",
+    )
     cycle: Cycle | None = None
     region: RegionCode | None = None
     objective: ObjectiveNumber | None = None

@@ -49,7 +49,8 @@ async def get_review(db: AsyncDatabase, q: c.GetReview) -> Doc:
 
 
 def contribution_selector(q: c.ListContributions) -> dict[str, Any]:
-    selector: dict[str, Any] = {"review_id": q.review_id}
+    # Exactly one of the two (the query model checks it): a regional review, or the IMRF itself.
+    selector: dict[str, Any] = {"review_id": q.review_id} if q.review_id else {"imrf": q.imrf, "to_imrf_itself": True}
     if q.status:
         selector["status"] = str(q.status)
     if q.contributor_kind:
@@ -66,7 +67,8 @@ def contribution_selector(q: c.ListContributions) -> dict[str, Any]:
 
 
 async def list_contributions(db: AsyncDatabase, q: c.ListContributions) -> dict:
-    await get_review(db, c.GetReview(review_id=q.review_id))  # an unknown review is a mistake, not "none yet"
+    if q.review_id:
+        await get_review(db, c.GetReview(review_id=q.review_id))  # an unknown review is a mistake, not "none yet"
     selector = contribution_selector(q)
     collection = db[CONTRIBUTIONS.collection]
     total = await collection.count_documents(selector)
@@ -127,7 +129,9 @@ async def review_figures(db: AsyncDatabase, q: c.ReviewFigures) -> dict:
 
 
 async def compilation(db: AsyncDatabase, q: c.Compilation) -> dict:
-    selector: dict[str, Any] = {"status": PUBLISHED}
+    selector: dict[str, Any] = {}
+    if q.imrf:
+        selector["imrf"] = q.imrf
     if q.cycle:
         selector["cycle"] = q.cycle
     if q.region:
@@ -135,13 +139,19 @@ async def compilation(db: AsyncDatabase, q: c.Compilation) -> dict:
     if q.objective:
         selector["objectives"] = q.objective
     collection = db[CONTRIBUTIONS.collection]
-    regions = Counter([d["region"] async for d in collection.find(selector, {"_id": 0, "region": 1})])
+    # Everything received, by status: the compilation holds all of it but what moderation kept out.
+    received = Counter([d["status"] async for d in collection.find(selector, {"_id": 0, "status": 1})])
+    selector["status"] = PUBLISHED
+    # Contributions to the IMRF itself have no region: counted under "imrf".
+    regions = Counter([d["region"] or "imrf" async for d in collection.find(selector, {"_id": 0, "region": 1})])
     order = [("cycle", 1), ("region", 1), *CONTRIBUTION_ORDER]
     items = await collection.find(selector, _HIDDEN).sort(order).skip(q.offset).limit(q.limit).to_list(None)
     return {
         "cycle": q.cycle,
         "region": str(q.region) if q.region else None,
         "objective": q.objective,
+        "imrf": q.imrf,
+        "received": dict(sorted(received.items())),
         "total": sum(regions.values()),
         "by_region": dict(sorted(regions.items())),
         "limit": q.limit,
