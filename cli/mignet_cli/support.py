@@ -14,20 +14,15 @@ from mignet_cli.common import (
     actor,
     build,
     console,
-    done,
     emit_json,
     emit_list,
     run,
     table,
 )
 from mignet_cli.registry import OccurredOn, _day, app
+from mignet_cli.registry import _network_command as _send
 from mignet_contracts import reference
 from mignet_contracts import support as sr
-
-
-def _send(model, nats_url: str, as_json: bool, message: str, **fields) -> None:
-    cmd = build(model, **fields)
-    done(run(nats_url, lambda client: client.command(cmd)), as_json, message)
 
 
 @app.command("support-measures")

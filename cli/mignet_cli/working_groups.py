@@ -14,7 +14,6 @@ from mignet_cli.common import (
     actor,
     build,
     console,
-    done,
     emit_json,
     emit_list,
     run,
@@ -22,6 +21,7 @@ from mignet_cli.common import (
     usage_error,
 )
 from mignet_cli.registry import OccurredOn, _day, app
+from mignet_cli.registry import _network_command as _send
 from mignet_contracts import reference
 from mignet_contracts import working_groups as wg
 
@@ -39,11 +39,6 @@ def _member(entity: str | None, stakeholder: str | None, organization: str | Non
     if stakeholder and organization and not entity:
         return {"kind": "stakeholder", "category": stakeholder, "organization": organization}
     usage_error("give either --entity ENTITY, or --stakeholder CATEGORY with --organization NAME")
-
-
-def _send(model, nats_url: str, as_json: bool, message: str, **fields) -> None:
-    cmd = build(model, **fields)
-    done(run(nats_url, lambda client: client.command(cmd)), as_json, message)
 
 
 @app.command("create-working-group")

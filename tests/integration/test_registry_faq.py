@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 from conftest import RunningService, eventually
-from typer.testing import CliRunner
+from test_registry_cli import mignet
 
-from mignet_cli.main import app
 from mignet_contracts import reference as ref
 from mignet_contracts import registry as c
 from mignet_contracts.envelope import new_id
@@ -25,11 +23,6 @@ async def registry(fresh_nats, settings_for):
     async with RunningService(SPEC, settings_for(fresh_nats)) as service:
         service.url = fresh_nats.url_for("operator")  # the CLI acts as an operator
         yield service
-
-
-async def mignet(service, *args: str):
-    env = {"MIGNET_ACTOR": "cli:test", "NATS_USER": "", "COLUMNS": "200"}
-    return await asyncio.to_thread(CliRunner().invoke, app, [*args, "--nats-url", service.url], env=env)
 
 
 async def test_the_seeded_global_network_answers_by_role(registry):

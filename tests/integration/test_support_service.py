@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 from conftest import RunningService, eventually
+from test_registry_cli import mignet
 from typer.testing import CliRunner
 
 from mignet_cli.main import app
@@ -20,11 +20,6 @@ async def registry(fresh_nats, settings_for):
     async with RunningService(SPEC, settings_for(fresh_nats)) as service:
         service.url = fresh_nats.url_for("operator")  # the CLI acts as an operator
         yield service
-
-
-async def mignet(service, *args: str):
-    env = {"MIGNET_ACTOR": "cli:test", "NATS_USER": "", "COLUMNS": "200"}
-    return await asyncio.to_thread(CliRunner().invoke, app, [*args, "--nats-url", service.url], env=env)
 
 
 async def test_a_champion_asks_for_support_and_it_goes_through_its_lifecycle(registry):
