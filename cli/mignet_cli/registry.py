@@ -571,6 +571,7 @@ def champions(
             ("regional_group", "group"),
             ("status", "status"),
             ("criteria_met", "criteria met"),
+            ("criteria_not_assessed", "not assessed"),
             ("network_id", "network"),
             ("network_status", "network status"),
         ],

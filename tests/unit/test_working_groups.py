@@ -156,6 +156,12 @@ def recorded(seq, event):
     )
 
 
+def test_a_new_group_document_has_its_counts_before_anyone_joins():
+    (created,), _ = decide([data_group()])
+    doc = fold(WORKING_GROUPS, [recorded(1, created)])["data"]
+    assert (doc["member_count"], doc["member_entities"], doc["pilot_networks"]) == (0, [], [])
+
+
 def test_the_read_model_shows_members_outputs_and_pilots_and_ignores_redelivery():
     add = cmd(wg.AddOutput, kind="tool", title="Tool", occurred_on=ON)
     events, _ = decide(

@@ -81,7 +81,11 @@ def apply_working_group(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             "description": event.description,
             "created_on": on,
             "members": [],
+            "member_count": 0,
+            "member_entities": [],
             "outputs": [],
+            "pilot_networks": [],
+            "updated_at": recorded.recorded_at.isoformat(),
         }
     if doc is None:
         return None
