@@ -30,6 +30,8 @@ from mignet_contracts.registry import (
     WithdrawChampion,
     regional_network_id,
 )
+from mignet_contracts.support import SUPPORT_COMMANDS
+from mignet_contracts.working_groups import WORKING_GROUP_COMMANDS
 from mignet_registry import domain
 from mignet_registry.domain import CHAMPION, NETWORK, ChampionState, NetworkState
 from mignet_runtime.errors import NotFound, Rejected
@@ -667,7 +669,7 @@ def test_evolve_ignores_other_aggregates_events_and_never_mutates_state():
 
 
 def test_every_command_has_a_decider_and_a_target():
-    assert set(domain.DECIDERS) == set(REGISTRY_COMMANDS)
+    assert set(domain.DECIDERS) == {*REGISTRY_COMMANDS, *WORKING_GROUP_COMMANDS, *SUPPORT_COMMANDS}
     assert domain.target_of(change(S.ESTABLISHED)) == (NETWORK, "nat-bd")
     assert domain.target_of(ConfirmChampion(command_id=new_id(), actor="ops", country="GW")) == (CHAMPION, "gw")
     assert domain.target_of(create_bd()) == (NETWORK, "nat-bd")

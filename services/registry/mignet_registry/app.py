@@ -35,18 +35,13 @@ def routes(router: Router) -> None:
     router.query(c.DirectorySummary, lambda q: queries.directory_summary(rt.db, rt.store, q, rt.executor.today()))
     router.query(wg.ListWorkingGroups, lambda q: working_group_views.list_working_groups(rt.db, q))
     router.query(wg.GetWorkingGroup, lambda q: working_group_views.get_working_group(rt.db, q))
-    router.query(wg.ListPilots, lambda q: working_group_views.list_pilots(rt.db, q))
+    router.query(wg.ListPilots, lambda q: queries.list_pilots(rt.db, q))
     router.query(sr.ListSupportRequests, lambda q: support_views.list_support_requests(rt.db, q))
     router.query(sr.GetSupportRequest, lambda q: support_views.get_support_request(rt.db, q))
     router.query(sr.SupportFigures, lambda q: support_views.support_figures(rt.db, q))
 
 
-SPEC = ServiceSpec(
-    name=c.SERVICE,
-    codec=CODEC,
-    projections=(*PROJECTIONS, working_group_views.WORKING_GROUPS, support_views.SUPPORT_REQUESTS),
-    routes=routes,
-)
+SPEC = ServiceSpec(name=c.SERVICE, codec=CODEC, projections=PROJECTIONS, routes=routes)
 
 
 def build(settings=None):

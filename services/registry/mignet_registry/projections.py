@@ -10,6 +10,8 @@ from typing import Any
 
 from mignet_contracts import reference
 from mignet_contracts import registry as c
+from mignet_registry.support_views import SUPPORT_REQUESTS
+from mignet_registry.working_group_views import WORKING_GROUPS
 from mignet_runtime.codec import RecordedEvent
 from mignet_runtime.projection import Projection
 
@@ -177,4 +179,5 @@ CHAMPIONS = Projection(
     indexes=(("regional_group",), ("status",)),
 )
 
-PROJECTIONS = (NETWORKS, CHAMPIONS)
+#: Every read model of the registry; working groups and support requests keep theirs beside their queries.
+PROJECTIONS = (NETWORKS, CHAMPIONS, WORKING_GROUPS, SUPPORT_REQUESTS)

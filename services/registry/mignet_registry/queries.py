@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from mignet_contracts import reference
 from mignet_contracts import registry as c
+from mignet_contracts import working_groups as wg
 from mignet_registry.projections import CHAMPIONS, NETWORKS
 from mignet_registry.working_group_views import pilots_of
 from mignet_runtime.errors import NotFound, Rejected, ValidationFailed
@@ -57,6 +58,19 @@ async def get_network(db: AsyncDatabase, q: c.GetNetwork) -> Doc:
         raise NotFound(f"there is no network {q.network_id}", field="network_id")
     doc["pilots"] = await pilots_of(db, network_id=q.network_id)
     return doc
+
+
+async def list_pilots(db: AsyncDatabase, q: wg.ListPilots) -> dict:
+    """Pilots of working-group outputs, each with its network's name."""
+    pilots = await pilots_of(db, q.network_id, q.group_id)
+    ids = sorted({p["network_id"] for p in pilots})
+    names = {
+        n["network_id"]: n["name"]
+        async for n in db[NETWORKS.collection].find({"_id": {"$in": ids}}, {"network_id": 1, "name": 1})
+    }
+    for pilot in pilots:
+        pilot["network_name"] = names.get(pilot["network_id"])
+    return {"total": len(pilots), "items": pilots[q.offset : q.offset + q.limit]}
 
 
 async def list_champions(db: AsyncDatabase, q: c.ListChampions) -> dict:

@@ -1,7 +1,8 @@
 """The working groups' read side: the projection (a pure function of document and event) and its queries.
 
 A pilot shows on both sides: in the group's document under its output, and on the
-network through :func:`pilots_of`, which :func:`mignet_registry.queries.get_network` joins.
+network through :func:`pilots_of`, which :mod:`mignet_registry.queries` joins with
+the networks (this module stays below :mod:`mignet_registry.projections`, which lists it).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from mignet_contracts import reference
 from mignet_contracts import working_groups as wg
-from mignet_registry.projections import NETWORKS
 from mignet_runtime.codec import RecordedEvent
 from mignet_runtime.errors import NotFound
 from mignet_runtime.projection import Projection
@@ -136,7 +136,7 @@ async def get_working_group(db: AsyncDatabase, q: wg.GetWorkingGroup) -> Doc:
 
 
 async def pilots_of(db: AsyncDatabase, network_id: str | None = None, group_id: str | None = None) -> list[Doc]:
-    """Every pilot, newest first, with its group, output and network named."""
+    """Every pilot, newest first, with its group and output named."""
     selector: dict[str, Any] = {}
     if network_id:
         selector["pilot_networks"] = network_id
@@ -157,17 +157,4 @@ async def pilots_of(db: AsyncDatabase, network_id: str | None = None, group_id: 
         for pilot in output["pilots"]
         if network_id is None or pilot["network_id"] == network_id
     ]
-    names = {
-        n["network_id"]: n["name"]
-        async for n in db[NETWORKS.collection].find(
-            {"_id": {"$in": [p["network_id"] for p in pilots]}}, {"network_id": 1, "name": 1}
-        )
-    }
-    for pilot in pilots:
-        pilot["network_name"] = names.get(pilot["network_id"])
     return sorted(pilots, key=lambda p: (p["started_on"], p["output_id"]), reverse=True)
-
-
-async def list_pilots(db: AsyncDatabase, q: wg.ListPilots) -> dict:
-    pilots = await pilots_of(db, q.network_id, q.group_id)
-    return {"total": len(pilots), "items": pilots[q.offset : q.offset + q.limit]}
