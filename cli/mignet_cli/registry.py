@@ -585,6 +585,25 @@ def champions(
     )
 
 
+@app.command("entities")
+def entities(as_json: bool = AsJson) -> None:
+    """The UN entity catalogue: which the FAQ names (confirmed) and which are assumed members."""
+    rows = [
+        {
+            "code": e.code,
+            "name": e.name,
+            "source": "confirmed by the FAQ" if e.confirmed else "assumed",
+            "committee": "member" if e.executive_committee else "invited" if e.invited_to_executive_committee else "",
+        }
+        for e in reference.UN_ENTITIES.values()
+    ]
+    if as_json:
+        emit_list(rows)
+        return
+    columns = [("code", "code"), ("name", "name"), ("source", "source"), ("committee", "Executive Committee")]
+    table(rows, columns, title=f"UN entities ({len(rows)}; the FAQ counts 39 members in October 2020)")
+
+
 @app.command("directory")
 def directory(
     as_of: datetime = typer.Option(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import RunningService, eventually
+from test_reviews_cli import mignet
 from test_reviews_service import ACTOR, CONTACT, NATS_ONLY, ensure_registry_stream, open_review, submit_and_publish
 
 from mignet_contracts import reviews as c
@@ -15,6 +16,7 @@ from mignet_runtime.client import RequestFailed
 async def reviews(fresh_nats, settings_for):
     await ensure_registry_stream(fresh_nats)
     async with RunningService(NATS_ONLY, settings_for(fresh_nats)) as service:
+        service.url = fresh_nats.url_for("operator")  # the CLI acts as an operator
         yield service
 
 
@@ -71,3 +73,52 @@ async def test_a_contribution_to_a_forum_that_does_not_meet_is_refused_and_nothi
     with pytest.raises(RequestFailed):
         await reviews.client.query(c.ListContributions(review_id="africa-2024-2025"))
     assert await reviews.runtime.store.last_seq() == before
+
+
+async def test_the_cli_submits_to_the_imrf_and_schedules_a_review_with_its_organizers(reviews):
+    submitted = await mignet(
+        reviews,
+        "submit",
+        "IMRF-2026",
+        "--member-state",
+        "CA",
+        "--level",
+        "national",
+        "--title",
+        "Canada to the IMRF",
+        "--summary",
+        "Progress since 2022.",
+        "--objective",
+        "23",
+        "--contact-name",
+        "A. Person",
+        "--contact-email",
+        "a.person@example.org",
+    )
+    assert submitted.exit_code == 0, submitted.output
+    contribution_id = submitted.stdout.strip()
+    listed = await eventually(lambda: _listed(reviews, contribution_id))
+    assert "Canada" in listed.stdout
+    scheduled = await mignet(
+        reviews,
+        "schedule",
+        "asia-pacific",
+        "2028-2029",
+        "--organizer",
+        "regional-consultative-process:Bali Process",
+        "--organizer",
+        "subregional:ASEAN",
+    )
+    assert scheduled.exit_code == 0, scheduled.output
+    review = await eventually(lambda: reviews.client.query(c.GetReview(review_id="asia-pacific-2028-2029")))
+    assert review["organizers"] == [
+        {"kind": "regional-consultative-process", "name": "Bali Process"},
+        {"kind": "subregional", "name": "ASEAN"},
+    ]
+    wrong = await mignet(reviews, "schedule", "africa", "2028-2029", "--organizer", "chamber:Someone")
+    assert wrong.exit_code == 2 and "organizers" in wrong.stderr and "Traceback" not in wrong.output
+
+
+async def _listed(reviews, contribution_id):
+    result = await mignet(reviews, "contributions", "imrf-2026")
+    return result if contribution_id in result.stdout else None

@@ -84,5 +84,8 @@ async def test_refusals_write_nothing(registry):
     no_group = await mignet(registry, "registry", "accept-support", "sr-000000000000", "--lead", "IOM")
     assert no_group.exit_code == 1 and "there is no support request sr-000000000000" in no_group.stderr
     assert await registry.runtime.store.last_seq() == before
+    catalogue = CliRunner().invoke(app, ["registry", "entities", "--json"])
+    sources = {row["code"]: row["source"] for row in json.loads(catalogue.stdout)["items"]}
+    assert sources["WHO"] == "confirmed by the FAQ" and sources["WFP"] == "assumed"
     measures = CliRunner().invoke(app, ["registry", "support-measures"], env={"COLUMNS": "200"})
     assert "piloting-working-group-tools" in measures.stdout and "hlpf-regional-review" in measures.stdout
