@@ -99,6 +99,7 @@ class MemberRole(StrEnum):
     MEMBER = "member"
     #: The FAQ: IOM coordinates the global Network and is also its secretariat
     #: (UNHCR and UNICEF second staff to it: reference.SECRETARIAT_SECONDMENTS).
+    #: A secretariat of a country or regional network is an extension.
     SECRETARIAT = "secretariat"
     #: The global Network's core membership (ILO, IOM, OHCHR, UN DESA, UNDP, UNHCR, UNICEF, UNODC).
     EXECUTIVE_COMMITTEE = "executive-committee"
