@@ -7,6 +7,8 @@ from importlib.metadata import PackageNotFoundError, version
 import typer
 
 from mignet_cli import admin, operations, registry
+from mignet_cli import support as _support  # noqa: F401 - adds its commands to `mignet registry`
+from mignet_cli import working_groups as _working_groups  # noqa: F401 - adds its commands to `mignet registry`
 
 HELP = """Operate mignet: the UN Network on Migration's registry, regional GCM reviews and notifications.
 

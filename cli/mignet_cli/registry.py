@@ -57,6 +57,7 @@ def create_network(
     subregion: str = typer.Option(None),
     description: str = typer.Option(None),
     status: str = typer.Option("under-consideration", help="under-consideration, being-established or established"),
+    kind: str = typer.Option(None, help=f"What it is: {', '.join(c.NetworkKind)}."),
     member: list[str] = typer.Option([], "--member", help="ENTITY[:ROLE], repeatable, e.g. IOM:coordinator"),
     occurred_on: datetime = OccurredOn,
     command_id: str = CommandId,
@@ -75,6 +76,7 @@ def create_network(
         subregion=subregion,
         description=description,
         status=status,
+        kind=kind,
         members=_members(member),
         occurred_on=_day(occurred_on),
         command_id=command_id,
@@ -200,6 +202,82 @@ def add_member(
     )
 
 
+@app.command("add-member-role")
+def add_member_role(
+    network_id: str,
+    entity: str,
+    role: str = typer.Argument(..., help=", ".join(r for r in c.MemberRole if r != c.MemberRole.MEMBER)),
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
+    """A member takes on a further role (IOM in the global Network: coordinator, committee, secretariat)."""
+    _network_command(
+        c.AddMemberRole,
+        nats_url,
+        as_json,
+        f"{entity.upper()} is now also {role} of {network_id}",
+        actor=actor(who),
+        network_id=network_id,
+        entity=entity.upper(),
+        role=role,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
+
+
+@app.command("remove-member-role")
+def remove_member_role(
+    network_id: str,
+    entity: str,
+    role: str,
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
+    """A member gives up one of its roles (it stays a member)."""
+    _network_command(
+        c.RemoveMemberRole,
+        nats_url,
+        as_json,
+        f"{entity.upper()} is no longer {role} of {network_id}",
+        actor=actor(who),
+        network_id=network_id,
+        entity=entity.upper(),
+        role=role,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
+
+
+@app.command("classify-network")
+def classify_network(
+    network_id: str,
+    kind: str = typer.Argument(..., help=", ".join(c.NetworkKind)),
+    occurred_on: datetime = OccurredOn,
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
+    """Record what a network is: a new network, a strengthened platform, an issue-based coalition..."""
+    _network_command(
+        c.ClassifyNetwork,
+        nats_url,
+        as_json,
+        f"{network_id} is recorded as {kind}",
+        actor=actor(who),
+        network_id=network_id,
+        kind=kind,
+        occurred_on=_day(occurred_on),
+        command_id=command_id,
+    )
+
+
 @app.command("remove-member")
 def remove_member(
     network_id: str,
@@ -230,25 +308,40 @@ def remove_member(
 def align_tor(
     network_id: str,
     aligned_on: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Date of alignment with the global ToR."),
-    consulted_executive_committee: bool = typer.Option(False, "--consulted-executive-committee"),
+    agreed_by: list[str] = typer.Option([], "--agreed-by", help="A member entity that agreed (repeatable)."),
+    consulted: list[str] = typer.Option(
+        [], "--consulted", help="An Executive Committee member consulted (repeatable), or 'all'."
+    ),
+    consulted_executive_committee: bool = typer.Option(
+        False, "--consulted-executive-committee", help="The same as --consulted all."
+    ),
     note: str = typer.Option(None),
     command_id: str = CommandId,
     who: str = ActorOption,
     nats_url: str = NatsUrl,
     as_json: bool = AsJson,
 ) -> None:
-    """Record that a network aligned its terms of reference with the global ones."""
-    _network_command(
+    """Record that a network aligned its terms of reference with the global ones, who agreed and who was consulted.
+
+    The FAQ encourages alignment with the agreement of all entities concerned and in consultation with the
+    Executive Committee and the Network Coordinator: what is missing is recorded as a flag, not refused.
+    """
+    everyone = consulted_executive_committee or "all" in [v.lower() for v in consulted]
+    cmd = build(
         c.AlignTermsOfReference,
-        nats_url,
-        as_json,
-        f"{network_id} terms of reference aligned",
         actor=actor(who),
         network_id=network_id,
         aligned_on=aligned_on.date(),
-        consulted_executive_committee=consulted_executive_committee,
+        agreed_by=[e.upper() for e in agreed_by],
+        consulted=list(reference.EXECUTIVE_COMMITTEE) if everyone else [e.upper() for e in consulted],
         note=note,
         command_id=command_id,
+    )
+    result = run(nats_url, lambda client: client.command(cmd))
+    done(
+        result,
+        as_json,
+        f"{network_id} terms of reference aligned; `mignet registry network {network_id}` shows any flag",
     )
 
 
@@ -282,7 +375,10 @@ def focal_point(
 def nominate_champion(
     country: str,
     group: str = typer.Option(..., "--group", help=f"Regional group: {', '.join(reference.CHAMPION_REGIONAL_GROUPS)}"),
-    met: list[str] = typer.Option([], "--met", help="A criterion met (repeatable), or 'all'. Others count as not met."),
+    met: list[str] = typer.Option([], "--met", help="A criterion met (repeatable), or 'all'."),
+    not_assessed: list[str] = typer.Option(
+        [], "--not-assessed", help="A criterion not assessed (repeatable), or 'all'. Others count as not met."
+    ),
     note: list[str] = typer.Option([], "--note", help="CRITERION=TEXT, repeatable."),
     occurred_on: datetime = OccurredOn,
     command_id: str = CommandId,
@@ -290,18 +386,27 @@ def nominate_champion(
     nats_url: str = NatsUrl,
     as_json: bool = AsJson,
 ) -> None:
-    """Nominate a member state as a champion country, assessed against the six criteria."""
-    met_codes = set(reference.CHAMPION_CRITERIA) if "all" in met else set(met)
+    """Nominate a member state as a champion country, assessed against the five criteria of a nomination.
+
+    Geographic balance, the sixth, is a property of the whole set: `mignet registry champions` shows it.
+    """
+    criteria = reference.COUNTRY_CHAMPION_CRITERIA
+    met_codes = set(criteria) if "all" in met else set(met)
+    unassessed = set(criteria) if "all" in not_assessed else set(not_assessed)
     notes = dict(n.partition("=")[::2] for n in note)
-    assessment = [
-        {"criterion": code, "met": code in met_codes, "note": notes.get(code) or None}
-        for code in reference.CHAMPION_CRITERIA
-    ]
-    unknown = (met_codes | set(notes)) - set(reference.CHAMPION_CRITERIA)
+    unknown = (met_codes | unassessed | set(notes)) - set(criteria)
     if unknown:
-        raise typer.BadParameter(
-            f"unknown criteria {', '.join(sorted(unknown))}; known: {', '.join(reference.CHAMPION_CRITERIA)}"
-        )
+        raise typer.BadParameter(f"unknown criteria {', '.join(sorted(unknown))}; known: {', '.join(criteria)}")
+    if both := met_codes & unassessed:
+        raise typer.BadParameter(f"both met and not assessed: {', '.join(sorted(both))}")
+    assessment = [
+        {
+            "criterion": code,
+            "met": None if code in unassessed else code in met_codes,
+            "note": notes.get(code) or None,
+        }
+        for code in criteria
+    ]
     _network_command(
         c.NominateChampion,
         nats_url,
@@ -373,6 +478,7 @@ NETWORK_COLUMNS = [
     ("country", "country"),
     ("region", "region"),
     ("status", "status"),
+    ("kind", "kind"),
     ("member_count", "members"),
 ]
 
@@ -383,7 +489,9 @@ def networks(
     region: str = typer.Option(None),
     country: str = typer.Option(None),
     status: str = typer.Option(None),
+    kind: str = typer.Option(None, help=f"Only networks of this kind: {', '.join(c.NetworkKind)}."),
     member: str = typer.Option(None, help="Only networks this entity belongs to."),
+    role: str = typer.Option(None, help="Only networks where a member (with --member: that one) holds this role."),
     search: str = typer.Option(None, "--search", help="Only networks whose name contains this (any case)."),
     limit: int = typer.Option(200),
     offset: int = typer.Option(0),
@@ -397,7 +505,9 @@ def networks(
         region=region,
         country=country,
         status=status,
+        kind=kind,
         member=member.upper() if member else None,
+        role=role,
         name_contains=search,
         limit=limit,
         offset=offset,
@@ -419,7 +529,25 @@ def network(network_id: str, nats_url: str = NatsUrl, as_json: bool = AsJson) ->
     table([doc], NETWORK_COLUMNS + [("status_since", "since"), ("tor_aligned_on", "ToR aligned")])
     if doc.get("description"):
         console.print(doc["description"], highlight=False, markup=False)
-    table(doc["members"], [("entity", "entity"), ("role", "role"), ("joined_on", "joined")], title="Members")
+    members = [m | {"roles": ", ".join(m.get("roles", [m["role"]]))} for m in doc["members"]]
+    table(members, [("entity", "entity"), ("roles", "roles"), ("joined_on", "joined")], title="Members")
+    if doc.get("pilots"):
+        columns = [
+            ("group_id", "working group"),
+            ("output_title", "output"),
+            ("started_on", "from"),
+            ("ended_on", "to"),
+        ]
+        table(doc["pilots"], columns, title="Pilots of working-group outputs")
+    if tor := doc.get("tor"):
+        gaps = [f"{k.replace('_', ' ')}: {', '.join(tor[k])}" for k in ("not_agreed", "not_consulted") if tor.get(k)]
+        complete = {True: "complete", False: "flagged", None: "who agreed not recorded"}[tor.get("complete")]
+        console.print(
+            f"Terms of reference aligned on {tor['aligned_on']} ({complete})"
+            + (f"; {'; '.join(gaps)}" if gaps else ""),
+            highlight=False,
+            markup=False,
+        )
 
 
 @app.command("champions")
@@ -443,11 +571,37 @@ def champions(
             ("regional_group", "group"),
             ("status", "status"),
             ("criteria_met", "criteria met"),
+            ("criteria_not_assessed", "not assessed"),
             ("network_id", "network"),
             ("network_status", "network status"),
         ],
         title=f"Champion countries ({found['total']})",
     )
+    balance = found["geographic_balance"]
+    console.print(
+        "Geographic balance (active champions by group): "
+        + ", ".join(f"{g} {n}" for g, n in balance["by_regional_group"].items()),
+        highlight=False,
+    )
+
+
+@app.command("entities")
+def entities(as_json: bool = AsJson) -> None:
+    """The UN entity catalogue: which the FAQ names (confirmed) and which are assumed members."""
+    rows = [
+        {
+            "code": e.code,
+            "name": e.name,
+            "source": "confirmed by the FAQ" if e.confirmed else "assumed",
+            "committee": "member" if e.executive_committee else "invited" if e.invited_to_executive_committee else "",
+        }
+        for e in reference.UN_ENTITIES.values()
+    ]
+    if as_json:
+        emit_list(rows)
+        return
+    columns = [("code", "code"), ("name", "name"), ("source", "source"), ("committee", "Executive Committee")]
+    table(rows, columns, title=f"UN entities ({len(rows)}; the FAQ counts 39 members in October 2020)")
 
 
 @app.command("directory")
@@ -493,3 +647,9 @@ def seed(nats_url: str = NatsUrl, who: str = ActorOption) -> None:
     console.print(
         f"seed: {summary['written']} commands wrote events, {summary['replayed']} were already loaded", highlight=False
     )
+    if summary["kept"]:
+        # An earlier seed recorded these with other content; its events stand (events are immutable).
+        console.print(
+            f"seed: {len(summary['kept'])} commands kept as an earlier seed recorded them: {', '.join(summary['kept'])}",
+            highlight=False,
+        )

@@ -62,6 +62,11 @@ def schedule(
     meeting_end: datetime = typer.Option(None, "--meeting-end", formats=["%Y-%m-%d"]),
     venue: str = typer.Option(None, help="A city, or 'virtual'."),
     partner: list[str] = typer.Option([], "--partner", help="A co-organizer (repeatable)."),
+    organizer: list[str] = typer.Option(
+        [],
+        "--organizer",
+        help=f"KIND:NAME, repeatable (GCM para 50); KIND one of {', '.join(c.OrganizerKind)}.",
+    ),
     consultation: list[datetime] = typer.Option(
         [], "--consultation", formats=["%Y-%m-%d"], help="A stakeholder consultation date (repeatable)."
     ),
@@ -82,6 +87,7 @@ def schedule(
         meeting_end=_day(meeting_end),
         venue=venue,
         partners=partner,
+        organizers=[dict(zip(("kind", "name"), o.split(":", 1), strict=False)) for o in organizer],
         stakeholder_consultations=[d.date() for d in consultation],
         occurred_on=_day(occurred_on),
         command_id=command_id,
@@ -228,11 +234,14 @@ def submit(
     nats_url: str = NatsUrl,
     as_json: bool = AsJson,
 ) -> None:
-    """Submit a contribution to an open review and print its id (it is published only once moderated)."""
+    """Submit a contribution to an open review, or to the IMRF itself (imrf-2026), and print its id.
+
+    It is published only once moderated.
+    """
     cmd = build(
         c.SubmitContribution,
         actor=actor(who),
-        review_id=review_id,
+        **_destination(review_id),
         contributor=_contributor(member_state, stakeholder, organization, country),
         level=level,
         title=title,
@@ -371,6 +380,12 @@ def list_reviews(
     table(rows, REVIEW_COLUMNS, title=f"Regional reviews ({found['total']})")
 
 
+def _destination(review_or_imrf: str) -> dict:
+    """A regional review id, or an IMRF (``imrf-2026``) for contributions to the forum itself."""
+    key = "imrf" if review_or_imrf.lower().startswith("imrf-") else "review_id"
+    return {key: review_or_imrf.lower() if key == "imrf" else review_or_imrf}
+
+
 @app.command("contributions")
 def contributions(
     review_id: str,
@@ -385,10 +400,10 @@ def contributions(
     nats_url: str = NatsUrl,
     as_json: bool = AsJson,
 ) -> None:
-    """List a review's contributions (all statuses unless --status); contacts are never shown."""
+    """List a review's (or the IMRF's, imrf-2026) contributions (all statuses unless --status); no contacts."""
     query = build(
         c.ListContributions,
-        review_id=review_id,
+        **_destination(review_id),
         status=status,
         contributor_kind=kind,
         stakeholder_category=category,

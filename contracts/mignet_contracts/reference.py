@@ -345,14 +345,24 @@ class UnEntity:
     name: str
     executive_committee: bool = False
     invited_to_executive_committee: bool = False
+    #: True when the FAQ itself names the entity as a member; False when the
+    #: catalogue assumes it (the FAQ counts 39 members without listing them).
+    confirmed: bool = False
 
 
 NETWORK_COORDINATOR = "IOM"
+#: The FAQ: IOM coordinates the Network "and also acts as its secretariat".
+NETWORK_SECRETARIAT = "IOM"
+#: FAQ footnote 1 (line 27): UNHCR and UNICEF second staff to the secretariat.
+#: Data about the global Network's secretariat, not a membership role.
+SECRETARIAT_SECONDMENTS: tuple[str, ...] = ("UNHCR", "UNICEF")
 EXECUTIVE_COMMITTEE: tuple[str, ...] = ("ILO", "IOM", "OHCHR", "UNDESA", "UNDP", "UNHCR", "UNICEF", "UNODC")
+#: FAQ line 21: WHO "is invited continuously" to the Executive Committee's meetings (since COVID-19).
+EXECUTIVE_COMMITTEE_INVITEES: tuple[str, ...] = ("WHO",)
 
-# The FAQ counts 39 member entities in October 2020 without a public list;
-# this is the Executive Committee, WHO, the members the brief names, and UN
-# entities whose mandates make them members or plausible members.
+# The FAQ counts 39 member entities in October 2020 without a public list. It
+# names only the Executive Committee and WHO (``confirmed``); the rest are
+# assumed: UN entities whose mandates make them members or plausible members.
 _ENTITY_NAMES: dict[str, str] = {
     "ILO": "International Labour Organization",
     "IOM": "International Organization for Migration",
@@ -400,7 +410,8 @@ UN_ENTITIES: dict[str, UnEntity] = {
         code,
         name,
         executive_committee=code in EXECUTIVE_COMMITTEE,
-        invited_to_executive_committee=code == "WHO",
+        invited_to_executive_committee=code in EXECUTIVE_COMMITTEE_INVITEES,
+        confirmed=code in EXECUTIVE_COMMITTEE or code in EXECUTIVE_COMMITTEE_INVITEES,
     )
     for code, name in _ENTITY_NAMES.items()
 }
@@ -526,29 +537,22 @@ GUIDING_PRINCIPLES: dict[str, str] = {
     "whole-of-society": "Whole-of-society approach",
 }
 
-CORE_WORKSTREAMS: tuple[str, ...] = ("2.1", "2.2")
-WORKSTREAMS: dict[str, str] = {
-    "2.1": "UN capacity at global, regional, national and local level to support member states",
-    "2.2": "Support to member states for national action plans on migration and other GCM strategies",
-    "data": "National capacity for data collection, analysis and dissemination",
-    "alternatives-to-detention": "Alternatives to immigration detention",
-    "regular-pathways-humanitarian": (
-        "Regular pathways for admission and stay on compassionate, humanitarian and human rights grounds"
-    ),
-    "labour-mobility": "Regular pathways for decent work and labour mobility",
-    "return-reintegration": "Safe and dignified return and sustainable reintegration",
-    "access-to-services": "Safe and effective access to services for migrants",
+#: The FAQ's core priorities of the inaugural workplan (line 25).
+CORE_PRIORITIES: dict[str, str] = {
+    "regional-reviews": "Support the regional reviews of the GCM (from 2020, resolution 73/326)",
+    "un-country-teams": "Enable UN country teams to support national governments in implementing the GCM",
+    "biennial-report": "Prepare the Secretary-General's first biennial report on GCM implementation",
+    "knowledge-platform": "Establish a global knowledge platform and connection hub",
 }
 
-CORE_WORKING_GROUPS: tuple[str, ...] = (
-    "knowledge-platform",
-    "un-system-wide-implementation",
-    "national-implementation-plans",
-)
-WORKING_GROUPS: dict[str, str] = {
-    "knowledge-platform": "Knowledge platform and connection hub",
-    "un-system-wide-implementation": "UN system-wide GCM implementation",
-    "national-implementation-plans": "GCM national implementation plans",
+#: Core workstreams, numbered as in the FAQ's section 6 (line 104).
+CORE_WORKSTREAMS: dict[str, str] = {
+    "2.1": "UN capacity at global, regional, national and local level to support member states",
+    "2.2": "Support to member states for national action plans on migration and other GCM strategies",
+}
+#: Thematic workstreams, named as in the FAQ's section 6 (line 104); the thematic
+#: working groups have the same names (footnote 5) and the same keys.
+THEMATIC_WORKSTREAMS: dict[str, str] = {
     "data": "Data",
     "alternatives-to-detention": "Alternatives to detention",
     "regular-pathways-vulnerable-situations": "Regular pathways for migrants in vulnerable situations",
@@ -556,9 +560,46 @@ WORKING_GROUPS: dict[str, str] = {
     "return-reintegration": "Return and reintegration",
     "access-to-services": "Access to services",
 }
+#: The workplan's thematic priorities (FAQ lines 33-38), a list of their own,
+#: under the keys of the thematic workstreams that carry them.
+THEMATIC_PRIORITIES: dict[str, str] = {
+    "data": "National capacity for data collection, analysis and dissemination",
+    "alternatives-to-detention": "Alternatives to immigration detention",
+    "regular-pathways-vulnerable-situations": (
+        "Regular pathways for admission and stay on compassionate, humanitarian and human rights grounds"
+    ),
+    "bilateral-labour-migration-agreements": "Regular pathways for decent work and labour mobility",
+    "return-reintegration": "Safe and dignified return and sustainable reintegration",
+    "access-to-services": "Safe and effective access to services for migrants",
+}
+#: Workstreams "may change and be added over time" (FAQ line 42): codes are stable, the list may grow.
+WORKSTREAMS: dict[str, str] = {**CORE_WORKSTREAMS, **THEMATIC_WORKSTREAMS}
 
-# The first six are the FAQ's October 2020 grouping; the rest cover the
-# countries the initiative has since reached.
+
+@dataclass(frozen=True)
+class WorkingGroupRef:
+    code: str
+    name: str
+    core: bool
+    #: The workstream it serves; None for the knowledge platform, which the FAQ ties
+    #: to a core priority rather than a numbered workstream.
+    workstream: str | None
+
+
+# FAQ footnote 5 (line 67): working groups exist "for some workstreams". The
+# core groups' workstreams are our reading of section 6, not the FAQ's words.
+WORKING_GROUPS: dict[str, WorkingGroupRef] = {
+    g.code: g
+    for g in (
+        WorkingGroupRef("knowledge-platform", "Knowledge platform and connection hub", True, None),
+        WorkingGroupRef("un-system-wide-implementation", "UN system-wide GCM implementation", True, "2.1"),
+        WorkingGroupRef("national-implementation-plans", "GCM national implementation plans", True, "2.2"),
+        *(WorkingGroupRef(code, name, False, code) for code, name in THEMATIC_WORKSTREAMS.items()),
+    )
+}
+CORE_WORKING_GROUPS: tuple[str, ...] = tuple(code for code, g in WORKING_GROUPS.items() if g.core)
+
+#: The FAQ's own grouping of the champion countries (line 50).
 CHAMPION_REGIONAL_GROUPS: dict[str, str] = {
     "asia-pacific": "Asia/Pacific",
     "east-africa": "East Africa",
@@ -566,16 +607,51 @@ CHAMPION_REGIONAL_GROUPS: dict[str, str] = {
     "middle-east-north-africa": "Middle East and North Africa",
     "west-africa": "West Africa",
     "western-european-and-others": "Western European and Others Group",
+}
+#: Groups an earlier version accepted although the FAQ does not name them. Old
+#: events that carry them still decode; new nominations cannot use them.
+RETIRED_CHAMPION_REGIONAL_GROUPS: dict[str, str] = {
     "central-africa": "Central Africa",
     "southern-africa": "Southern Africa",
     "eastern-europe": "Eastern Europe",
     "central-asia": "Central Asia",
 }
 
+# The FAQ names the groups, not their members. Our reading, to check a
+# nomination's group against its country: Asia/Pacific = the ESCAP members of
+# the region table but the Russian Federation and Türkiye; East Africa = IOM's
+# East and Horn of Africa with Sudan; Latin America and the Caribbean = ECLAC's;
+# Middle East and North Africa = the Arab region, Iran and Israel; West Africa =
+# ECOWAS and Mauritania; WEOG = the UN regional group (the United States sits
+# with it). A country may fall in two groups (Australia: Asia/Pacific and WEOG).
+_WEOG = "AD AU AT BE CA DK FI FR DE GR IS IE IL IT LI LU MT MC NL NZ NO PT SM ES SE CH TR GB US"
+CHAMPION_GROUP_COUNTRIES: dict[str, frozenset[str]] = {
+    "asia-pacific": frozenset(
+        cc for cc, regions in _REGIONS_BY_COUNTRY.items() if _AP in regions and cc not in {"RU", "TR"}
+    ),
+    "east-africa": frozenset(["BI", "DJ", "ER", "ET", "KE", "RW", "SO", "SS", "SD", "TZ", "UG"]),
+    "latin-america-caribbean": frozenset(cc for cc, regions in _REGIONS_BY_COUNTRY.items() if _LA in regions),
+    "middle-east-north-africa": frozenset(
+        {cc for cc, regions in _REGIONS_BY_COUNTRY.items() if _AR in regions} | {"IR", "IL"}
+    ),
+    "west-africa": frozenset(
+        ["BJ", "BF", "CV", "CI", "GM", "GH", "GN", "GW", "LR", "ML", "MR", "NE", "NG", "SN", "SL", "TG"]
+    ),
+    "western-european-and-others": frozenset(_WEOG.split()),
+}
+
+
+def champion_groups_of(code: str) -> tuple[str, ...]:
+    """The FAQ's champion groups a country falls in (by our reading above)."""
+    return tuple(group for group, members in CHAMPION_GROUP_COUNTRIES.items() if code.upper() in members)
+
+
+#: Assessed per country; geographic balance is a property of the whole set of champions.
 CHAMPION_CRITERIA: dict[str, str] = {
     "geographic-balance": "Geographic balance",
     "360-degree-vision": "Respect for the GCM's 360-degree vision",
     "host-government-commitment": "Commitment of the host government",
+    # «وجود»: the network exists, so one under consideration or being established does not count.
     "existing-un-network": "An existing UN network on migration or a similar UN coordination mechanism",
     "resident-coordinator-support": "Support from the UN Resident Coordinator",
     "alignment-with-processes": (
@@ -583,6 +659,75 @@ CHAMPION_CRITERIA: dict[str, str] = {
         "Frameworks, the Universal Periodic Review)"
     ),
 }
+
+
+@dataclass(frozen=True)
+class SupportMeasure:
+    code: str
+    name: str
+    detail: str
+
+
+#: The FAQ's section 6 (lines 106-114): the support member states, UN country teams
+#: and country networks can draw on. Codes are ours; names and details are the FAQ's.
+SUPPORT_MEASURES: dict[str, SupportMeasure] = {
+    m.code: m
+    for m in (
+        SupportMeasure(
+            "national-implementation-plans",
+            "Support for GCM national implementation plans",
+            "Or advice on mainstreaming the GCM's objectives into existing national policies and action plans, "
+            "with synergies with the Sustainable Development Goals",
+        ),
+        SupportMeasure(
+            "specific-objectives",
+            "Support on specific GCM objectives",
+            "Targeted technical and capacity-building support, by national priorities and the GCM's 360-degree "
+            "vision, through the Network's thematic areas",
+        ),
+        SupportMeasure(
+            "un-system-coordination",
+            "Stronger UN system coordination",
+            "Support to UN country teams, national or regional UN networks and other UN coordination structures",
+        ),
+        SupportMeasure(
+            "stakeholder-engagement",
+            "Stronger stakeholder engagement",
+            "Meaningful participation of all relevant stakeholders named in the GCM",
+        ),
+        SupportMeasure(
+            "knowledge-management",
+            "Knowledge management and sharing of information",
+            "Good practices and lessons learned through the global knowledge platform and connection hub",
+        ),
+        SupportMeasure(
+            "review-and-reporting",
+            "Review and reporting",
+            "On GCM implementation, including for the 2030 Agenda: the GCM regional reviews, the first IMRF "
+            "(first half of 2022) and the regional reviews of the High-level Political Forum",
+        ),
+        SupportMeasure(
+            "piloting-working-group-tools",
+            "Piloting of working-group tools",
+            "Piloting the relevant tools developed by the Network's core and thematic working groups",
+        ),
+    )
+}
+#: Where review-and-reporting support applies (FAQ line 113).
+REVIEW_SETTINGS: dict[str, str] = {
+    "gcm-regional-review": "GCM regional reviews",
+    "imrf": "International Migration Review Forum",
+    "hlpf-regional-review": "Regional reviews of the High-level Political Forum on Sustainable Development",
+}
+#: The FAQ's annex 5, which it names but our copy does not include: referenced, not reproduced.
+REGIONAL_REVIEW_FRAMEWORK = {
+    "code": "regional-review-framework",
+    "name": "Proposed framework to assist member states in organizing the regional reviews",
+    "source": "FAQ annex 5 (not in the copy this system was built from)",
+}
+
+#: The criteria a single nomination is assessed against: all but geographic balance.
+COUNTRY_CHAMPION_CRITERIA: tuple[str, ...] = tuple(c for c in CHAMPION_CRITERIA if c != "geographic-balance")
 
 LANGUAGES: dict[str, str] = {
     "ar": "Arabic",

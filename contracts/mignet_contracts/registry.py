@@ -3,10 +3,15 @@
 Aggregates:
 
 * ``network``: one per national network (id ``nat-<cc>``, so the event store's
-  optimistic concurrency keeps it to one per country) or regional network
+  optimistic concurrency keeps it to one per country: an extension, the FAQ
+  does not limit a country to one network) or regional network
   (id ``reg-<12 hex>``, derived from the creating command's id so a retry
   targets the same aggregate);
 * ``champion``: one per country, id the lower-case country code.
+
+What the FAQ (October 2020) does not say is marked *extension* in the
+descriptions: the ``inactive`` status, the ``co-lead`` role, the champion
+lifecycle (nominated, confirmed, withdrawn) and one national network per country.
 """
 
 from __future__ import annotations
@@ -64,6 +69,11 @@ class NetworkScope(StrEnum):
 
 
 class NetworkStatus(StrEnum):
+    """The FAQ's annex: networks under consideration, being established or established.
+
+    ``inactive`` is an extension (not in the FAQ), for a network that stopped meeting.
+    """
+
     UNDER_CONSIDERATION = "under-consideration"
     BEING_ESTABLISHED = "being-established"
     ESTABLISHED = "established"
@@ -71,22 +81,40 @@ class NetworkStatus(StrEnum):
 
 
 class ChampionStatus(StrEnum):
+    """Extension: the FAQ lists champion countries; nomination, confirmation and withdrawal are ours."""
+
     NOMINATED = "nominated"
     CONFIRMED = "confirmed"
     WITHDRAWN = "withdrawn"
 
 
 class MemberRole(StrEnum):
+    """A member entity's roles in a network; one entity may hold several (IOM in the global Network:
+    executive-committee, coordinator and secretariat). ``co-lead`` is an extension, not in the FAQ.
+    ``executive-committee`` (the eight entities of the FAQ) and ``executive-committee-invitee`` (WHO)
+    exist only in the global Network."""
+
     COORDINATOR = "coordinator"
     CO_LEAD = "co-lead"
     MEMBER = "member"
-    #: The FAQ: IOM coordinates the Network and is also its secretariat, with
-    #: staff seconded by UNHCR and UNICEF; country networks mirror this.
+    #: The FAQ: IOM coordinates the global Network and is also its secretariat
+    #: (UNHCR and UNICEF second staff to it: reference.SECRETARIAT_SECONDMENTS).
+    #: A secretariat of a country or regional network is an extension.
     SECRETARIAT = "secretariat"
     #: The global Network's core membership (ILO, IOM, OHCHR, UN DESA, UNDP, UNHCR, UNICEF, UNODC).
     EXECUTIVE_COMMITTEE = "executive-committee"
     #: Invited to the Executive Committee's meetings without being on it (WHO since COVID-19).
     EXECUTIVE_COMMITTEE_INVITEE = "executive-committee-invitee"
+
+
+class NetworkKind(StrEnum):
+    """What the FAQ distinguishes: new networks, existing UN migration platforms strengthened or
+    aligned, UN issue-based coalitions (regional), and similar UN coordination mechanisms."""
+
+    NEW_NETWORK = "new-network"
+    STRENGTHENED_PLATFORM = "strengthened-platform"
+    ISSUE_BASED_COALITION = "issue-based-coalition"
+    COORDINATION_MECHANISM = "coordination-mechanism"
 
 
 # --- Validated field types -----------------------------------------------------------
@@ -109,8 +137,14 @@ def _criterion(value: str) -> str:
 def _regional_group(value: str) -> str:
     if value not in reference.CHAMPION_REGIONAL_GROUPS:
         expected = ", ".join(reference.CHAMPION_REGIONAL_GROUPS)
-        raise ValueError(f"unknown champion regional group {value!r}: expected one of {expected}")
+        raise ValueError(f"unknown champion regional group {value!r}: expected one of the FAQ's {expected}")
     return value
+
+
+def _recorded_regional_group(value: str) -> str:
+    if value in reference.RETIRED_CHAMPION_REGIONAL_GROUPS:
+        return value
+    return _regional_group(value)
 
 
 # Tabs and line breaks only: these strings end up in directory pages and e-mails.
@@ -128,6 +162,8 @@ EntityCode = Annotated[
 ]
 CriterionCode = Annotated[str, AfterValidator(_criterion)]
 RegionalGroup = Annotated[str, AfterValidator(_regional_group)]
+#: In events: also the groups an earlier version accepted (reference.RETIRED_CHAMPION_REGIONAL_GROUPS).
+RecordedRegionalGroup = Annotated[str, AfterValidator(_recorded_regional_group)]
 NetworkId = Annotated[
     str,
     *matching(
@@ -150,8 +186,13 @@ class Membership(Contract):
 
 class CriterionAssessment(Contract):
     criterion: CriterionCode
-    met: bool
+    met: bool | None = Field(
+        description="null: not assessed (the FAQ lists the 2020 champions without assessing them)."
+    )
     note: Note | None = None
+
+
+EntityList = Annotated[list[EntityCode], max_items(len(reference.UN_ENTITIES))]
 
 
 # --- Events --------------------------------------------------------------------------
@@ -191,6 +232,14 @@ class NetworkCreated(NetworkEvent):
     status: NetworkStatus
     subregion: Subregion | None = None
     description: Note | None = None
+    kind: NetworkKind | None = Field(default=None, description="Absent when not recorded (and on older events).")
+
+
+class NetworkKindChanged(NetworkEvent):
+    name: ClassVar[str] = "kind-changed"
+
+    from_kind: NetworkKind | None = None
+    kind: NetworkKind
 
 
 class NetworkStatusChanged(NetworkEvent):
@@ -221,6 +270,22 @@ class NetworkMemberJoined(NetworkEvent):
     role: MemberRole
 
 
+class NetworkMemberRoleAdded(NetworkEvent):
+    """A member takes on a further role (IOM: executive-committee, coordinator and secretariat)."""
+
+    name: ClassVar[str] = "role-added"
+
+    entity: EntityCode
+    role: MemberRole
+
+
+class NetworkMemberRoleRemoved(NetworkEvent):
+    name: ClassVar[str] = "role-removed"
+
+    entity: EntityCode
+    role: MemberRole
+
+
 class NetworkMemberLeft(NetworkEvent):
     name: ClassVar[str] = "member-left"
 
@@ -234,6 +299,19 @@ class NetworkTermsOfReferenceAligned(NetworkEvent):
     aligned_on: date
     consulted_executive_committee: bool
     note: Note | None = None
+    agreed_by: EntityList | None = Field(
+        default=None, description="The member entities that agreed (absent on older events: not recorded)."
+    )
+    consulted: EntityList | None = Field(
+        default=None,
+        description="The Executive Committee members and Network Coordinator consulted (absent on older events).",
+    )
+    not_agreed: EntityList | None = Field(
+        default=None, description="Members of the network then that are not among agreed_by (a flag, not a refusal)."
+    )
+    not_consulted: EntityList | None = Field(
+        default=None, description="Executive Committee members not consulted (a flag, not a refusal)."
+    )
 
 
 class NetworkFocalPointAssigned(NetworkEvent):
@@ -248,7 +326,7 @@ class NetworkFocalPointAssigned(NetworkEvent):
 class ChampionNominated(ChampionEvent):
     name: ClassVar[str] = "nominated"
 
-    regional_group: RegionalGroup
+    regional_group: RecordedRegionalGroup
     assessment: list[CriterionAssessment]
     existing_network_id: NetworkId | None = None
 
@@ -260,10 +338,10 @@ class ChampionConfirmed(ChampionEvent):
         default=None,
         ge=0,
         le=len(reference.CHAMPION_CRITERIA),
-        description="How many of the six criteria the nomination's assessment met (absent on early events).",
+        description="How many criteria the nomination's assessment met (absent on early events).",
     )
     override_reason: Reason | None = Field(
-        default=None, description="Why the country was confirmed although not every criterion was met."
+        default=None, description="Why the country was confirmed although not every criterion was met or assessed."
     )
 
 
@@ -295,6 +373,7 @@ class CreateNetwork(RegistryCommand):
     subregion: Subregion | None = None
     description: Note | None = None
     status: NetworkStatus = NetworkStatus.UNDER_CONSIDERATION
+    kind: NetworkKind | None = None
     members: Annotated[list[Membership], max_items(len(reference.UN_ENTITIES))] = Field(
         default_factory=list, max_length=len(reference.UN_ENTITIES)
     )
@@ -354,6 +433,29 @@ class AddNetworkMember(RegistryCommand):
     role: MemberRole = MemberRole.MEMBER
 
 
+class AddMemberRole(RegistryCommand):
+    name: ClassVar[str] = "add-member-role"
+
+    network_id: NetworkId
+    entity: EntityCode
+    role: MemberRole
+
+
+class RemoveMemberRole(RegistryCommand):
+    name: ClassVar[str] = "remove-member-role"
+
+    network_id: NetworkId
+    entity: EntityCode
+    role: MemberRole
+
+
+class ClassifyNetwork(RegistryCommand):
+    name: ClassVar[str] = "classify-network"
+
+    network_id: NetworkId
+    kind: NetworkKind
+
+
 class RemoveNetworkMember(RegistryCommand):
     name: ClassVar[str] = "remove-network-member"
 
@@ -363,8 +465,12 @@ class RemoveNetworkMember(RegistryCommand):
 
 
 class AlignTermsOfReference(RegistryCommand):
-    """Records that the network aligned its terms of reference with the global ones.
+    """Records that a network aligned its terms of reference with the global ones.
 
+    The FAQ *encourages* alignment, "with the agreement of all entities concerned
+    and in consultation with the Executive Committee members and the Network
+    Coordinator": who agreed and who was consulted are recorded, and an alignment
+    without them is recorded with its gaps flagged, not refused.
     ``occurred_on`` defaults to ``aligned_on``.
     """
 
@@ -372,7 +478,13 @@ class AlignTermsOfReference(RegistryCommand):
 
     network_id: NetworkId
     aligned_on: date
-    consulted_executive_committee: bool
+    consulted_executive_committee: bool | None = Field(
+        default=None, description="Default: whether ``consulted`` covers the whole Executive Committee."
+    )
+    agreed_by: EntityList = Field(default_factory=list, description="Member entities that agreed.")
+    consulted: EntityList = Field(
+        default_factory=list, description="Executive Committee members (the Coordinator, IOM, among them) consulted."
+    )
     note: Note | None = None
 
 
@@ -426,7 +538,11 @@ class ListNetworks(RegistryQuery):
     region: RegionCode | None = None
     country: CountryCode | None = None
     status: NetworkStatus | None = None
+    kind: NetworkKind | None = None
     member: EntityCode | None = Field(default=None, description="Only networks this UN entity is a member of.")
+    role: MemberRole | None = Field(
+        default=None, description="Only networks where a member holds this role (with member: that member)."
+    )
     name_contains: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
         default=None, description="Only networks whose name contains this text (case-insensitive)."
     )
@@ -470,6 +586,9 @@ REGISTRY_EVENTS: tuple[type[Event], ...] = (
     NetworkMemberLeft,
     NetworkTermsOfReferenceAligned,
     NetworkFocalPointAssigned,
+    NetworkMemberRoleAdded,
+    NetworkMemberRoleRemoved,
+    NetworkKindChanged,
     ChampionNominated,
     ChampionConfirmed,
     ChampionWithdrawn,
@@ -483,6 +602,9 @@ REGISTRY_COMMANDS: tuple[type[Command], ...] = (
     RemoveNetworkMember,
     AlignTermsOfReference,
     AssignFocalPoint,
+    AddMemberRole,
+    RemoveMemberRole,
+    ClassifyNetwork,
     NominateChampion,
     ConfirmChampion,
     WithdrawChampion,

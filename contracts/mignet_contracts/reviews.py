@@ -1,10 +1,23 @@
 """The reviews service's contracts: regional reviews of the GCM and the contributions to them.
 
-GCM paragraph 50 invites the UN regional commissions to review GCM
-implementation in their regions, from 2020, to inform each International
-Migration Review Forum (IMRF); resolution 73/326 (para 13) has the Network
-compile *all* contributions from member states and stakeholders, at local,
-national, regional and global level, and publish them on regional pages.
+GCM paragraph 50 invites subregional, regional and cross-regional processes,
+platforms and organizations, *including* the UN regional economic commissions
+and regional consultative processes on migration, to review GCM implementation
+in their regions, from 2020, to inform each International Migration Review Forum
+(IMRF): a review records its region's commission and any further organizers of
+those kinds. Resolution 73/326 (para 13) asks the Network to compile, in
+preparation for the IMRF, *all* contributions from member states and other
+stakeholders at local, national, regional and global level (the FAQ stresses
+«كل», all); the FAQ adds that contributions to the regional reviews are
+published on regional web pages. Contributions to the IMRF itself, outside any
+regional review, name the forum (``imrf``, e.g. ``imrf-2022``) instead of a review.
+
+Extensions, not in the FAQ or the resolution: the review lifecycle (planned,
+open, closed, report published), the contribution lifecycle with moderation
+(submitted, published, rejected, withdrawn; moderation guards against abuse,
+it is not a selection), the rule that a member state contributes only to the
+reviews of its own regional commission(s), and the rule that a contribution
+names at least one GCM objective.
 
 Aggregates:
 
@@ -63,6 +76,8 @@ CONTRIBUTION_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://mignet.un-mi
 
 
 class ReviewStatus(StrEnum):
+    """Extension: the FAQ and resolution 73/326 give no lifecycle for a regional review."""
+
     PLANNED = "planned"
     OPEN = "open-for-contributions"
     CLOSED = "closed"
@@ -70,6 +85,8 @@ class ReviewStatus(StrEnum):
 
 
 class ContributionStatus(StrEnum):
+    """Extension: moderation before publication, against abuse (not a selection of contributions)."""
+
     SUBMITTED = "submitted"
     PUBLISHED = "published"
     REJECTED = "rejected"
@@ -79,6 +96,16 @@ class ContributionStatus(StrEnum):
 class ContributorKind(StrEnum):
     MEMBER_STATE = "member-state"
     STAKEHOLDER = "stakeholder"
+
+
+class OrganizerKind(StrEnum):
+    """GCM paragraph 50: who may organize a regional review besides the region's UN commission."""
+
+    UN_REGIONAL_COMMISSION = "un-regional-commission"
+    REGIONAL_CONSULTATIVE_PROCESS = "regional-consultative-process"
+    SUBREGIONAL = "subregional"
+    REGIONAL = "regional"
+    CROSS_REGIONAL = "cross-regional"
 
 
 class Level(StrEnum):
@@ -121,12 +148,33 @@ def review_id(region: RegionCode | str, cycle: str) -> str:
 
 
 def parse_review_id(value: str) -> tuple[RegionCode, str]:
-    """The region and cycle a review id names; ValueError if it names none."""
-    match = _REVIEW_ID_RE.match(value)
+    """The region and cycle a review id names; ValueError if it names none (or is not a string)."""
+    match = _REVIEW_ID_RE.match(value) if isinstance(value, str) else None
     if not match or match["region"] not in _REGION_CODES:
         regions = ", ".join(RegionCode)
         raise ValueError(f"review id {value!r} must be '<region>-<cycle>', region one of {regions}")
     return RegionCode(match["region"]), check_cycle(match["cycle"])
+
+
+#: GCM paragraph 49: the IMRF meets every four years, from 2022.
+FIRST_IMRF_YEAR = 2022
+_IMRF_RE = re.compile(r"^imrf-(\d{4})$")
+
+
+def check_imrf(value: str) -> str:
+    """An IMRF edition, ``imrf-<year>``: 2022, 2026, 2030 ...; raises ValueError otherwise."""
+    match = _IMRF_RE.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"an IMRF is named 'imrf-' and its year, such as 'imrf-2022', not {value!r}")
+    year = int(match[1])
+    if year < FIRST_IMRF_YEAR or (year - FIRST_IMRF_YEAR) % 4:
+        raise ValueError(f"there is no IMRF in {year}: it meets every four years from {FIRST_IMRF_YEAR}")
+    return value
+
+
+def imrf_for_cycle(cycle: str) -> str:
+    """The IMRF a review cycle informs: 2020-2021 informs imrf-2022, 2024-2025 imrf-2026."""
+    return f"imrf-{cycle_years(cycle)[1] + 1}"
 
 
 def contribution_id(command_id: str) -> str:
@@ -252,6 +300,7 @@ def _unique(values: tuple) -> tuple:
 
 
 Cycle = Annotated[str, AfterValidator(_cycle)]
+ImrfId = Annotated[str, StringConstraints(max_length=16), AfterValidator(check_imrf)]
 ReviewId = Annotated[str, StringConstraints(max_length=64), AfterValidator(_review_id)]
 ContributionId = Annotated[
     str,
@@ -311,6 +360,8 @@ Note = Annotated[str, *_text(2000)]
 
 
 class MemberStateContributor(Contract):
+    """A member state contributes to the review(s) of its own regional commission(s): an extension."""
+
     kind: Literal["member-state"] = "member-state"
     country: CountryCode
 
@@ -340,10 +391,22 @@ class _ContributionContent(Contract):
     title: Title
     summary: Summary
     body: Body | None = Field(default=None, description="Optional: a national report may be a summary and links.")
-    objectives: Objectives = Field(description="The GCM objectives (1-23) it addresses; at least one.")
+    objectives: Objectives = Field(
+        description="The GCM objectives (1-23) it addresses; at least one (an extension: the resolution does not ask it)."
+    )
     guiding_principles: GuidingPrinciples = ()
     language: LanguageCode
     links: Links = ()
+
+
+class Organizer(Contract):
+    """A process, platform or organization organizing a review with the region's commission (GCM para 50)."""
+
+    kind: OrganizerKind
+    name: Annotated[str, *_line(300)]
+
+
+Organizers = Annotated[tuple[Organizer, ...], Field(max_length=20), max_items(20)]
 
 
 class _ReviewPlan(Contract):
@@ -359,6 +422,10 @@ class _ReviewPlan(Contract):
     meeting_end: date | None = None
     venue: Venue | None = Field(default=None, description="A city, such as 'Bangkok', or 'virtual'.")
     partners: Partners = Field(default=(), description="Co-organizers, such as 'League of Arab States'.")
+    organizers: Organizers = Field(
+        default=(),
+        description="Organizers besides the region's commission, by GCM paragraph 50's kinds (absent on older events).",
+    )
 
 
 # --- Events ------------------------------------------------------------------------------------
@@ -416,9 +483,12 @@ class ContributionSubmitted(_ContributionContent, ContributionEvent):
     name: ClassVar[str] = "submitted"
     public: ClassVar[bool] = False
 
-    review_id: ReviewId
-    region: RegionCode
-    cycle: Cycle
+    review_id: ReviewId | None = Field(default=None, description="Null for a contribution to the IMRF itself.")
+    region: RegionCode | None = Field(default=None, description="The review's; null for one to the IMRF itself.")
+    cycle: Cycle | None = Field(default=None, description="The review's; null for one to the IMRF itself.")
+    imrf: ImrfId | None = Field(
+        default=None, description="Set for a contribution to the IMRF itself, outside any regional review."
+    )
 
 
 class ContributionContactRecorded(ContributionEvent):
@@ -478,7 +548,9 @@ class ScheduleReview(_ReviewPlan, ReviewsCommand):
     region: RegionCode
     cycle: Cycle
     commission: CommissionCode | None = Field(
-        default=None, description="The organizing regional commission; defaults to the region's, and must be it."
+        default=None,
+        description="The region's UN regional commission; defaults to it, and must be it. Further organizers "
+        "(regional consultative processes, subregional, regional and cross-regional ones) go in organizers.",
     )
 
     @model_validator(mode="after")
@@ -528,8 +600,17 @@ class SubmitContribution(_ContributionContent, ReviewsCommand):
 
     name: ClassVar[str] = "submit-contribution"
 
-    review_id: ReviewId
+    review_id: ReviewId | None = Field(default=None, description="The regional review; or give imrf instead.")
+    imrf: ImrfId | None = Field(
+        default=None, description="A contribution to the IMRF itself (resolution 73/326 para 13), e.g. 'imrf-2026'."
+    )
     contact: ContributionContact
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> SubmitContribution:
+        if (self.review_id is None) == (self.imrf is None):
+            raise ValueError("give exactly one of review_id (a regional review) or imrf (the forum itself)")
+        return self
 
     @property
     def contribution_id(self) -> str:
@@ -581,7 +662,8 @@ class GetReview(ReviewsQuery):
 class ListContributions(ReviewsQuery):
     name: ClassVar[str] = "list-contributions"
 
-    review_id: ReviewId
+    review_id: ReviewId | None = None
+    imrf: ImrfId | None = Field(default=None, description="Instead of review_id: contributions to the IMRF itself.")
     status: ContributionStatus | None = None
     contributor_kind: ContributorKind | None = None
     stakeholder_category: StakeholderCategory | None = None
@@ -590,6 +672,12 @@ class ListContributions(ReviewsQuery):
     country: CountryCode | None = None
     limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> ListContributions:
+        if (self.review_id is None) == (self.imrf is None):
+            raise ValueError("give exactly one of review_id or imrf")
+        return self
 
 
 class GetContribution(ReviewsQuery):
@@ -605,10 +693,16 @@ class ReviewFigures(ReviewsQuery):
 
 
 class Compilation(ReviewsQuery):
-    """Published contributions across regions, compiled for the IMRF (resolution 73/326, para 13)."""
+    """Published contributions across regions and to the IMRF itself, compiled for the IMRF (resolution
+    73/326, para 13: *all* contributions; moderation only keeps abuse out). ``received`` counts everything
+    received by status, so what the compilation leaves out is visible."""
 
     name: ClassVar[str] = "compilation"
 
+    imrf: ImrfId | None = Field(
+        default=None,
+        description="Only what informs this IMRF: contributions to it and to the regional reviews of the cycle before.",
+    )
     cycle: Cycle | None = None
     region: RegionCode | None = None
     objective: ObjectiveNumber | None = None

@@ -14,12 +14,16 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from mignet_contracts import envelope, registry, reviews
+from mignet_contracts import envelope, registry, reviews, support, working_groups
 from mignet_contracts.envelope import Command, Event, Query
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 SERVICES: dict[str, tuple[tuple[type[Event], ...], tuple[type[Command], ...], tuple[type[Query], ...]]] = {
-    "registry": (registry.REGISTRY_EVENTS, registry.REGISTRY_COMMANDS, registry.REGISTRY_QUERIES),
+    "registry": (
+        (*registry.REGISTRY_EVENTS, *working_groups.WORKING_GROUP_EVENTS, *support.SUPPORT_EVENTS),
+        (*registry.REGISTRY_COMMANDS, *working_groups.WORKING_GROUP_COMMANDS, *support.SUPPORT_COMMANDS),
+        (*registry.REGISTRY_QUERIES, *working_groups.WORKING_GROUP_QUERIES, *support.SUPPORT_QUERIES),
+    ),
     "reviews": (reviews.REVIEWS_EVENTS, reviews.REVIEWS_COMMANDS, reviews.REVIEWS_QUERIES),
 }
 

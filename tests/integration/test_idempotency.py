@@ -12,7 +12,7 @@ import pytest
 from conftest import RunningService
 
 from mignet_contracts import registry as r
-from mignet_contracts.reference import CHAMPION_CRITERIA
+from mignet_contracts.reference import COUNTRY_CHAMPION_CRITERIA
 from mignet_registry.app import SPEC as REGISTRY
 from mignet_runtime.client import RequestFailed
 from mignet_runtime.codec import Metadata
@@ -216,7 +216,7 @@ async def test_registry_refuses_a_reused_command_id_on_the_same_and_on_another_a
         actor=ACTOR,
         country="BD",
         regional_group="asia-pacific",
-        assessment=[{"criterion": c, "met": True, "note": "UNCT working group"} for c in CHAMPION_CRITERIA],
+        assessment=[{"criterion": c, "met": True, "note": "UNCT working group"} for c in COUNTRY_CHAMPION_CRITERIA],
     )
     for command in (same_aggregate, other_aggregate):
         with pytest.raises(RequestFailed) as refused:

@@ -35,8 +35,10 @@ TAKEOVER_BOUND = LEASE_SECONDS + 1 + 1
 SLACK = 10
 COUNTRIES = sorted(reference.COUNTRIES)[:100]
 ENTITIES = ["IOM", "UNICEF", "UNHCR", "ILO"]
-CHAMPIONS = COUNTRIES[:20]
-ASSESSMENT = [{"criterion": code, "met": True} for code in reference.CHAMPION_CRITERIA]
+#: Member states in one of the FAQ's champion regional groups (a nomination's group must be its country's).
+CHAMPIONS = [cc for cc in COUNTRIES if reference.champion_groups_of(cc) and cc not in reference.OBSERVER_STATES][:20]
+#: The networks are only being established: the nominations name the mechanism they rely on.
+ASSESSMENT = [{"criterion": code, "met": True, "note": "UNCT group"} for code in reference.COUNTRY_CHAMPION_CRITERIA]
 RUNNING = re.compile(r"running projections .* under fencing token (\d+)")
 
 
@@ -69,7 +71,7 @@ def burst(tag: str = "b") -> dict[str, list]:
                     command_id=f"{tag}-nominate-{code}",
                     actor="burst",
                     country=code,
-                    regional_group="asia-pacific",
+                    regional_group=reference.champion_groups_of(code)[0],
                     assessment=ASSESSMENT,
                 )
             )

@@ -265,7 +265,7 @@ def test_run_with_the_real_registry_and_a_standby_replica_says_what_each_does(tm
     assert proc.returncode == 0, output
     ready = [line for line in output.splitlines() if " ready (role " in line]
     assert len(ready) == 1 and ready[0].endswith(
-        "registry ready (role all): stream REGISTRY, projections networks, champions"
+        "registry ready (role all): stream REGISTRY, projections networks, champions, working-groups, support-requests"
     )
     standby_ready = [line for line in standby_log.splitlines() if " ready (role " in line]
     assert len(standby_ready) == 1, standby_log

@@ -90,12 +90,19 @@ async def test_projection_status_and_rebuild(registry):
     )
     status = await mignet(registry, "projections", "status", "registry", "--json")
     assert status.exit_code == 0, status.output
-    assert {row["projection"] for row in json.loads(status.stdout)["items"]} == {"networks", "champions"}
+    assert {row["projection"] for row in json.loads(status.stdout)["items"]} == {
+        "networks",
+        "champions",
+        "working-groups",
+        "support-requests",
+    }
     rebuilt = await mignet(registry, "projections", "rebuild", "registry", "--json")
     assert rebuilt.exit_code == 0, rebuilt.output
     assert {r["projection"]: r["documents"] for r in json.loads(rebuilt.stdout)["items"]} == {
         "networks": 1,
         "champions": 0,
+        "working-groups": 0,
+        "support-requests": 0,
     }
 
 
@@ -243,13 +250,16 @@ async def test_champions_show_the_current_network_and_confirmation_needs_a_reaso
         "--group",
         "asia-pacific",
         "--met",
-        "geographic-balance",
+        "host-government-commitment",
         "--met",
         "360-degree-vision",
+        "--not-assessed",
+        "resident-coordinator-support",
     )
     assert nominated.exit_code == 0, nominated.output
     short = await mignet(registry, "registry", "confirm-champion", "BD")
-    assert short.exit_code == 1 and "met 2 of the 6 champion criteria" in short.stderr
+    assert short.exit_code == 1 and "met 2 of the 5 criteria" in short.stderr
+    assert "not assessed: resident-coordinator-support" in short.stderr
     assert "override_reason" in short.stderr
     confirmed = await mignet(registry, "registry", "confirm-champion", "BD", "--override-reason", "EC decision")
     assert confirmed.exit_code == 0, confirmed.output

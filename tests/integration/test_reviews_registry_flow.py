@@ -67,7 +67,11 @@ async def test_registry_facts_show_on_contributions_as_they_change(both):
             email=FOCAL_POINT_EMAIL,
         )
     )
-    assessment = [{"criterion": code, "met": True} for code in reference.CHAMPION_CRITERIA]
+    # Being established is not yet an existing network: the nomination names the mechanism it relies on.
+    assessment = [
+        {"criterion": code, "met": True, "note": "UNCT thematic group on migration"}
+        for code in reference.COUNTRY_CHAMPION_CRITERIA
+    ]
     await registry.client.command(
         r.NominateChampion(
             command_id=new_id(), actor=ACTOR, country="BD", regional_group="asia-pacific", assessment=assessment

@@ -88,6 +88,8 @@ async def test_every_service_runs_as_its_own_user_under_nats_conf(start_service,
         assert {r["consumer"] for r in await eventually(lambda: consuming("registry"), timeout=30)} == {
             "registry-networks",
             "registry-champions",
+            "registry-working-groups",
+            "registry-support-requests",
         }
         assert {r["consumer"] for r in await eventually(lambda: consuming("reviews"), timeout=30)} == {
             "reviews-reviews",

@@ -116,6 +116,9 @@ def test_un_entities():
     assert ref.UN_ENTITIES["UNDESA"].name == "UN DESA"
     assert ref.NETWORK_COORDINATOR == "IOM"
     assert 35 <= len(ref.UN_ENTITIES) <= 40
+    # The FAQ names the Executive Committee and WHO; the rest of the catalogue is assumed.
+    assert {e.code for e in ref.UN_ENTITIES.values() if e.confirmed} == {*ref.EXECUTIVE_COMMITTEE, "WHO"}
+    assert ref.NETWORK_SECRETARIAT == "IOM" and ref.SECRETARIAT_SECONDMENTS == ("UNHCR", "UNICEF")
     assert set(ref.REGIONAL_COMMISSIONS) <= set(ref.UN_ENTITIES)
     assert {"FAO", "UN-HABITAT", "UNITAR", "UNU", "WFP", "UN-WOMEN"} <= set(ref.UN_ENTITIES)
     assert all(re.fullmatch(r"[A-Z][A-Z0-9-]{1,15}", code) and e.code == code for code, e in ref.UN_ENTITIES.items())
@@ -132,6 +135,13 @@ def test_vocabularies():
     assert {"people-centred", "international-cooperation", "whole-of-society"} <= set(ref.GUIDING_PRINCIPLES)
     assert len(ref.WORKSTREAMS) == 8 and set(ref.CORE_WORKSTREAMS) == {"2.1", "2.2"} <= set(ref.WORKSTREAMS)
     assert len(ref.WORKING_GROUPS) == 9 and set(ref.CORE_WORKING_GROUPS) <= set(ref.WORKING_GROUPS)
+    # Section 6's names for the thematic workstreams; the thematic priorities are their own list, same keys.
+    assert ref.THEMATIC_WORKSTREAMS["bilateral-labour-migration-agreements"] == "Bilateral labour migration agreements"
+    assert list(ref.THEMATIC_PRIORITIES) == list(ref.THEMATIC_WORKSTREAMS)
+    assert ref.THEMATIC_PRIORITIES["data"] == "National capacity for data collection, analysis and dissemination"
+    # Working groups exist "for some workstreams": the thematic ones share their workstream's key.
+    assert all(ref.WORKING_GROUPS[code].workstream == code for code in ref.THEMATIC_WORKSTREAMS)
+    assert {g.workstream for g in ref.WORKING_GROUPS.values()} - {None} <= set(ref.WORKSTREAMS)
     faq_groups = {
         "asia-pacific",
         "east-africa",
@@ -140,7 +150,11 @@ def test_vocabularies():
         "west-africa",
         "western-european-and-others",
     }
-    assert faq_groups < set(ref.CHAMPION_REGIONAL_GROUPS)
+    assert faq_groups == set(ref.CHAMPION_REGIONAL_GROUPS) == set(ref.CHAMPION_GROUP_COUNTRIES)
+    assert not faq_groups & set(ref.RETIRED_CHAMPION_REGIONAL_GROUPS)
+    assert all(set(members) <= set(ref.COUNTRIES) for members in ref.CHAMPION_GROUP_COUNTRIES.values())
+    assert ref.champion_groups_of("CA") == ("western-european-and-others",)
+    assert set(ref.champion_groups_of("AU")) == {"asia-pacific", "western-european-and-others"}
     assert list(ref.CHAMPION_CRITERIA) == [
         "geographic-balance",
         "360-degree-vision",
@@ -354,7 +368,7 @@ def test_event_json_round_trip():
 
 
 def test_catalogues():
-    assert len(reg.REGISTRY_EVENTS) == 11 and len(reg.REGISTRY_COMMANDS) == 11 and len(reg.REGISTRY_QUERIES) == 5
+    assert len(reg.REGISTRY_EVENTS) == 14 and len(reg.REGISTRY_COMMANDS) == 14 and len(reg.REGISTRY_QUERIES) == 5
     assert [c.name for c in reg.REGISTRY_COMMANDS] == [
         "create-network",
         "change-network-status",
@@ -364,6 +378,9 @@ def test_catalogues():
         "remove-network-member",
         "align-terms-of-reference",
         "assign-focal-point",
+        "add-member-role",
+        "remove-member-role",
+        "classify-network",
         "nominate-champion",
         "confirm-champion",
         "withdraw-champion",
@@ -376,7 +393,7 @@ def test_catalogues():
     assert reg.event_class("champion", "confirmed") is reg.ChampionConfirmed
     with pytest.raises(KeyError):
         reg.event_class("network", "confirmed")
-    assert len({e.ce_type() for e in reg.REGISTRY_EVENTS}) == 11
+    assert len({e.ce_type() for e in reg.REGISTRY_EVENTS}) == 14
 
 
 def test_every_model_publishes_a_json_schema():

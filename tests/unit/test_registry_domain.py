@@ -30,6 +30,8 @@ from mignet_contracts.registry import (
     WithdrawChampion,
     regional_network_id,
 )
+from mignet_contracts.support import SUPPORT_COMMANDS
+from mignet_contracts.working_groups import WORKING_GROUP_COMMANDS
 from mignet_registry import domain
 from mignet_registry.domain import CHAMPION, NETWORK, ChampionState, NetworkState
 from mignet_runtime.errors import NotFound, Rejected
@@ -78,7 +80,9 @@ def change(status, **fields) -> ChangeNetworkStatus:
 
 
 def assessment(**overrides) -> list[dict]:
-    return [{"criterion": c, "met": True} | overrides.get(c.replace("-", "_"), {}) for c in ref.CHAMPION_CRITERIA]
+    return [
+        {"criterion": c, "met": True} | overrides.get(c.replace("-", "_"), {}) for c in ref.COUNTRY_CHAMPION_CRITERIA
+    ]
 
 
 def nominate(country="BD", group="asia-pacific", **fields) -> NominateChampion:
@@ -290,7 +294,11 @@ def test_add_and_remove_members():
     )
     assert (joined.entity, joined.role, joined.occurred_on) == ("UN-WOMEN", MemberRole.CO_LEAD, TODAY)
     state = NETWORK.evolve(state, joined)
-    assert state.members == {"IOM": MemberRole.COORDINATOR, "UNDP": MemberRole.MEMBER, "UN-WOMEN": MemberRole.CO_LEAD}
+    assert state.members == {
+        "IOM": (MemberRole.COORDINATOR,),
+        "UNDP": (MemberRole.MEMBER,),
+        "UN-WOMEN": (MemberRole.CO_LEAD,),
+    }
     (left,) = domain.remove_network_member(
         state,
         RemoveNetworkMember(
@@ -309,7 +317,8 @@ def test_no_duplicate_member_and_one_coordinator():
             state, AddNetworkMember(command_id=new_id(), actor="ops", network_id="nat-bd", entity="UNDP"), TODAY
         )
     assert rejected(excinfo) == (
-        "UNDP is already a member of the national network for Bangladesh (nat-bd), as member",
+        "UNDP is already a member of the national network for Bangladesh (nat-bd), as member; "
+        "add a role with add-member-role",
         "entity",
     )
     with pytest.raises(Rejected) as excinfo:
@@ -460,7 +469,7 @@ def test_nominate_records_the_existing_national_network():
     (event,) = domain.nominate_champion(champion(), nominate(), TODAY, national_network=bangladesh())
     assert event.subject == "registry.events.champion.bd.nominated"
     assert event.existing_network_id == "nat-bd"
-    assert [a.criterion for a in event.assessment] == list(ref.CHAMPION_CRITERIA)
+    assert [a.criterion for a in event.assessment] == list(ref.COUNTRY_CHAMPION_CRITERIA)
     state = CHAMPION.evolve(champion(), event)
     assert (state.status, state.regional_group, state.existing_network_id, state.nominated_on) == (
         ChampionStatus.NOMINATED,
@@ -470,10 +479,18 @@ def test_nominate_records_the_existing_national_network():
     )
 
 
-@pytest.mark.parametrize("status", [S.BEING_ESTABLISHED, S.ESTABLISHED])
-def test_a_working_network_counts_as_existing(status):
-    (event,) = domain.nominate_champion(champion(), nominate(), TODAY, national_network=bangladesh(status=status))
+def test_an_established_network_counts_as_existing():
+    (event,) = domain.nominate_champion(champion(), nominate(), TODAY, national_network=bangladesh())
     assert event.existing_network_id == "nat-bd"
+
+
+def test_a_network_being_established_does_not_exist_yet():
+    # The FAQ's criterion is «وجود» (existence): being established is not yet existing.
+    with pytest.raises(Rejected, match="its national network nat-bd is being established; name the similar"):
+        domain.nominate_champion(champion(), nominate(), TODAY, national_network=bangladesh(status=S.BEING_ESTABLISHED))
+    cmd = nominate(assessment=assessment(existing_un_network={"note": "UNCT results group on migration"}))
+    (event,) = domain.nominate_champion(champion(), cmd, TODAY, national_network=bangladesh(status=S.BEING_ESTABLISHED))
+    assert event.existing_network_id is None
 
 
 def test_claimed_network_without_one_in_the_registry_is_rejected():
@@ -516,11 +533,12 @@ def test_nominate_with_another_countrys_network_is_a_wiring_bug():
 
 
 def test_assessment_must_cover_each_criterion_once():
-    missing = [a for a in assessment() if a["criterion"] != "geographic-balance"]
+    missing = [a for a in assessment() if a["criterion"] != "360-degree-vision"]
     with pytest.raises(Rejected) as excinfo:
         domain.nominate_champion(champion(), nominate(assessment=missing), TODAY, national_network=bangladesh())
     assert rejected(excinfo) == (
-        "the assessment must cover all six champion criteria; missing: geographic-balance",
+        "the assessment must cover the five criteria of a nomination (met, not met or not assessed); "
+        "missing: 360-degree-vision",
         "assessment",
     )
     repeated = [*assessment(), {"criterion": "360-degree-vision", "met": False}]
@@ -651,7 +669,7 @@ def test_evolve_ignores_other_aggregates_events_and_never_mutates_state():
 
 
 def test_every_command_has_a_decider_and_a_target():
-    assert set(domain.DECIDERS) == set(REGISTRY_COMMANDS)
+    assert set(domain.DECIDERS) == {*REGISTRY_COMMANDS, *WORKING_GROUP_COMMANDS, *SUPPORT_COMMANDS}
     assert domain.target_of(change(S.ESTABLISHED)) == (NETWORK, "nat-bd")
     assert domain.target_of(ConfirmChampion(command_id=new_id(), actor="ops", country="GW")) == (CHAMPION, "gw")
     assert domain.target_of(create_bd()) == (NETWORK, "nat-bd")
@@ -698,28 +716,41 @@ def test_global_network_has_fixed_id_and_no_place():
 def test_confirming_a_nomination_short_of_the_criteria_needs_an_override_reason():
     short = champion(
         nominated_event(
-            assessment=assessment(host_government_commitment={"met": False}, geographic_balance={"met": False})
+            assessment=assessment(host_government_commitment={"met": False}, resident_coordinator_support={"met": None})
         )
     )
     with pytest.raises(Rejected) as excinfo:
         domain.confirm_champion(short, ConfirmChampion(command_id=new_id(), actor="ops", country="BD"), TODAY)
     message, field = rejected(excinfo)
     assert field == "override_reason"
-    assert message.startswith("Bangladesh's nomination met 4 of the 6 champion criteria (not met: ")
-    assert "geographic-balance" in message and "host-government-commitment" in message
+    assert message == (
+        "Bangladesh's nomination met 3 of the 5 criteria (not met: host-government-commitment; "
+        "not assessed: resident-coordinator-support); to confirm it anyway, give the reason in override_reason"
+    )
 
     cmd = ConfirmChampion(
         command_id=new_id(), actor="ops", country="BD", override_reason="Executive Committee decision of 2024-05-02"
     )
     (event,) = domain.confirm_champion(short, cmd, TODAY)
-    assert (event.criteria_met, event.override_reason) == (4, "Executive Committee decision of 2024-05-02")
+    assert (event.criteria_met, event.override_reason) == (3, "Executive Committee decision of 2024-05-02")
 
 
 def test_confirming_a_nomination_meeting_every_criterion_needs_no_reason():
     (event,) = domain.confirm_champion(
         champion(nominated_event()), ConfirmChampion(command_id=new_id(), actor="ops", country="BD"), TODAY
     )
-    assert (event.criteria_met, event.override_reason) == (6, None)
+    assert (event.criteria_met, event.override_reason) == (5, None)
+
+
+def test_a_nomination_recorded_with_geographic_balance_still_confirms_on_the_other_five():
+    # Events are immutable: nominations from before balance became a property of the set carry it.
+    old = [{"criterion": "geographic-balance", "met": False}, *assessment()]
+    (event,) = domain.confirm_champion(
+        champion(nominated_event(assessment=old)),
+        ConfirmChampion(command_id=new_id(), actor="ops", country="BD"),
+        TODAY,
+    )
+    assert event.criteria_met == 5
 
 
 # --- renaming and describing -------------------------------------------------------------------

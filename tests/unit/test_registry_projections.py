@@ -64,7 +64,10 @@ def test_network_document_follows_its_events():
     assert doc["region"] == "asia-pacific" and doc["country_name"] == "Bangladesh"
     assert doc["status"] == "established" and doc["status_since"] == "2021-02-01"
     assert [h["status"] for h in doc["status_history"]] == ["under-consideration", "established"]
-    assert doc["members"] == [{"entity": "IOM", "role": "coordinator", "joined_on": "2020-10-31"}]
+    assert doc["members"] == [
+        {"entity": "IOM", "role": "coordinator", "roles": ["coordinator"], "joined_on": "2020-10-31"}
+    ]
+    assert doc["roles"] == {"coordinator": ["IOM"]}
     assert doc["member_count"] == 1
     assert doc["focal_point"] is None  # the focal point's entity left
 
@@ -168,3 +171,77 @@ def test_a_confirmation_override_reason_shows_on_the_champion():
         ],
     )["bd"]
     assert (doc["status"], doc["criteria_met"], doc["override_reason"]) == ("confirmed", 5, "EC decision")
+
+
+def test_a_member_holds_several_roles_and_the_document_lists_them_by_role():
+    def role(seq, event_type, entity, role_name):
+        return recorded(seq, event_type(network_id="global", entity=entity, role=role_name, occurred_on=D))
+
+    created = c.NetworkCreated(
+        network_id="global", scope="global", network_name="UN Network on Migration", status="established", occurred_on=D
+    )
+    events = [
+        recorded(1, created),
+        role(2, c.NetworkMemberJoined, "IOM", "coordinator"),
+        role(3, c.NetworkMemberJoined, "ILO", "executive-committee"),
+        role(4, c.NetworkMemberRoleAdded, "IOM", "executive-committee"),
+        role(5, c.NetworkMemberRoleAdded, "IOM", "secretariat"),
+        role(6, c.NetworkMemberJoined, "UNDP", "member"),
+        role(7, c.NetworkMemberRoleAdded, "UNDP", "co-lead"),
+        role(8, c.NetworkMemberRoleRemoved, "UNDP", "co-lead"),
+    ]
+    doc = fold(NETWORKS, events)["global"]
+    assert {m["entity"]: m["roles"] for m in doc["members"]} == {
+        "IOM": ["coordinator", "executive-committee", "secretariat"],
+        "ILO": ["executive-committee"],
+        "UNDP": ["member"],
+    }
+    assert doc["roles"] == {
+        "coordinator": ["IOM"],
+        "member": ["UNDP"],
+        "secretariat": ["IOM"],
+        "executive-committee": ["IOM", "ILO"],
+    }
+
+
+def test_terms_of_reference_keep_who_agreed_and_who_was_consulted_and_old_events_still_fold():
+    old = c.NetworkTermsOfReferenceAligned(
+        network_id="nat-bd",
+        aligned_on=date(2021, 1, 5),
+        consulted_executive_committee=True,
+        occurred_on=date(2021, 1, 5),
+    )
+    doc = fold(NETWORKS, [*network_history(), recorded(7, old)])["nat-bd"]
+    assert doc["tor"]["complete"] is None and doc["tor"]["agreed_by"] is None
+    assert doc["tor_aligned_on"] == "2021-01-05" and doc["tor_consulted_executive_committee"] is True
+    new = c.NetworkTermsOfReferenceAligned(
+        network_id="nat-bd",
+        aligned_on=date(2022, 1, 5),
+        consulted_executive_committee=False,
+        agreed_by=["IOM"],
+        consulted=["IOM", "UNHCR"],
+        not_agreed=[],
+        not_consulted=["ILO", "OHCHR", "UNDESA", "UNDP", "UNICEF", "UNODC"],
+        occurred_on=date(2022, 1, 5),
+    )
+    doc = fold(NETWORKS, [*network_history(), recorded(7, old), recorded(8, new)])["nat-bd"]
+    assert doc["tor"]["complete"] is False
+    assert doc["tor"]["not_consulted"] == ["ILO", "OHCHR", "UNDESA", "UNDP", "UNICEF", "UNODC"]
+    assert doc["tor"]["agreed_by"] == ["IOM"]
+
+
+def test_the_kind_is_projected_and_can_change():
+    created = c.NetworkCreated(
+        network_id="reg-0123456789ab",
+        scope="regional",
+        region="asia-pacific",
+        network_name="Issue-based coalition on migration",
+        status="established",
+        kind="issue-based-coalition",
+        occurred_on=D,
+    )
+    changed = c.NetworkKindChanged(
+        network_id="reg-0123456789ab", from_kind="issue-based-coalition", kind="new-network", occurred_on=D
+    )
+    assert fold(NETWORKS, [recorded(1, created)])["reg-0123456789ab"]["kind"] == "issue-based-coalition"
+    assert fold(NETWORKS, [recorded(1, created), recorded(2, changed)])["reg-0123456789ab"]["kind"] == "new-network"

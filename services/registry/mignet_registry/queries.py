@@ -13,7 +13,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from mignet_contracts import reference
 from mignet_contracts import registry as c
+from mignet_contracts import working_groups as wg
 from mignet_registry.projections import CHAMPIONS, NETWORKS
+from mignet_registry.working_group_views import pilots_of
 from mignet_runtime.errors import NotFound, Rejected, ValidationFailed
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.projection import fold_stream
@@ -32,8 +34,14 @@ async def list_networks(db: AsyncDatabase, q: c.ListNetworks) -> dict:
         selector["country"] = q.country
     if q.status:
         selector["status"] = str(q.status)
-    if q.member:
+    if q.kind:
+        selector["kind"] = str(q.kind)
+    if q.member and q.role:
+        selector["members"] = {"$elemMatch": {"entity": q.member, "roles": str(q.role)}}
+    elif q.member:
         selector["members.entity"] = q.member
+    elif q.role:
+        selector["members.roles"] = str(q.role)
     if q.name_contains:
         # Escaped: the search text is a user's words, not a regular expression.
         selector["name"] = {"$regex": re.escape(q.name_contains), "$options": "i"}
@@ -48,7 +56,21 @@ async def get_network(db: AsyncDatabase, q: c.GetNetwork) -> Doc:
     doc = await db[NETWORKS.collection].find_one({"_id": q.network_id}, _HIDDEN)
     if doc is None:
         raise NotFound(f"there is no network {q.network_id}", field="network_id")
+    doc["pilots"] = await pilots_of(db, network_id=q.network_id)
     return doc
+
+
+async def list_pilots(db: AsyncDatabase, q: wg.ListPilots) -> dict:
+    """Pilots of working-group outputs, each with its network's name."""
+    pilots = await pilots_of(db, q.network_id, q.group_id)
+    ids = sorted({p["network_id"] for p in pilots})
+    names = {
+        n["network_id"]: n["name"]
+        async for n in db[NETWORKS.collection].find({"_id": {"$in": ids}}, {"network_id": 1, "name": 1})
+    }
+    for pilot in pilots:
+        pilot["network_name"] = names.get(pilot["network_id"])
+    return {"total": len(pilots), "items": pilots[q.offset : q.offset + q.limit]}
 
 
 async def list_champions(db: AsyncDatabase, q: c.ListChampions) -> dict:
@@ -64,7 +86,22 @@ async def list_champions(db: AsyncDatabase, q: c.ListChampions) -> dict:
         .to_list(None)
     )
     await _with_national_networks(db, items)
-    return {"total": len(items), "items": items}
+    everyone = items if q.regional_group is None and q.status is None else None
+    if everyone is None:
+        everyone = await db[CHAMPIONS.collection].find({}, {"regional_group": 1, "status": 1}).to_list(None)
+    return {"total": len(items), "items": items, "geographic_balance": geographic_balance(everyone)}
+
+
+def geographic_balance(champions: Iterable[Doc]) -> dict:
+    """The FAQ's first criterion, over the whole set: active champions per regional group."""
+    active = Counter(ch["regional_group"] for ch in champions if ch["status"] != "withdrawn")
+    groups = {g: active.get(g, 0) for g in reference.CHAMPION_REGIONAL_GROUPS}
+    total = sum(active.values())
+    return {
+        "by_regional_group": groups,
+        "groups_without_champions": [g for g, n in groups.items() if n == 0],
+        "largest_group_share": round(max(groups.values()) / total, 2) if total else None,
+    }
 
 
 async def _with_national_networks(db: AsyncDatabase, champions: list[Doc]) -> None:
@@ -113,12 +150,14 @@ def summarize(networks: Iterable[Doc], champions: Iterable[Doc], as_of: date | N
             "national": sum(1 for n in networks if n["scope"] == "national"),
             "regional": sum(1 for n in networks if n["scope"] == "regional"),
             "by_status": dict(sorted(by_status.items())),
+            "by_kind": dict(sorted(Counter(n.get("kind") or "not-recorded" for n in networks).items())),
             "by_region": {region: dict(sorted(counts.items())) for region, counts in sorted(by_region.items())},
         },
         "champions": {
             "total": len(active),
             "by_status": dict(sorted(Counter(ch["status"] for ch in champions).items())),
             "by_regional_group": {g: dict(sorted(cnt.items())) for g, cnt in sorted(groups.items())},
+            "geographic_balance": geographic_balance(champions),
             "countries": sorted(
                 (
                     {

@@ -3,8 +3,13 @@
 Loaded through the normal command path, so it becomes ordinary events. Each
 command has a fixed id: loading twice writes nothing new. The FAQ's annex of
 national and regional networks is not in the source we have, so no national
-networks are invented here; the champions' "existing UN network" criterion
-therefore carries a note instead of a registry reference.
+networks are invented here.
+
+The FAQ lists the 14 champion countries without assessing them against the
+criteria, so their nominations say "not assessed in the source" and their
+confirmations give that as the reason. A stream seeded by an earlier version
+(criteria all met) keeps its events: events are immutable, and the seed reports
+those commands as kept rather than failing.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from datetime import date
 
 from mignet_contracts import reference
 from mignet_contracts import registry as c
+from mignet_contracts import working_groups as wg
 from mignet_contracts.envelope import Command
-from mignet_runtime.client import MignetClient
+from mignet_runtime.client import MignetClient, RequestFailed
 
 AS_OF = date(2020, 10, 31)
 #: The Secretary-General established the Network in May 2018.
@@ -37,6 +43,8 @@ def _global_network(actor: str) -> Command:
     members += [
         {"entity": code, "role": "executive-committee"} for code in reference.EXECUTIVE_COMMITTEE if code != "IOM"
     ]
+    # Unchanged since the first seed, so re-seeding an older stream stays a replay; IOM's further
+    # roles (the FAQ: coordinator, Executive Committee member and secretariat) follow as their own commands.
     return c.CreateNetwork(
         command_id="seed-2020-global-network",
         actor=actor,
@@ -49,19 +57,30 @@ def _global_network(actor: str) -> Command:
     )
 
 
+def _iom_roles(actor: str) -> list[Command]:
+    return [
+        c.AddMemberRole(
+            command_id=f"seed-2020-iom-{role}",
+            actor=actor,
+            network_id=c.GLOBAL_NETWORK_ID,
+            entity="IOM",
+            role=role,
+            occurred_on=NETWORK_ESTABLISHED,
+        )
+        for role in (c.MemberRole.EXECUTIVE_COMMITTEE, c.MemberRole.SECRETARIAT)
+    ]
+
+
+NOT_ASSESSED = f"Not assessed in the source: the {SOURCE} lists the country as a champion without assessing it"
+
+
 def _champion_commands(actor: str) -> list[Command]:
     commands: list[Command] = []
     for group, countries in CHAMPIONS_2020.items():
         for code in countries:
             assessment = [
-                {
-                    "criterion": criterion,
-                    "met": True,
-                    "note": f"Listed as a champion in the {SOURCE}; the coordination mechanism is not named there"
-                    if criterion == "existing-un-network"
-                    else None,
-                }
-                for criterion in reference.CHAMPION_CRITERIA
+                {"criterion": criterion, "met": None, "note": NOT_ASSESSED}
+                for criterion in reference.COUNTRY_CHAMPION_CRITERIA
             ]
             commands.append(
                 c.NominateChampion(
@@ -75,7 +94,11 @@ def _champion_commands(actor: str) -> list[Command]:
             )
             commands.append(
                 c.ConfirmChampion(
-                    command_id=f"seed-2020-confirm-{code.lower()}", actor=actor, country=code, occurred_on=AS_OF
+                    command_id=f"seed-2020-confirm-{code.lower()}",
+                    actor=actor,
+                    country=code,
+                    override_reason=f"Listed as a champion country in the {SOURCE}",
+                    occurred_on=AS_OF,
                 )
             )
     return commands
@@ -94,16 +117,45 @@ def _who_invited(actor: str) -> Command:
     )
 
 
+def _working_groups(actor: str) -> list[Command]:
+    # FAQ footnote 5: the core and thematic working groups; it names neither their leads nor members.
+    return [
+        wg.CreateWorkingGroup(
+            command_id=f"seed-2020-wg-{group.code}",
+            actor=actor,
+            group_id=group.code,
+            group_name=group.name,
+            core=group.core,
+            workstream=group.workstream,
+            occurred_on=AS_OF,
+        )
+        for group in reference.WORKING_GROUPS.values()
+    ]
+
+
 def seed_commands(actor: str = "seed:faq-2020") -> list[Command]:
-    return [_global_network(actor), _who_invited(actor), *_champion_commands(actor)]
+    return [
+        _global_network(actor),
+        *_iom_roles(actor),
+        _who_invited(actor),
+        *_champion_commands(actor),
+        *_working_groups(actor),
+    ]
 
 
 async def load(client: MignetClient, actor: str = "seed:faq-2020") -> dict:
     written = replayed = 0
+    kept: list[str] = []
     for command in seed_commands(actor):
-        result = await client.command(command)
+        try:
+            result = await client.command(command)
+        except RequestFailed as failure:
+            if failure.error.code != "conflict":
+                raise
+            kept.append(command.command_id)  # an earlier seed recorded this id with another payload
+            continue
         if result.replayed:
             replayed += 1
         else:
             written += 1
-    return {"written": written, "replayed": replayed}
+    return {"written": written, "replayed": replayed, "kept": kept}

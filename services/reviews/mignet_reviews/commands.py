@@ -13,7 +13,7 @@ from mignet_runtime.dispatch import dispatch
 
 async def context_for(executor: CommandExecutor, command: Command) -> dict[str, Any]:
     """What a rule needs beyond its own aggregate, read from the event store (never a read model)."""
-    if isinstance(command, c.SubmitContribution):
+    if isinstance(command, c.SubmitContribution) and command.review_id is not None:
         # The review's status decides whether it takes contributions. A review that closes
         # between this load and the append can still receive this one contribution: the
         # append guards the contribution's version only, and a late arrival is harmless.

@@ -52,6 +52,7 @@ def apply_review(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             "meeting_end": _iso(event.meeting_end),
             "venue": event.venue,
             "partners": list(event.partners),
+            "organizers": [o.model_dump(mode="json") for o in event.organizers],
             "status": str(c.ReviewStatus.PLANNED),
             "status_since": on,
             "status_history": [{"status": str(c.ReviewStatus.PLANNED), "on": on}],
@@ -111,8 +112,11 @@ def apply_contribution(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         return {
             "contribution_id": event.contribution_id,
             "review_id": event.review_id,
-            "region": str(event.region),
+            "region": str(event.region) if event.region else None,
             "cycle": event.cycle,
+            # The IMRF the contribution informs: its own, or the one after its review's cycle.
+            "imrf": event.imrf or (c.imrf_for_cycle(event.cycle) if event.cycle else None),
+            "to_imrf_itself": event.imrf is not None,
             "status": str(c.ContributionStatus.SUBMITTED),
             "status_since": on,
             "status_history": [{"status": str(c.ContributionStatus.SUBMITTED), "on": on}],
@@ -179,6 +183,7 @@ CONTRIBUTIONS = Projection(
     indexes=(
         ("review_id", "status"),
         ("status", "cycle", "region"),
+        ("imrf", "status"),
         ("objectives",),
         ("country",),
         ("contributor_kind", "contributor_name"),

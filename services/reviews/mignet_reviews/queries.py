@@ -49,7 +49,8 @@ async def get_review(db: AsyncDatabase, q: c.GetReview) -> Doc:
 
 
 def contribution_selector(q: c.ListContributions) -> dict[str, Any]:
-    selector: dict[str, Any] = {"review_id": q.review_id}
+    # Exactly one of the two (the query model checks it): a regional review, or the IMRF itself.
+    selector: dict[str, Any] = {"review_id": q.review_id} if q.review_id else {"imrf": q.imrf, "to_imrf_itself": True}
     if q.status:
         selector["status"] = str(q.status)
     if q.contributor_kind:
@@ -66,7 +67,8 @@ def contribution_selector(q: c.ListContributions) -> dict[str, Any]:
 
 
 async def list_contributions(db: AsyncDatabase, q: c.ListContributions) -> dict:
-    await get_review(db, c.GetReview(review_id=q.review_id))  # an unknown review is a mistake, not "none yet"
+    if q.review_id:
+        await get_review(db, c.GetReview(review_id=q.review_id))  # an unknown review is a mistake, not "none yet"
     selector = contribution_selector(q)
     collection = db[CONTRIBUTIONS.collection]
     total = await collection.count_documents(selector)
@@ -126,9 +128,12 @@ async def review_figures(db: AsyncDatabase, q: c.ReviewFigures) -> dict:
     }
 
 
-def compilation_selector(q: c.Compilation) -> dict[str, Any]:
-    """The published contributions a compilation query asks for (the pages' downloads use it too)."""
-    selector: dict[str, Any] = {"status": PUBLISHED}
+def compilation_selector(q: c.Compilation, *, published_only: bool = True) -> dict[str, Any]:
+    """The contributions a compilation query asks for (the pages' downloads use it too): the published
+    ones, or with ``published_only=False`` everything received (to count it by status)."""
+    selector: dict[str, Any] = {"status": PUBLISHED} if published_only else {}
+    if q.imrf:
+        selector["imrf"] = q.imrf
     if q.cycle:
         selector["cycle"] = q.cycle
     if q.region:
@@ -149,7 +154,11 @@ COMPILATION_ORDER = [("cycle", 1), ("region", 1), *CONTRIBUTION_ORDER]
 async def compilation(db: AsyncDatabase, q: c.Compilation) -> dict:
     selector = compilation_selector(q)
     collection = db[CONTRIBUTIONS.collection]
-    regions = Counter([d["region"] async for d in collection.find(selector, {"_id": 0, "region": 1})])
+    # Everything received, by status: the compilation holds all of it but what moderation kept out.
+    everything = compilation_selector(q, published_only=False)
+    received = Counter([d["status"] async for d in collection.find(everything, {"_id": 0, "status": 1})])
+    # Contributions to the IMRF itself have no region: counted under "imrf".
+    regions = Counter([d["region"] or "imrf" async for d in collection.find(selector, {"_id": 0, "region": 1})])
     items = await collection.find(selector, _HIDDEN).sort(COMPILATION_ORDER).skip(q.offset).limit(q.limit).to_list(None)
     return {
         "cycle": q.cycle,
@@ -157,6 +166,8 @@ async def compilation(db: AsyncDatabase, q: c.Compilation) -> dict:
         "objective": q.objective,
         "contributor_kind": str(q.contributor_kind) if q.contributor_kind else None,
         "stakeholder_category": q.stakeholder_category,
+        "imrf": q.imrf,
+        "received": dict(sorted(received.items())),
         "total": sum(regions.values()),
         "by_region": dict(sorted(regions.items())),
         "limit": q.limit,

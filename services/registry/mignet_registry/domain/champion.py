@@ -24,7 +24,7 @@ from mignet_contracts.registry import (
     WithdrawChampion,
     national_network_id,
 )
-from mignet_registry.domain.network import WORKING_STATUSES, NetworkState, initial_network
+from mignet_registry.domain.network import EXISTING_STATUSES, NetworkState, initial_network
 from mignet_registry.domain.wording import country_name as _country_name
 from mignet_registry.domain.wording import words as _words
 from mignet_runtime.aggregate import AggregateType, event_date
@@ -103,14 +103,41 @@ CHAMPION: AggregateType[ChampionState] = AggregateType(
 # --- Champion deciders ----------------------------------------------------------------------
 
 
+GEOGRAPHIC_BALANCE = "geographic-balance"
+
+
 def _check_assessment(assessment: list[CriterionAssessment]) -> None:
     counts = Counter(a.criterion for a in assessment)
-    if repeated := [c for c in reference.CHAMPION_CRITERIA if counts[c] > 1]:
-        raise Rejected(f"criteria assessed more than once: {', '.join(repeated)}", field="assessment")
-    if missing := [c for c in reference.CHAMPION_CRITERIA if counts[c] == 0]:
+    if counts[GEOGRAPHIC_BALANCE]:
         raise Rejected(
-            f"the assessment must cover all six champion criteria; missing: {', '.join(missing)}", field="assessment"
+            "geographic balance is a property of the whole set of champion countries, not of one nomination; "
+            "leave it out of the assessment (list-champions shows the balance)",
+            field="assessment",
         )
+    if repeated := [c for c in reference.COUNTRY_CHAMPION_CRITERIA if counts[c] > 1]:
+        raise Rejected(f"criteria assessed more than once: {', '.join(repeated)}", field="assessment")
+    if missing := [c for c in reference.COUNTRY_CHAMPION_CRITERIA if counts[c] == 0]:
+        raise Rejected(
+            f"the assessment must cover the five criteria of a nomination (met, not met or not assessed); "
+            f"missing: {', '.join(missing)}",
+            field="assessment",
+        )
+
+
+def _check_country_and_group(country: str, group: str) -> None:
+    name = _country_name(country)
+    if country in reference.OBSERVER_STATES:
+        raise Rejected(f"champion countries are member states; {name} is an observer state", field="country")
+    if group not in reference.CHAMPION_GROUP_COUNTRIES:
+        raise Rejected(f"{group!r} is not one of the FAQ's champion regional groups", field="regional_group")
+    if country not in reference.CHAMPION_GROUP_COUNTRIES[group]:
+        groups = reference.champion_groups_of(country)
+        where = (
+            f"it belongs to {' or '.join(groups)}"
+            if groups
+            else "it falls in none of the FAQ's six champion regional groups"
+        )
+        raise Rejected(f"{name} is not in the champion regional group {group}; {where}", field="regional_group")
 
 
 def _champion_date(state: ChampionState, command: Command, today: date) -> date:
@@ -140,11 +167,12 @@ def nominate_champion(
     if state.is_active:
         assert state.status is not None  # is_active: the status is nominated or confirmed
         raise Rejected(f"{country} is already a champion country ({state.status.value})", field="country")
+    _check_country_and_group(command.country, command.regional_group)
     _check_assessment(command.assessment)
 
-    has_network = network.exists and network.status in WORKING_STATUSES
+    has_network = network.exists and network.status in EXISTING_STATUSES
     claim = next(a for a in command.assessment if a.criterion == EXISTING_NETWORK_CRITERION)
-    if claim.met and not has_network and not claim.note:
+    if claim.met is True and not has_network and not claim.note:
         found = (
             f"its national network {network.id} is {_words(network.status)}"
             if network.exists and network.status is not None  # an existing network always has a status
@@ -179,14 +207,23 @@ def confirm_champion(state: ChampionState, command: ConfirmChampion, today: date
             f"{country} withdrew as a champion country on {state.withdrawn_on.isoformat()}; nominate it again first",
             field="country",
         )
-    met = sum(1 for a in state.assessment if a.met)
-    total = len(reference.CHAMPION_CRITERIA)
+    # Nominations recorded before geographic balance became a property of the set still carry it.
+    assessed = [a for a in state.assessment if a.criterion != GEOGRAPHIC_BALANCE]
+    met = sum(1 for a in assessed if a.met is True)
+    total = len(assessed)
     override = (command.override_reason or "").strip() or None
     if met < total and override is None:
         # The FAQ's criteria are what the Network applies: a shortfall is a deliberate, recorded decision.
-        unmet = ", ".join(a.criterion for a in state.assessment if not a.met)
+        gaps = [
+            f"{label}: {', '.join(codes)}"
+            for label, codes in (
+                ("not met", [a.criterion for a in assessed if a.met is False]),
+                ("not assessed", [a.criterion for a in assessed if a.met is None]),
+            )
+            if codes
+        ]
         raise Rejected(
-            f"{country}'s nomination met {met} of the {total} champion criteria (not met: {unmet}); "
+            f"{country}'s nomination met {met} of the {total} criteria ({'; '.join(gaps)}); "
             "to confirm it anyway, give the reason in override_reason",
             field="override_reason",
         )

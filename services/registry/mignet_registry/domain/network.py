@@ -2,7 +2,9 @@
 
 Pure: no I/O and no clock (callers pass ``today``). Each decide function takes the
 network's current state and a command and returns the events to append
-(atomically), or raises :class:`Rejected` / :class:`NotFound`.
+(atomically), or raises :class:`Rejected` / :class:`NotFound`. The rules about
+members, their roles and the focal point are in :mod:`.members`, the terms of
+reference in :mod:`.terms`.
 """
 
 from __future__ import annotations
@@ -17,28 +19,29 @@ from mignet_contracts.envelope import Event
 from mignet_contracts.reference import RegionCode
 from mignet_contracts.registry import (
     SERVICE,
-    AddNetworkMember,
-    AlignTermsOfReference,
-    AssignFocalPoint,
     ChangeNetworkDescription,
     ChangeNetworkStatus,
+    ClassifyNetwork,
     CreateNetwork,
     MemberRole,
     NetworkCreated,
     NetworkDescriptionChanged,
     NetworkFocalPointAssigned,
+    NetworkKind,
+    NetworkKindChanged,
     NetworkMemberJoined,
     NetworkMemberLeft,
+    NetworkMemberRoleAdded,
+    NetworkMemberRoleRemoved,
     NetworkRenamed,
     NetworkScope,
     NetworkStatus,
     NetworkStatusChanged,
     NetworkTermsOfReferenceAligned,
-    RemoveNetworkMember,
     RenameNetwork,
 )
+from mignet_registry.domain.roles import check_role, known_entity
 from mignet_registry.domain.wording import country_name as _country_name
-from mignet_registry.domain.wording import entity_name as _entity_name
 from mignet_registry.domain.wording import words as _words
 from mignet_runtime.aggregate import AggregateType, event_date
 from mignet_runtime.errors import NotFound, Rejected
@@ -54,7 +57,9 @@ STATUS_TRANSITIONS: dict[NetworkStatus, frozenset[NetworkStatus]] = {
 }
 
 #: Statuses in which a network counts as "an existing UN network on migration" for champions.
-WORKING_STATUSES: frozenset[NetworkStatus] = frozenset({S.BEING_ESTABLISHED, S.ESTABLISHED})
+#: The FAQ says «وجود» (existence): a network being established does not exist yet, so
+#: a nomination relying on it names the similar coordination mechanism in a note instead.
+EXISTING_STATUSES: frozenset[NetworkStatus] = frozenset({S.ESTABLISHED})
 
 
 # --- State -----------------------------------------------------------------------------
@@ -77,6 +82,25 @@ class FocalPoint:
 
 
 @dataclass(frozen=True)
+class TorAlignment:
+    aligned_on: date
+    consulted_executive_committee: bool
+    note: str | None = None
+    #: None on events from before who agreed and who was consulted were recorded.
+    agreed_by: tuple[str, ...] | None = None
+    consulted: tuple[str, ...] | None = None
+    not_agreed: tuple[str, ...] | None = None
+    not_consulted: tuple[str, ...] | None = None
+
+    @property
+    def complete(self) -> bool | None:
+        """Agreed by every member and the whole Executive Committee consulted (None: not recorded)."""
+        if self.not_agreed is None or self.not_consulted is None:
+            return None
+        return not self.not_agreed and not self.not_consulted
+
+
+@dataclass(frozen=True)
 class NetworkState:
     id: str
     exists: bool = False
@@ -87,16 +111,28 @@ class NetworkState:
     subregion: str | None = None
     description: str | None = None
     status: NetworkStatus | None = None
-    # Never mutated: evolve builds a new dict for every change.
-    members: dict[str, MemberRole] = field(default_factory=dict)
-    tor_aligned_on: date | None = None
+    kind: NetworkKind | None = None
+    # Each member's roles, the one it joined with first. Never mutated: evolve builds a new dict.
+    members: dict[str, tuple[MemberRole, ...]] = field(default_factory=dict)
+    tor: TorAlignment | None = None
     focal_point: FocalPoint | None = None
     created_on: date | None = None
     history: tuple[StatusChange, ...] = ()
 
     @property
     def coordinator(self) -> str | None:
-        return next((e for e, role in self.members.items() if role == MemberRole.COORDINATOR), None)
+        return self.holder(MemberRole.COORDINATOR)
+
+    def holder(self, role: MemberRole) -> str | None:
+        return next((e for e, roles in self.members.items() if role in roles), None)
+
+    @property
+    def tor_aligned_on(self) -> date | None:
+        return self.tor.aligned_on if self.tor else None
+
+
+def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
 
 
 def initial_network(network_id: str) -> NetworkState:
@@ -116,6 +152,7 @@ def evolve_network(state: NetworkState, event: Event) -> NetworkState:
                 subregion=event.subregion,
                 description=event.description,
                 status=event.status,
+                kind=event.kind,
                 created_on=event.occurred_on,
                 history=(StatusChange(event.occurred_on, None, event.status),),
             )
@@ -126,14 +163,34 @@ def evolve_network(state: NetworkState, event: Event) -> NetworkState:
             return replace(state, name=event.network_name)
         case NetworkDescriptionChanged():
             return replace(state, description=event.description)
+        case NetworkKindChanged():
+            return replace(state, kind=event.kind)
         case NetworkMemberJoined():
-            return replace(state, members={**state.members, event.entity: event.role})
+            return replace(state, members={**state.members, event.entity: (event.role,)})
+        case NetworkMemberRoleAdded():
+            # A plain member taking on a role is no longer "just a member".
+            kept: tuple[MemberRole, ...] = tuple(
+                r for r in state.members.get(event.entity, ()) if r not in (MemberRole.MEMBER, event.role)
+            )
+            return replace(state, members={**state.members, event.entity: (*kept, event.role)})
+        case NetworkMemberRoleRemoved():
+            left: tuple[MemberRole, ...] = tuple(r for r in state.members.get(event.entity, ()) if r != event.role)
+            return replace(state, members={**state.members, event.entity: left or (MemberRole.MEMBER,)})
         case NetworkMemberLeft():
             members = {e: r for e, r in state.members.items() if e != event.entity}
             focal_point = None if state.focal_point and state.focal_point.entity == event.entity else state.focal_point
             return replace(state, members=members, focal_point=focal_point)
         case NetworkTermsOfReferenceAligned():
-            return replace(state, tor_aligned_on=event.aligned_on)
+            tor = TorAlignment(
+                aligned_on=event.aligned_on,
+                consulted_executive_committee=event.consulted_executive_committee,
+                note=event.note,
+                agreed_by=_tuple(event.agreed_by),
+                consulted=_tuple(event.consulted),
+                not_agreed=_tuple(event.not_agreed),
+                not_consulted=_tuple(event.not_consulted),
+            )
+            return replace(state, tor=tor)
         case NetworkFocalPointAssigned():
             focal_point = FocalPoint(event.focal_point_name, event.entity, event.email, event.occurred_on)
             return replace(state, focal_point=focal_point)
@@ -162,7 +219,7 @@ def describe_network(state: NetworkState) -> str:
 # --- Shared checks -------------------------------------------------------------------------
 
 
-def _existing_network(state: NetworkState) -> NetworkState:
+def existing_network(state: NetworkState) -> NetworkState:
     if not state.exists:
         raise NotFound(f"there is no network {state.id}", field="network_id")
     return state
@@ -170,23 +227,18 @@ def _existing_network(state: NetworkState) -> NetworkState:
 
 def _existing_status(state: NetworkState) -> NetworkStatus:
     """The status of an existing network (NotFound when there is none)."""
-    _existing_network(state)
+    existing_network(state)
     assert state.status is not None, f"network {state.id} exists without a status"  # NetworkCreated sets one
     return state.status
 
 
-def _not_before_creation(state: NetworkState, on: date, what: str, field_name: str = "occurred_on") -> None:
+def not_before_creation(state: NetworkState, on: date, what: str, field_name: str = "occurred_on") -> None:
     if state.created_on and on < state.created_on:
         raise Rejected(
             f"{what} on {on.isoformat()} is before {describe_network(state)} was created "
             f"on {state.created_on.isoformat()}",
             field=field_name,
         )
-
-
-def _known_entity(code: str) -> None:
-    if code not in reference.UN_ENTITIES:
-        raise Rejected(f"{code!r} is not a known UN entity", field="entity")
 
 
 # --- Network deciders ----------------------------------------------------------------------
@@ -210,13 +262,19 @@ def create_network(state: NetworkState, command: CreateNetwork, today: date, **c
         raise Rejected(f"{describe_network(state)} already exists")
     if command.status == S.INACTIVE:
         raise Rejected("a network cannot be created inactive; create it, then change its status", field="status")
+    _check_kind(command.scope, command.kind)
     entities = Counter(m.entity for m in command.members)
     for m in command.members:
-        _known_entity(m.entity)
+        known_entity(m.entity)
     if duplicates := sorted(e for e, n in entities.items() if n > 1):
         raise Rejected(f"listed more than once among the members: {', '.join(duplicates)}", field="members")
     if len(coordinators := [m.entity for m in command.members if m.role == MemberRole.COORDINATOR]) > 1:
         raise Rejected(f"a network has one coordinator, not {' and '.join(coordinators)}", field="members")
+    members: dict[str, tuple[MemberRole, ...]] = {}
+    for m in command.members:
+        if m.role != MemberRole.MEMBER:
+            check_role(command.scope, m.entity, m.role, members, field="members")
+        members[m.entity] = (m.role,)
 
     on = event_date(command, today)
     created = NetworkCreated(
@@ -228,12 +286,34 @@ def create_network(state: NetworkState, command: CreateNetwork, today: date, **c
         status=command.status,
         subregion=command.subregion,
         description=command.description,
+        kind=command.kind,
         occurred_on=on,
     )
     joined = [
         NetworkMemberJoined(network_id=state.id, entity=m.entity, role=m.role, occurred_on=on) for m in command.members
     ]
     return [created, *joined]
+
+
+def _check_kind(scope: NetworkScope, kind: NetworkKind | None) -> None:
+    if kind is None:
+        return
+    if scope == NetworkScope.GLOBAL:
+        raise Rejected("the global UN Network on Migration is not classified by kind", field="kind")
+    if kind == NetworkKind.ISSUE_BASED_COALITION and scope != NetworkScope.REGIONAL:
+        # The FAQ: UN issue-based coalitions support the GCM "at regional level".
+        raise Rejected("UN issue-based coalitions are regional; a national network cannot be one", field="kind")
+
+
+def classify_network(state: NetworkState, command: ClassifyNetwork, today: date, **context: Any) -> list[Event]:
+    existing_network(state)
+    assert state.scope is not None  # NetworkCreated sets it
+    _check_kind(state.scope, command.kind)
+    if state.kind == command.kind:
+        raise Rejected(f"{describe_network(state)} is already recorded as {_words(command.kind)}", field="kind")
+    on = event_date(command, today)
+    not_before_creation(state, on, "classifying")
+    return [NetworkKindChanged(network_id=state.id, from_kind=state.kind, kind=command.kind, occurred_on=on)]
 
 
 def change_network_status(
@@ -265,72 +345,12 @@ def change_network_status(
     ]
 
 
-def add_network_member(state: NetworkState, command: AddNetworkMember, today: date, **context: Any) -> list[Event]:
-    _existing_network(state)
-    _known_entity(command.entity)
-    if (role := state.members.get(command.entity)) is not None:
-        raise Rejected(
-            f"{_entity_name(command.entity)} is already a member of {describe_network(state)}, as {role.value}",
-            field="entity",
-        )
-    if command.role == MemberRole.COORDINATOR and (coordinator := state.coordinator):
-        raise Rejected(
-            f"{describe_network(state)} already has a coordinator: {_entity_name(coordinator)}", field="role"
-        )
-    on = event_date(command, today)
-    _not_before_creation(state, on, f"{_entity_name(command.entity)} joining")
-    return [NetworkMemberJoined(network_id=state.id, entity=command.entity, role=command.role, occurred_on=on)]
-
-
-def remove_network_member(
-    state: NetworkState, command: RemoveNetworkMember, today: date, **context: Any
-) -> list[Event]:
-    _existing_network(state)
-    _known_entity(command.entity)
-    if command.entity not in state.members:
-        raise Rejected(f"{_entity_name(command.entity)} is not a member of {describe_network(state)}", field="entity")
-    on = event_date(command, today)
-    _not_before_creation(state, on, f"{_entity_name(command.entity)} leaving")
-    return [NetworkMemberLeft(network_id=state.id, entity=command.entity, reason=command.reason, occurred_on=on)]
-
-
-def align_terms_of_reference(
-    state: NetworkState, command: AlignTermsOfReference, today: date, **context: Any
-) -> list[Event]:
-    _existing_network(state)
-    aligned_on = command.aligned_on
-    if aligned_on > today:
-        raise Rejected(
-            f"terms of reference cannot be aligned on {aligned_on.isoformat()}, a date in the future "
-            f"(today is {today.isoformat()})",
-            field="aligned_on",
-        )
-    # A forum that aligned before it was registered should be back-dated at creation instead.
-    _not_before_creation(state, aligned_on, "aligning the terms of reference", "aligned_on")
-    if state.tor_aligned_on and aligned_on <= state.tor_aligned_on:
-        raise Rejected(
-            f"{describe_network(state)} already aligned its terms of reference on {state.tor_aligned_on.isoformat()}; "
-            "only a later re-alignment can be recorded",
-            field="aligned_on",
-        )
-    on = event_date(command, today, default=aligned_on)
-    return [
-        NetworkTermsOfReferenceAligned(
-            network_id=state.id,
-            aligned_on=aligned_on,
-            consulted_executive_committee=command.consulted_executive_committee,
-            note=command.note,
-            occurred_on=on,
-        )
-    ]
-
-
 def rename_network(state: NetworkState, command: RenameNetwork, today: date, **context: Any) -> list[Event]:
-    _existing_network(state)
+    existing_network(state)
     if command.network_name == state.name:
         raise Rejected(f"{describe_network(state)} is already named {state.name!r}", field="network_name")
     on = event_date(command, today)
-    _not_before_creation(state, on, "renaming")
+    not_before_creation(state, on, "renaming")
     return [
         NetworkRenamed(network_id=state.id, from_name=state.name, network_name=command.network_name, occurred_on=on)
     ]
@@ -339,39 +359,10 @@ def rename_network(state: NetworkState, command: RenameNetwork, today: date, **c
 def change_network_description(
     state: NetworkState, command: ChangeNetworkDescription, today: date, **context: Any
 ) -> list[Event]:
-    _existing_network(state)
+    existing_network(state)
     if command.description == state.description:
         wording = "has that description already" if state.description else "has no description already"
         raise Rejected(f"{describe_network(state)} {wording}", field="description")
     on = event_date(command, today)
-    _not_before_creation(state, on, "changing the description")
+    not_before_creation(state, on, "changing the description")
     return [NetworkDescriptionChanged(network_id=state.id, description=command.description, occurred_on=on)]
-
-
-def assign_focal_point(state: NetworkState, command: AssignFocalPoint, today: date, **context: Any) -> list[Event]:
-    _existing_network(state)
-    _known_entity(command.entity)
-    if command.entity not in state.members:
-        raise Rejected(
-            f"the focal point must come from a member entity; {_entity_name(command.entity)} "
-            f"is not a member of {describe_network(state)}",
-            field="entity",
-        )
-    current = state.focal_point
-    if current and (current.name, current.entity, current.email) == (
-        command.focal_point_name,
-        command.entity,
-        command.email,
-    ):
-        raise Rejected(f"{command.focal_point_name} is already the focal point of {describe_network(state)}")
-    on = event_date(command, today)
-    _not_before_creation(state, on, "assigning a focal point")
-    return [
-        NetworkFocalPointAssigned(
-            network_id=state.id,
-            focal_point_name=command.focal_point_name,
-            entity=command.entity,
-            email=command.email,
-            occurred_on=on,
-        )
-    ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from mignet_contracts import reference
-from mignet_contracts.registry import ChampionStatus, NetworkStatus
 
 
-def words(status: NetworkStatus | ChampionStatus) -> str:
+def words(status: StrEnum) -> str:
     return status.value.replace("-", " ")
 
 

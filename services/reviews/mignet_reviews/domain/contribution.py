@@ -139,12 +139,16 @@ def submit_contribution(
 ) -> list[Event]:
     """``review`` is the state of the review named by ``command.review_id``, existing or not.
 
+    A contribution to the IMRF itself (``command.imrf``) needs no review: resolution
+    73/326 asks for *all* contributions, so it is taken whenever it comes.
     Yields the public content and the contact (personal data) as two events,
     appended together.
     """
     _same_aggregate(state.id, command.contribution_id, command)
     if state.exists:
         raise Rejected(f"contribution {state.id} was already submitted{_since(state.submitted_on)}")
+    if command.review_id is None:  # the model requires imrf then
+        return _submitted(state, command, event_date(command, today), None)
     if review is None or not review.exists:
         raise NotFound(
             f"{describe_review(command.review_id)} has not been scheduled; there is nothing to contribute to",
@@ -175,11 +179,16 @@ def submit_contribution(
             f"a contribution cannot be submitted before, on {on.isoformat()}",
             field="occurred_on",
         )
+    return _submitted(state, command, on, review)
+
+
+def _submitted(
+    state: ContributionState, command: SubmitContribution, on: date, review: ReviewState | None
+) -> list[Event]:
     content = command.model_dump(include=set(ContributionSubmitted.model_fields) - {"occurred_on"})
+    place = {"region": review.region, "cycle": review.cycle} if review else {}
     return [
-        ContributionSubmitted(
-            **content, contribution_id=state.id, region=review.region, cycle=review.cycle, occurred_on=on
-        ),
+        ContributionSubmitted(**content, **place, contribution_id=state.id, occurred_on=on),
         ContributionContactRecorded(contribution_id=state.id, contact=command.contact, occurred_on=on),
     ]
 

@@ -60,6 +60,7 @@ class ReviewState:
     meeting_end: date | None = None
     venue: str | None = None
     partners: tuple[str, ...] = ()
+    organizers: tuple[contracts.Organizer, ...] = ()
     scheduled_on: date | None = None
     opened_on: date | None = None
     closed_on: date | None = None
@@ -87,6 +88,7 @@ def evolve_review(state: ReviewState, event: Event) -> ReviewState:
                 meeting_end=event.meeting_end,
                 venue=event.venue,
                 partners=event.partners,
+                organizers=event.organizers,
                 scheduled_on=event.occurred_on,
                 history=(*state.history, (event.occurred_on, RS.PLANNED)),
             )
@@ -152,6 +154,12 @@ def schedule_review(state: ReviewState, command: ScheduleReview, today: date, **
             f"not {command.commission}",
             field="commission",
         )
+    names = [o.name.casefold() for o in command.organizers]
+    if len(set(names)) < len(names) or organizer.code.casefold() in names or organizer.name.casefold() in names:
+        raise Rejected(
+            f"each organizer is listed once, and {organizer.code} is recorded as the commission already",
+            field="organizers",
+        )
     return [
         RegionalReviewScheduled(
             review_id=state.id,
@@ -163,6 +171,7 @@ def schedule_review(state: ReviewState, command: ScheduleReview, today: date, **
             meeting_end=command.meeting_end,
             venue=command.venue,
             partners=command.partners,
+            organizers=command.organizers,
             occurred_on=event_date(command, today),
         )
     ]
