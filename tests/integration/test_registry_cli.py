@@ -206,8 +206,9 @@ async def test_rename_describe_and_search_networks(registry):
     assert (await mignet(registry, "registry", "describe-network", "nat-np")).exit_code == 2  # neither nor
 
     async def searched():
+        # Until both the rename and the later description are projected (seen at the rename alone under load).
         found = json.loads((await mignet(registry, "registry", "networks", "--search", "in nepal", "--json")).stdout)
-        return found if found["total"] == 1 else None
+        return found if found["total"] == 1 and found["items"][0]["description"] else None
 
     found = await eventually(searched)
     assert [n["network_id"] for n in found["items"]] == ["nat-np"]
