@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from mignet_cli import admin, operations, registry
+from mignet_cli import admin, operations, privacy, registry
 
 HELP = """Operate mignet: the UN Network on Migration's registry, regional GCM reviews and notifications.
 
@@ -26,6 +26,7 @@ app.add_typer(operations.events, name="events")
 app.add_typer(operations.projections, name="projections")
 app.command("health")(operations.health)
 app.add_typer(admin.app, name="admin")
+app.add_typer(privacy.app, name="privacy")
 
 try:  # the reviews commands ship with the reviews service
     from mignet_cli import reviews

@@ -18,6 +18,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from mignet_contracts.fields import personal_fields
+
 SPEC_VERSION = "1.0"
 #: Reverse-DNS prefix of every CloudEvents ``type`` mignet publishes.
 CE_TYPE_PREFIX = "int.un-migration.mignet"
@@ -63,6 +65,11 @@ class Contract(BaseModel):
     """Strict, immutable base: unknown fields are errors, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    def __repr_args__(self):
+        # Fields marked Personal never show in a repr (nor in the logs and errors built from one).
+        hidden = personal_fields(type(self))
+        return [(name, value) for name, value in super().__repr_args__() if name not in hidden]
 
 
 class Event(Contract):

@@ -36,7 +36,17 @@ from pydantic import AfterValidator, Field, StrictInt, StringConstraints, model_
 
 from mignet_contracts import reference
 from mignet_contracts.envelope import Actor, Command, Contract, Event, Query
-from mignet_contracts.fields import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE, CountryCode, Email, matching, max_items
+from mignet_contracts.fields import (
+    DEFAULT_PAGE,
+    MAX_OFFSET,
+    MAX_PAGE,
+    PERSONAL,
+    CountryCode,
+    PersonalEmail,
+    matching,
+    max_items,
+)
+from mignet_contracts.privacy import ErasureRequest, PersonalDataErasure
 from mignet_contracts.reference import RegionCode
 
 SERVICE = "reviews"
@@ -326,10 +336,10 @@ Contributor = Annotated[MemberStateContributor | StakeholderContributor, Field(d
 
 
 class ContributionContact(Contract):
-    """PERSONAL DATA: only ever in :class:`ContributionContactRecorded`; kept out of ``repr`` and logs."""
+    """PERSONAL DATA: only ever in :class:`ContributionContactRecorded`, encrypted; kept out of ``repr`` and logs."""
 
-    name: PersonName = Field(repr=False)
-    email: Email = Field(repr=False)
+    name: Annotated[PersonName, PERSONAL]
+    email: PersonalEmail
 
 
 class _ContributionContent(Contract):
@@ -435,6 +445,13 @@ class ContributionContactRecorded(ContributionEvent):
     contact: ContributionContact
 
 
+class ContributionPersonalDataErased(PersonalDataErasure, ContributionEvent):
+    """The contribution's contact was erased: the record, without the data. The content stays."""
+
+    name: ClassVar[str] = "personal-data-erased"
+    public: ClassVar[bool] = False
+
+
 class ContributionPublished(ContributionEvent):
     name: ClassVar[str] = "published"
 
@@ -536,6 +553,14 @@ class SubmitContribution(_ContributionContent, ReviewsCommand):
         return contribution_id(self.command_id)
 
 
+class ErasePersonalData(ErasureRequest, ReviewsCommand):
+    """Erase a contribution's contact (its name and e-mail); the contribution itself stays as it is."""
+
+    name: ClassVar[str] = "erase-personal-data"
+
+    contribution_id: ContributionId
+
+
 class PublishContribution(ReviewsCommand):
     name: ClassVar[str] = "publish-contribution"
 
@@ -628,6 +653,7 @@ REVIEWS_EVENTS: tuple[type[Event], ...] = (
     ContributionPublished,
     ContributionRejected,
     ContributionWithdrawn,
+    ContributionPersonalDataErased,
 )
 REVIEWS_COMMANDS: tuple[type[Command], ...] = (
     ScheduleReview,
@@ -638,6 +664,7 @@ REVIEWS_COMMANDS: tuple[type[Command], ...] = (
     PublishContribution,
     RejectContribution,
     WithdrawContribution,
+    ErasePersonalData,
 )
 REVIEWS_QUERIES: tuple[type[Query], ...] = (
     ListReviews,

@@ -34,6 +34,8 @@ from mignet_contracts.envelope import Event
 from mignet_runtime.aggregate import AggregateType
 from mignet_runtime.codec import EventCodec, Metadata, RecordedEvent, UnknownEventType, recorded_at
 from mignet_runtime.errors import Unavailable, ValidationFailed
+from mignet_runtime.keystore import KeyRing
+from mignet_runtime.personal import data_key_of
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +147,11 @@ class EventStore:
         codec: EventCodec,
         settings: StreamSettings | None = None,
         timeout: float = 5.0,
+        keys: KeyRing | None = None,
     ):
         self.nc = nc
+        #: The service's data keys (personal fields); None for another service's stream: read as withheld.
+        self.keys = keys
         self.js = nc.jetstream(timeout=timeout)
         self.service = service
         self.stream = stream_name(service)
@@ -187,11 +192,12 @@ class EventStore:
         next_seq = after_seq + 1
         while up_to_seq is None or next_seq <= up_to_seq:
             batch, pending, last = await self._direct_batch(subject_filter, next_seq)
+            await self.load_keys(headers for _, _, headers, _ in batch)
             for seq, subject, headers, data in batch:
                 if up_to_seq is not None and seq > up_to_seq:
                     return
                 try:
-                    yield self.codec.decode(seq, subject, headers, data)
+                    yield self.codec.decode(seq, subject, headers, data, self.keys)
                 except UnknownEventType:
                     if not skip_unknown:
                         raise
@@ -266,8 +272,14 @@ class EventStore:
             if msg is None:
                 break
             seq = int(msg.headers["Nats-Sequence"])
-            events.append(self.codec.decode(seq, msg.headers["Nats-Subject"], msg.headers, msg.data))
+            await self.load_keys([msg.headers])
+            events.append(self.codec.decode(seq, msg.headers["Nats-Subject"], msg.headers, msg.data, self.keys))
         return events
+
+    async def load_keys(self, headers) -> None:
+        """Fetch the data keys these messages' personal fields were sealed with, before decoding them."""
+        if self.keys is not None:
+            await self.keys.load(data_key_of(h) for h in headers)
 
     async def _last_seq_of(self, subject_filter: str) -> int:
         msg = await self._direct_get({"last_by_subj": subject_filter})
@@ -329,9 +341,11 @@ class EventStore:
         for event in events:
             if event.aggregate_id != aggregate_id or event.aggregate != aggregate.name:
                 raise ValueError(f"{event.subject} does not belong to {aggregate.name} {aggregate_id}")
+        if self.keys is not None:
+            await self.keys.prepare(events, meta.command_id)
         messages = []
         for index, event in enumerate(events, start=1):
-            headers, data = self.codec.encode(event, meta)
+            headers, data = self.codec.encode(event, meta, self.keys)
             headers["Nats-Msg-Id"] = meta.command_id if index == 1 else f"{meta.command_id}:{index}"
             messages.append((event.subject, headers, data))
         # The expectation on the first message guards the whole batch.

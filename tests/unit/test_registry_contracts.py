@@ -342,7 +342,7 @@ def test_event_subjects_and_types():
 
 
 def test_only_focal_point_events_are_private():
-    assert [e.name for e in reg.REGISTRY_EVENTS if not e.public] == ["focal-point-assigned"]
+    assert [e.name for e in reg.REGISTRY_EVENTS if not e.public] == ["focal-point-assigned", "personal-data-erased"]
     assert NetworkFocalPointAssigned.public is False
 
 
@@ -354,7 +354,7 @@ def test_event_json_round_trip():
 
 
 def test_catalogues():
-    assert len(reg.REGISTRY_EVENTS) == 11 and len(reg.REGISTRY_COMMANDS) == 11 and len(reg.REGISTRY_QUERIES) == 5
+    assert len(reg.REGISTRY_EVENTS) == 12 and len(reg.REGISTRY_COMMANDS) == 12 and len(reg.REGISTRY_QUERIES) == 5
     assert [c.name for c in reg.REGISTRY_COMMANDS] == [
         "create-network",
         "change-network-status",
@@ -364,6 +364,7 @@ def test_catalogues():
         "remove-network-member",
         "align-terms-of-reference",
         "assign-focal-point",
+        "erase-personal-data",
         "nominate-champion",
         "confirm-champion",
         "withdraw-champion",
@@ -376,7 +377,7 @@ def test_catalogues():
     assert reg.event_class("champion", "confirmed") is reg.ChampionConfirmed
     with pytest.raises(KeyError):
         reg.event_class("network", "confirmed")
-    assert len({e.ce_type() for e in reg.REGISTRY_EVENTS}) == 11
+    assert len({e.ce_type() for e in reg.REGISTRY_EVENTS}) == 12
 
 
 def test_every_model_publishes_a_json_schema():

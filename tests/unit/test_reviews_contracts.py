@@ -140,6 +140,7 @@ def test_command_and_query_subjects():
         "reviews.commands.publish-contribution",
         "reviews.commands.reject-contribution",
         "reviews.commands.withdraw-contribution",
+        "reviews.commands.erase-personal-data",
     ]
     assert [q.subject() for q in rv.REVIEWS_QUERIES] == [
         "reviews.queries.list-reviews",
@@ -163,6 +164,7 @@ def test_event_catalogue():
         ("contribution", "published"),
         ("contribution", "rejected"),
         ("contribution", "withdrawn"),
+        ("contribution", "personal-data-erased"),
     }
     assert all(e.service == "reviews" for e in rv.REVIEWS_EVENTS)
     assert rv.event_class("contribution", "contact-recorded") is ContributionContactRecorded

@@ -154,6 +154,8 @@ def apply_contribution(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         doc["withdrawn_on"] = on
         doc["withdrawal_reason"] = event.reason
         _moved(doc, str(c.ContributionStatus.WITHDRAWN), on)
+    elif isinstance(event, c.ContributionPersonalDataErased):
+        doc["contact_erased_on"] = on  # the contact never was here; this says it is gone from the store too
     else:
         # ContributionContactRecorded above all: personal data never enters this read model.
         return None

@@ -14,6 +14,7 @@ from typing import Any
 
 from mignet_contracts import reference
 from mignet_contracts.envelope import Event
+from mignet_contracts.fields import ERASED
 from mignet_contracts.reference import RegionCode
 from mignet_contracts.registry import (
     SERVICE,
@@ -23,12 +24,14 @@ from mignet_contracts.registry import (
     ChangeNetworkDescription,
     ChangeNetworkStatus,
     CreateNetwork,
+    ErasePersonalData,
     MemberRole,
     NetworkCreated,
     NetworkDescriptionChanged,
     NetworkFocalPointAssigned,
     NetworkMemberJoined,
     NetworkMemberLeft,
+    NetworkPersonalDataErased,
     NetworkRenamed,
     NetworkScope,
     NetworkStatus,
@@ -70,9 +73,9 @@ class StatusChange:
 
 @dataclass(frozen=True)
 class FocalPoint:
-    name: str
+    name: str = field(repr=False)  # personal data: never in a repr or a log line
     entity: str
-    email: str
+    email: str = field(repr=False)
     assigned_on: date
 
 
@@ -137,6 +140,9 @@ def evolve_network(state: NetworkState, event: Event) -> NetworkState:
         case NetworkFocalPointAssigned():
             focal_point = FocalPoint(event.focal_point_name, event.entity, event.email, event.occurred_on)
             return replace(state, focal_point=focal_point)
+        case NetworkPersonalDataErased():
+            erased = state.focal_point and replace(state.focal_point, name=ERASED, email=ERASED)
+            return replace(state, focal_point=erased or None)
     # Unknown events (a newer version, another aggregate's) leave the state as it is.
     return state
 
@@ -363,7 +369,8 @@ def assign_focal_point(state: NetworkState, command: AssignFocalPoint, today: da
         command.entity,
         command.email,
     ):
-        raise Rejected(f"{command.focal_point_name} is already the focal point of {describe_network(state)}")
+        # Never the name itself: a refusal is logged and shown, and the name is personal data.
+        raise Rejected(f"this person is already the focal point of {describe_network(state)}")
     on = event_date(command, today)
     _not_before_creation(state, on, "assigning a focal point")
     return [
@@ -373,5 +380,19 @@ def assign_focal_point(state: NetworkState, command: AssignFocalPoint, today: da
             entity=command.entity,
             email=command.email,
             occurred_on=on,
+        )
+    ]
+
+
+def erase_personal_data(
+    state: NetworkState, command: ErasePersonalData, today: date, *, data_keys: list[str], **context: Any
+) -> list[Event]:
+    """Record the erasure of every focal point's data the network holds (``data_keys``: their keys)."""
+    _existing_network(state)
+    if not data_keys:
+        raise Rejected(f"{describe_network(state)} holds no personal data: none was recorded, or it is erased already")
+    return [
+        NetworkPersonalDataErased(
+            network_id=state.id, key_ids=data_keys, requested_by=command.requested_by, occurred_on=today
         )
     ]

@@ -15,15 +15,18 @@ from typing import Any
 from mignet_contracts import reference
 from mignet_contracts import reviews as contracts
 from mignet_contracts.envelope import Event
+from mignet_contracts.fields import ERASED
 from mignet_contracts.reviews import (
     SERVICE,
     ContributionContact,
     ContributionContactRecorded,
+    ContributionPersonalDataErased,
     ContributionPublished,
     ContributionRejected,
     ContributionStatus,
     ContributionSubmitted,
     ContributionWithdrawn,
+    ErasePersonalData,
     MemberStateContributor,
     PublishContribution,
     RejectContribution,
@@ -87,6 +90,9 @@ def evolve_contribution(state: ContributionState, event: Event) -> ContributionS
             )
         case ContributionContactRecorded():
             return replace(state, contact=event.contact)
+        case ContributionPersonalDataErased():
+            erased = ContributionContact.model_construct(name=ERASED, email=ERASED)
+            return replace(state, contact=erased if state.contact else None)
         case ContributionPublished():
             return replace(
                 state,
@@ -231,5 +237,19 @@ def withdraw_contribution(
     return [
         ContributionWithdrawn(
             contribution_id=state.id, reason=command.reason, withdrawn_by=command.actor, occurred_on=on
+        )
+    ]
+
+
+def erase_personal_data(
+    state: ContributionState, command: ErasePersonalData, today: date, *, data_keys: list[str], **context: Any
+) -> list[Event]:
+    """Record the erasure of the contribution's contact (``data_keys``: its keys); the content stays."""
+    _existing_contribution(state)
+    if not data_keys:
+        raise Rejected(f"contribution {state.id} holds no personal data: it is erased already")
+    return [
+        ContributionPersonalDataErased(
+            contribution_id=state.id, key_ids=data_keys, requested_by=command.requested_by, occurred_on=today
         )
     ]
