@@ -28,6 +28,8 @@ class Metadata:
     #: The command's schema name and payload hash (``Command.payload_hash``): what the id was used for.
     command_name: str | None = None
     command_hash: str | None = None
+    #: The keyed hash (``Command.payload_hmac``), written instead of ``command_hash`` when the service has one.
+    command_hmac: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class RecordedEvent:
     #: None on events recorded before commands' names and hashes were (see ``Metadata``).
     command_name: str | None = None
     command_hash: str | None = None
+    command_hmac: str | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -114,6 +117,8 @@ class EventCodec:
             headers[ce.H_COMMAND_NAME] = meta.command_name
         if meta.command_hash:
             headers[ce.H_COMMAND_HASH] = meta.command_hash
+        if meta.command_hmac:
+            headers[ce.H_COMMAND_HMAC] = meta.command_hmac
         if personal.plan_for(type(event)):
             if keys is None:
                 raise ValueError(f"{event.subject} holds personal data: its event store needs a key store")
@@ -169,6 +174,7 @@ class EventCodec:
             causation_id=headers.get(ce.H_CAUSATION),
             command_name=headers.get(ce.H_COMMAND_NAME),
             command_hash=headers.get(ce.H_COMMAND_HASH),
+            command_hmac=headers.get(ce.H_COMMAND_HMAC),
         )
 
 

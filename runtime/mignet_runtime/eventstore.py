@@ -281,6 +281,10 @@ class EventStore:
         if self.keys is not None:
             await self.keys.load(data_key_of(h) for h in headers)
 
+    async def command_secret(self) -> bytes | None:
+        """The service's secret for keyed command hashes, when it has a key store."""
+        return None if self.keys is None else await self.keys.command_secret()
+
     async def _last_seq_of(self, subject_filter: str) -> int:
         msg = await self._direct_get({"last_by_subj": subject_filter})
         return int(msg.headers["Nats-Sequence"]) if msg is not None else 0

@@ -34,6 +34,8 @@ from mignet_runtime.errors import Unavailable
 #: How long a replica trusts a cached key: an erasure on another replica reaches it within this.
 KEY_TTL_SECONDS = 60.0
 SECRET_KEY = "secret.lookup"
+#: A second secret, for keyed command hashes (``ce-commandhmac``): one secret per purpose.
+COMMAND_SECRET_KEY = "secret.commands"
 
 
 def keys_bucket(service: str) -> str:
@@ -55,7 +57,7 @@ class KeyRing:
         self.timeout = timeout
         self._kv: KeyValue | None = None
         self._cache: OrderedDict[str, tuple[bytes | None, float]] = OrderedDict()
-        self._secret: bytes | None = None
+        self._secrets: dict[str, bytes] = {}
 
     async def open(self) -> KeyRing:
         try:
@@ -128,9 +130,16 @@ class KeyRing:
             self._keep(key_id, await self._get_or_create(f"dk.{key_id}"))
 
     async def secret(self) -> bytes:
-        if self._secret is None:
-            self._secret = await self._get_or_create(SECRET_KEY)
-        return self._secret
+        """The HMAC secret of the erasure index."""
+        return await self._named_secret(SECRET_KEY)
+
+    async def command_secret(self) -> bytes:
+        return await self._named_secret(COMMAND_SECRET_KEY)
+
+    async def _named_secret(self, name: str) -> bytes:
+        if name not in self._secrets:
+            self._secrets[name] = await self._get_or_create(name)
+        return self._secrets[name]
 
     async def prepare(self, events: Sequence[Event], command_id: str) -> None:
         """Before an append: the data key of each event with personal fields, and the erasure index."""

@@ -159,6 +159,9 @@ async def test_a_person_is_sealed_then_erased_across_services(services, caplog):
     reviews_raw = await _raw_messages(nats_url, "REVIEWS")
     for raw in registry_raw + reviews_raw:
         assert not any(s in raw for s in SECRETS), raw[:300]
+    # Command hashes are keyed (ce-commandhmac): the address cannot be confirmed by hashing guesses.
+    headers = [json.loads(m.partition(b"\n")[0]) for m in registry_raw + reviews_raw]
+    assert all("ce-commandhmac" in h and "ce-commandhash" not in h for h in headers)
     sealed = [m for m in registry_raw + reviews_raw if PREFIX.encode() in m]
     assert len(sealed) == 2 and all(H_DATA_KEY.encode() in m for m in sealed)
     assert _files_holding(tmp / "nats") == []
