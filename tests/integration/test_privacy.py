@@ -44,13 +44,15 @@ SECRETS = (EMAIL.encode(), NAME.encode(), EMAIL.upper().encode())
 
 
 @pytest.fixture
-async def services(fresh_nats, settings_for, tmp_path):
+async def services(fresh_nats, settings_for, tmp_path, servers):
     port = free_port()
     async with (
         RunningService(REGISTRY_SPEC, settings_for(fresh_nats)) as registry,
         RunningService(REVIEWS_SPEC, settings_for(fresh_nats, http_port=port)) as reviews,
     ):
         reviews.base_url = f"http://127.0.0.1:{port}"
+        # SecantusDB's files (journal included), when the tests started it.
+        reviews.mongo_dir = servers.mongo.data_dir if servers.mongo is not None else None
         yield registry, reviews, fresh_nats, tmp_path
 
 
@@ -147,7 +149,7 @@ async def test_a_person_is_sealed_then_erased_across_services(services, caplog):
 
     # The services read their own personal data in clear, through the normal paths.
     network = await eventually(lambda: _with_focal_point(registry))
-    assert network["focal_point"] == {"name": NAME, "entity": "IOM", "email": EMAIL}
+    assert network["focal_point"] == {"name": NAME, "entity": "IOM", "email": EMAIL, "assigned_on": "2024-06-01"}
     loaded = await reviews.runtime.executor.load(reviews_domain.CONTRIBUTION, contribution_id)
     assert loaded.state.contact.email == EMAIL
 
@@ -165,6 +167,9 @@ async def test_a_person_is_sealed_then_erased_across_services(services, caplog):
     sealed = [m for m in registry_raw + reviews_raw if PREFIX.encode() in m]
     assert len(sealed) == 2 and all(H_DATA_KEY.encode() in m for m in sealed)
     assert _files_holding(tmp / "nats") == []
+    # Personal data never enters a read model (get-network reads it from the event store).
+    models = await _read_model_dump(registry, reviews)
+    assert EMAIL not in models and NAME not in models
 
     # The operator erases the person by address; the CLI never prints it.
     erased = await _cli(nats_url, "privacy", "erase", "--email", EMAIL.upper(), "--requested-by", "ticket-42")
@@ -173,7 +178,7 @@ async def test_a_person_is_sealed_then_erased_across_services(services, caplog):
 
     # Read models say "erased"; the contribution stays published and public.
     network = await eventually(lambda: _with_erased_focal_point(registry))
-    assert network["focal_point"]["entity"] == "IOM"
+    assert network["focal_point"]["entity"] == "IOM" and network["personal_data_erased_on"]
     doc = await eventually(lambda: _contact_erased(reviews, contribution_id))
     assert doc["status"] == "published"
     status, _, page = await http_get(f"{reviews.base_url}/contributions/{contribution_id}")
@@ -184,11 +189,15 @@ async def test_a_person_is_sealed_then_erased_across_services(services, caplog):
     assert rebuilt[0]["projection"] == "networks"
     network = await registry.client.query(r.GetNetwork(network_id="nat-bd"))
     assert network["focal_point"]["name"] == ERASED and network["focal_point"]["email"] == ERASED
+    # The old event itself now reads erased (the key is gone), whatever the erasure event says.
+    history = [e.event async for e in registry.runtime.store.read("registry.events.network.nat-bd.*")]
+    assigned = [e for e in history if isinstance(e, r.NetworkFocalPointAssigned)]
+    assert [(e.focal_point_name, e.email) for e in assigned] == [(ERASED, ERASED)]
     store = registry.runtime.store
     before_erasure = await fold_stream(
         store, NETWORKS, await store.last_seq(), include=lambda e: e.event.occurred_on <= date(2024, 12, 31)
     )
-    assert before_erasure["nat-bd"]["focal_point"]["email"] == ERASED
+    assert before_erasure["nat-bd"]["focal_point"] == {"entity": "IOM", "assigned_on": "2024-06-01"}
     as_of = await registry.client.query(r.DirectorySummary(as_of=date(2024, 12, 31)))
     assert as_of is not None
     await reviews.client.admin("reviews", "projections.rebuild", {})
@@ -212,6 +221,8 @@ async def test_a_person_is_sealed_then_erased_across_services(services, caplog):
     assert not [p for p in tmp.glob("*.log") if any(s in p.read_bytes() for s in SECRETS)]
     models = await _read_model_dump(registry, reviews)
     assert EMAIL not in models and NAME not in models
+    if reviews.mongo_dir is not None:
+        assert _files_holding(reviews.mongo_dir) == []
     assert EMAIL not in caplog.text and NAME not in caplog.text
 
     # Erasing again: nothing left to erase, said plainly, nothing written.

@@ -10,7 +10,6 @@ from typing import Any
 
 from mignet_contracts import reference
 from mignet_contracts import registry as c
-from mignet_contracts.fields import ERASED
 from mignet_runtime.codec import RecordedEvent
 from mignet_runtime.projection import Projection
 
@@ -72,11 +71,10 @@ def apply_network(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         doc["tor_aligned_on"] = event.aligned_on.isoformat()
         doc["tor_consulted_executive_committee"] = event.consulted_executive_committee
     elif isinstance(event, c.NetworkFocalPointAssigned):
-        doc["focal_point"] = {"name": event.focal_point_name, "entity": event.entity, "email": event.email}
+        # Not the name or e-mail (personal data): MongoDB's files and journal would keep them after an
+        # erasure. get-network reads them from the event store, decrypted (docs/privacy.md).
+        doc["focal_point"] = {"entity": event.entity, "assigned_on": on}
     elif isinstance(event, c.NetworkPersonalDataErased):
-        # The keys are gone: a rebuild reads ERASED from the old events too, so both paths agree.
-        if doc.get("focal_point"):
-            doc["focal_point"] = {**doc["focal_point"], "name": ERASED, "email": ERASED}
         doc["personal_data_erased_on"] = on
     doc["member_count"] = len(doc["members"])
     return doc
