@@ -10,7 +10,7 @@ from mignet_cli.common import ActorOption, AsJson, CommandId, NatsUrl, actor, bu
 from mignet_contracts import registry as registry_contracts
 from mignet_contracts import reviews as reviews_contracts
 from mignet_contracts.envelope import Command, new_id
-from mignet_contracts.privacy import FindPersonalData
+from mignet_contracts.privacy import FindPersonalData, ForgetActor
 
 app = typer.Typer(help="Personal data: erase a person's data across the services.", no_args_is_help=True)
 
@@ -75,3 +75,26 @@ def erase(
         return
     columns = [("service", "service"), ("aggregate", "holds it"), ("id", "id"), ("record", "erasure event #")]
     table(rows, columns, title=f"Erased (command id {base}: rerun with --command-id {base} to retry safely)")
+
+
+@app.command("forget-actor")
+def forget_actor(
+    name: str = typer.Argument(..., help="The actor as recorded by commands, e.g. cli:alice."),
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
+    """Erase the link between a person and their pseudonym (ce-actor) in every service."""
+    request = build(ForgetActor, actor=name)
+
+    async def go(client) -> list[dict]:
+        rows = []
+        for service in ERASERS:
+            answer = await client.admin(service, "privacy.forget-actor", request.model_dump(mode="json"))
+            rows.append({"service": service, "forgotten": answer["forgotten"]})
+        return rows
+
+    rows = run(nats_url, go)
+    if as_json:
+        emit_list(rows)
+        return
+    table(rows, [("service", "service"), ("forgotten", "link erased")], title="Pseudonym links")

@@ -12,8 +12,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from mignet_contracts.envelope import ID_PATTERN, Contract, Identifier
-from mignet_contracts.fields import PersonalEmail, max_items
+from mignet_contracts.envelope import ID_PATTERN, Actor, Contract, Identifier
+from mignet_contracts.fields import PERSONAL, PersonalEmail, max_items
 
 _ID = ID_PATTERN.strip("^$")
 #: ``<aggregate>.<aggregate id>.<command id>``: the data key of the personal data one command wrote.
@@ -53,6 +53,17 @@ class FindPersonalData(Contract):
     """
 
     email: PersonalEmail
+
+
+class ForgetActor(Contract):
+    """``<service>.admin.privacy.forget-actor``: erase the link between a person and their pseudonym.
+
+    Events record a person as ``ce-actor: person:<random>``; the service's key bucket alone
+    links it to the name. Once the link is erased the pseudonym names nobody (a later
+    action by the same name gets a new one).
+    """
+
+    actor: Annotated[Actor, PERSONAL]
 
 
 class FoundPersonalData(Contract):

@@ -474,7 +474,7 @@ class ContributionWithdrawn(ContributionEvent):
     public: ClassVar[bool] = False
 
     reason: Reason | None = None
-    withdrawn_by: Actor
+    withdrawn_by: Annotated[Actor, PERSONAL]
 
 
 # --- Commands -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from mignet_contracts.envelope import Contract, Identifier
 from mignet_contracts.fields import max_items
-from mignet_contracts.privacy import FindPersonalData
+from mignet_contracts.privacy import FindPersonalData, ForgetActor
 
 
 class Health(Contract):
@@ -36,6 +36,7 @@ ADMIN_REQUESTS = {
     "projections.status": ProjectionStatus,
     "projections.rebuild": RebuildProjections,
     "privacy.find": FindPersonalData,
+    "privacy.forget-actor": ForgetActor,
 }
 
 

@@ -18,7 +18,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mignet_contracts.envelope import CommandResult
-from mignet_contracts.privacy import FindPersonalData, FoundPersonalData, FoundPersonalDataList, PersonalDataErasure
+from mignet_contracts.privacy import (
+    FindPersonalData,
+    ForgetActor,
+    FoundPersonalData,
+    FoundPersonalDataList,
+    PersonalDataErasure,
+)
 from mignet_runtime.eventstore import EventStore
 
 if TYPE_CHECKING:
@@ -50,4 +56,9 @@ def privacy_routes(router: Router) -> None:
         items = [FoundPersonalData(aggregate=a, aggregate_id=i) for a, i in found]
         return FoundPersonalDataList(items=items).model_dump(mode="json")
 
+    async def forget_actor(request: ForgetActor) -> dict:
+        keys = runtime.store.keys
+        return {"forgotten": False if keys is None else await keys.forget_actor(request.actor)}
+
     router.admin("privacy.find", find)
+    router.admin("privacy.forget-actor", forget_actor)

@@ -21,7 +21,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import nats.errors
@@ -347,6 +347,8 @@ class EventStore:
                 raise ValueError(f"{event.subject} does not belong to {aggregate.name} {aggregate_id}")
         if self.keys is not None:
             await self.keys.prepare(events, meta.command_id)
+            # A person is recorded by pseudonym (docs/privacy.md); the link lives in the key bucket.
+            meta = replace(meta, actor=await self.keys.pseudonym(meta.actor))
         messages = []
         for index, event in enumerate(events, start=1):
             headers, data = self.codec.encode(event, meta, self.keys)

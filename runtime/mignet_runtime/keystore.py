@@ -7,7 +7,9 @@ Only the owning service's NATS user (and the admin) may read the bucket
   see :mod:`mignet_runtime.personal`);
 * ``secret.lookup``: the service's HMAC secret for the erasure index (and command hashes);
 * ``ix.<hmac of an address>.<aggregate>.<id>``: the erasure index, empty values: a keyed
-  hash of an address and the aggregate that holds data about it, never the address.
+  hash of an address and the aggregate that holds data about it, never the address;
+* ``pa.<hmac of an actor>``: a person's pseudonym (``ce-actor: person:<random>``) and name,
+  the only link between the two: erasing it leaves the pseudonym unlinkable.
 
 Erasing a data key overwrites its message on disk (JetStream's secure message delete:
 provisioning creates the bucket's stream with ``deny_delete`` off for that) and leaves
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -36,6 +39,11 @@ KEY_TTL_SECONDS = 60.0
 SECRET_KEY = "secret.lookup"
 #: A second secret, for keyed command hashes (``ce-commandhmac``): one secret per purpose.
 COMMAND_SECRET_KEY = "secret.commands"
+#: A third, for finding an actor's pseudonym by name.
+ACTOR_SECRET_KEY = "secret.actors"
+#: Actors written as they are (``ce-actor``): systems, not persons. Any other actor is a person.
+SYSTEM_ACTOR_PREFIX = "system:"
+PSEUDONYM_PREFIX = "person:"
 
 
 def keys_bucket(service: str) -> str:
@@ -58,6 +66,8 @@ class KeyRing:
         self._kv: KeyValue | None = None
         self._cache: OrderedDict[str, tuple[bytes | None, float]] = OrderedDict()
         self._secrets: dict[str, bytes] = {}
+        #: actor -> (pseudonym, until when it is trusted without asking the bucket again)
+        self._pseudonyms: OrderedDict[str, tuple[str, float]] = OrderedDict()
 
     async def open(self) -> KeyRing:
         try:
@@ -150,6 +160,45 @@ class KeyRing:
             for value in personal.lookup_values(event):
                 digest = personal.lookup_hash(await self.secret(), value)
                 await self.kv.put(f"ix.{digest}.{event.aggregate}.{event.aggregate_id}", b"")
+
+    async def pseudonym(self, actor: str) -> str:
+        """What ``ce-actor`` records for ``actor``: a system's name as it is, a person's pseudonym.
+
+        The pseudonym is random, made once per person and kept with the name under
+        ``pa.<hmac>``; :meth:`forget_actor` erases that link.
+        """
+        if actor.startswith(SYSTEM_ACTOR_PREFIX) or actor.startswith(PSEUDONYM_PREFIX):
+            return actor
+        known = self._pseudonyms.get(actor)
+        if known is not None and known[1] > time.monotonic():
+            return known[0]
+        name = f"pa.{personal.lookup_hash(await self._named_secret(ACTOR_SECRET_KEY), actor)}"
+        value = await self._get(name)
+        if value is None:
+            mine = json.dumps({"pseudonym": PSEUDONYM_PREFIX + os.urandom(8).hex(), "actor": actor}).encode()
+            try:
+                await self.kv.create(name, mine)
+            except KeyWrongLastSequenceError:
+                pass  # another replica made it first: use theirs
+            except (TimeoutError, nats.errors.Error) as exc:
+                raise Unavailable(f"the key store ({self.bucket}) did not answer: {exc}") from exc
+            value = await self._get(name) or mine
+        pseudonym = json.loads(value)["pseudonym"]
+        self._pseudonyms[actor] = (pseudonym, time.monotonic() + KEY_TTL_SECONDS)
+        while len(self._pseudonyms) > self.capacity:
+            self._pseudonyms.popitem(last=False)
+        return pseudonym
+
+    async def forget_actor(self, actor: str) -> bool:
+        """Erase the link between a person and their pseudonym; whether there was one."""
+        self._pseudonyms.pop(actor, None)
+        name = f"pa.{personal.lookup_hash(await self._named_secret(ACTOR_SECRET_KEY), actor)}"
+        held = await self._last_per_subject(name)
+        for _, seq in held:
+            await self._secure_delete(seq)
+        if held:
+            await self.kv.purge(name)
+        return bool(held)
 
     # -- the erasure side ----------------------------------------------------
     async def _last_per_subject(self, subject_filter: str) -> list[tuple[str, int]]:

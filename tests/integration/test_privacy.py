@@ -164,6 +164,11 @@ async def test_a_person_is_sealed_then_erased_across_services(services, caplog):
     # Command hashes are keyed (ce-commandhmac): the address cannot be confirmed by hashing guesses.
     headers = [json.loads(m.partition(b"\n")[0]) for m in registry_raw + reviews_raw]
     assert all("ce-commandhmac" in h and "ce-commandhash" not in h for h in headers)
+    # Who acted is a pseudonym, one per person and service.
+    actors = {h["ce-actor"] for h in headers}
+    assert all(a.startswith("person:") for a in actors)
+    assert {await s.runtime.store.keys.pseudonym(ACTOR) for s in (registry, reviews)} <= actors
+    assert not any(ACTOR.encode() in m or b"test:reviews" in m for m in registry_raw + reviews_raw)
     sealed = [m for m in registry_raw + reviews_raw if PREFIX.encode() in m]
     assert len(sealed) == 2 and all(H_DATA_KEY.encode() in m for m in sealed)
     assert _files_holding(tmp / "nats") == []
@@ -214,7 +219,7 @@ async def test_a_person_is_sealed_then_erased_across_services(services, caplog):
     record = json.loads(payload)
     assert record["requested_by"] == "ticket-42"
     assert record["key_ids"] == [f"contribution.{contribution_id}.{_submit_command_id(reviews_raw, contribution_id)}"]
-    assert json.loads(headers)["ce-actor"] == "cli:dpo"
+    assert json.loads(headers)["ce-actor"] == await reviews.runtime.store.keys.pseudonym("cli:dpo")
 
     # Nowhere in clear: streams, the key bucket's files, read models, logs (ours and nats-server's).
     assert _files_holding(tmp / "nats") == []
@@ -282,3 +287,26 @@ async def test_erase_personal_data_command_per_aggregate(services):
 async def _focal_point_named(registry, name: str):
     network = await registry.client.query(r.GetNetwork(network_id="nat-bd"))
     return network if (network.get("focal_point") or {}).get("name") == name else None
+
+
+async def test_a_person_acting_is_recorded_by_a_pseudonym_whose_link_can_be_erased(services):
+    registry, reviews, nats_url, _ = services
+    contribution_id = await _record(registry, reviews)
+    withdrawn = await reviews.client.command(_cmd(c.WithdrawContribution, contribution_id=contribution_id))
+    keys = reviews.runtime.store.keys
+    before = await keys.pseudonym(ACTOR)
+    raw = await _raw_messages(nats_url, "REVIEWS")
+    (message,) = [m for m in raw if f'"Nats-Sequence": "{withdrawn.events[0].seq}"'.encode() in m]
+    assert before.encode() in message and ACTOR.encode() not in message  # withdrawn_by is sealed too
+    loaded = await reviews.runtime.executor.load(reviews_domain.CONTRIBUTION, contribution_id)
+    assert loaded.state.withdrawn_by == ACTOR  # the service itself reads it
+
+    forgot = await _cli(nats_url, "privacy", "forget-actor", ACTOR, "--json")
+    assert forgot.exit_code == 0, forgot.output
+    assert {(row["service"], row["forgotten"]) for row in json.loads(forgot.output)["items"]} == {
+        ("registry", True),
+        ("reviews", True),
+    }
+    fresh = await KeyRing(reviews.runtime.nc, "reviews").open()
+    after = await fresh.pseudonym(ACTOR)
+    assert after.startswith("person:") and after != before  # the old pseudonym names nobody now

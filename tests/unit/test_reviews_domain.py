@@ -541,7 +541,7 @@ def test_withdraw_a_submitted_or_published_contribution_records_who(status):
     ("status", "message"),
     [
         (ContributionStatus.REJECTED, "was rejected on 2024-10-05; there is nothing to withdraw"),
-        (ContributionStatus.WITHDRAWN, "already withdrawn on 2024-10-05 by portal"),
+        (ContributionStatus.WITHDRAWN, "already withdrawn on 2024-10-05"),
     ],
 )
 def test_rejected_and_withdrawn_are_final(status, message):

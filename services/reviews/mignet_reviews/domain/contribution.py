@@ -227,9 +227,7 @@ def withdraw_contribution(
     """Any actor may withdraw for now (no authentication yet); who did is recorded."""
     _existing_contribution(state)
     if state.status is CS.WITHDRAWN:
-        raise Rejected(
-            f"contribution {state.id} was already withdrawn{_since(state.withdrawn_on)} by {state.withdrawn_by}"
-        )
+        raise Rejected(f"contribution {state.id} was already withdrawn{_since(state.withdrawn_on)}")
     if state.status is CS.REJECTED:
         raise Rejected(f"contribution {state.id} was rejected{_since(state.rejected_on)}; there is nothing to withdraw")
     on = event_date(command, today)
