@@ -96,6 +96,7 @@ async def run(args: argparse.Namespace) -> list[tuple]:
             args.per_client,
             args.review_rate,
             args.seconds,
+            cpu_of={"nats-server": stack.processes[0].pid, "reviews": reviews_process.pid},
         )
         reviews_process.stop(10)
         registry_process.stop(10)  # the catch-up is measured alone, in this process

@@ -16,11 +16,11 @@ Aggregates:
   so a retried submit targets the same aggregate; lifecycle submitted ->
   published | rejected, and submitted | published -> withdrawn.
 
-Personal data: a contribution's contact (name, e-mail) never travels in
-:class:`ContributionSubmitted`. Submitting yields two events appended in one
-atomic batch: ``ContributionSubmitted`` (the content) and
-:class:`ContributionContactRecorded` (the contact, ``public = False``), so
-public feeds and read models built from contribution content cannot leak it.
+Personal data: a contribution's contact (name, e-mail) travels sealed (encrypted
+with its data subject's key, docs/privacy.md) in :class:`ContributionSubmitted`,
+one event. Before encryption it needed a second event,
+:class:`ContributionContactRecorded`, appended in the same atomic batch; events
+of that kind in existing streams are still read.
 """
 
 from __future__ import annotations
@@ -429,14 +429,18 @@ class ContributionSubmitted(_ContributionContent, ContributionEvent):
     review_id: ReviewId
     region: RegionCode
     cycle: Cycle
+    contact: ContributionContact | None = Field(
+        default=None,
+        description="Who to contact about it: personal data, sealed per data subject (x-personal). "
+        "Absent on submissions recorded before encryption, whose contact is a contact-recorded event.",
+    )
 
 
 class ContributionContactRecorded(ContributionEvent):
-    """PERSONAL DATA: who to contact about a contribution.
+    """PERSONAL DATA: who to contact about a contribution. No longer written (the contact is
+    sealed in :class:`ContributionSubmitted`); events of this kind already recorded are read.
 
-    Appended in the same atomic batch as :class:`ContributionSubmitted`; never
-    public, never in public read models, and separate so it can be erased
-    without touching the contribution's content.
+    Was appended in the same atomic batch as :class:`ContributionSubmitted`; never public.
     """
 
     name: ClassVar[str] = "contact-recorded"
@@ -541,7 +545,7 @@ class PublishReviewReport(ReviewsCommand):
 
 
 class SubmitContribution(_ContributionContent, ReviewsCommand):
-    """Yields ContributionSubmitted and ContributionContactRecorded in one batch."""
+    """Yields ContributionSubmitted, its contact sealed in it."""
 
     name: ClassVar[str] = "submit-contribution"
 

@@ -238,9 +238,9 @@ async def test_a_person_is_sealed_then_erased_across_services(services, caplog):
 def _submit_command_id(raw_messages: list[bytes], contribution_id: str) -> str:
     for raw in raw_messages:
         headers = json.loads(raw.partition(b"\n")[0])
-        if headers.get("Nats-Subject") == f"reviews.events.contribution.{contribution_id}.contact-recorded":
+        if headers.get("Nats-Subject") == f"reviews.events.contribution.{contribution_id}.submitted":
             return headers["ce-commandid"]
-    raise AssertionError("no contact-recorded event")
+    raise AssertionError("no submitted event")
 
 
 async def _with_focal_point(registry):

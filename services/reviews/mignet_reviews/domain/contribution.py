@@ -1,9 +1,9 @@
 """Contributions to a regional review: submission, moderation (publish or reject), withdrawal.
 
 Pure, like the review rules. A contribution's contact is personal data: it lives in
-:class:`ContributionState` (to reach the contributor) but only ever arrives through
-the non-public ``ContributionContactRecorded`` event, so projections that build
-public pages from ``ContributionSubmitted`` never see it.
+:class:`ContributionState` (to reach the contributor) and arrives sealed in
+``ContributionSubmitted`` (older streams: a separate ``ContributionContactRecorded``);
+projections that build public pages copy the content fields only, never the contact.
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ def evolve_contribution(state: ContributionState, event: Event) -> ContributionS
                 exists=True,
                 status=CS.SUBMITTED,
                 submission=event,
+                contact=event.contact or state.contact,
                 submitted_on=event.occurred_on,
                 history=(*state.history, (event.occurred_on, CS.SUBMITTED)),
             )
@@ -92,7 +93,10 @@ def evolve_contribution(state: ContributionState, event: Event) -> ContributionS
             return replace(state, contact=event.contact)
         case ContributionPersonalDataErased():
             erased = ContributionContact.model_construct(name=ERASED, email=ERASED)
-            return replace(state, contact=erased if state.contact else None)
+            submission = state.submission
+            if submission is not None and submission.contact is not None:
+                submission = submission.model_copy(update={"contact": erased})
+            return replace(state, contact=erased if state.contact else None, submission=submission)
         case ContributionPublished():
             return replace(
                 state,
@@ -182,11 +186,11 @@ def submit_contribution(
             field="occurred_on",
         )
     content = command.model_dump(include=set(ContributionSubmitted.model_fields) - {"occurred_on"})
+    # One event: the contact is sealed in it (docs/privacy.md), no second event in an atomic batch.
     return [
         ContributionSubmitted(
             **content, contribution_id=state.id, region=review.region, cycle=review.cycle, occurred_on=on
-        ),
-        ContributionContactRecorded(contribution_id=state.id, contact=command.contact, occurred_on=on),
+        )
     ]
 
 
