@@ -94,8 +94,9 @@ class KeyRing:
             self._cache[key_id] = (None, float("inf"))
 
     def _keep(self, key_id: str, key: bytes | None) -> None:
-        # An erased key stays erased for ever: no need to ask again.
-        self._cache[key_id] = (key, time.monotonic() + KEY_TTL_SECONDS if key is not None else float("inf"))
+        # A key found missing is asked for again after the TTL too: with stream replicas, a Direct Get
+        # answered by a lagging follower may not have it yet. (An erasure event's forget() is final.)
+        self._cache[key_id] = (key, time.monotonic() + KEY_TTL_SECONDS)
         self._cache.move_to_end(key_id)
         while len(self._cache) > self.capacity:
             self._cache.popitem(last=False)
@@ -116,9 +117,10 @@ class KeyRing:
 
     async def load(self, key_ids: Iterable[str | None]) -> None:
         """Fetch the keys not cached (or cached too long ago); absent ones are remembered as erased."""
-        wanted = {k for k in key_ids if k and not self._fresh(k)}
-        for key_id in wanted:
-            self._keep(key_id, await self._get(f"dk.{key_id}"))
+        wanted = sorted({k for k in key_ids if k and not self._fresh(k)})
+        found = await asyncio.gather(*(self._get(f"dk.{key_id}") for key_id in wanted))
+        for key_id, key in zip(wanted, found, strict=True):
+            self._keep(key_id, key)
 
     async def _get_or_create(self, name: str) -> bytes:
         value = await self._get(name)
