@@ -6,7 +6,19 @@ import hashlib
 
 import typer
 
-from mignet_cli.common import ActorOption, AsJson, CommandId, NatsUrl, actor, build, console, emit_list, run, table
+from mignet_cli.common import (
+    ActorOption,
+    AsJson,
+    CommandId,
+    NatsUrl,
+    actor,
+    build,
+    console,
+    emit_list,
+    errors,
+    run,
+    table,
+)
 from mignet_contracts import registry as registry_contracts
 from mignet_contracts import reviews as reviews_contracts
 from mignet_contracts.envelope import Command, new_id
@@ -46,6 +58,8 @@ def erase(
     """
     find = build(FindPersonalData, email=email)
     base = command_id or new_id()
+    if not as_json:  # said first: if a service fails half-way, resending with this id is safe
+        errors.print(f"erasing with command id {base} (rerun with --command-id {base} if interrupted)")
 
     async def go(client) -> list[dict]:
         rows = []
@@ -74,7 +88,7 @@ def erase(
         console.print("no personal data found for that address (nothing erased)", highlight=False)
         return
     columns = [("service", "service"), ("aggregate", "holds it"), ("id", "id"), ("record", "erasure event #")]
-    table(rows, columns, title=f"Erased (command id {base}: rerun with --command-id {base} to retry safely)")
+    table(rows, columns, title="Erased")
 
 
 @app.command("forget-actor")
