@@ -147,7 +147,10 @@ class Command(Contract):
         description="Client-chosen id, unique per command; a retry of the same command reuses it, "
         "a different command with a used id is refused."
     )
-    actor: Actor = Field(description="Who asks: a person or system, recorded on every event.")
+    actor: Actor = Field(
+        description="Who asks: a person or a system ('system:<name>'), recorded on every event "
+        "(a person as a pseudonym, 'person:<hex>': see docs/privacy.md)."
+    )
     correlation_id: Identifier | None = Field(default=None, description="Groups related commands and events.")
 
     @classmethod
