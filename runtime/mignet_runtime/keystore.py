@@ -116,7 +116,7 @@ class KeyRing:
         return entry.value or None
 
     async def load(self, key_ids: Iterable[str | None]) -> None:
-        """Fetch the keys not cached (or cached too long ago); absent ones are remembered as erased."""
+        """Fetch the keys not cached (or cached too long ago); absent ones read as erased (asked again after the TTL)."""
         wanted = sorted({k for k in key_ids if k and not self._fresh(k)})
         found = await asyncio.gather(*(self._get(f"dk.{key_id}") for key_id in wanted))
         for key_id, key in zip(wanted, found, strict=True):
