@@ -111,6 +111,21 @@ async def test_refuses_to_change_subjects_or_storage_and_says_so(bare_nats):
         await nc.close()
 
 
+async def test_refuses_a_key_bucket_whose_erased_keys_would_stay_on_disk(bare_nats):
+    """A plain KV bucket (deny_delete on) cannot overwrite an erased key: an operator must move the keys."""
+    nc, js = await _js(bare_nats)
+    try:
+        await js.create_key_value(bucket="keys_reviews", history=1)
+        with pytest.raises(ProvisioningRefused) as refused:
+            await provision_with(_admin(bare_nats))
+        by_target = {s.target: s for s in refused.value.steps}
+        step = by_target["key bucket keys_reviews (stream KV_keys_reviews)"]
+        assert step.outcome == "refused" and "deny_delete True -> False" in step.detail
+        assert by_target["key bucket keys_registry (stream KV_keys_registry)"].outcome == "created"
+    finally:
+        await nc.close()
+
+
 async def _mignet(env: dict[str, str], *args: str):
     return await asyncio.to_thread(CliRunner().invoke, app, list(args), env={"COLUMNS": "200", **env})
 
