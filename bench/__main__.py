@@ -109,6 +109,10 @@ async def run(args: argparse.Namespace) -> list[tuple]:
             args.per_client,
             args.review_rate,
             args.seconds,
+            cpu_of={
+                "nats-server": stack.processes[0].pid,
+                **{f"reviews-{i + 1}" if len(reviewers) > 1 else "reviews": p.pid for i, p in enumerate(reviewers)},
+            },
         )
         for process in reviewers + registries:
             process.stop(10)  # the catch-up is measured alone, in this process

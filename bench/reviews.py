@@ -1,8 +1,9 @@
 """Reviews benchmarks, each beside the raw limit measured in the same run.
 
 Contribution submission throughput (32 clients, beside raw JetStream
-publishes, and beside raw atomic batches of two messages: a submission writes
-two events atomically), and submit -> publish -> visible on the public page
+publishes: a submission writes one event, its contact sealed in it; and beside
+raw atomic batches of two messages, what a submission wrote before the contact
+was encrypted, docs/privacy.md), and submit -> publish -> visible on the public page
 ``/contributions/<id>``, polled with one HTTP client, beside that client's
 latency for ``/healthz`` (one HTTP round trip and a MongoDB ping).
 """
@@ -10,7 +11,9 @@ latency for ``/healthz`` (one HTTP round trip and a MongoDB ping).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from pathlib import Path
 
 from bench.common import (
     CLIENTS,
@@ -117,17 +120,39 @@ async def visible_on_page(
     return latencies
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU a process has used so far (Linux /proc), whatever else shares the machine."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def live(
-    nc, client: MignetClient, mongo, database: str, base_url: str, per_client: int, rate: float, seconds: float
+    nc,
+    client: MignetClient,
+    mongo,
+    database: str,
+    base_url: str,
+    per_client: int,
+    rate: float,
+    seconds: float,
+    cpu_of: dict[str, int | None] | None = None,
 ) -> list[tuple[str, ...]]:
-    """Against the running reviews service (and the registry it mirrors)."""
+    """Against the running reviews service (and the registry it mirrors); ``cpu_of``: processes whose CPU
+    per submission is measured during the burst (CPU time holds up on a shared machine, rates do not)."""
+    cpu_of = cpu_of or {}
     db = mongo[database]
     # The service starts by mirroring the registry's stream: measured once that is done.
     await caught_up(nc, "REGISTRY", db, MIRRORED_NETWORKS.name)
     review_id = await open_review(client)
     raw = await raw_publish(nc, per_client)
     raw_atomic = await raw_publish(nc, per_client, batch=2)
+    before = {name: cpu_seconds(pid) for name, pid in cpu_of.items()}
     burst = await submissions(client, review_id, per_client)
+    per_submission = {
+        name: (cpu_seconds(pid) - before[name]) * 1000 / max(1, len(burst.latencies)) for name, pid in cpu_of.items()
+    }
     drained = await caught_up(nc, "REVIEWS", db, CONTRIBUTIONS.name)
     http = HttpClient(base_url)
     try:
@@ -145,13 +170,20 @@ async def live(
             f"{burst.per_second / raw.per_second:.0%}",
         ),
         (
-            "reviews: the same, beside what a submission writes",
+            "reviews: the same, beside what a submission wrote before (two events)",
             f"{burst.per_second:,.0f}",
             "raw atomic 2-message batches/s, 32 publishers",
             f"{raw_atomic.per_second:,.0f}",
             f"{burst.per_second / raw_atomic.per_second:.0%}",
         ),
         ("reviews: submit p50 / p99 (ms)", ms(burst.latencies), "raw publish p50 / p99 (ms)", ms(raw.latencies), ""),
+        (
+            f"reviews: CPU per submission during the burst, {' / '.join(per_submission)} (ms)",
+            " / ".join(f"{v:.2f}" for v in per_submission.values()),
+            "",
+            "",
+            "",
+        ),
         ("reviews: projection backlog left by the burst, drained in (s)", f"{drained:.1f}", "", "", ""),
         (
             f"reviews: submit -> publish -> visible on /contributions/<id> at {rate:g}/s, p50 / p99 (ms)",

@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from mignet_cli import admin, operations, registry
+from mignet_cli import admin, operations, privacy, registry
 from mignet_cli import support as _support  # noqa: F401 - adds its commands to `mignet registry`
 from mignet_cli import working_groups as _working_groups  # noqa: F401 - adds its commands to `mignet registry`
 
@@ -28,6 +28,7 @@ app.add_typer(operations.events, name="events")
 app.add_typer(operations.projections, name="projections")
 app.command("health")(operations.health)
 app.add_typer(admin.app, name="admin")
+app.add_typer(privacy.app, name="privacy")
 
 try:  # the reviews commands ship with the reviews service
     from mignet_cli import reviews

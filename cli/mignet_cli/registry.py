@@ -371,6 +371,28 @@ def focal_point(
     )
 
 
+@app.command("erase-personal-data")
+def erase_personal_data(
+    network_id: str,
+    requested_by: str = typer.Option(..., "--requested-by", help="A reference (request or ticket id), not a name."),
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
+    """Erase the name and e-mail of every focal point the network had (docs/privacy.md)."""
+    _network_command(
+        c.ErasePersonalData,
+        nats_url,
+        as_json,
+        f"personal data of {network_id} erased",
+        actor=actor(who),
+        network_id=network_id,
+        requested_by=requested_by,
+        command_id=command_id,
+    )
+
+
 @app.command("nominate-champion")
 def nominate_champion(
     country: str,

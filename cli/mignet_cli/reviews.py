@@ -334,6 +334,28 @@ def withdraw(
     )
 
 
+@app.command("erase-personal-data")
+def erase_personal_data(
+    contribution_id: str,
+    requested_by: str = typer.Option(..., "--requested-by", help="A reference (request or ticket id), not a name."),
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
+    """Erase a contribution's contact (name and e-mail); the contribution stays (docs/privacy.md)."""
+    _send(
+        c.ErasePersonalData,
+        nats_url,
+        as_json,
+        f"contact of {contribution_id} erased",
+        actor=actor(who),
+        contribution_id=contribution_id,
+        requested_by=requested_by,
+        command_id=command_id,
+    )
+
+
 # --- queries -----------------------------------------------------------------------------
 
 REVIEW_COLUMNS = [

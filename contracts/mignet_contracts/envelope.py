@@ -10,6 +10,7 @@ Commands and queries are NATS request-reply messages whose reply is a
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import uuid
@@ -17,6 +18,8 @@ from datetime import date
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from mignet_contracts.fields import personal_fields
 
 SPEC_VERSION = "1.0"
 #: Reverse-DNS prefix of every CloudEvents ``type`` mignet publishes.
@@ -42,6 +45,9 @@ H_COMMAND = "ce-commandid"
 H_COMMAND_NAME = "ce-commandname"
 #: That command's :meth:`Command.payload_hash`: a reused id with another payload is refused, not replayed.
 H_COMMAND_HASH = "ce-commandhash"
+#: The same, keyed: :meth:`Command.payload_hmac` with the service's own secret. Written instead of
+#: ``ce-commandhash`` by services with a key store, so a payload cannot be confirmed by guessing.
+H_COMMAND_HMAC = "ce-commandhmac"
 
 # Subject tokens may not hold '.', '*', '>' or white space; ids keep to this.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -63,6 +69,11 @@ class Contract(BaseModel):
     """Strict, immutable base: unknown fields are errors, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    def __repr_args__(self):
+        # Fields marked Personal never show in a repr (nor in the logs and errors built from one).
+        hidden = personal_fields(type(self))
+        return [(name, value) for name, value in super().__repr_args__() if name not in hidden]
 
 
 class Event(Contract):
@@ -136,7 +147,10 @@ class Command(Contract):
         description="Client-chosen id, unique per command; a retry of the same command reuses it, "
         "a different command with a used id is refused."
     )
-    actor: Actor = Field(description="Who asks: a person or system, recorded on every event.")
+    actor: Actor = Field(
+        description="Who asks: a person or a system ('system:<name>'), recorded on every event "
+        "(a person as a pseudonym, 'person:<hex>': see docs/privacy.md)."
+    )
     correlation_id: Identifier | None = Field(default=None, description="Groups related commands and events.")
 
     @classmethod
@@ -158,9 +172,19 @@ class Command(Contract):
         not change the hash of the commands sent before it existed. Lists keep
         their order: members given in another order hash differently.
         """
+        return hashlib.sha256(self._canonical()).hexdigest()[:PAYLOAD_HASH_HEX_DIGITS]
+
+    def payload_hmac(self, secret: bytes) -> str:
+        """:meth:`payload_hash`, keyed: HMAC-SHA256 with ``secret`` over the same canonical JSON.
+
+        Whoever reads the stream but not the service's secret cannot confirm a guessed
+        payload (an e-mail address in a contact, say) by hashing candidates.
+        """
+        return hmac.new(secret, self._canonical(), hashlib.sha256).hexdigest()[:PAYLOAD_HASH_HEX_DIGITS]
+
+    def _canonical(self) -> bytes:
         payload = self.model_dump(mode="json", exclude=set(ENVELOPE_FIELDS), exclude_defaults=True)
-        canonical = _CANONICAL_JSON.encode({"command": self.schema_name(), "payload": payload})
-        return hashlib.sha256(canonical.encode()).hexdigest()[:PAYLOAD_HASH_HEX_DIGITS]
+        return _CANONICAL_JSON.encode({"command": self.schema_name(), "payload": payload}).encode()
 
 
 class Query(Contract):

@@ -5,9 +5,16 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+)
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 
 from mignet_contracts import reference
 
@@ -93,3 +100,69 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 200
 #: Skipping further than this costs the database more than it is worth; narrow the filters instead.
 MAX_OFFSET = 100_000
+
+
+#: What a personal field holds once its data subject's key is erased (``mignet privacy erase``).
+ERASED = "(erased)"
+#: What a personal field holds when read without its owner's key store (another service's stream).
+WITHHELD = "(withheld)"
+#: Validation context under which a personal field may hold :data:`ERASED` or :data:`WITHHELD`:
+#: the runtime's codec decodes recorded events with it; commands are never validated with it.
+UNREADABLE_OK = "mignet_personal_unreadable_ok"
+
+
+class Personal:
+    """Marks a contract field as personal data: one annotation, ``Annotated[str, ..., PERSONAL]``.
+
+    The runtime's codec encrypts the field's value with its data subject's key on append and
+    decrypts it on read (``runtime/mignet_runtime/personal.py``); domain code and projections
+    see plain values, or :data:`ERASED` once the key is erased. The JSON Schema says
+    ``"x-personal": true``; ``repr`` of a contract leaves the field out. ``lookup=True``
+    (e-mail addresses) also indexes a keyed hash of the value, so ``mignet privacy erase
+    --email`` can find the data subject. Put it last in the ``Annotated``: it wraps the
+    field's own validation.
+    """
+
+    def __init__(self, *, lookup: bool = False):
+        self.lookup = lookup
+
+    def __repr__(self) -> str:
+        return f"Personal(lookup={self.lookup})"
+
+    def __get_pydantic_core_schema__(self, source, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.with_info_wrap_validator_function(_personal_value, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema, handler: GetJsonSchemaHandler) -> dict:
+        out = handler(schema)
+        out["x-personal"] = True
+        if self.lookup:
+            out["x-personal-lookup"] = True
+        return out
+
+
+def _personal_value(value, validate, info: core_schema.ValidationInfo):
+    if value in (ERASED, WITHHELD) and isinstance(info.context, dict) and info.context.get(UNREADABLE_OK):
+        return value
+    return validate(value)
+
+
+PERSONAL = Personal()
+PERSONAL_LOOKUP = Personal(lookup=True)
+#: A personal e-mail address, indexed (keyed hash) for erasure requests by address.
+PersonalEmail = Annotated[str, StringConstraints(max_length=254), AfterValidator(email), PERSONAL_LOOKUP]
+
+
+_PERSONAL_FIELDS: dict[type, dict[str, Personal]] = {}
+
+
+def personal_fields(model: type) -> dict[str, Personal]:
+    """The model's own fields marked :class:`Personal`, by name (nested models are not included)."""
+    found = _PERSONAL_FIELDS.get(model)
+    if found is None:
+        found = _PERSONAL_FIELDS[model] = {
+            name: mark
+            for name, info in getattr(model, "model_fields", {}).items()
+            for mark in info.metadata
+            if isinstance(mark, Personal)
+        }
+    return found

@@ -25,7 +25,17 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from mignet_contracts import reference
 from mignet_contracts.envelope import Command, Contract, Event, Query
-from mignet_contracts.fields import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE, CountryCode, Email, matching, max_items
+from mignet_contracts.fields import (
+    DEFAULT_PAGE,
+    MAX_OFFSET,
+    MAX_PAGE,
+    PERSONAL,
+    CountryCode,
+    PersonalEmail,
+    matching,
+    max_items,
+)
+from mignet_contracts.privacy import ErasureRequest, PersonalDataErasure
 from mignet_contracts.reference import RegionCode
 
 SERVICE = "registry"
@@ -318,9 +328,16 @@ class NetworkFocalPointAssigned(NetworkEvent):
     name: ClassVar[str] = "focal-point-assigned"
     public: ClassVar[bool] = False
 
-    focal_point_name: PersonName
+    focal_point_name: Annotated[PersonName, PERSONAL]
     entity: EntityCode
-    email: Email
+    email: PersonalEmail
+
+
+class NetworkPersonalDataErased(PersonalDataErasure, NetworkEvent):
+    """The network's focal point data (every focal point it had) was erased: the record, without the data."""
+
+    name: ClassVar[str] = "personal-data-erased"
+    public: ClassVar[bool] = False
 
 
 class ChampionNominated(ChampionEvent):
@@ -492,9 +509,17 @@ class AssignFocalPoint(RegistryCommand):
     name: ClassVar[str] = "assign-focal-point"
 
     network_id: NetworkId
-    focal_point_name: PersonName
+    focal_point_name: Annotated[PersonName, PERSONAL]
     entity: EntityCode
-    email: Email
+    email: PersonalEmail
+
+
+class ErasePersonalData(ErasureRequest, RegistryCommand):
+    """Erase the personal data of a network: the name and e-mail of every focal point it had."""
+
+    name: ClassVar[str] = "erase-personal-data"
+
+    network_id: NetworkId
 
 
 class NominateChampion(RegistryCommand):
@@ -589,6 +614,7 @@ REGISTRY_EVENTS: tuple[type[Event], ...] = (
     NetworkMemberRoleAdded,
     NetworkMemberRoleRemoved,
     NetworkKindChanged,
+    NetworkPersonalDataErased,
     ChampionNominated,
     ChampionConfirmed,
     ChampionWithdrawn,
@@ -605,6 +631,7 @@ REGISTRY_COMMANDS: tuple[type[Command], ...] = (
     AddMemberRole,
     RemoveMemberRole,
     ClassifyNetwork,
+    ErasePersonalData,
     NominateChampion,
     ConfirmChampion,
     WithdrawChampion,

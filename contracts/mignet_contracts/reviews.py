@@ -29,11 +29,11 @@ Aggregates:
   so a retried submit targets the same aggregate; lifecycle submitted ->
   published | rejected, and submitted | published -> withdrawn.
 
-Personal data: a contribution's contact (name, e-mail) never travels in
-:class:`ContributionSubmitted`. Submitting yields two events appended in one
-atomic batch: ``ContributionSubmitted`` (the content) and
-:class:`ContributionContactRecorded` (the contact, ``public = False``), so
-public feeds and read models built from contribution content cannot leak it.
+Personal data: a contribution's contact (name, e-mail) travels sealed (encrypted
+with its data subject's key, docs/privacy.md) in :class:`ContributionSubmitted`,
+one event. Before encryption it needed a second event,
+:class:`ContributionContactRecorded`, appended in the same atomic batch; events
+of that kind in existing streams are still read.
 """
 
 from __future__ import annotations
@@ -49,7 +49,17 @@ from pydantic import AfterValidator, Field, StrictInt, StringConstraints, model_
 
 from mignet_contracts import reference
 from mignet_contracts.envelope import Actor, Command, Contract, Event, Query
-from mignet_contracts.fields import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE, CountryCode, Email, matching, max_items
+from mignet_contracts.fields import (
+    DEFAULT_PAGE,
+    MAX_OFFSET,
+    MAX_PAGE,
+    PERSONAL,
+    CountryCode,
+    PersonalEmail,
+    matching,
+    max_items,
+)
+from mignet_contracts.privacy import ErasureRequest, PersonalDataErasure
 from mignet_contracts.reference import RegionCode
 
 SERVICE = "reviews"
@@ -377,10 +387,10 @@ Contributor = Annotated[MemberStateContributor | StakeholderContributor, Field(d
 
 
 class ContributionContact(Contract):
-    """PERSONAL DATA: only ever in :class:`ContributionContactRecorded`; kept out of ``repr`` and logs."""
+    """PERSONAL DATA: only ever in :class:`ContributionContactRecorded`, encrypted; kept out of ``repr`` and logs."""
 
-    name: PersonName = Field(repr=False)
-    email: Email = Field(repr=False)
+    name: Annotated[PersonName, PERSONAL]
+    email: PersonalEmail
 
 
 class _ContributionContent(Contract):
@@ -473,7 +483,7 @@ class ReviewReportPublished(ReviewEvent):
 
 
 class ContributionSubmitted(_ContributionContent, ContributionEvent):
-    """The content of a submission, without its contact (see :class:`ContributionContactRecorded`).
+    """The content of a submission, with its contact sealed (older submissions: see :class:`ContributionContactRecorded`).
 
     Not public: it is unmoderated until :class:`ContributionPublished`.
     ``region`` and ``cycle`` repeat the review's, so the cross-regional
@@ -489,20 +499,31 @@ class ContributionSubmitted(_ContributionContent, ContributionEvent):
     imrf: ImrfId | None = Field(
         default=None, description="Set for a contribution to the IMRF itself, outside any regional review."
     )
+    contact: ContributionContact | None = Field(
+        default=None,
+        description="Who to contact about it: personal data, sealed per data subject (x-personal). "
+        "Absent on submissions recorded before encryption, whose contact is a contact-recorded event.",
+    )
 
 
 class ContributionContactRecorded(ContributionEvent):
-    """PERSONAL DATA: who to contact about a contribution.
+    """PERSONAL DATA: who to contact about a contribution. No longer written (the contact is
+    sealed in :class:`ContributionSubmitted`); events of this kind already recorded are read.
 
-    Appended in the same atomic batch as :class:`ContributionSubmitted`; never
-    public, never in public read models, and separate so it can be erased
-    without touching the contribution's content.
+    Was appended in the same atomic batch as :class:`ContributionSubmitted`; never public.
     """
 
     name: ClassVar[str] = "contact-recorded"
     public: ClassVar[bool] = False
 
     contact: ContributionContact
+
+
+class ContributionPersonalDataErased(PersonalDataErasure, ContributionEvent):
+    """The contribution's contact was erased: the record, without the data. The content stays."""
+
+    name: ClassVar[str] = "personal-data-erased"
+    public: ClassVar[bool] = False
 
 
 class ContributionPublished(ContributionEvent):
@@ -527,7 +548,7 @@ class ContributionWithdrawn(ContributionEvent):
     public: ClassVar[bool] = False
 
     reason: Reason | None = None
-    withdrawn_by: Actor
+    withdrawn_by: Annotated[Actor, PERSONAL]
 
 
 # --- Commands -------------------------------------------------------------------------------
@@ -596,7 +617,7 @@ class PublishReviewReport(ReviewsCommand):
 
 
 class SubmitContribution(_ContributionContent, ReviewsCommand):
-    """Yields ContributionSubmitted and ContributionContactRecorded in one batch."""
+    """Yields ContributionSubmitted, its contact sealed in it."""
 
     name: ClassVar[str] = "submit-contribution"
 
@@ -615,6 +636,14 @@ class SubmitContribution(_ContributionContent, ReviewsCommand):
     @property
     def contribution_id(self) -> str:
         return contribution_id(self.command_id)
+
+
+class ErasePersonalData(ErasureRequest, ReviewsCommand):
+    """Erase a contribution's contact (its name and e-mail); the contribution itself stays as it is."""
+
+    name: ClassVar[str] = "erase-personal-data"
+
+    contribution_id: ContributionId
 
 
 class PublishContribution(ReviewsCommand):
@@ -732,6 +761,7 @@ REVIEWS_EVENTS: tuple[type[Event], ...] = (
     ContributionPublished,
     ContributionRejected,
     ContributionWithdrawn,
+    ContributionPersonalDataErased,
 )
 REVIEWS_COMMANDS: tuple[type[Command], ...] = (
     ScheduleReview,
@@ -742,6 +772,7 @@ REVIEWS_COMMANDS: tuple[type[Command], ...] = (
     PublishContribution,
     RejectContribution,
     WithdrawContribution,
+    ErasePersonalData,
 )
 REVIEWS_QUERIES: tuple[type[Query], ...] = (
     ListReviews,

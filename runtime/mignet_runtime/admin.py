@@ -8,6 +8,7 @@ from pydantic import Field
 
 from mignet_contracts.envelope import Contract, Identifier
 from mignet_contracts.fields import max_items
+from mignet_contracts.privacy import FindPersonalData, ForgetActor
 
 
 class Health(Contract):
@@ -30,7 +31,13 @@ class RebuildProjections(Contract):
     )
 
 
-ADMIN_REQUESTS = {"health": Health, "projections.status": ProjectionStatus, "projections.rebuild": RebuildProjections}
+ADMIN_REQUESTS = {
+    "health": Health,
+    "projections.status": ProjectionStatus,
+    "projections.rebuild": RebuildProjections,
+    "privacy.find": FindPersonalData,
+    "privacy.forget-actor": ForgetActor,
+}
 
 
 def admin_subject(service: str, name: str) -> str:

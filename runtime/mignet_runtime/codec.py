@@ -12,6 +12,9 @@ from pydantic import ValidationError
 
 from mignet_contracts import envelope as ce
 from mignet_contracts.envelope import Event
+from mignet_contracts.fields import UNREADABLE_OK
+from mignet_contracts.privacy import PersonalDataErasure
+from mignet_runtime import personal
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,8 @@ class Metadata:
     #: The command's schema name and payload hash (``Command.payload_hash``): what the id was used for.
     command_name: str | None = None
     command_hash: str | None = None
+    #: The keyed hash (``Command.payload_hmac``), written instead of ``command_hash`` when the service has one.
+    command_hmac: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class RecordedEvent:
     #: None on events recorded before commands' names and hashes were (see ``Metadata``).
     command_name: str | None = None
     command_hash: str | None = None
+    command_hmac: str | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -86,7 +92,10 @@ class EventCodec:
             }
         return fixed
 
-    def encode(self, event: Event, meta: Metadata) -> tuple[dict[str, str], bytes]:
+    def encode(
+        self, event: Event, meta: Metadata, keys: personal.KeySource | None = None
+    ) -> tuple[dict[str, str], bytes]:
+        """Headers and payload; personal fields sealed with the key ``keys`` holds (``KeyRing.prepare`` first)."""
         fixed = self._fixed_headers(type(event))
         # Same header order as ever (specversion, id, type, source, subject, time, dataschema, ...).
         headers = {
@@ -108,6 +117,17 @@ class EventCodec:
             headers[ce.H_COMMAND_NAME] = meta.command_name
         if meta.command_hash:
             headers[ce.H_COMMAND_HASH] = meta.command_hash
+        if meta.command_hmac:
+            headers[ce.H_COMMAND_HMAC] = meta.command_hmac
+        if personal.plan_for(type(event)):
+            if keys is None:
+                raise ValueError(f"{event.subject} holds personal data: its event store needs a key store")
+            key_id = personal.key_id_for(event, meta.command_id)
+            key = keys.key(key_id)
+            if key is None:
+                raise ValueError(f"data key {key_id} is erased: nothing may be written with it")
+            headers[personal.H_DATA_KEY] = key_id
+            return headers, personal.seal(event, key_id, key)
         return headers, event.model_dump_json().encode()
 
     def event_class(self, subject: str) -> type[Event]:
@@ -120,14 +140,28 @@ class EventCodec:
             raise UnknownEventType(subject)
         return cls
 
-    def decode(self, seq: int, subject: str, headers: Mapping[str, str] | None, data: bytes) -> RecordedEvent:
+    def decode(
+        self,
+        seq: int,
+        subject: str,
+        headers: Mapping[str, str] | None,
+        data: bytes,
+        keys: personal.KeySource | None = None,
+    ) -> RecordedEvent:
+        """The event; sealed personal fields opened with ``keys`` (loaded first), else read as withheld."""
         cls = self.event_class(subject)
         headers = headers or {}
         try:
-            # Parsed and validated in one pass by pydantic-core, the inverse of encode's model_dump_json.
-            event = cls.model_validate_json(data)
+            if personal.data_key_of(headers):
+                payload = personal.open_payload(cls, data, keys)
+                event = cls.model_validate(payload, context={UNREADABLE_OK: True})
+            else:
+                # Parsed and validated in one pass by pydantic-core, the inverse of encode's model_dump_json.
+                event = cls.model_validate_json(data)
         except (ValueError, ValidationError) as exc:
-            raise MalformedEvent(f"{subject} #{seq}: {exc}") from exc
+            raise MalformedEvent(f"{subject} #{seq}: {_without_input(exc)}") from exc
+        if isinstance(event, PersonalDataErasure) and hasattr(keys, "forget"):
+            keys.forget(event.key_ids)  # this replica's cache must not outlive the erasure
         return RecordedEvent(
             seq=seq,
             subject=subject,
@@ -140,7 +174,17 @@ class EventCodec:
             causation_id=headers.get(ce.H_CAUSATION),
             command_name=headers.get(ce.H_COMMAND_NAME),
             command_hash=headers.get(ce.H_COMMAND_HASH),
+            command_hmac=headers.get(ce.H_COMMAND_HMAC),
         )
+
+
+def _without_input(exc: Exception) -> str:
+    """What was wrong, never the input itself (it may hold personal data)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in exc.errors(include_input=False)
+        )
+    return f"not JSON ({type(exc).__name__})"
 
 
 def recorded_at(headers: Mapping[str, str]) -> datetime:

@@ -46,8 +46,12 @@ class Handled:
     command_name: str | None
     command_hash: str | None
     recorded_at: datetime
+    #: The keyed hash (``ce-commandhmac``), on events written by a service with a key store.
+    command_hmac: str | None = None
 
-    def same_command(self, command_hash: str) -> bool:
+    def same_command(self, command_hash: str, command_hmac: str | None = None) -> bool:
+        if self.command_hmac is not None:
+            return self.command_hmac == command_hmac
         # Events from before hashes were recorded cannot tell: taken as the same command,
         # which is what every resend was taken for then (a refusal would break retries).
         return self.command_hash is None or self.command_hash == command_hash
@@ -70,17 +74,17 @@ class Loaded(Generic[S]):
                 ref = RecordedEventRef(type=item.type, subject=item.subject, seq=item.seq)
                 known = handled.get(item.command_id)
                 handled[item.command_id] = (
-                    Handled((ref,), item.command_name, item.command_hash, item.recorded_at)
+                    Handled((ref,), item.command_name, item.command_hash, item.recorded_at, item.command_hmac)
                     if known is None
                     else replace(known, events=known.events + (ref,))
                 )
         version = recorded[-1].seq if recorded else self.version
         return replace(self, state=state, version=version, handled=handled)
 
-    def answer_resend(self, command: Command, command_hash: str) -> CommandResult:
+    def answer_resend(self, command: Command, command_hash: str, command_hmac: str | None = None) -> CommandResult:
         """The first result for a resend of a command this aggregate handled; Conflict for another command."""
         handled = self.handled[command.command_id]
-        if not handled.same_command(command_hash):
+        if not handled.same_command(command_hash, command_hmac):
             raise id_reused(command, handled.command_name, self.aggregate.name, self.aggregate_id, handled.recorded_at)
         return self.result_of(command.command_id, replayed=True)
 
@@ -201,13 +205,17 @@ class CommandExecutor:
 
     async def _execute(self, aggregate, aggregate_id, command, decide, causation_id) -> CommandResult:
         command_hash = command.payload_hash()
+        # Keyed when the service has a secret: only the HMAC is written (old events' plain hashes still compare).
+        secret = await self.store.command_secret()
+        command_hmac = command.payload_hmac(secret) if secret is not None else None
         meta = Metadata(
             command_id=command.command_id,
             actor=command.actor,
             correlation_id=command.correlation_id,
             causation_id=causation_id,
             command_name=command.schema_name(),
-            command_hash=command_hash,
+            command_hash=None if command_hmac else command_hash,
+            command_hmac=command_hmac,
         )
         # The first try decides on what this process already knows, without reading the
         # store: the cached state, or the initial state of an aggregate it has not seen
@@ -226,7 +234,7 @@ class CommandExecutor:
                     break
                 loaded = await self.load(aggregate, aggregate_id)
             if command.command_id in loaded.handled:  # cached or fresh, this stays true
-                return loaded.answer_resend(command, command_hash)
+                return loaded.answer_resend(command, command_hash, command_hmac)
             try:
                 events = decide(loaded.state)
                 if inspect.isawaitable(events):
@@ -264,7 +272,7 @@ class CommandExecutor:
                 # else the id was used on another aggregate (the server remembers ids for its window).
                 fresh = await self.load(aggregate, aggregate_id)
                 if command.command_id in fresh.handled:
-                    return fresh.answer_resend(command, command_hash)
+                    return fresh.answer_resend(command, command_hash, command_hmac)
                 self.cache.discard(aggregate, aggregate_id)
                 raise await self._used_elsewhere(command, duplicate) from None
             now = self.clock()
@@ -281,6 +289,7 @@ class CommandExecutor:
                     meta.causation_id,
                     meta.command_name,
                     meta.command_hash,
+                    meta.command_hmac,
                 )
                 for seq, e in zip(seqs, events, strict=True)
             ]

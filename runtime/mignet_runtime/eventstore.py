@@ -21,7 +21,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import nats.errors
@@ -35,6 +35,8 @@ from mignet_contracts.envelope import Event
 from mignet_runtime.aggregate import AggregateType
 from mignet_runtime.codec import EventCodec, Metadata, RecordedEvent, UnknownEventType, recorded_at
 from mignet_runtime.errors import Unavailable, ValidationFailed
+from mignet_runtime.keystore import KeyRing
+from mignet_runtime.personal import data_key_of
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +148,11 @@ class EventStore:
         codec: EventCodec,
         settings: StreamSettings | None = None,
         timeout: float = 5.0,
+        keys: KeyRing | None = None,
     ):
         self.nc = nc
+        #: The service's data keys (personal fields); None for another service's stream: read as withheld.
+        self.keys = keys
         self.js = nc.jetstream(timeout=timeout)
         self.service = service
         self.stream = stream_name(service)
@@ -188,11 +193,12 @@ class EventStore:
         next_seq = after_seq + 1
         while up_to_seq is None or next_seq <= up_to_seq:
             batch, pending, last = await self._direct_batch(subject_filter, next_seq)
+            await self.load_keys(headers for _, _, headers, _ in batch)
             for seq, subject, headers, data in batch:
                 if up_to_seq is not None and seq > up_to_seq:
                     return
                 try:
-                    yield self.codec.decode(seq, subject, headers, data)
+                    yield self.codec.decode(seq, subject, headers, data, self.keys)
                 except UnknownEventType:
                     if not skip_unknown:
                         raise
@@ -267,8 +273,18 @@ class EventStore:
             if msg is None:
                 break
             seq = int(msg.headers["Nats-Sequence"])
-            events.append(self.codec.decode(seq, msg.headers["Nats-Subject"], msg.headers, msg.data))
+            await self.load_keys([msg.headers])
+            events.append(self.codec.decode(seq, msg.headers["Nats-Subject"], msg.headers, msg.data, self.keys))
         return events
+
+    async def load_keys(self, headers) -> None:
+        """Fetch the data keys these messages' personal fields were sealed with, before decoding them."""
+        if self.keys is not None:
+            await self.keys.load(data_key_of(h) for h in headers)
+
+    async def command_secret(self) -> bytes | None:
+        """The service's secret for keyed command hashes, when it has a key store."""
+        return None if self.keys is None else await self.keys.command_secret()
 
     async def _last_seq_of(self, subject_filter: str) -> int:
         msg = await self._direct_get({"last_by_subj": subject_filter})
@@ -330,9 +346,13 @@ class EventStore:
         for event in events:
             if event.aggregate_id != aggregate_id or event.aggregate != aggregate.name:
                 raise ValueError(f"{event.subject} does not belong to {aggregate.name} {aggregate_id}")
+        if self.keys is not None:
+            await self.keys.prepare(events, meta.command_id)
+            # A person is recorded by pseudonym (docs/privacy.md); the link lives in the key bucket.
+            meta = replace(meta, actor=await self.keys.pseudonym(meta.actor))
         messages = []
         for index, event in enumerate(events, start=1):
-            headers, data = self.codec.encode(event, meta)
+            headers, data = self.codec.encode(event, meta, self.keys)
             headers["Nats-Msg-Id"] = meta.command_id if index == 1 else f"{meta.command_id}:{index}"
             messages.append((event.subject, headers, data))
         # The expectation on the first message guards the whole batch.

@@ -304,6 +304,7 @@ class ProjectionRunner:
             messages = await puller.fetch(pending_only)
         else:
             messages = await puller.fetch(self.batch_size, self.fetch_timeout)
+        await self.store.load_keys(msg.headers for msg in messages)
         return generation, self._decode(messages)
 
     async def _loop(self) -> None:
@@ -397,7 +398,12 @@ class ProjectionRunner:
         for msg in sorted(messages, key=lambda m: m.metadata.sequence.stream):
             try:
                 decoded.append(
-                    (msg, self.codec.decode(msg.metadata.sequence.stream, msg.subject, msg.headers, msg.data))
+                    (
+                        msg,
+                        self.codec.decode(
+                            msg.metadata.sequence.stream, msg.subject, msg.headers, msg.data, self.store.keys
+                        ),
+                    )
                 )
             except UnknownEventType:
                 decoded.append((msg, None))
@@ -406,6 +412,7 @@ class ProjectionRunner:
         return decoded
 
     async def handle(self, messages: list) -> None:
+        await self.store.load_keys(msg.headers for msg in messages)
         await self._handle_decoded(self._decode(messages))
 
     async def _handle_decoded(self, decoded: list[tuple[Any, RecordedEvent | _Broken | None]]) -> None:

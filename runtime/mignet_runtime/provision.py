@@ -1,4 +1,4 @@
-"""Provisioning: the administrative step that creates each service's stream and lease bucket.
+"""Provisioning: the administrative step that creates each service's stream, lease and key buckets.
 
 Services may not create or change streams (their NATS users lack STREAM.CREATE and
 STREAM.UPDATE: a service's own credentials could otherwise age its event store out).
@@ -25,10 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from nats.js.api import KeyValueConfig, StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, KeyValueConfig, StorageType, StreamConfig
 from nats.js.errors import APIError, NotFoundError
 
 from mignet_runtime.eventstore import StreamSettings, expected_stream_config, stream_differences
+from mignet_runtime.keystore import keys_bucket
 from mignet_runtime.lease import lease_bucket
 from mignet_runtime.settings import Settings
 
@@ -175,6 +176,43 @@ async def provision_lease_bucket(js, service: str, settings: Settings) -> Step:
     return Step(target, "updated", _describe(differences))
 
 
+def keys_stream_config(service: str, settings: Settings) -> StreamConfig:
+    """The key bucket ``keys_<service>`` (docs/privacy.md): a KV bucket's stream, but with message deletes
+    allowed, so an erased key is overwritten on disk (JetStream's secure delete), not just marked purged."""
+    bucket = keys_bucket(service)
+    return StreamConfig(
+        name=f"KV_{bucket}",
+        description=f"mignet {service} data keys (personal data)",
+        subjects=[f"$KV.{bucket}.>"],
+        max_msgs_per_subject=1,
+        max_age=0,
+        storage=StorageType.FILE,
+        num_replicas=stream_settings(settings).replicas,
+        discard=DiscardPolicy.NEW,
+        duplicate_window=120,
+        allow_rollup_hdrs=True,
+        deny_delete=False,
+        deny_purge=False,
+        allow_direct=True,
+    )
+
+
+async def provision_keys_bucket(js, service: str, settings: Settings) -> Step:
+    expected = keys_stream_config(service, settings)
+    target = f"key bucket {keys_bucket(service)} (stream {expected.name})"
+    try:
+        info = await js.stream_info(expected.name)
+    except NotFoundError:
+        await js.add_stream(expected)
+        return Step(target, "created", "history 1, secure deletes allowed")
+    fields = ("subjects", "max_msgs_per_subject", "storage", "num_replicas", "allow_rollup_hdrs", "deny_delete")
+    differences = {f: (getattr(expected, f), getattr(info.config, f)) for f in fields}
+    differences = {f: (want, have) for f, (want, have) in differences.items() if want != have}
+    if not differences:
+        return Step(target, "unchanged")
+    return Step(target, "refused", f"will not change {_describe(differences)}: an operator must decide")
+
+
 async def provision(nc, settings: Settings, services: Iterable[str] = PROVISIONED_SERVICES) -> list[Step]:
     """Create or repair each service's stream and lease bucket; raises :class:`ProvisioningRefused`
     (after doing everything else) when something could not be brought to the expected configuration."""
@@ -193,6 +231,7 @@ async def provision(nc, settings: Settings, services: Iterable[str] = PROVISIONE
     for service in services:
         steps.append(await _provision_stream(js, expected_stream_config(service, stream_settings(settings))))
         steps.append(await provision_lease_bucket(js, service, settings))
+        steps.append(await provision_keys_bucket(js, service, settings))
     for step in steps:
         (log.error if step.outcome == "refused" else log.info)("provision: %s", step)
     if any(step.outcome == "refused" for step in steps):

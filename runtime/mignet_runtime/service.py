@@ -30,6 +30,7 @@ from mignet_runtime.admin import ADMIN_REQUESTS, Health, ProjectionStatus, Rebui
 from mignet_runtime.codec import EventCodec
 from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.endpoints import Endpoint, EndpointServer
+from mignet_runtime.erasure import privacy_routes
 from mignet_runtime.errors import NotFound, Unavailable, ValidationFailed
 from mignet_runtime.eventstore import (
     EventStore,
@@ -39,6 +40,7 @@ from mignet_runtime.eventstore import (
     stream_name,
     wait_for_stream,
 )
+from mignet_runtime.keystore import KeyStoreMissing, open_key_ring
 from mignet_runtime.lease import Lease, LeaseCallbacks, LeaseLost, keep, lease_bucket, lease_key
 from mignet_runtime.outages import NATS_DOWN, MongoHeartbeats, Outages
 from mignet_runtime.projection import CHECKPOINTS, PARKED, Projection, ProjectionRunner
@@ -182,7 +184,8 @@ class ServiceRuntime:
         self._store = own_store = EventStore(nc, self.spec.name, self.spec.codec, stream_settings)
         try:
             await wait_for_stream(own_store, timeout=s.startup_timeout)
-        except (StreamMissing, StreamMisconfigured) as exc:
+            own_store.keys = await open_key_ring(nc, self.spec.name, self.spec.codec.event_classes)
+        except (StreamMissing, StreamMisconfigured, KeyStoreMissing) as exc:
             # Loud and final: a service never creates or repairs its stream (its NATS user may not).
             message = f"{self.spec.name} refuses to run: {exc}: run `mignet admin provision` (as the NATS admin user)"
             log.critical("%s", message)
@@ -505,6 +508,7 @@ def _admin_routes(router: Router) -> None:
         return results
 
     router.admin("health", health, bounded=True)
+    privacy_routes(router)
     if runtime.settings.runs_projections:
         # Only the replica that holds the projection lease (and so runs the projections) reports
         # on them or rebuilds them: it subscribes to these while it holds the lease, no longer.

@@ -24,6 +24,7 @@ from nats.js.api import ConsumerConfig
 
 from mignet_registry.app import SPEC as REGISTRY
 from mignet_reviews.app import SPEC as REVIEWS
+from mignet_runtime.keystore import KeyRing, keys_bucket
 from mignet_runtime.localstack import NATS_CONF, NATS_USERS, dev_passwords, nats_server_binary
 from mignet_runtime.provision import lease_bucket
 from mignet_runtime.settings import default_inbox_prefix
@@ -425,3 +426,41 @@ async def test_system_user_is_in_the_system_account(secured):
         assert json.loads(reply.data)["server"]["name"] == "mignet-nats"
     finally:
         await nc.close()
+
+
+@pytest.mark.parametrize(("owner", "other"), [("registry", "reviews"), ("reviews", "registry")])
+async def test_each_service_reads_and_erases_only_its_own_data_keys(as_user, owner, other):
+    """The key buckets (personal data keys, docs/privacy.md): the owner uses its own; nobody else reads it."""
+    mine = await as_user(owner)
+    ring = await KeyRing(mine.nc, owner).open()
+    await ring.ensure("network.n-perm.c1")
+    await ring.load(["network.n-perm.c1"])
+    assert ring.key("network.n-perm.c1") is not None
+    assert await ring.keys_of("network", "n-perm") == ["network.n-perm.c1"]
+    await ring.erase(["network.n-perm.c1"], "network", "n-perm")  # secure delete + purge: allowed to the owner
+    assert await ring.keys_of("network", "n-perm") == []
+    assert not mine.errors
+
+    # The other service: no bucket info, no Direct Get, no message get, no write, no delete.
+    intruder = await as_user(other)
+    with pytest.raises(nats.errors.Error):
+        await intruder.js().key_value(keys_bucket(owner))
+    stream = f"KV_{keys_bucket(owner)}"
+    assert await intruder.denied(f"$JS.API.STREAM.INFO.{stream}")
+    assert await intruder.publish_is_denied(f"$JS.API.DIRECT.GET.{stream}")
+    assert await intruder.publish_is_denied(f"$JS.API.DIRECT.GET.{stream}.$KV.{keys_bucket(owner)}.dk.x")
+    assert await intruder.publish_is_denied(f"$JS.API.STREAM.MSG.GET.{stream}")
+    assert await intruder.publish_is_denied(f"$JS.API.STREAM.MSG.DELETE.{stream}")
+    assert await intruder.publish_is_denied(f"$KV.{keys_bucket(owner)}.dk.x")
+
+
+async def test_the_operator_reads_streams_but_not_the_data_keys(as_user):
+    operator = await as_user("operator")
+    for service in ("registry", "reviews", "notifier"):
+        stream = f"KV_{keys_bucket(service)}"
+        assert await operator.publish_is_denied(f"$JS.API.DIRECT.GET.{stream}")
+        assert await operator.publish_is_denied(f"$JS.API.DIRECT.GET.{stream}.$KV.{keys_bucket(service)}.dk.x")
+        assert await operator.publish_is_denied(f"$JS.API.STREAM.MSG.GET.{stream}")
+        assert await operator.publish_is_denied(f"$JS.API.CONSUMER.CREATE.{stream}")
+        assert await operator.publish_is_denied(f"$KV.{keys_bucket(service)}.dk.x")
+    assert await operator.publish_is_allowed("$JS.API.DIRECT.GET.REGISTRY")

@@ -42,8 +42,10 @@ async def test_creates_every_stream_and_lease_bucket_then_changes_nothing(bare_n
     assert [(s.target, s.outcome) for s in steps] == [
         ("stream REGISTRY", "created"),
         ("lease bucket leases_registry (stream KV_leases_registry)", "created"),
+        ("key bucket keys_registry (stream KV_keys_registry)", "created"),
         ("stream REVIEWS", "created"),
         ("lease bucket leases_reviews (stream KV_leases_reviews)", "created"),
+        ("key bucket keys_reviews (stream KV_keys_reviews)", "created"),
     ]
     nc, js = await _js(bare_nats)
     try:
@@ -55,6 +57,11 @@ async def test_creates_every_stream_and_lease_bucket_then_changes_nothing(bare_n
         assert lease.max_age == 7 and lease.max_msgs_per_subject == 1 and lease.storage == "file"
         assert lease.allow_direct and lease.num_replicas == 1
         assert (await (await js.key_value(lease_bucket("reviews"))).status()).history == 1
+        # The key bucket: one revision per key, kept for ever, and message deletes allowed (secure erasure).
+        keys = (await js.stream_info("KV_keys_reviews")).config
+        assert keys.max_msgs_per_subject == 1 and keys.max_age == 0 and keys.storage == "file"
+        assert not keys.deny_delete and keys.allow_rollup_hdrs and keys.allow_direct
+        assert (await (await js.key_value("keys_reviews")).status()).history == 1
     finally:
         await nc.close()
     again = await provision_with(_admin(bare_nats, lease_seconds=7))
@@ -104,6 +111,21 @@ async def test_refuses_to_change_subjects_or_storage_and_says_so(bare_nats):
         await nc.close()
 
 
+async def test_refuses_a_key_bucket_whose_erased_keys_would_stay_on_disk(bare_nats):
+    """A plain KV bucket (deny_delete on) cannot overwrite an erased key: an operator must move the keys."""
+    nc, js = await _js(bare_nats)
+    try:
+        await js.create_key_value(bucket="keys_reviews", history=1)
+        with pytest.raises(ProvisioningRefused) as refused:
+            await provision_with(_admin(bare_nats))
+        by_target = {s.target: s for s in refused.value.steps}
+        step = by_target["key bucket keys_reviews (stream KV_keys_reviews)"]
+        assert step.outcome == "refused" and "deny_delete True -> False" in step.detail
+        assert by_target["key bucket keys_registry (stream KV_keys_registry)"].outcome == "created"
+    finally:
+        await nc.close()
+
+
 async def _mignet(env: dict[str, str], *args: str):
     return await asyncio.to_thread(CliRunner().invoke, app, list(args), env={"COLUMNS": "200", **env})
 
@@ -117,7 +139,7 @@ async def test_cli_provisions_as_admin_and_explains_a_refusal_to_others(bare_nat
     assert as_admin.exit_code == 0, as_admin.output
     assert "created stream REGISTRY" in " ".join(as_admin.stdout.split())
     again = await _mignet(bare_nats.env_for("admin"), "admin", "provision")
-    assert again.exit_code == 0 and again.stdout.count("unchanged") == 4
+    assert again.exit_code == 0 and again.stdout.count("unchanged") == 6
 
     wrong = await _mignet({**bare_nats.env_for("admin"), "NATS_PASSWORD": "pwrong"}, "admin", "provision")
     assert wrong.exit_code == 3 and "authorization violation" in wrong.stderr.lower()

@@ -212,7 +212,7 @@ async def test_one_review_per_region_and_cycle(reviews):
 async def test_submit_publish_reject_withdraw(reviews):
     await open_review(reviews.client)
     submitted = await reviews.client.command(submission())
-    assert [e.subject.rsplit(".", 1)[1] for e in submitted.events] == ["submitted", "contact-recorded"]
+    assert [e.subject.rsplit(".", 1)[1] for e in submitted.events] == ["submitted"]  # the contact sealed in it
     bd = submitted.aggregate_id
     doc = await contribution_in_status(reviews, bd, "submitted")
     assert doc["contributor"] == {
@@ -257,7 +257,7 @@ async def test_resent_submit_returns_the_same_contribution(reviews):
     first = await reviews.client.command(command)
     again = await reviews.client.command(command)
     assert again.replayed and again.aggregate_id == first.aggregate_id == c.contribution_id("submit-bd-once")
-    assert await reviews.runtime.store.last_seq() == 4  # scheduled, opened, submitted, contact-recorded
+    assert await reviews.runtime.store.last_seq() == 3  # scheduled, opened, submitted
 
 
 async def test_bad_input_gets_structured_errors_and_writes_nothing(reviews):
@@ -331,7 +331,7 @@ async def test_contact_stays_in_the_event_store_only(reviews):
     for text in (json.dumps(replies), json.dumps(collections, default=str)):
         assert CONTACT["email"] not in text and CONTACT["name"] not in text
 
-    # Where it is kept: the non-public event, which the domain reads to reach the contributor.
+    # Where it is kept: sealed in the non-public event, which the domain reads to reach the contributor.
     submitted = await reviews.runtime.store.js.get_last_msg(
         "REVIEWS", f"reviews.events.contribution.{contribution_id}.submitted"
     )

@@ -31,6 +31,8 @@ class FakeEventStore:
         self.lose_races = 0
         #: Awaited inside every append before its version check: a test's hook to interleave.
         self.before_append: Callable[[], Awaitable[None]] | None = None
+        #: The service's secret for keyed command hashes; None: plain hashes, as without a key store.
+        self.secret: bytes | None = None
         self.appends = 0  # every append asked for, refused or not
         self.refused = 0  # appends refused with WrongExpectedVersion
         self.reads = 0
@@ -94,11 +96,15 @@ class FakeEventStore:
                     meta.causation_id,
                     meta.command_name,
                     meta.command_hash,
+                    meta.command_hmac,
                 )
             )
             seqs.append(seq)
         self._msg_ids[meta.command_id] = seqs[0]
         return seqs
+
+    async def command_secret(self) -> bytes | None:
+        return self.secret
 
     async def command_trace(self, seq: int) -> CommandTrace | None:
         if not 1 <= seq <= len(self.events):

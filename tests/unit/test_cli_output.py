@@ -95,3 +95,26 @@ def test_an_error_is_said_once():
 )
 def test_exit_codes_follow_the_error_code(code, exit_code):
     assert common.exit_code(code) == exit_code
+
+
+def test_privacy_erase_refuses_a_malformed_address_before_connecting_and_never_echoes_it():
+    from typer.testing import CliRunner
+
+    from mignet_cli.main import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "privacy",
+            "erase",
+            "--email",
+            "not-an-address-secret",
+            "--requested-by",
+            "t-1",
+            "--nats-url",
+            "nats://127.0.0.1:1",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "email" in result.output and "not-an-address-secret" not in result.output
+    assert "Traceback" not in result.output

@@ -222,6 +222,28 @@ async def test_a_reused_id_with_another_payload_on_the_same_aggregate_is_a_confl
     assert [d.field for d in refused.value.details] == ["command_id"] and len(store.events) == 1
 
 
+async def test_with_a_secret_only_the_keyed_hash_is_recorded_and_it_tells_commands_apart():
+    store = FakeEventStore()
+    store.secret = b"k" * 32
+    await run(CommandExecutor(store), "a", add(5, "keyed"))
+    (recorded,) = store.events
+    assert recorded.command_hash is None and recorded.command_hmac == add(5, "keyed").payload_hmac(b"k" * 32)
+    assert recorded.command_hmac != add(5, "keyed").payload_hash()
+    assert (await run(CommandExecutor(store), "a", add(5, "keyed"))).replayed
+    with pytest.raises(Conflict, match="already used"):
+        await run(CommandExecutor(store), "a", add(6, "keyed"))
+    assert len(store.events) == 1
+
+
+async def test_plain_hashes_recorded_before_the_secret_still_compare():
+    store = FakeEventStore()
+    await run(CommandExecutor(store), "a", add(5, "old"))  # recorded with the plain SHA-256
+    store.secret = b"k" * 32
+    assert (await run(CommandExecutor(store), "a", add(5, "old"))).replayed
+    with pytest.raises(Conflict, match="already used"):
+        await run(CommandExecutor(store), "a", add(6, "old"))
+
+
 async def test_a_reused_id_on_another_aggregate_is_a_conflict_naming_the_original():
     store = FakeEventStore()
     executor = CommandExecutor(store)

@@ -67,7 +67,7 @@ def test_command_id_is_required():
 
 def test_every_published_command_schema_requires_command_id():
     commands = {name: schema for name, schema in render().items() if name.startswith("commands/")}
-    assert len(commands) == 34
+    assert len(commands) == 36
     for name, text in commands.items():
         assert "command_id" in json.loads(text)["required"], name
 
@@ -167,6 +167,20 @@ def test_codec_carries_the_command_name_and_hash_as_cloudevents_extensions():
     old = codec.decode(7, event.subject, bare, data)
     assert (old.command_name, old.command_hash) == (None, None)
     assert old.recorded_at <= datetime.now(UTC)
+
+
+def test_the_keyed_hash_needs_the_secret_to_confirm_a_guess():
+    secret = b"s" * 32
+    keyed = submission().payload_hmac(secret)
+    assert re.fullmatch("[0-9a-f]{32}", keyed) and keyed != submission().payload_hash()
+    assert submission(actor="other").payload_hmac(secret) == keyed  # the envelope is left out, as before
+    assert submission(contact=CHANGED["contact"]).payload_hmac(secret) != keyed
+    assert submission().payload_hmac(b"t" * 32) != keyed
+    codec = EventCodec([r.ChampionConfirmed])
+    event = r.ChampionConfirmed(country="BD", occurred_on=date(2020, 10, 1))
+    headers, data = codec.encode(event, Metadata(command_id="c-1", actor="ops", command_hmac=keyed))
+    assert headers["ce-commandhmac"] == keyed and "ce-commandhash" not in headers
+    assert codec.decode(7, event.subject, headers, data).command_hmac == keyed
 
 
 @pytest.mark.parametrize(

@@ -356,7 +356,7 @@ def test_event_subjects_and_types():
 
 
 def test_only_focal_point_events_are_private():
-    assert [e.name for e in reg.REGISTRY_EVENTS if not e.public] == ["focal-point-assigned"]
+    assert [e.name for e in reg.REGISTRY_EVENTS if not e.public] == ["focal-point-assigned", "personal-data-erased"]
     assert NetworkFocalPointAssigned.public is False
 
 
@@ -368,7 +368,7 @@ def test_event_json_round_trip():
 
 
 def test_catalogues():
-    assert len(reg.REGISTRY_EVENTS) == 14 and len(reg.REGISTRY_COMMANDS) == 14 and len(reg.REGISTRY_QUERIES) == 5
+    assert len(reg.REGISTRY_EVENTS) == 15 and len(reg.REGISTRY_COMMANDS) == 15 and len(reg.REGISTRY_QUERIES) == 5
     assert [c.name for c in reg.REGISTRY_COMMANDS] == [
         "create-network",
         "change-network-status",
@@ -381,6 +381,7 @@ def test_catalogues():
         "add-member-role",
         "remove-member-role",
         "classify-network",
+        "erase-personal-data",
         "nominate-champion",
         "confirm-champion",
         "withdraw-champion",
@@ -393,7 +394,7 @@ def test_catalogues():
     assert reg.event_class("champion", "confirmed") is reg.ChampionConfirmed
     with pytest.raises(KeyError):
         reg.event_class("network", "confirmed")
-    assert len({e.ce_type() for e in reg.REGISTRY_EVENTS}) == 14
+    assert len({e.ce_type() for e in reg.REGISTRY_EVENTS}) == 15
 
 
 def test_every_model_publishes_a_json_schema():

@@ -8,6 +8,7 @@ import pytest
 
 from mignet_contracts import reviews as rv
 from mignet_contracts.envelope import new_id
+from mignet_contracts.fields import ERASED
 from mignet_contracts.reviews import (
     CloseReview,
     ContributionContactRecorded,
@@ -351,19 +352,17 @@ def test_report_cannot_predate_closing_or_be_in_the_future():
 # --- submitting -----------------------------------------------------------------------------------
 
 
-def test_submit_yields_public_content_and_a_separate_private_contact():
+def test_submit_yields_one_event_with_the_contact_in_it():
     events, state = run(d.CONTRIBUTION, CID, d.submit_contribution, submit(), review=review_at(ReviewStatus.OPEN))
-    assert [type(e) for e in events] == [ContributionSubmitted, ContributionContactRecorded]
-    submitted, contact = events
-    assert submitted.contribution_id == contact.contribution_id == CID
+    assert [type(e) for e in events] == [ContributionSubmitted]
+    (submitted,) = events
+    assert submitted.contribution_id == CID
     assert (submitted.review_id, submitted.region, submitted.cycle) == (AP, "asia-pacific", "2024-2025")
     assert submitted.title == "Fair recruitment" and submitted.objectives == (6,)
     assert submitted.contributor.organization == "Migrant Forum in Asia"
-    assert submitted.occurred_on == contact.occurred_on == date(2024, 10, 1)
-    assert "email" not in submitted.model_dump_json() and "Ana Reyes" not in submitted.model_dump_json()
-    assert contact.contact.email == "ana.reyes@example.org"
-    assert contact.public is False
-    assert contact.subject == f"reviews.events.contribution.{CID}.contact-recorded"
+    assert submitted.occurred_on == date(2024, 10, 1)
+    assert submitted.contact.email == "ana.reyes@example.org"  # sealed by the codec, not here
+    assert submitted.public is False
 
     assert state.exists and state.status is ContributionStatus.SUBMITTED
     assert state.review_id == AP and state.submission == submitted
@@ -541,7 +540,7 @@ def test_withdraw_a_submitted_or_published_contribution_records_who(status):
     ("status", "message"),
     [
         (ContributionStatus.REJECTED, "was rejected on 2024-10-05; there is nothing to withdraw"),
-        (ContributionStatus.WITHDRAWN, "already withdrawn on 2024-10-05 by portal"),
+        (ContributionStatus.WITHDRAWN, "already withdrawn on 2024-10-05"),
     ],
 )
 def test_rejected_and_withdrawn_are_final(status, message):
@@ -614,3 +613,23 @@ def test_every_command_has_a_decider_and_a_target():
         d.CONTRIBUTION,
         CID,
     )
+
+
+def test_a_contact_recorded_before_encryption_in_its_own_event_still_folds():
+    (submitted,), _ = run(d.CONTRIBUTION, CID, d.submit_contribution, submit(), review=review_at(ReviewStatus.OPEN))
+    old = submitted.model_copy(update={"contact": None})
+    recorded = ContributionContactRecorded(contribution_id=CID, contact=CONTACT, occurred_on=submitted.occurred_on)
+    state = d.CONTRIBUTION.evolve(d.CONTRIBUTION.evolve(d.CONTRIBUTION.initial(CID), old), recorded)
+    assert state.contact.email == "ana.reyes@example.org"
+
+
+def test_an_erasure_leaves_no_contact_in_the_state():
+    events, state = run(d.CONTRIBUTION, CID, d.submit_contribution, submit(), review=review_at(ReviewStatus.OPEN))
+    erase = rv.ErasePersonalData(command_id=new_id(), actor="dpo", contribution_id=CID, requested_by="ticket-1")
+    (erased,) = d.erase_personal_data(state, erase, TODAY, data_keys=[f"contribution.{CID}.cmd"])
+    assert erased.key_ids == [f"contribution.{CID}.cmd"] and erased.requested_by == "ticket-1"
+    after = d.CONTRIBUTION.evolve(state, erased)
+    assert after.contact.email == ERASED and after.submission.contact.email == ERASED
+    assert after.submission.title == state.submission.title and after.status is state.status
+    with pytest.raises(Rejected, match="erased already"):
+        d.erase_personal_data(after, erase, TODAY, data_keys=[])

@@ -29,7 +29,7 @@ def routes(router: Router) -> None:
         router.command(model, command)
 
     router.query(c.ListNetworks, lambda q: queries.list_networks(rt.db, q))
-    router.query(c.GetNetwork, lambda q: queries.get_network(rt.db, q))
+    router.query(c.GetNetwork, lambda q: queries.get_network(rt.db, rt.executor, q))
     router.query(c.ListChampions, lambda q: queries.list_champions(rt.db, q))
     router.query(c.GetChampion, lambda q: queries.get_champion(rt.db, q))
     router.query(c.DirectorySummary, lambda q: queries.directory_summary(rt.db, rt.store, q, rt.executor.today()))

@@ -11,6 +11,7 @@ from mignet_contracts.envelope import Command, CommandResult
 from mignet_registry import domain
 from mignet_runtime.commands import CommandExecutor
 from mignet_runtime.dispatch import dispatch
+from mignet_runtime.erasure import data_keys_of, shred
 
 
 async def context_for(executor: CommandExecutor, command: Command) -> dict[str, Any]:
@@ -28,8 +29,13 @@ async def context_for(executor: CommandExecutor, command: Command) -> dict[str, 
     if isinstance(command, wg.PilotOutput):
         loaded = await executor.load(domain.NETWORK, command.network_id)
         return {"network": loaded.state}
+    if isinstance(command, c.ErasePersonalData):
+        return await data_keys_of(executor.store, domain.NETWORK.name, command.network_id)
     return {}
 
 
 async def handle(executor: CommandExecutor, command: Command) -> CommandResult:
-    return await dispatch(executor, command, domain.DECIDERS, domain.target_of, context_for)
+    result = await dispatch(executor, command, domain.DECIDERS, domain.target_of, context_for)
+    if isinstance(command, c.ErasePersonalData):
+        await shred(executor.store, result)  # after the record: a resend replays it and shreds again
+    return result

@@ -118,7 +118,11 @@ def apply_network(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         doc["tor_aligned_on"] = event.aligned_on.isoformat()
         doc["tor_consulted_executive_committee"] = event.consulted_executive_committee
     elif isinstance(event, c.NetworkFocalPointAssigned):
-        doc["focal_point"] = {"name": event.focal_point_name, "entity": event.entity, "email": event.email}
+        # Not the name or e-mail (personal data): MongoDB's files and journal would keep them after an
+        # erasure. get-network reads them from the event store, decrypted (docs/privacy.md).
+        doc["focal_point"] = {"entity": event.entity, "assigned_on": on}
+    elif isinstance(event, c.NetworkPersonalDataErased):
+        doc["personal_data_erased_on"] = on
     doc["member_count"] = len(doc["members"])
     for m in doc["members"]:
         m.setdefault("roles", [m["role"]])

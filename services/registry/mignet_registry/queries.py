@@ -14,8 +14,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from mignet_contracts import reference
 from mignet_contracts import registry as c
 from mignet_contracts import working_groups as wg
+from mignet_registry.domain import NETWORK
 from mignet_registry.projections import CHAMPIONS, NETWORKS
 from mignet_registry.working_group_views import pilots_of
+from mignet_runtime.commands import CommandExecutor
 from mignet_runtime.errors import NotFound, Rejected, ValidationFailed
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.projection import fold_stream
@@ -52,11 +54,22 @@ async def list_networks(db: AsyncDatabase, q: c.ListNetworks) -> dict:
     return {"total": total, "items": await cursor.to_list(None)}
 
 
-async def get_network(db: AsyncDatabase, q: c.GetNetwork) -> Doc:
+async def get_network(db: AsyncDatabase, executor: CommandExecutor, q: c.GetNetwork) -> Doc:
     doc = await db[NETWORKS.collection].find_one({"_id": q.network_id}, _HIDDEN)
     if doc is None:
         raise NotFound(f"there is no network {q.network_id}", field="network_id")
     doc["pilots"] = await pilots_of(db, network_id=q.network_id)
+    if doc.get("focal_point"):
+        # The focal point's name and e-mail are personal data: kept only (encrypted) in the event
+        # store, read through the aggregate; "(erased)" once erased. The read model has the entity.
+        current = (await executor.load(NETWORK, q.network_id)).state.focal_point
+        if current is not None:
+            doc["focal_point"] = {
+                "name": current.name,
+                "entity": current.entity,
+                "email": current.email,
+                "assigned_on": current.assigned_on.isoformat(),
+            }
     return doc
 
 

@@ -9,6 +9,7 @@ from mignet_contracts.envelope import Command, CommandResult
 from mignet_reviews import domain
 from mignet_runtime.commands import CommandExecutor
 from mignet_runtime.dispatch import dispatch
+from mignet_runtime.erasure import data_keys_of, shred
 
 
 async def context_for(executor: CommandExecutor, command: Command) -> dict[str, Any]:
@@ -19,8 +20,13 @@ async def context_for(executor: CommandExecutor, command: Command) -> dict[str, 
         # append guards the contribution's version only, and a late arrival is harmless.
         loaded = await executor.load(domain.REVIEW, command.review_id)
         return {"review": loaded.state}
+    if isinstance(command, c.ErasePersonalData):
+        return await data_keys_of(executor.store, domain.CONTRIBUTION.name, command.contribution_id)
     return {}
 
 
 async def handle(executor: CommandExecutor, command: Command) -> CommandResult:
-    return await dispatch(executor, command, domain.DECIDERS, domain.target_of, context_for)
+    result = await dispatch(executor, command, domain.DECIDERS, domain.target_of, context_for)
+    if isinstance(command, c.ErasePersonalData):
+        await shred(executor.store, result)  # after the record: a resend replays it and shreds again
+    return result

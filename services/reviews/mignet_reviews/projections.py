@@ -4,9 +4,10 @@ Dates are stored as ISO strings, as in the registry: BSON has no date-only
 type, and ISO dates sort and compare correctly as text.
 
 The ``contributions`` read model is built from the contribution's content and
-moderation events only. ``ContributionContactRecorded`` (personal data) is
-never applied to it: the contact stays in the event store, where the domain
-reads it, and so can never reach a query reply or a public page.
+moderation events only. The contact (personal data: sealed in ``ContributionSubmitted``,
+or a ``ContributionContactRecorded`` in older streams) is never copied into it: it
+stays in the event store, where the domain reads it, and so can never reach a query
+reply or a public page.
 """
 
 from __future__ import annotations
@@ -158,8 +159,10 @@ def apply_contribution(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         doc["withdrawn_on"] = on
         doc["withdrawal_reason"] = event.reason
         _moved(doc, str(c.ContributionStatus.WITHDRAWN), on)
+    elif isinstance(event, c.ContributionPersonalDataErased):
+        doc["contact_erased_on"] = on  # the contact never was here; this says it is gone from the store too
     else:
-        # ContributionContactRecorded above all: personal data never enters this read model.
+        # ContributionContactRecorded (older streams) above all: personal data never enters this read model.
         return None
     doc["updated_at"] = recorded.recorded_at.isoformat()
     return doc

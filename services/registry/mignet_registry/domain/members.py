@@ -110,7 +110,8 @@ def assign_focal_point(state: NetworkState, command: AssignFocalPoint, today: da
         command.entity,
         command.email,
     ):
-        raise Rejected(f"{command.focal_point_name} is already the focal point of {describe_network(state)}")
+        # Never the name itself: a refusal is logged and shown, and the name is personal data.
+        raise Rejected(f"this person is already the focal point of {describe_network(state)}")
     on = event_date(command, today)
     not_before_creation(state, on, "assigning a focal point")
     return [

@@ -16,6 +16,7 @@ from typing import Any
 
 from mignet_contracts import reference
 from mignet_contracts.envelope import Event
+from mignet_contracts.fields import ERASED
 from mignet_contracts.reference import RegionCode
 from mignet_contracts.registry import (
     SERVICE,
@@ -23,6 +24,7 @@ from mignet_contracts.registry import (
     ChangeNetworkStatus,
     ClassifyNetwork,
     CreateNetwork,
+    ErasePersonalData,
     MemberRole,
     NetworkCreated,
     NetworkDescriptionChanged,
@@ -33,6 +35,7 @@ from mignet_contracts.registry import (
     NetworkMemberLeft,
     NetworkMemberRoleAdded,
     NetworkMemberRoleRemoved,
+    NetworkPersonalDataErased,
     NetworkRenamed,
     NetworkScope,
     NetworkStatus,
@@ -75,9 +78,9 @@ class StatusChange:
 
 @dataclass(frozen=True)
 class FocalPoint:
-    name: str
+    name: str = field(repr=False)  # personal data: never in a repr or a log line
     entity: str
-    email: str
+    email: str = field(repr=False)
     assigned_on: date
 
 
@@ -194,6 +197,9 @@ def evolve_network(state: NetworkState, event: Event) -> NetworkState:
         case NetworkFocalPointAssigned():
             focal_point = FocalPoint(event.focal_point_name, event.entity, event.email, event.occurred_on)
             return replace(state, focal_point=focal_point)
+        case NetworkPersonalDataErased():
+            erased = state.focal_point and replace(state.focal_point, name=ERASED, email=ERASED)
+            return replace(state, focal_point=erased or None)
     # Unknown events (a newer version, another aggregate's) leave the state as it is.
     return state
 
@@ -366,3 +372,17 @@ def change_network_description(
     on = event_date(command, today)
     not_before_creation(state, on, "changing the description")
     return [NetworkDescriptionChanged(network_id=state.id, description=command.description, occurred_on=on)]
+
+
+def erase_personal_data(
+    state: NetworkState, command: ErasePersonalData, today: date, *, data_keys: list[str], **context: Any
+) -> list[Event]:
+    """Record the erasure of every focal point's data the network holds (``data_keys``: their keys)."""
+    existing_network(state)
+    if not data_keys:
+        raise Rejected(f"{describe_network(state)} holds no personal data: none was recorded, or it is erased already")
+    return [
+        NetworkPersonalDataErased(
+            network_id=state.id, key_ids=data_keys, requested_by=command.requested_by, occurred_on=today
+        )
+    ]

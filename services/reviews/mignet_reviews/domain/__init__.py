@@ -12,6 +12,7 @@ from typing import Any
 from mignet_contracts.envelope import Command, Event
 from mignet_contracts.reviews import (
     CloseReview,
+    ErasePersonalData,
     OpenReview,
     PublishContribution,
     PublishReviewReport,
@@ -24,6 +25,7 @@ from mignet_reviews.domain.contribution import (
     CONTRIBUTION,
     FINAL_CONTRIBUTION_STATUSES,
     ContributionState,
+    erase_personal_data,
     evolve_contribution,
     initial_contribution,
     publish_contribution,
@@ -67,6 +69,7 @@ __all__ = [
     "submit_contribution",
     "target_of",
     "withdraw_contribution",
+    "erase_personal_data",
 ]
 
 # --- Routing ---------------------------------------------------------------------------------------------
@@ -83,6 +86,7 @@ DECIDERS: dict[type[Command], tuple[AggregateType[Any], Decide]] = {
     PublishContribution: (CONTRIBUTION, publish_contribution),
     RejectContribution: (CONTRIBUTION, reject_contribution),
     WithdrawContribution: (CONTRIBUTION, withdraw_contribution),
+    ErasePersonalData: (CONTRIBUTION, erase_personal_data),
 }
 
 

@@ -1,9 +1,9 @@
 """Contributions to a regional review: submission, moderation (publish or reject), withdrawal.
 
 Pure, like the review rules. A contribution's contact is personal data: it lives in
-:class:`ContributionState` (to reach the contributor) but only ever arrives through
-the non-public ``ContributionContactRecorded`` event, so projections that build
-public pages from ``ContributionSubmitted`` never see it.
+:class:`ContributionState` (to reach the contributor) and arrives sealed in
+``ContributionSubmitted`` (older streams: a separate ``ContributionContactRecorded``);
+projections that build public pages copy the content fields only, never the contact.
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ from typing import Any
 from mignet_contracts import reference
 from mignet_contracts import reviews as contracts
 from mignet_contracts.envelope import Event
+from mignet_contracts.fields import ERASED
 from mignet_contracts.reviews import (
     SERVICE,
     ContributionContact,
     ContributionContactRecorded,
+    ContributionPersonalDataErased,
     ContributionPublished,
     ContributionRejected,
     ContributionStatus,
     ContributionSubmitted,
     ContributionWithdrawn,
+    ErasePersonalData,
     MemberStateContributor,
     PublishContribution,
     RejectContribution,
@@ -82,11 +85,18 @@ def evolve_contribution(state: ContributionState, event: Event) -> ContributionS
                 exists=True,
                 status=CS.SUBMITTED,
                 submission=event,
+                contact=event.contact or state.contact,
                 submitted_on=event.occurred_on,
                 history=(*state.history, (event.occurred_on, CS.SUBMITTED)),
             )
         case ContributionContactRecorded():
             return replace(state, contact=event.contact)
+        case ContributionPersonalDataErased():
+            erased = ContributionContact.model_construct(name=ERASED, email=ERASED)
+            submission = state.submission
+            if submission is not None and submission.contact is not None:
+                submission = submission.model_copy(update={"contact": erased})
+            return replace(state, contact=erased if state.contact else None, submission=submission)
         case ContributionPublished():
             return replace(
                 state,
@@ -187,10 +197,8 @@ def _submitted(
 ) -> list[Event]:
     content = command.model_dump(include=set(ContributionSubmitted.model_fields) - {"occurred_on"})
     place = {"region": review.region, "cycle": review.cycle} if review else {}
-    return [
-        ContributionSubmitted(**content, **place, contribution_id=state.id, occurred_on=on),
-        ContributionContactRecorded(contribution_id=state.id, contact=command.contact, occurred_on=on),
-    ]
+    # One event: the contact is sealed in it (docs/privacy.md), no second event in an atomic batch.
+    return [ContributionSubmitted(**content, **place, contribution_id=state.id, occurred_on=on)]
 
 
 def _moderatable(state: ContributionState) -> None:
@@ -230,9 +238,7 @@ def withdraw_contribution(
     """Any actor may withdraw for now (no authentication yet); who did is recorded."""
     _existing_contribution(state)
     if state.status is CS.WITHDRAWN:
-        raise Rejected(
-            f"contribution {state.id} was already withdrawn{_since(state.withdrawn_on)} by {state.withdrawn_by}"
-        )
+        raise Rejected(f"contribution {state.id} was already withdrawn{_since(state.withdrawn_on)}")
     if state.status is CS.REJECTED:
         raise Rejected(f"contribution {state.id} was rejected{_since(state.rejected_on)}; there is nothing to withdraw")
     on = event_date(command, today)
@@ -240,5 +246,19 @@ def withdraw_contribution(
     return [
         ContributionWithdrawn(
             contribution_id=state.id, reason=command.reason, withdrawn_by=command.actor, occurred_on=on
+        )
+    ]
+
+
+def erase_personal_data(
+    state: ContributionState, command: ErasePersonalData, today: date, *, data_keys: list[str], **context: Any
+) -> list[Event]:
+    """Record the erasure of the contribution's contact (``data_keys``: its keys); the content stays."""
+    _existing_contribution(state)
+    if not data_keys:
+        raise Rejected(f"contribution {state.id} holds no personal data: it is erased already")
+    return [
+        ContributionPersonalDataErased(
+            contribution_id=state.id, key_ids=data_keys, requested_by=command.requested_by, occurred_on=today
         )
     ]
