@@ -203,13 +203,20 @@ async def provision_keys_bucket(js, service: str, settings: Settings) -> Step:
     try:
         info = await js.stream_info(expected.name)
     except NotFoundError:
-        await js.add_stream(expected)
+        await _placed(js.add_stream, expected)
         return Step(target, "created", "history 1, secure deletes allowed")
     fields = ("subjects", "max_msgs_per_subject", "storage", "num_replicas", "allow_rollup_hdrs", "deny_delete")
     differences = {f: (getattr(expected, f), getattr(info.config, f)) for f in fields}
     differences = {f: (want, have) for f, (want, have) in differences.items() if want != have}
     if not differences:
         return Step(target, "unchanged")
+    if set(differences) == {"num_replicas"}:
+        # Scaled like the streams (module docstring): the keys must survive a node as the events do.
+        try:
+            await _placed(js.update_stream, info.config.evolve(num_replicas=expected.num_replicas))
+        except APIError as exc:
+            return Step(target, "refused", f"the server would not apply {_describe(differences)}: {exc.description}")
+        return Step(target, "updated", _describe(differences))
     return Step(target, "refused", f"will not change {_describe(differences)}: an operator must decide")
 
 
