@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 import typer
 
 from mignet_cli import admin, operations, registry
+from mignet_cli.status import status
 
 HELP = """Operate mignet: the UN Network on Migration's registry, regional GCM reviews and notifications.
 
@@ -25,6 +26,7 @@ app.add_typer(registry.app, name="registry")
 app.add_typer(operations.events, name="events")
 app.add_typer(operations.projections, name="projections")
 app.command("health")(operations.health)
+app.command("status")(status)
 app.add_typer(admin.app, name="admin")
 
 try:  # the reviews commands ship with the reviews service

@@ -18,6 +18,10 @@ class ProjectionStatus(Contract):
     pass
 
 
+class Readiness(Contract):
+    pass
+
+
 class RebuildProjections(Contract):
     projections: Annotated[list[Identifier], max_items(50)] = Field(
         default_factory=list, max_length=50, description="Empty: all of the service's projections."
@@ -30,7 +34,12 @@ class RebuildProjections(Contract):
     )
 
 
-ADMIN_REQUESTS = {"health": Health, "projections.status": ProjectionStatus, "projections.rebuild": RebuildProjections}
+ADMIN_REQUESTS = {
+    "health": Health,
+    "ready": Readiness,
+    "projections.status": ProjectionStatus,
+    "projections.rebuild": RebuildProjections,
+}
 
 
 def admin_subject(service: str, name: str) -> str:

@@ -117,12 +117,18 @@ class AggregateCache:
     def __init__(self, capacity: int = 10_000):
         self.capacity = capacity
         self._items: OrderedDict[tuple[str, str], Loaded] = OrderedDict()
+        #: Look-ups that found an entry, and those that did not (metrics read them when scraped).
+        self.hits = 0
+        self.misses = 0
 
     def get(self, aggregate: AggregateType, aggregate_id: str) -> Loaded | None:
         key = (aggregate.name, aggregate_id)
         item = self._items.get(key)
         if item is not None:
+            self.hits += 1
             self._items.move_to_end(key)
+        else:
+            self.misses += 1
         return item
 
     def put(self, loaded: Loaded) -> None:

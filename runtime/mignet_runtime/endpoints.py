@@ -382,6 +382,8 @@ class _Lane:
             except Exception:  # a bug in the layer above: still an answer, and the lane's worker survives
                 reply = _internal(self.endpoint.model)
             await self._send(msg, fit(reply, self.nc.max_payload, self.endpoint.subject))
+            if self.server.observer is not None:
+                self.server.observer(self.endpoint.subject, reply, time.monotonic() - started)
         finally:
             elapsed = time.monotonic() - started
             # A moving average, seeded by the first request rather than by a guess.
@@ -411,14 +413,12 @@ class _Lane:
             self.shed,
         )
         hint = self.retry_after_ms()
-        await self._send(
-            msg,
-            _error(
-                ErrorBody(
-                    code="unavailable", message=f"the service is busy; try again in {hint} ms", retry_after_ms=hint
-                )
-            ),
+        reply = _error(
+            ErrorBody(code="unavailable", message=f"the service is busy; try again in {hint} ms", retry_after_ms=hint)
         )
+        await self._send(msg, reply)
+        if self.server.observer is not None:
+            self.server.observer(self.endpoint.subject, reply, None)
 
 
 class EndpointServer:
@@ -437,6 +437,8 @@ class EndpointServer:
         self.max_wait = max_wait
         self.outages = outages if outages is not None else Outages()
         self.endpoints: list[Endpoint] = []
+        #: Told of every reply: (subject, reply, seconds it took, or None for a refusal); metrics count them.
+        self.observer: Callable[[str, bytes, float | None], None] | None = None
         self.lanes: dict[str, _Lane] = {}
         self._subs: list = []
         self._inflight: set[asyncio.Task] = set()

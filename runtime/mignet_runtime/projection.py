@@ -196,6 +196,8 @@ class ProjectionRunner:
         #: Without a lease the runner writes no fences (it trusts its caller to run it alone).
         self.lease = lease
         self._token: int | None = None
+        #: True while its consumer is set up and it fetches from it (readiness: not while resetting).
+        self.consuming = False
         #: The consumer sequence of the last delivery taken from the current consumer; a hole
         #: after it means someone else pulled from our durable consumer.
         self._delivered: int | None = None
@@ -256,6 +258,7 @@ class ProjectionRunner:
         self._puller = puller
         self._delivered = 0
         self._generation += 1
+        self.consuming = True
 
     async def _raise_fence(self, lease: Lease) -> None:
         """First thing a (new) holder does: from now on a stale holder's checkpoint writes fail."""
@@ -286,6 +289,7 @@ class ProjectionRunner:
         try:
             await self._loop()
         finally:
+            self.consuming = False
             await self._unsubscribe()
 
     async def _unsubscribe(self) -> None:
@@ -355,6 +359,7 @@ class ProjectionRunner:
             self._puller.wake()  # rather than wait out the fetch under way
 
     async def _reset(self, reason: str, quiet: bool = False) -> None:
+        self.consuming = False
         if not quiet:
             log.warning(
                 "projection %s: %s; resuming from #%d in %.1fs",

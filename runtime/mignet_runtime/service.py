@@ -26,7 +26,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from mignet_contracts.envelope import Command, Query
-from mignet_runtime.admin import ADMIN_REQUESTS, Health, ProjectionStatus, RebuildProjections, admin_subject
+from mignet_runtime.admin import (
+    ADMIN_REQUESTS,
+    Health,
+    ProjectionStatus,
+    Readiness,
+    RebuildProjections,
+    admin_subject,
+)
+from mignet_runtime.admin_http import serve_admin
 from mignet_runtime.codec import EventCodec
 from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.endpoints import Endpoint, EndpointServer
@@ -40,8 +48,10 @@ from mignet_runtime.eventstore import (
     wait_for_stream,
 )
 from mignet_runtime.lease import Lease, LeaseCallbacks, LeaseLost, keep, lease_bucket, lease_key
+from mignet_runtime.metrics import CacheCollector, ServiceMetrics, projection_rows, refresh_forever
 from mignet_runtime.outages import MongoHeartbeats, Outages
-from mignet_runtime.projection import CHECKPOINTS, PARKED, Projection, ProjectionRunner
+from mignet_runtime.projection import Projection, ProjectionRunner
+from mignet_runtime.readiness import readiness
 from mignet_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -136,6 +146,12 @@ class ServiceRuntime:
         self._lease_lost = asyncio.Event()  # a runner found a newer fence in the store
         #: Admin endpoints only the lease holder answers (subscribed while it holds the lease).
         self.holder_endpoints: EndpointServer | None = None
+        #: Prometheus metrics and the admin HTTP port; None when MIGNET_ADMIN_PORT is 0.
+        self.metrics: ServiceMetrics | None = None
+        if settings.admin_port_of(spec.name):
+            self.metrics = ServiceMetrics(spec.name)
+            self.metrics.registry.register(CacheCollector(self))
+        self._admin_tasks: list[asyncio.Task] = []
 
     @property
     def store(self) -> EventStore:
@@ -145,6 +161,10 @@ class ServiceRuntime:
     @property
     def executor(self) -> CommandExecutor:
         return _started(self._executor, "executor")
+
+    @property
+    def executor_or_none(self) -> CommandExecutor | None:
+        return self._executor
 
     @property
     def mongo(self) -> AsyncMongoClient:
@@ -179,6 +199,8 @@ class ServiceRuntime:
         self._db = db = mongo[s.database(self.spec.name)]
         stream_settings = StreamSettings(duplicate_window=timedelta(hours=s.duplicate_window_hours))
         self._store = own_store = EventStore(nc, self.spec.name, self.spec.codec, stream_settings)
+        if self.metrics is not None:
+            own_store.on_append = self.metrics.observe_append
         try:
             await wait_for_stream(own_store, timeout=s.startup_timeout)
         except (StreamMissing, StreamMisconfigured) as exc:
@@ -349,6 +371,20 @@ class ServiceRuntime:
                 log.exception("projection %s stopped; restarting in 5s", runner.durable)
                 await asyncio.sleep(5)
 
+    def start_admin(self) -> None:
+        """The admin HTTP port and the metrics refresher: from the very start, so a starting service is
+        seen as alive and not ready. Stopped last by :meth:`stop`."""
+        metrics, s = self.metrics, self.settings
+        if metrics is None or self._admin_tasks:
+            return
+        port = s.admin_port_of(self.spec.name)
+        self._admin_tasks = [
+            asyncio.create_task(serve_admin(self, metrics, s.admin_host, port), name=f"{self.spec.name}-admin-http"),
+            asyncio.create_task(
+                refresh_forever(self, metrics, s.metrics_refresh_ms / 1000), name=f"{self.spec.name}-metrics"
+            ),
+        ]
+
     async def stop(self) -> None:
         # Background tasks (an HTTP server) stop on cancellation only.
         for task in self._background:
@@ -363,6 +399,10 @@ class ServiceRuntime:
             await self.lease.release()
         if self._mongo is not None:
             await self._mongo.close()
+        for task in self._admin_tasks:
+            task.cancel()
+        await asyncio.gather(*self._admin_tasks, return_exceptions=True)
+        self._admin_tasks = []
         log.info("%s stopped", self.spec.name)
 
 
@@ -382,6 +422,8 @@ class Router:
             self.workers, settings.request_queue, runtime.outages, max_wait=settings.max_queue_wait_ms / 1000
         )
         runtime.holder_endpoints = self.holder_server
+        if runtime.metrics is not None:
+            self.server.observer = self.holder_server.observer = runtime.metrics.observe_reply
 
     def _endpoint(
         self, subject: str, model, handler, queue: str, server: EndpointServer | None = None, bounded: bool = False
@@ -436,30 +478,11 @@ def _admin_routes(router: Router) -> None:
         }
 
     async def status(_: ProjectionStatus) -> list[dict]:
-        out = []
-        for name, runner in runtime.runners.items():
-            checkpoint = await runtime.db[CHECKPOINTS].find_one({"_id": name}) or {}
-            last = await runner.store.last_seq()
-            try:
-                info = await runner.store.js.consumer_info(runner.store.stream, runner.durable)
-                # Events on the projection's own subjects not yet applied: the stream's last
-                # sequence alone would count other subjects' events as lag.
-                pending = info.num_pending + info.num_ack_pending
-            except NotFoundError:
-                pending = None  # the runner is (re)creating its consumer
-            out.append(
-                {
-                    "projection": name,
-                    "consumer": runner.durable,
-                    "stream": runner.store.stream,
-                    "subjects": runner.projection.subject_filter,
-                    "applied_seq": checkpoint.get("seq", 0),
-                    "stream_last_seq": last,
-                    "pending": pending,
-                    "parked": await runtime.db[PARKED].count_documents({"projection": name}),
-                }
-            )
-        return out
+        return await projection_rows(runtime)
+
+    async def ready(_: Readiness) -> dict:
+        # Never 'unavailable': a dependency that does not answer is a failed check in the report.
+        return await readiness(runtime)
 
     async def rebuild(request: RebuildProjections) -> list[dict]:
         if request.progress_subject and not request.progress_subject.startswith(f"{service}.admin.progress."):
@@ -498,6 +521,7 @@ def _admin_routes(router: Router) -> None:
         return results
 
     router.admin("health", health, bounded=True)
+    router.admin("ready", ready)
     if runtime.settings.runs_projections:
         # Only the replica that holds the projection lease (and so runs the projections) reports
         # on them or rebuilds them: it subscribes to these while it holds the lease, no longer.
@@ -597,6 +621,7 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
     _admin_routes(router)
 
     async def before() -> None:
+        runtime.start_admin()
         await wait_for_dependencies(settings, spec.name)
 
     async def after() -> None:

@@ -98,3 +98,15 @@ def test_monitoring_is_not_published_and_nats_clients_bind_to_loopback_by_defaul
     ports = [str(p) for p in nats.get("ports", [])]
     assert not any("8222" in p for p in ports)
     assert ports == ["127.0.0.1:4222:4222"]
+
+
+def test_every_service_is_healthy_only_when_its_readyz_says_ready():
+    services = compose()["services"]
+    for name in ("registry", "reviews"):
+        service = services[name]
+        port = service["environment"]["MIGNET_ADMIN_PORT"]
+        assert f"http://127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"]), name
+        assert service["environment"]["MIGNET_ADMIN_HOST"] == "0.0.0.0"  # Prometheus scrapes it on the network
+        assert not any(str(port) in str(p) for p in service.get("ports", [])), "the admin port is not published"
+    assert services["reviews"]["depends_on"]["registry"] == {"condition": "service_healthy"}
+    assert services["reviews"]["depends_on"]["provision"] == {"condition": "service_completed_successfully"}
