@@ -42,6 +42,9 @@ H_COMMAND = "ce-commandid"
 H_COMMAND_NAME = "ce-commandname"
 #: That command's :meth:`Command.payload_hash`: a reused id with another payload is refused, not replayed.
 H_COMMAND_HASH = "ce-commandhash"
+#: The CloudEvents distributed-tracing extension: the W3C trace context of the command that wrote the event.
+H_TRACEPARENT = "ce-traceparent"
+H_TRACESTATE = "ce-tracestate"
 
 # Subject tokens may not hold '.', '*', '>' or white space; ids keep to this.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"

@@ -25,6 +25,9 @@ class Metadata:
     #: The command's schema name and payload hash (``Command.payload_hash``): what the id was used for.
     command_name: str | None = None
     command_hash: str | None = None
+    #: The W3C trace context the events are written under (``ce-traceparent``, ``ce-tracestate``).
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class RecordedEvent:
     #: None on events recorded before commands' names and hashes were (see ``Metadata``).
     command_name: str | None = None
     command_hash: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -108,6 +113,10 @@ class EventCodec:
             headers[ce.H_COMMAND_NAME] = meta.command_name
         if meta.command_hash:
             headers[ce.H_COMMAND_HASH] = meta.command_hash
+        if meta.traceparent:
+            headers[ce.H_TRACEPARENT] = meta.traceparent
+            if meta.tracestate:
+                headers[ce.H_TRACESTATE] = meta.tracestate
         return headers, event.model_dump_json().encode()
 
     def event_class(self, subject: str) -> type[Event]:
@@ -140,6 +149,8 @@ class EventCodec:
             causation_id=headers.get(ce.H_CAUSATION),
             command_name=headers.get(ce.H_COMMAND_NAME),
             command_hash=headers.get(ce.H_COMMAND_HASH),
+            traceparent=headers.get(ce.H_TRACEPARENT),
+            tracestate=headers.get(ce.H_TRACESTATE),
         )
 
 

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 from mignet_contracts.envelope import Command, CommandResult, Event, RecordedEventRef
+from mignet_runtime import logs, tracing
 from mignet_runtime.aggregate import AggregateType
 from mignet_runtime.codec import Metadata, RecordedEvent
 from mignet_runtime.errors import Conflict
@@ -198,8 +199,20 @@ class CommandExecutor:
             entry = self._locks[key] = _KeyLock()
         entry.users += 1
         try:
-            async with entry.lock:
-                return await self._execute(aggregate, aggregate_id, command, decide, causation_id)
+            with logs.bound(aggregate_id=aggregate_id):
+                async with entry.lock:
+                    result = await self._execute(aggregate, aggregate_id, command, decide, causation_id)
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(
+                        "%s on %s %s: %s, version %d, %d events",
+                        command.name,
+                        aggregate.name,
+                        aggregate_id,
+                        "replayed" if result.replayed else "done",
+                        result.version,
+                        len(result.events),
+                    )
+                return result
         finally:
             entry.users -= 1
             if not entry.users:
@@ -207,6 +220,7 @@ class CommandExecutor:
 
     async def _execute(self, aggregate, aggregate_id, command, decide, causation_id) -> CommandResult:
         command_hash = command.payload_hash()
+        traceparent, tracestate = tracing.current()
         meta = Metadata(
             command_id=command.command_id,
             actor=command.actor,
@@ -214,6 +228,8 @@ class CommandExecutor:
             causation_id=causation_id,
             command_name=command.schema_name(),
             command_hash=command_hash,
+            traceparent=traceparent,
+            tracestate=tracestate,
         )
         # The first try decides on what this process already knows, without reading the
         # store: the cached state, or the initial state of an aggregate it has not seen

@@ -37,6 +37,7 @@ from pydantic_core import ErrorDetails
 from pymongo.errors import PyMongoError
 
 from mignet_contracts.envelope import Contract, ErrorBody, ErrorDetail, Reply
+from mignet_runtime import tracing
 from mignet_runtime.client import MAX_TIMEOUT_MS, TIMEOUT_HEADER
 from mignet_runtime.errors import MignetError
 from mignet_runtime.outages import NATS_DOWN, Outages, Throttled, describe, mongodb_down
@@ -372,13 +373,14 @@ class _Lane:
             mongodb_until = started + budget * BUDGET_SHARE
         try:
             try:
-                reply = await answer(
-                    self.endpoint.model,
-                    msg.data,
-                    self.endpoint.handler,
-                    self.server.outages,
-                    mongodb_until=mongodb_until,
-                )
+                with tracing.serving(self.endpoint.subject, msg.headers):
+                    reply = await answer(
+                        self.endpoint.model,
+                        msg.data,
+                        self.endpoint.handler,
+                        self.server.outages,
+                        mongodb_until=mongodb_until,
+                    )
             except Exception:  # a bug in the layer above: still an answer, and the lane's worker survives
                 reply = _internal(self.endpoint.model)
             await self._send(msg, fit(reply, self.nc.max_payload, self.endpoint.subject))

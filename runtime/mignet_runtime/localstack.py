@@ -536,6 +536,8 @@ def _run(args: argparse.Namespace) -> int:
             term.say(f"SecantusDB   {mongodb_url}  (data {data_dir / 'mongo'}, log {proc.log_path})")
 
         env = {**os.environ, "NATS_URL": nats_url, "MONGODB_URL": mongodb_url, "PYTHONUNBUFFERED": "1"}
+        # Their output is piped to this terminal and var/logs: readable lines, unless asked for JSON.
+        env.setdefault("MIGNET_LOG_FORMAT", "text")
         for name in services:
             if stop.is_set():
                 break

@@ -83,6 +83,7 @@ from pymongo import InsertOne, ReplaceOne, WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from mignet_runtime import logs, tracing
 from mignet_runtime.codec import EventCodec, MalformedEvent, RecordedEvent, UnknownEventType
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.lease import Lease, LeaseLost
@@ -416,6 +417,7 @@ class ProjectionRunner:
     async def _handle_decoded(self, decoded: list[tuple[Any, RecordedEvent | _Broken | None]]) -> None:
         if not decoded:  # a fetch can end with nothing but a status message
             return
+        started_ns = time.time_ns()
         self._check_contiguous([msg for msg, _ in decoded])
         # Redeliveries of what the checkpoint already covers are acknowledged and dropped.
         fresh = [pair for pair in decoded if pair[0].metadata.sequence.stream > self._applied]
@@ -466,6 +468,7 @@ class ProjectionRunner:
                         self.max_attempts,
                         exc,
                         self.retry_delay,
+                        extra=logs.event_fields(msg.headers),
                     )
                     raise _Retry(f"could not apply #{seq}", quiet=True) from exc
                 parked.append((msg, repr(exc)))
@@ -505,6 +508,9 @@ class ProjectionRunner:
                 self._known = None
         self._applied = max(self._applied, last)
         await messages[-1].ack()
+        if tracing.enabled():
+            applied = [r for _, r in decoded if isinstance(r, RecordedEvent)]
+            tracing.projected(self.projection.name, self.durable, applied, started_ns)
         self.stats.batches += 1
         self.stats.last_seq = max(self.stats.last_seq, last)
 
@@ -533,6 +539,7 @@ class ProjectionRunner:
             reason,
             self.db.name,
             PARKED,
+            extra=logs.event_fields(msg.headers),
         )
         await self.db.get_collection(PARKED, write_concern=JOURNALED).replace_one(
             {"_id": f"{self.projection.name}:{seq}"},

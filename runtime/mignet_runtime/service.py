@@ -26,6 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from mignet_contracts.envelope import Command, Query
+from mignet_runtime import logs, tracing
 from mignet_runtime.admin import (
     ADMIN_REQUESTS,
     Health,
@@ -399,11 +400,14 @@ class ServiceRuntime:
             await self.lease.release()
         if self._mongo is not None:
             await self._mongo.close()
-        for task in self._admin_tasks:
-            task.cancel()
-        await asyncio.gather(*self._admin_tasks, return_exceptions=True)
-        self._admin_tasks = []
+        await self.stop_admin()
         log.info("%s stopped", self.spec.name)
+
+    async def stop_admin(self) -> None:
+        tasks, self._admin_tasks = self._admin_tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class Router:
@@ -437,7 +441,12 @@ class Router:
         (server or self.server).add(Endpoint(subject, queue, model, run, bounded=bounded))
 
     def command(self, model: type[Command], handler: Callable[[Any], Awaitable[Any]]) -> None:
-        self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-commands")
+        async def with_ids(command: Command) -> Any:
+            # Every line logged while it runs names the command (logs.py).
+            with logs.bound(command_id=command.command_id, correlation_id=command.correlation_id or command.command_id):
+                return await handler(command)
+
+        self._endpoint(model.subject(), model, with_ids, queue=f"{self.runtime.spec.name}-commands")
 
     def query(self, model: type[Query], handler: Callable[[Any], Awaitable[Any]]) -> None:
         self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-queries", bounded=True)
@@ -529,11 +538,9 @@ def _admin_routes(router: Router) -> None:
         router.admin("projections.rebuild", rebuild, holder_only=True)
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def configure_logging(level: str, service: str = "mignet", fmt: str = "auto") -> None:
+    # JSON lines off a terminal, readable lines on one; each with the service and the request's ids.
+    logs.configure(level, service, fmt)
     logging.getLogger("faststream").setLevel(logging.WARNING)
     logging.getLogger("mignet.broker").setLevel(logging.WARNING)
 
@@ -622,12 +629,23 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
 
     async def before() -> None:
         runtime.start_admin()
-        await wait_for_dependencies(settings, spec.name)
+        try:
+            await wait_for_dependencies(settings, spec.name)
+        except SystemExit as exc:
+            # Refused (wrong credentials, no answer in time): as an Exception, not SystemExit, which
+            # would escape the event loop from FastStream's start-up task and leave its main task
+            # to be cancelled by asyncio.run, which then logs the refusal again with a traceback.
+            await runtime.stop_admin()
+            raise StartupRefused(str(exc)) from None
 
     async def after() -> None:
         # Listening before the runtime is ready, as before: early requests wait in wait_ready().
         await router.server.start(broker.connection)
-        await runtime.start(broker.connection)
+        try:
+            await runtime.start(broker.connection)
+        except (SystemExit, StartupRefused) as exc:
+            await runtime.stop_admin()
+            raise StartupRefused(str(exc)) from None
 
     async def shutdown() -> None:
         # Requests under way finish while NATS and MongoDB are still there.
@@ -640,7 +658,8 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
 
 def run(spec: ServiceSpec) -> None:
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, spec.name, settings.log_format)
+    provider = tracing.configure_from_env(spec.name)  # OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
     built = build_app(spec, settings)
     try:
         asyncio.run(built.app.run())
@@ -655,3 +674,6 @@ def run(spec: ServiceSpec) -> None:
         while isinstance(first, BaseExceptionGroup):
             first = first.exceptions[0]
         raise SystemExit(str(first)) from None
+    finally:
+        if provider is not None:
+            provider.shutdown()  # exports the spans still queued

@@ -95,6 +95,8 @@ class Settings:
     #: (ADMIN_PORTS), 0 turns it and the metrics off.
     admin_host: str = "127.0.0.1"
     admin_port: int | None = None
+    #: ``auto`` (JSON lines unless standard error is a terminal), ``json`` or ``text``.
+    log_format: str = "auto"
     #: How often the gauges that need a round trip (projection lag, parked, readiness) are refreshed.
     metrics_refresh_ms: int = 5000
 
@@ -127,6 +129,8 @@ class Settings:
             raise SystemExit(f"MIGNET_REQUEST_QUEUE must be 0 or more, not {self.request_queue}")
         if self.max_queue_wait_ms < 0:
             raise SystemExit(f"MIGNET_MAX_QUEUE_WAIT_MS must be 0 or more, not {self.max_queue_wait_ms}")
+        if self.log_format not in ("auto", "json", "text"):
+            raise SystemExit(f"MIGNET_LOG_FORMAT must be auto, json or text, not {self.log_format!r}")
         if self.admin_port is not None and not 0 <= self.admin_port <= 65535:
             raise SystemExit(f"MIGNET_ADMIN_PORT must be a port number from 0 to 65535, not {self.admin_port}")
         if self.metrics_refresh_ms < 100:
@@ -172,6 +176,7 @@ class Settings:
             admin_host=env.get("MIGNET_ADMIN_HOST", cls.admin_host),
             admin_port=_int("MIGNET_ADMIN_PORT", -1) if env.get("MIGNET_ADMIN_PORT") else None,
             metrics_refresh_ms=_int("MIGNET_METRICS_REFRESH_MS", cls.metrics_refresh_ms),
+            log_format=env.get("MIGNET_LOG_FORMAT", cls.log_format).lower(),
         )
         values.update(overrides)
         return cls(**values)

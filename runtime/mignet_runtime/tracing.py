@@ -1,0 +1,156 @@
+"""Traces: the W3C ``traceparent`` travels with every command and in every event (``ce-traceparent``).
+
+**Off** (the default, no ``OTEL_EXPORTER_OTLP_ENDPOINT``): no span is made. A
+request's ``traceparent`` (and ``tracestate``) header, when valid, is only
+passed on to the events the command writes, so a traced consumer downstream
+still continues the caller's trace. The cost is one header look-up per request.
+
+**On** (``OTEL_EXPORTER_OTLP_ENDPOINT`` set; the standard ``OTEL_*`` variables
+configure the exporter): OpenTelemetry's SDK exports over OTLP/HTTP. Each
+request is a SERVER span, child of the caller's ``traceparent``; the events it
+writes carry that span as their ``ce-traceparent``; each projection that
+applies an event records a CONSUMER span, child of the event's, so a command,
+its events, every projection of them (the reviews mirror too) and the clients'
+calls share one trace. The CloudEvents distributed-tracing extension names the
+headers (``ce-traceparent``, ``ce-tracestate``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+_TRACEPARENT_RE = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+MAX_TRACESTATE = 512
+
+_tracer: Tracer | None = None
+#: Off: the caller's (traceparent, tracestate), passed on to the events a request writes.
+_incoming: ContextVar[tuple[str, str | None] | None] = ContextVar("mignet_traceparent", default=None)
+
+
+def enabled() -> bool:
+    return _tracer is not None
+
+
+def configure(provider: Any | None) -> None:
+    """Traces on with this ``TracerProvider`` (the tests' in-memory exporter), or off with None."""
+    global _tracer
+    _tracer = provider.get_tracer("mignet") if provider is not None else None
+
+
+def configure_from_env(service: str) -> Any | None:
+    """On when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set: returns the provider (shut it down to flush)."""
+    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES still win (Resource.create reads them).
+    provider = TracerProvider(resource=Resource.create({"service.name": f"mignet-{service}"}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    configure(provider)
+    return provider
+
+
+def _valid(headers: Mapping[str, str] | None) -> tuple[str, str | None] | None:
+    if not headers:
+        return None
+    parent = headers.get("traceparent")
+    if parent is None or not _TRACEPARENT_RE.match(parent) or parent.startswith("ff"):
+        return None
+    state = headers.get("tracestate")
+    if state is not None and (len(state) > MAX_TRACESTATE or not state.isprintable()):
+        state = None
+    return parent, state
+
+
+@contextlib.contextmanager
+def serving(subject: str, headers: Mapping[str, str] | None) -> Iterator[None]:
+    """Around the handling of one request."""
+    if _tracer is None:
+        incoming = _valid(headers)
+        if incoming is None:
+            yield
+            return
+        token = _incoming.set(incoming)
+        try:
+            yield
+        finally:
+            _incoming.reset(token)
+        return
+    context = _PROPAGATOR.extract(dict(headers or {}))
+    with _tracer.start_as_current_span(
+        subject,
+        context=context,
+        kind=SpanKind.SERVER,
+        attributes={"messaging.system": "nats", "messaging.destination.name": subject},
+    ):
+        yield
+
+
+def current() -> tuple[str | None, str | None]:
+    """The (traceparent, tracestate) to write on the events appended now."""
+    if _tracer is None:
+        return _incoming.get() or (None, None)
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier)
+    return carrier.get("traceparent"), carrier.get("tracestate")
+
+
+def inject(headers: dict[str, str]) -> None:
+    """A client's request headers: the current span's traceparent, when tracing is on."""
+    if _tracer is not None:
+        _PROPAGATOR.inject(headers)
+
+
+def current_trace_id() -> str | None:
+    """For log lines: the trace a line belongs to."""
+    if _tracer is not None:
+        span_context = trace.get_current_span().get_span_context()
+        return format(span_context.trace_id, "032x") if span_context.is_valid else None
+    incoming = _incoming.get()
+    return incoming[0][3:35] if incoming else None
+
+
+def projected(projection: str, consumer: str, events: Iterable[Any], started_ns: int) -> None:
+    """One CONSUMER span per applied event that carries a traceparent, over the batch that applied it.
+
+    ``events`` are :class:`~mignet_runtime.codec.RecordedEvent`. Called only when :func:`enabled`.
+    """
+    tracer = _tracer
+    if tracer is None:
+        return
+    ended = time.time_ns()
+    for event in events:
+        if not event.traceparent:
+            continue
+        carrier = {"traceparent": event.traceparent}
+        if event.tracestate:
+            carrier["tracestate"] = event.tracestate
+        span = tracer.start_span(
+            f"project {projection}",
+            context=_PROPAGATOR.extract(carrier),
+            kind=SpanKind.CONSUMER,
+            start_time=started_ns,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.consumer.group.name": consumer,
+                "messaging.message.id": event.event_id,
+                "mignet.event.type": event.type,
+                "mignet.event.seq": event.seq,
+                "mignet.aggregate.id": event.aggregate_id,
+            },
+        )
+        span.end(end_time=ended)
