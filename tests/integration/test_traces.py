@@ -104,6 +104,7 @@ async def test_tracing_off_passes_the_callers_traceparent_on_to_the_events(fresh
 async def test_spans_are_exported_over_otlp_when_the_endpoint_is_set(fresh_nats, settings_for, monkeypatch):
     collector = Collector()
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")  # every request, not the default 10%
     provider = tracing.configure_from_env("registry")
     try:
         assert provider is not None and tracing.enabled()
@@ -118,6 +119,29 @@ async def test_spans_are_exported_over_otlp_when_the_endpoint_is_set(fresh_nats,
     assert {path for path, _, _ in collector.received} == {"/v1/traces"}
     assert {kind for _, kind, _ in collector.received} == {"application/x-protobuf"}
     assert {"registry.commands.create-network", "project networks"} <= collector.span_names()
+
+
+def test_by_default_a_callers_sampled_trace_is_recorded_and_a_tenth_of_the_others(monkeypatch):
+    collector = Collector()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    provider = tracing.configure_from_env("registry")
+    try:
+        tracer = provider.get_tracer("test")
+        roots = [tracer.start_span("root") for _ in range(2000)]
+        share = sum(span.get_span_context().trace_flags.sampled for span in roots) / len(roots)
+        assert 0.05 < share < 0.15
+        sampled_caller = {"traceparent": CALLER}
+        unsampled_caller = {"traceparent": CALLER[:-2] + "00"}
+        for headers, recorded in ((sampled_caller, True), (unsampled_caller, False)):
+            for _ in range(20):
+                with tracing.serving("registry.commands.x", headers):
+                    traceparent, _ = tracing.current()
+                    assert traceparent is not None and traceparent.endswith("-01") is recorded
+    finally:
+        tracing.configure(None)
+        provider.shutdown()
+        collector.close()
 
 
 def test_without_the_endpoint_tracing_stays_off(monkeypatch):
