@@ -42,6 +42,10 @@ def provider():
     provider.shutdown()
 
 
+def _sampled(traceparent: str) -> bool:
+    return bool(int(traceparent[-2:], 16) & 1)
+
+
 async def _headers(service: RunningService, subject: str) -> dict:
     msg = await service.runtime.store.js.get_last_msg("REGISTRY", subject)
     return dict(msg.headers or {})
@@ -127,17 +131,20 @@ def test_by_default_a_callers_sampled_trace_is_recorded_and_a_tenth_of_the_other
     monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
     provider = tracing.configure_from_env("registry")
     try:
-        tracer = provider.get_tracer("test")
-        roots = [tracer.start_span("root") for _ in range(2000)]
-        share = sum(span.get_span_context().trace_flags.sampled for span in roots) / len(roots)
-        assert 0.05 < share < 0.15
+        assert provider is not None
+        traced = 0
+        for _ in range(2000):
+            with tracing.serving("registry.commands.x", {}):  # no caller's trace context
+                traceparent, _ = tracing.current()
+                traced += traceparent is not None and _sampled(traceparent)
+        assert 0.07 < traced / 2000 < 0.13
         sampled_caller = {"traceparent": CALLER}
         unsampled_caller = {"traceparent": CALLER[:-2] + "00"}
         for headers, recorded in ((sampled_caller, True), (unsampled_caller, False)):
             for _ in range(20):
                 with tracing.serving("registry.commands.x", headers):
                     traceparent, _ = tracing.current()
-                    assert traceparent is not None and traceparent.endswith("-01") is recorded
+                    assert traceparent is not None and _sampled(traceparent) is recorded
     finally:
         tracing.configure(None)
         provider.shutdown()
@@ -147,3 +154,22 @@ def test_by_default_a_callers_sampled_trace_is_recorded_and_a_tenth_of_the_other
 def test_without_the_endpoint_tracing_stays_off(monkeypatch):
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     assert tracing.configure_from_env("registry") is None and not tracing.enabled()
+
+
+@pytest.mark.parametrize(
+    ("sampler", "argument", "share"),
+    [
+        (None, None, 0.1),
+        ("parentbased_always_on", None, 1.0),
+        ("always_off", None, 0.0),
+        ("parentbased_traceidratio", "0.25", 0.25),
+        ("traceidratio", "lots", 1.0),
+    ],
+)
+def test_the_share_of_traced_requests_follows_otel_traces_sampler(monkeypatch, sampler, argument, share):
+    for name, value in (("OTEL_TRACES_SAMPLER", sampler), ("OTEL_TRACES_SAMPLER_ARG", argument)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert tracing.sampling_from_env() == share
