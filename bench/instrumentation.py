@@ -51,15 +51,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-#: off: no admin port, no metrics, no spans; on: as deployed with OTEL_EXPORTER_OTLP_ENDPOINT set (metrics,
-#: and traces with the default sampling); all: on, and every request traced (parentbased_always_on).
-MODES = ("off", "on", "all")
+#: off: no admin port, no metrics, no spans; metrics: the admin port and metrics (scraped), no spans;
+#: on: as deployed with OTEL_EXPORTER_OTLP_ENDPOINT set (metrics, and traces with the default sampling);
+#: all: on, and every request traced (parentbased_always_on).
+MODES = ("off", "metrics", "on", "all")
 
 
 async def _round(stack: Stack, collector: Collector, mode: str, per_client: int) -> Round:
     admin_port = free_port()
     on = mode != "off"
-    env = {"MIGNET_ADMIN_PORT": str(admin_port) if mode != "traces" and on else "0"}
+    env = {"MIGNET_ADMIN_PORT": str(admin_port) if on else "0"}
     if on and mode != "metrics":
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.url
     if mode == "all":
@@ -112,6 +113,7 @@ async def compare(stack: Stack, per_client: int, rounds: int = 3) -> list[tuple]
     cpu_off = statistics.median(r.cpu_ms_per_command for r in off)
     rows = []
     for mode, what in (
+        ("metrics", "metrics on (scraped every second), no traces"),
         ("on", "metrics + traces (default sampling, OTLP to a local collector)"),
         ("all", "metrics + every request traced"),
     ):
