@@ -17,7 +17,7 @@ import typer
 from nats.js.errors import NotFoundError
 
 from mignet_cli.common import EXIT_UNAVAILABLE, AsJson, NatsUrl, console, emit_json, run, table
-from mignet_cli.operations import BUILT_SERVICES, _service
+from mignet_cli.operations import ServicesArgument, chosen_services
 from mignet_runtime.client import MignetClient, RequestFailed
 from mignet_runtime.eventstore import stream_name
 
@@ -89,15 +89,9 @@ async def collect(client: MignetClient, services: list[str]) -> dict[str, Any]:
     }
 
 
-def status(
-    service: list[str] = typer.Argument(None, help=f"Services to ask (default: {', '.join(BUILT_SERVICES)})."),
-    nats_url: str = NatsUrl,
-    as_json: bool = AsJson,
-) -> None:
+def status(service: list[str] = ServicesArgument, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
     """Readiness of each service, stream sizes, projection lag, parked events and consumers; exit 3 if not ready."""
-    services = service or list(BUILT_SERVICES)
-    for name in services:
-        _service(name)
+    services = chosen_services(service)
     report = run(nats_url, lambda client: collect(client, services))
     if as_json:
         emit_json(report)

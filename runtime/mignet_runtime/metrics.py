@@ -15,23 +15,19 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import nats.errors
-from nats.js.errors import NotFoundError
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pymongo.errors import PyMongoError
 
-from mignet_runtime.codec import recorded_at
 from mignet_runtime.outages import describe
-from mignet_runtime.projection import CHECKPOINTS, PARKED
+from mignet_runtime.projection_status import projection_rows
 from mignet_runtime.readiness import readiness
 
 if TYPE_CHECKING:
-    from mignet_runtime.projection import ProjectionRunner
     from mignet_runtime.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -52,8 +48,6 @@ COMMAND_OUTCOMES = (
 )
 QUERY_OUTCOMES = ("ok", *COMMAND_OUTCOMES[2:])
 #: Seconds, from a cached command (about a millisecond) to a client's patience.
-#: How long the checkpoint and parked counts may take: a hung MongoDB must not hide the lag.
-MONGODB_SECONDS = 2.0
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -209,64 +203,6 @@ class ServiceMetrics:
                 if row["lag_seconds"] is not None:
                     self.lag_seconds.labels(*key).set(row["lag_seconds"])
                 self.redelivered.labels(self.service, row["consumer"], row["stream"]).set(row["redelivered"])
-
-
-async def projection_rows(runtime: ServiceRuntime) -> list[dict]:
-    """What the lease holder knows of each projection: checkpoint, lag (events and seconds), parked.
-
-    Answers ``<service>.admin.projections.status`` and feeds the gauges above. The lag comes from
-    JetStream alone, so it is known while MongoDB is down (when it matters most); ``applied_seq``
-    and ``parked`` are then None, and so is ``pending`` while the runner (re)creates its consumer.
-    """
-    return list(await asyncio.gather(*(_row(runtime, runner) for runner in list(runtime.runners.values()))))
-
-
-async def _row(runtime: ServiceRuntime, runner: ProjectionRunner) -> dict:
-    name = runner.projection.name
-    row: dict = {
-        "projection": name,
-        "consumer": runner.durable,
-        "stream": runner.store.stream,
-        "subjects": runner.projection.subject_filter,
-        "applied_seq": None,
-        "stream_last_seq": await runner.store.last_seq(),
-        "pending": None,
-        "lag_seconds": None,
-        "redelivered": None,
-        "parked": None,
-    }
-    try:
-        info = await runner.store.js.consumer_info(runner.store.stream, runner.durable)
-    except NotFoundError:
-        pass
-    else:
-        # Events on the projection's own subjects not yet applied: the stream's last
-        # sequence alone would count other subjects' events as lag.
-        row["pending"] = pending = info.num_pending + info.num_ack_pending
-        row["redelivered"] = info.num_redelivered
-        row["lag_seconds"] = await _oldest_unapplied_age(runner, info.ack_floor.stream_seq) if pending else 0.0
-    try:
-        async with asyncio.timeout(MONGODB_SECONDS):
-            checkpoint = await runtime.db[CHECKPOINTS].find_one({"_id": name}) or {}
-            row["applied_seq"] = checkpoint.get("seq", 0)
-            row["parked"] = await runtime.db[PARKED].count_documents({"projection": name})
-    except (PyMongoError, TimeoutError):
-        pass  # MongoDB is down or hung: readiness says so, and the lag above is still true
-    return row
-
-
-async def _oldest_unapplied_age(runner: ProjectionRunner, acked: int | None) -> float | None:
-    """Seconds since the first event after the acknowledged ones, on the projection's subjects, was recorded."""
-    store = runner.store
-    try:
-        msg = await store.js.get_msg(
-            store.stream, seq=(acked or 0) + 1, subject=runner.projection.subject_filter, next=True, direct=True
-        )
-    except NotFoundError:
-        return 0.0
-    except nats.errors.Error:
-        return None
-    return round(max(0.0, (datetime.now(UTC) - recorded_at(msg.headers or {})).total_seconds()), 3)
 
 
 class CacheCollector(Collector):

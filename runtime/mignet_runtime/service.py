@@ -49,9 +49,10 @@ from mignet_runtime.eventstore import (
     wait_for_stream,
 )
 from mignet_runtime.lease import Lease, LeaseCallbacks, LeaseLost, keep, lease_bucket, lease_key
-from mignet_runtime.metrics import CacheCollector, ServiceMetrics, projection_rows, refresh_forever
+from mignet_runtime.metrics import CacheCollector, ServiceMetrics, refresh_forever
 from mignet_runtime.outages import MongoHeartbeats, Outages
 from mignet_runtime.projection import Projection, ProjectionRunner
+from mignet_runtime.projection_status import projection_rows
 from mignet_runtime.readiness import readiness
 from mignet_runtime.settings import Settings
 
@@ -543,6 +544,9 @@ def configure_logging(level: str, service: str = "mignet", fmt: str = "auto") ->
     logs.configure(level, service, fmt)
     logging.getLogger("faststream").setLevel(logging.WARNING)
     logging.getLogger("mignet.broker").setLevel(logging.WARNING)
+    # uvicorn's "Started server process" and "Shutting down" per embedded server (pages, admin port):
+    # the runtime says where each listens; uvicorn's warnings and errors still show.
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
 
 
 async def wait_for_dependencies(settings: Settings, service: str = "mignet") -> None:
