@@ -199,3 +199,34 @@ async def test_reviews_reports_its_mirror_consumers_too(fresh_nats, settings_for
             )
 
         await eventually(mirror_gauges)
+
+
+async def test_a_parked_event_shows_in_the_gauge_and_in_status(fresh_nats, settings_for):
+    from mignet_cli.status import collect
+    from mignet_runtime.client import MignetClient
+
+    settings = settings_for(fresh_nats, metrics_refresh_ms=200, projection_max_attempts=1)
+    async with RunningService(REGISTRY, settings) as registry:
+        # An event its projection cannot apply (its payload is not the contract's): parked at once.
+        await registry.nc.jetstream().publish(
+            "registry.events.network.nat-bd.created", b'{"not": "a network"}', headers={"ce-id": "broken-1"}
+        )
+        key = {"service": "registry", "projection": "networks", "stream": "REGISTRY"}
+
+        async def parked():
+            m = await samples(registry)
+            return value(m, "mignet_projection_parked_events", **key) == 1
+
+        await eventually(parked, timeout=20, interval=0.2)
+        report = await collect(MignetClient(registry.nc), ["registry"])
+        [networks] = [p for p in report["projections"] if p["projection"] == "networks"]
+        assert networks["parked"] == 1 and networks["pending"] == 0  # parked, and the projection moved on
+
+
+async def test_a_commands_replica_is_ready_without_running_projections(fresh_nats, settings_for):
+    async with RunningService(REGISTRY, settings_for(fresh_nats, role="commands")) as replica:
+        _, report = await eventually(lambda: _ready(replica))
+        assert report["checks"]["consumers"] == {
+            "ok": True,
+            "detail": "none: this replica runs no projections (MIGNET_ROLE=commands)",
+        }
