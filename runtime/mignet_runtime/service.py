@@ -399,9 +399,10 @@ class ServiceRuntime:
             await asyncio.gather(self._lease_task, return_exceptions=True)
         if self.lease is not None:
             await self.lease.release()
+        # Before MongoDB closes: the refresher would otherwise say it cannot read it.
+        await self.stop_admin()
         if self._mongo is not None:
             await self._mongo.close()
-        await self.stop_admin()
         log.info("%s stopped", self.spec.name)
 
     async def stop_admin(self) -> None:
