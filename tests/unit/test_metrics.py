@@ -80,3 +80,16 @@ def test_the_dashboard_queries_only_metrics_that_exist():
 def test_the_operations_guide_explains_every_metric():
     missing = {name for name in documented_families() if f"`{name}`" not in OPERATIONS}
     assert not missing, f"docs/operations.md does not explain {sorted(missing)}"
+
+
+def test_the_alert_rules_use_only_metrics_that_exist_and_the_guide_explains_each():
+    import yaml
+
+    document = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yml").read_text())
+    rules = [rule for group in document["groups"] for rule in group["rules"]]
+    assert rules and all({"alert", "expr"} <= set(rule) for rule in rules)
+    used = {name for rule in rules for name in re.findall(r"\bmignet_[a-z_]+", rule["expr"])}
+    assert used <= exported_series(), used - exported_series()
+    assert {"mignet_ready", "mignet_projection_parked_events", "mignet_projection_lag_seconds"} <= used
+    for rule in rules:
+        assert f"`{rule['alert']}`" in OPERATIONS, rule["alert"]
