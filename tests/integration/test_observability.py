@@ -230,3 +230,19 @@ async def test_a_commands_replica_is_ready_without_running_projections(fresh_nat
             "ok": True,
             "detail": "none: this replica runs no projections (MIGNET_ROLE=commands)",
         }
+
+
+async def test_a_standby_replica_is_ready_and_the_holder_alone_reports_projections(fresh_nats, settings_for):
+    settings = settings_for(fresh_nats, metrics_refresh_ms=200)
+    async with RunningService(REGISTRY, settings) as holder, RunningService(REGISTRY, settings) as standby:
+        _, report = await eventually(lambda: _ready(standby))
+        assert report["checks"]["consumers"]["detail"].startswith("none: standing by")
+        _, report = await eventually(lambda: _ready(holder))
+        assert "registry-networks" in report["checks"]["consumers"]["detail"]
+
+        async def gauges(service):
+            m = await samples(service)
+            return {k for k in m if k[0] == "mignet_projection_lag_events"}
+
+        await eventually(lambda: gauges(holder))
+        assert not await gauges(standby)  # one writer, one report: the standby's would be stale
