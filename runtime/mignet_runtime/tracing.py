@@ -37,6 +37,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 _PROPAGATOR = TraceContextTextMapPropagator()
 _TRACEPARENT_RE = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 MAX_TRACESTATE = 512
+_TRACESTATE_RE = re.compile(r"^[\x20-\x7e]{0,512}$")  # MAX_TRACESTATE characters of printable ASCII
 #: Of the requests that come without a sampled traceparent, the share that start a recorded trace.
 DEFAULT_SAMPLE_RATIO = 0.1
 
@@ -115,8 +116,8 @@ def _valid(headers: Mapping[str, str] | None) -> tuple[str, str | None] | None:
     if parent is None or not _TRACEPARENT_RE.match(parent) or parent.startswith("ff"):
         return None
     state = headers.get("tracestate")
-    if state is not None and (len(state) > MAX_TRACESTATE or not state.isprintable()):
-        state = None
+    if state is not None and not _TRACESTATE_RE.match(state):
+        state = None  # not W3C's printable ASCII, or too long: not written into the event store
     return parent, state
 
 

@@ -92,6 +92,7 @@ async def test_tracing_off_passes_the_callers_traceparent_on_to_the_events(fresh
         for country, headers in (
             ("BD", {"traceparent": CALLER, "tracestate": "vendor=1"}),
             ("NP", {"traceparent": "not-a-traceparent"}),
+            ("IN", {"traceparent": CALLER, "tracestate": "vendor=" + "x" * 600}),
             ("LK", {}),
         ):
             reply = await nc.request(
@@ -100,6 +101,8 @@ async def test_tracing_off_passes_the_callers_traceparent_on_to_the_events(fresh
             assert b'"ok":true' in reply.data
         bd = await _headers(registry, "registry.events.network.nat-bd.created")
         assert (bd["ce-traceparent"], bd["ce-tracestate"]) == (CALLER, "vendor=1")
+        india = await _headers(registry, "registry.events.network.nat-in.created")
+        assert india["ce-traceparent"] == CALLER and "ce-tracestate" not in india  # over 512 characters: dropped
         for country in ("np", "lk"):  # a malformed one is dropped, not written into the system of record
             headers = await _headers(registry, f"registry.events.network.nat-{country}.created")
             assert "ce-traceparent" not in headers
