@@ -23,7 +23,7 @@ from pathlib import Path
 import nats
 from pymongo import AsyncMongoClient
 
-from bench import queries, registry, reviews
+from bench import instrumentation, queries, registry, reviews
 from bench.stack import SYNC_CHOICES, Stack, wait_healthy
 from mignet_runtime.client import MignetClient
 
@@ -124,6 +124,15 @@ async def run(args: argparse.Namespace) -> list[tuple]:
         stack.stop()
 
 
+async def run_instrumentation(args: argparse.Namespace) -> list[tuple]:
+    stack = Stack(args.services_from)
+    stack.start_servers()
+    try:
+        return await instrumentation.compare(stack, args.per_client, args.rounds)
+    finally:
+        stack.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"smaller sizes, about a minute: {QUICK}")
@@ -135,10 +144,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, help="how long each steady-rate latency runs (10)")
     parser.add_argument(
         "--only",
-        choices=("all", "commands", "queries"),
+        choices=("all", "commands", "queries", "instrumentation"),
         default="all",
-        help="commands: the command and projection rows; queries: the load-shedding rows; all: both",
+        help="commands: the command and projection rows; queries: the load-shedding rows; instrumentation: "
+        "commands/s with metrics and traces off and on, alternating; all: every one",
     )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each kind for --only instrumentation (3)")
     parser.add_argument("--query-clients", type=int, help="concurrent list-networks clients (200)")
     parser.add_argument("--query-seconds", type=float, help="how long they send (10)")
     parser.add_argument("--query-networks", type=int, help="networks in the registry for them to list (250)")
@@ -166,9 +177,11 @@ def main() -> int:
         if getattr(args, name) is None:
             setattr(args, name, value)
     started = time.perf_counter()
-    rows = asyncio.run(run(args)) if args.only != "queries" else []
+    rows = asyncio.run(run(args)) if args.only in ("all", "commands") else []
     if args.only in ("all", "queries"):
         rows += asyncio.run(run_queries(args))
+    if args.only in ("all", "instrumentation"):
+        rows += asyncio.run(run_instrumentation(args))
     table = render(rows, sys.argv[1:], time.perf_counter() - started)
     print(table)
     if args.record:

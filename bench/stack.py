@@ -45,7 +45,7 @@ class Stack:
         mongo_proc, self.mongo_url = start_secantus(self.root / "mongo", log_path=self.root / "mongo.log")
         self.processes.append(mongo_proc)
 
-    def service(self, name: str) -> ManagedProcess:
+    def service(self, name: str, **extra: str) -> ManagedProcess:
         env = {
             **os.environ,
             "NATS_URL": self.nats_url,
@@ -54,6 +54,9 @@ class Stack:
             "LOG_LEVEL": "WARNING",
             "MIGNET_HTTP_HOST": "127.0.0.1",
             "MIGNET_HTTP_PORT": str(self.http_port),
+            # Metrics on, as deployed, on a port of its own (the defaults may be taken on this host).
+            "MIGNET_ADMIN_PORT": str(free_port()),
+            **extra,
         }
         if self.services_from is not None:
             # Ahead of the editable install on sys.path, so the services import that checkout's code.

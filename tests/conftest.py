@@ -116,7 +116,9 @@ class Servers:
         """Environment for ``python -m mignet_<user>`` (or the CLI as ``operator``) as that NATS user."""
         nats = nats or self.nats_url
         env = {k: v for k, v in os.environ.items() if not k.startswith("NATS_")}
-        return {**env, "MONGODB_URL": self.mongodb_url, **nats.env_for(user), **extra}
+        # A free admin port (/readyz, /metrics): the default ones may be taken by another stack on this host.
+        admin = {"MIGNET_ADMIN_PORT": str(free_port())}
+        return {**env, "MONGODB_URL": self.mongodb_url, **admin, **nats.env_for(user), **extra}
 
     def settings_for(self, service: str, nats: NatsUrl | None = None, **overrides) -> Settings:
         """Settings of ``service`` connecting as its own NATS user."""

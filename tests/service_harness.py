@@ -12,6 +12,7 @@ import dataclasses
 import nats
 
 from mignet_runtime.client import MignetClient, RequestFailed
+from mignet_runtime.localstack import free_port
 from mignet_runtime.service import build_app
 
 from secured_nats import admin_url
@@ -31,6 +32,9 @@ class RunningService:
             settings = dataclasses.replace(
                 settings, nats_url=settings.nats_url.plain, nats_user=spec.name, nats_password=passwords[spec.name]
             )
+        if settings.admin_port is None:
+            # Its own admin port (/readyz, /metrics): tests run side by side, and so do replicas.
+            settings = dataclasses.replace(settings, admin_port=free_port())
         self.settings = settings
         self.built = build_app(spec, settings)
         self.runtime = self.built.runtime
@@ -49,6 +53,11 @@ class RunningService:
     @property
     def db(self):
         return self.runtime.db
+
+    @property
+    def admin_http(self) -> str:
+        """The base URL of the service's admin HTTP port (/healthz, /readyz, /metrics)."""
+        return f"http://127.0.0.1:{self.settings.admin_port}"
 
 
 async def eventually(probe, timeout: float = 10.0, interval: float = 0.05):

@@ -9,6 +9,7 @@ import typer
 from mignet_cli import admin, operations, privacy, registry
 from mignet_cli import support as _support  # noqa: F401 - adds its commands to `mignet registry`
 from mignet_cli import working_groups as _working_groups  # noqa: F401 - adds its commands to `mignet registry`
+from mignet_cli.status import status
 
 HELP = """Operate mignet: the UN Network on Migration's registry, regional GCM reviews and notifications.
 
@@ -27,6 +28,7 @@ app.add_typer(registry.app, name="registry")
 app.add_typer(operations.events, name="events")
 app.add_typer(operations.projections, name="projections")
 app.command("health")(operations.health)
+app.command("status")(status)
 app.add_typer(admin.app, name="admin")
 app.add_typer(privacy.app, name="privacy")
 

@@ -32,6 +32,17 @@ def _service(value: str) -> str:
     return value
 
 
+#: `mignet health` and `mignet status`: the services to ask.
+ServicesArgument = typer.Argument(None, help=f"Services to ask (default: {', '.join(BUILT_SERVICES)}).")
+
+
+def chosen_services(service: list[str] | None) -> list[str]:
+    services = service or list(BUILT_SERVICES)
+    for name in services:
+        _service(name)
+    return services
+
+
 @events.command("tail")
 def tail(
     service: str = typer.Argument(..., callback=_service),
@@ -164,15 +175,9 @@ def rebuild(
     table(results, [("projection", "projection"), ("documents", "documents"), ("seconds", "seconds")], title="Rebuilt")
 
 
-def health(
-    service: list[str] = typer.Argument(None, help=f"Services to ask (default: {', '.join(BUILT_SERVICES)})."),
-    nats_url: str = NatsUrl,
-    as_json: bool = AsJson,
-) -> None:
+def health(service: list[str] = ServicesArgument, nats_url: str = NatsUrl, as_json: bool = AsJson) -> None:
     """Ask each service's <service>.admin.health and print a table; exit 3 if one does not answer."""
-    services = service or list(BUILT_SERVICES)
-    for name in services:
-        _service(name)
+    services = chosen_services(service)
 
     async def ask_all(client) -> list[dict]:
         client.timeout = 3

@@ -48,6 +48,9 @@ H_COMMAND_HASH = "ce-commandhash"
 #: The same, keyed: :meth:`Command.payload_hmac` with the service's own secret. Written instead of
 #: ``ce-commandhash`` by services with a key store, so a payload cannot be confirmed by guessing.
 H_COMMAND_HMAC = "ce-commandhmac"
+#: The CloudEvents distributed-tracing extension: the W3C trace context of the command that wrote the event.
+H_TRACEPARENT = "ce-traceparent"
+H_TRACESTATE = "ce-tracestate"
 
 # Subject tokens may not hold '.', '*', '>' or white space; ids keep to this.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"

@@ -87,6 +87,12 @@ def render() -> dict[str, str]:
                             "pattern": "^[0-9a-f]{32}$",
                             "description": "the command's payload hash (Command.payload_hash)",
                         },
+                        envelope.H_TRACEPARENT: {
+                            "type": "string",
+                            "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                            "description": "W3C trace context of the command that wrote it (when its caller sent one)",
+                        },
+                        envelope.H_TRACESTATE: {"type": "string", "description": "W3C tracestate, with traceparent"},
                     },
                 },
                 "payload": {"$ref": f"../events/{name}.json"},

@@ -19,6 +19,10 @@ class ProjectionStatus(Contract):
     pass
 
 
+class Readiness(Contract):
+    pass
+
+
 class RebuildProjections(Contract):
     projections: Annotated[list[Identifier], max_items(50)] = Field(
         default_factory=list, max_length=50, description="Empty: all of the service's projections."
@@ -33,6 +37,7 @@ class RebuildProjections(Contract):
 
 ADMIN_REQUESTS = {
     "health": Health,
+    "ready": Readiness,
     "projections.status": ProjectionStatus,
     "projections.rebuild": RebuildProjections,
     "privacy.find": FindPersonalData,

@@ -15,6 +15,7 @@ import nats.errors
 from nats.aio.client import Client as NATS
 
 from mignet_contracts.envelope import Command, CommandResult, Contract, ErrorBody, Query, Reply
+from mignet_runtime import tracing
 from mignet_runtime.admin import admin_subject
 
 #: How long the client will wait for this request, in milliseconds. Relative, not a wall-clock deadline,
@@ -69,7 +70,9 @@ class MignetClient:
         try:
             # One header, the deadline (measured: it adds about 6 µs of CPU per request to the service,
             # against the 0.1-0.3 ms a request costs; it lets a busy service skip what nobody waits for).
-            msg = await self.nc.request(subject, data, timeout=timeout, headers=deadline_headers(timeout))
+            headers = deadline_headers(timeout)
+            tracing.inject(headers)  # the caller's trace, when tracing is on
+            msg = await self.nc.request(subject, data, timeout=timeout, headers=headers)
         except nats.errors.NoRespondersError:
             return Reply(
                 ok=False,

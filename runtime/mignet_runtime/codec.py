@@ -30,6 +30,9 @@ class Metadata:
     command_hash: str | None = None
     #: The keyed hash (``Command.payload_hmac``), written instead of ``command_hash`` when the service has one.
     command_hmac: str | None = None
+    #: The W3C trace context the events are written under (``ce-traceparent``, ``ce-tracestate``).
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class RecordedEvent:
     command_name: str | None = None
     command_hash: str | None = None
     command_hmac: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -119,6 +124,10 @@ class EventCodec:
             headers[ce.H_COMMAND_HASH] = meta.command_hash
         if meta.command_hmac:
             headers[ce.H_COMMAND_HMAC] = meta.command_hmac
+        if meta.traceparent:
+            headers[ce.H_TRACEPARENT] = meta.traceparent
+            if meta.tracestate:
+                headers[ce.H_TRACESTATE] = meta.tracestate
         if personal.plan_for(type(event)):
             if keys is None:
                 raise ValueError(f"{event.subject} holds personal data: its event store needs a key store")
@@ -175,6 +184,8 @@ class EventCodec:
             command_name=headers.get(ce.H_COMMAND_NAME),
             command_hash=headers.get(ce.H_COMMAND_HASH),
             command_hmac=headers.get(ce.H_COMMAND_HMAC),
+            traceparent=headers.get(ce.H_TRACEPARENT),
+            tracestate=headers.get(ce.H_TRACESTATE),
         )
 
 

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 from mignet_contracts.envelope import Command, CommandResult, Event, RecordedEventRef
+from mignet_runtime import logs, tracing
 from mignet_runtime.aggregate import AggregateType
 from mignet_runtime.codec import Metadata, RecordedEvent
 from mignet_runtime.errors import Conflict
@@ -121,12 +122,18 @@ class AggregateCache:
     def __init__(self, capacity: int = 10_000):
         self.capacity = capacity
         self._items: OrderedDict[tuple[str, str], Loaded] = OrderedDict()
+        #: Look-ups that found an entry, and those that did not (metrics read them when scraped).
+        self.hits = 0
+        self.misses = 0
 
     def get(self, aggregate: AggregateType, aggregate_id: str) -> Loaded | None:
         key = (aggregate.name, aggregate_id)
         item = self._items.get(key)
         if item is not None:
+            self.hits += 1
             self._items.move_to_end(key)
+        else:
+            self.misses += 1
         return item
 
     def put(self, loaded: Loaded) -> None:
@@ -196,8 +203,20 @@ class CommandExecutor:
             entry = self._locks[key] = _KeyLock()
         entry.users += 1
         try:
-            async with entry.lock:
-                return await self._execute(aggregate, aggregate_id, command, decide, causation_id)
+            with logs.bound(aggregate_id=aggregate_id):
+                async with entry.lock:
+                    result = await self._execute(aggregate, aggregate_id, command, decide, causation_id)
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(
+                        "%s on %s %s: %s, version %d, %d events",
+                        command.name,
+                        aggregate.name,
+                        aggregate_id,
+                        "replayed" if result.replayed else "done",
+                        result.version,
+                        len(result.events),
+                    )
+                return result
         finally:
             entry.users -= 1
             if not entry.users:
@@ -208,6 +227,7 @@ class CommandExecutor:
         # Keyed when the service has a secret: only the HMAC is written (old events' plain hashes still compare).
         secret = await self.store.command_secret()
         command_hmac = command.payload_hmac(secret) if secret is not None else None
+        traceparent, tracestate = tracing.current()
         meta = Metadata(
             command_id=command.command_id,
             actor=command.actor,
@@ -216,6 +236,8 @@ class CommandExecutor:
             command_name=command.schema_name(),
             command_hash=None if command_hmac else command_hash,
             command_hmac=command_hmac,
+            traceparent=traceparent,
+            tracestate=tracestate,
         )
         # The first try decides on what this process already knows, without reading the
         # store: the cached state, or the initial state of an aggregate it has not seen

@@ -37,6 +37,7 @@ from pydantic_core import ErrorDetails
 from pymongo.errors import PyMongoError
 
 from mignet_contracts.envelope import Contract, ErrorBody, ErrorDetail, Reply
+from mignet_runtime import tracing
 from mignet_runtime.client import MAX_TIMEOUT_MS, TIMEOUT_HEADER
 from mignet_runtime.errors import MignetError
 from mignet_runtime.outages import NATS_DOWN, Outages, Throttled, describe, mongodb_down
@@ -374,13 +375,14 @@ class _Lane:
             mongodb_until = started + budget * BUDGET_SHARE
         try:
             try:
-                reply = await answer(
-                    self.endpoint.model,
-                    msg.data,
-                    self.endpoint.handler,
-                    self.server.outages,
-                    mongodb_until=mongodb_until,
-                )
+                with tracing.serving(self.endpoint.subject, msg.headers):
+                    reply = await answer(
+                        self.endpoint.model,
+                        msg.data,
+                        self.endpoint.handler,
+                        self.server.outages,
+                        mongodb_until=mongodb_until,
+                    )
             except Exception:  # a bug in the layer above: still an answer, and the lane's worker survives
                 reply = _internal(self.endpoint.model)
             if connection != self.nc.stats["reconnects"] or not self.nc.is_connected:
@@ -395,6 +397,8 @@ class _Lane:
                 )
                 return
             await self._send(msg, fit(reply, self.nc.max_payload, self.endpoint.subject))
+            if self.server.observer is not None:
+                self.server.observer(self.endpoint.subject, reply, time.monotonic() - started)
         finally:
             elapsed = time.monotonic() - started
             # A moving average, seeded by the first request rather than by a guess.
@@ -424,14 +428,12 @@ class _Lane:
             self.shed,
         )
         hint = self.retry_after_ms()
-        await self._send(
-            msg,
-            _error(
-                ErrorBody(
-                    code="unavailable", message=f"the service is busy; try again in {hint} ms", retry_after_ms=hint
-                )
-            ),
+        reply = _error(
+            ErrorBody(code="unavailable", message=f"the service is busy; try again in {hint} ms", retry_after_ms=hint)
         )
+        await self._send(msg, reply)
+        if self.server.observer is not None:
+            self.server.observer(self.endpoint.subject, reply, None)
 
 
 class EndpointServer:
@@ -450,6 +452,8 @@ class EndpointServer:
         self.max_wait = max_wait
         self.outages = outages if outages is not None else Outages()
         self.endpoints: list[Endpoint] = []
+        #: Told of every reply: (subject, reply, seconds it took, or None for a refusal); metrics count them.
+        self.observer: Callable[[str, bytes, float | None], None] | None = None
         self.lanes: dict[str, _Lane] = {}
         self._subs: list = []
         self._inflight: set[asyncio.Task] = set()

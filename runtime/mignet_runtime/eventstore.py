@@ -19,8 +19,9 @@ import asyncio
 import itertools
 import json
 import logging
+import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -161,6 +162,8 @@ class EventStore:
         self.timeout = timeout
         self._router: _ReplyRouter | None = None
         self._router_lock = asyncio.Lock()
+        #: Told of every append: (outcome: ok, wrong_version, duplicate or error; events; seconds).
+        self.on_append: Callable[[str, int, float], None] | None = None
 
     # -- stream ---------------------------------------------------------
     def stream_config(self) -> StreamConfig:
@@ -359,6 +362,23 @@ class EventStore:
         first_headers = messages[0][1]
         first_headers["Nats-Expected-Last-Subject-Sequence"] = str(expected_version)
         first_headers["Nats-Expected-Last-Subject-Sequence-Subject"] = aggregate.wildcard(aggregate_id)
+        if self.on_append is None:
+            return await self._publish(messages)
+        started, outcome = time.perf_counter(), "error"
+        try:
+            seqs = await self._publish(messages)
+            outcome = "ok"
+            return seqs
+        except WrongExpectedVersion:
+            outcome = "wrong_version"
+            raise
+        except DuplicateCommand:
+            outcome = "duplicate"
+            raise
+        finally:
+            self.on_append(outcome, len(messages), time.perf_counter() - started)
+
+    async def _publish(self, messages: list[tuple[str, dict, bytes]]) -> list[int]:
         if len(messages) == 1:
             return [await self._publish_one(*messages[0])]
         return await self._publish_atomic(messages)

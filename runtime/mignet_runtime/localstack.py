@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from mignet_runtime.provision import ProvisioningRefused
-from mignet_runtime.settings import redact_url
+from mignet_runtime.settings import ADMIN_PORT_FALLBACK, ADMIN_PORTS, redact_url
 
 KNOWN_SERVICES = ("registry", "reviews", "notifier")
 #: The users of deploy/nats/nats.conf; each reads its password from ``<USER>_NATS_PASSWORD``.
@@ -543,11 +543,17 @@ def _run(args: argparse.Namespace) -> int:
             term.say(f"SecantusDB   {mongodb_url}  (data {data_dir / 'mongo'}, log {proc.log_path})")
 
         env = {**os.environ, "NATS_URL": nats_url, "MONGODB_URL": mongodb_url, "PYTHONUNBUFFERED": "1"}
+        # Their output is piped to this terminal and var/logs: readable lines, unless asked for JSON.
+        env.setdefault("MIGNET_LOG_FORMAT", "text")
         for name in services:
             if stop.is_set():
                 break
             # Each service as its own NATS user, exactly as in production.
             own = {"NATS_USER": name, "NATS_PASSWORD": passwords[name]} if passwords else {}
+            if args.admin_port_base is not None:
+                # Each service's admin port (/healthz, /readyz, /metrics) at its usual offset from the base.
+                offset = ADMIN_PORTS.get(name, ADMIN_PORT_FALLBACK) - ADMIN_PORT_FALLBACK
+                own["MIGNET_ADMIN_PORT"] = str(args.admin_port_base + offset if args.admin_port_base else 0)
             proc = ManagedProcess(
                 name,
                 [sys.executable, "-m", f"mignet_{name}"],
@@ -556,7 +562,9 @@ def _run(args: argparse.Namespace) -> int:
                 echo=term.line,
             ).start()
             children.append(proc)
-            term.say(f"started {name} (pid {proc.pid}, log {proc.log_path})")
+            admin_port = own.get("MIGNET_ADMIN_PORT") or str(ADMIN_PORTS.get(name, ADMIN_PORT_FALLBACK))
+            admin = f", admin http://127.0.0.1:{admin_port}/readyz" if admin_port != "0" else ""
+            term.say(f"started {name} (pid {proc.pid}, log {proc.log_path}{admin})")
         if not services:
             term.say("no service to start; the servers keep running for you")
         term.say("press Ctrl-C to stop")
@@ -647,6 +655,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--nats-monitor-port", type=int, default=DEFAULT_NATS_MONITOR_PORT, help="0 to disable")
     run.add_argument("--mongo-port", type=int, default=DEFAULT_MONGO_PORT)
     run.add_argument("--stop-timeout", type=float, default=15.0, help="seconds a service gets to drain")
+    run.add_argument(
+        "--admin-port-base",
+        type=int,
+        default=None,
+        help="admin ports (/healthz, /readyz, /metrics) at base+1 (registry), +2 (reviews), +3 (notifier)"
+        " (default: the services' own defaults, 9101-9103); 0 turns them off",
+    )
     args = parser.parse_args(argv)
     if args.cluster and args.cluster < 3:
         parser.error("--cluster needs 3 or more nodes (JetStream keeps a quorum through the loss of one of 3)")

@@ -83,6 +83,7 @@ from pymongo import InsertOne, ReplaceOne, WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from mignet_runtime import logs, tracing
 from mignet_runtime.codec import EventCodec, MalformedEvent, RecordedEvent, UnknownEventType
 from mignet_runtime.eventstore import EventStore
 from mignet_runtime.lease import Lease, LeaseLost
@@ -196,6 +197,8 @@ class ProjectionRunner:
         #: Without a lease the runner writes no fences (it trusts its caller to run it alone).
         self.lease = lease
         self._token: int | None = None
+        #: True while its consumer is set up and it fetches from it (readiness: not while resetting).
+        self.consuming = False
         #: The consumer sequence of the last delivery taken from the current consumer; a hole
         #: after it means someone else pulled from our durable consumer.
         self._delivered: int | None = None
@@ -256,6 +259,7 @@ class ProjectionRunner:
         self._puller = puller
         self._delivered = 0
         self._generation += 1
+        self.consuming = True
 
     async def _raise_fence(self, lease: Lease) -> None:
         """First thing a (new) holder does: from now on a stale holder's checkpoint writes fail."""
@@ -286,6 +290,7 @@ class ProjectionRunner:
         try:
             await self._loop()
         finally:
+            self.consuming = False
             await self._unsubscribe()
 
     async def _unsubscribe(self) -> None:
@@ -356,6 +361,7 @@ class ProjectionRunner:
             self._puller.wake()  # rather than wait out the fetch under way
 
     async def _reset(self, reason: str, quiet: bool = False) -> None:
+        self.consuming = False
         if not quiet:
             log.warning(
                 "projection %s: %s; resuming from #%d in %.1fs",
@@ -418,6 +424,7 @@ class ProjectionRunner:
     async def _handle_decoded(self, decoded: list[tuple[Any, RecordedEvent | _Broken | None]]) -> None:
         if not decoded:  # a fetch can end with nothing but a status message
             return
+        started_ns = time.time_ns()
         self._check_contiguous([msg for msg, _ in decoded])
         # Redeliveries of what the checkpoint already covers are acknowledged and dropped.
         fresh = [pair for pair in decoded if pair[0].metadata.sequence.stream > self._applied]
@@ -468,6 +475,7 @@ class ProjectionRunner:
                         self.max_attempts,
                         exc,
                         self.retry_delay,
+                        extra=logs.event_fields(msg.headers),
                     )
                     raise _Retry(f"could not apply #{seq}", quiet=True) from exc
                 parked.append((msg, repr(exc)))
@@ -507,6 +515,9 @@ class ProjectionRunner:
                 self._known = None
         self._applied = max(self._applied, last)
         await messages[-1].ack()
+        if tracing.enabled():
+            applied = [r for _, r in decoded if isinstance(r, RecordedEvent)]
+            tracing.projected(self.projection.name, self.durable, applied, started_ns)
         self.stats.batches += 1
         self.stats.last_seq = max(self.stats.last_seq, last)
 
@@ -535,6 +546,7 @@ class ProjectionRunner:
             reason,
             self.db.name,
             PARKED,
+            extra=logs.event_fields(msg.headers),
         )
         await self.db.get_collection(PARKED, write_concern=JOURNALED).replace_one(
             {"_id": f"{self.projection.name}:{seq}"},

@@ -26,7 +26,16 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from mignet_contracts.envelope import Command, Query
-from mignet_runtime.admin import ADMIN_REQUESTS, Health, ProjectionStatus, RebuildProjections, admin_subject
+from mignet_runtime import logs, tracing
+from mignet_runtime.admin import (
+    ADMIN_REQUESTS,
+    Health,
+    ProjectionStatus,
+    Readiness,
+    RebuildProjections,
+    admin_subject,
+)
+from mignet_runtime.admin_http import serve_admin
 from mignet_runtime.codec import EventCodec
 from mignet_runtime.commands import AggregateCache, CommandExecutor
 from mignet_runtime.endpoints import Endpoint, EndpointServer
@@ -42,8 +51,11 @@ from mignet_runtime.eventstore import (
 )
 from mignet_runtime.keystore import KeyStoreMissing, open_key_ring
 from mignet_runtime.lease import Lease, LeaseCallbacks, LeaseLost, keep, lease_bucket, lease_key
+from mignet_runtime.metrics import CacheCollector, ServiceMetrics, refresh_forever
 from mignet_runtime.outages import NATS_DOWN, MongoHeartbeats, Outages
-from mignet_runtime.projection import CHECKPOINTS, PARKED, Projection, ProjectionRunner
+from mignet_runtime.projection import Projection, ProjectionRunner
+from mignet_runtime.projection_status import projection_rows
+from mignet_runtime.readiness import readiness
 from mignet_runtime.settings import Settings, nats_servers
 
 log = logging.getLogger(__name__)
@@ -139,6 +151,12 @@ class ServiceRuntime:
         self._lease_lost = asyncio.Event()  # a runner found a newer fence in the store
         #: Admin endpoints only the lease holder answers (subscribed while it holds the lease).
         self.holder_endpoints: EndpointServer | None = None
+        #: Prometheus metrics and the admin HTTP port; None when MIGNET_ADMIN_PORT is 0.
+        self.metrics: ServiceMetrics | None = None
+        if settings.admin_port_of(spec.name):
+            self.metrics = ServiceMetrics(spec.name)
+            self.metrics.registry.register(CacheCollector(self))
+        self._admin_tasks: list[asyncio.Task] = []
 
     @property
     def store(self) -> EventStore:
@@ -148,6 +166,10 @@ class ServiceRuntime:
     @property
     def executor(self) -> CommandExecutor:
         return _started(self._executor, "executor")
+
+    @property
+    def executor_or_none(self) -> CommandExecutor | None:
+        return self._executor
 
     @property
     def mongo(self) -> AsyncMongoClient:
@@ -182,6 +204,8 @@ class ServiceRuntime:
         self._db = db = mongo[s.database(self.spec.name)]
         stream_settings = StreamSettings(duplicate_window=timedelta(hours=s.duplicate_window_hours))
         self._store = own_store = EventStore(nc, self.spec.name, self.spec.codec, stream_settings)
+        if self.metrics is not None:
+            own_store.on_append = self.metrics.observe_append
         try:
             await wait_for_stream(own_store, timeout=s.startup_timeout)
             own_store.keys = await open_key_ring(nc, self.spec.name, self.spec.codec.event_classes)
@@ -358,6 +382,20 @@ class ServiceRuntime:
                 log.exception("projection %s stopped; restarting in 5s", runner.durable)
                 await asyncio.sleep(5)
 
+    def start_admin(self) -> None:
+        """The admin HTTP port and the metrics refresher: from the very start, so a starting service is
+        seen as alive and not ready. Stopped last by :meth:`stop`."""
+        metrics, s = self.metrics, self.settings
+        if metrics is None or self._admin_tasks:
+            return
+        port = s.admin_port_of(self.spec.name)
+        self._admin_tasks = [
+            asyncio.create_task(serve_admin(self, metrics, s.admin_host, port), name=f"{self.spec.name}-admin-http"),
+            asyncio.create_task(
+                refresh_forever(self, metrics, s.metrics_refresh_ms / 1000), name=f"{self.spec.name}-metrics"
+            ),
+        ]
+
     async def stop(self) -> None:
         self._stopping = True
         # Background tasks (an HTTP server) stop on cancellation only.
@@ -371,9 +409,17 @@ class ServiceRuntime:
             await asyncio.gather(self._lease_task, return_exceptions=True)
         if self.lease is not None:
             await self.lease.release()
+        # Before MongoDB closes: the refresher would otherwise say it cannot read it.
+        await self.stop_admin()
         if self._mongo is not None:
             await self._mongo.close()
         log.info("%s stopped", self.spec.name)
+
+    async def stop_admin(self) -> None:
+        tasks, self._admin_tasks = self._admin_tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class Router:
@@ -392,6 +438,8 @@ class Router:
             self.workers, settings.request_queue, runtime.outages, max_wait=settings.max_queue_wait_ms / 1000
         )
         runtime.holder_endpoints = self.holder_server
+        if runtime.metrics is not None:
+            self.server.observer = self.holder_server.observer = runtime.metrics.observe_reply
 
     def _endpoint(
         self, subject: str, model, handler, queue: str, server: EndpointServer | None = None, bounded: bool = False
@@ -405,7 +453,12 @@ class Router:
         (server or self.server).add(Endpoint(subject, queue, model, run, bounded=bounded))
 
     def command(self, model: type[Command], handler: Callable[[Any], Awaitable[Any]]) -> None:
-        self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-commands")
+        async def with_ids(command: Command) -> Any:
+            # Every line logged while it runs names the command (logs.py).
+            with logs.bound(command_id=command.command_id, correlation_id=command.correlation_id or command.command_id):
+                return await handler(command)
+
+        self._endpoint(model.subject(), model, with_ids, queue=f"{self.runtime.spec.name}-commands")
 
     def query(self, model: type[Query], handler: Callable[[Any], Awaitable[Any]]) -> None:
         self._endpoint(model.subject(), model, handler, queue=f"{self.runtime.spec.name}-queries", bounded=True)
@@ -446,30 +499,11 @@ def _admin_routes(router: Router) -> None:
         }
 
     async def status(_: ProjectionStatus) -> list[dict]:
-        out = []
-        for name, runner in runtime.runners.items():
-            checkpoint = await runtime.db[CHECKPOINTS].find_one({"_id": name}) or {}
-            last = await runner.store.last_seq()
-            try:
-                info = await runner.store.js.consumer_info(runner.store.stream, runner.durable)
-                # Events on the projection's own subjects not yet applied: the stream's last
-                # sequence alone would count other subjects' events as lag.
-                pending = info.num_pending + info.num_ack_pending
-            except NotFoundError:
-                pending = None  # the runner is (re)creating its consumer
-            out.append(
-                {
-                    "projection": name,
-                    "consumer": runner.durable,
-                    "stream": runner.store.stream,
-                    "subjects": runner.projection.subject_filter,
-                    "applied_seq": checkpoint.get("seq", 0),
-                    "stream_last_seq": last,
-                    "pending": pending,
-                    "parked": await runtime.db[PARKED].count_documents({"projection": name}),
-                }
-            )
-        return out
+        return await projection_rows(runtime)
+
+    async def ready(_: Readiness) -> dict:
+        # Never 'unavailable': a dependency that does not answer is a failed check in the report.
+        return await readiness(runtime)
 
     async def rebuild(request: RebuildProjections) -> list[dict]:
         if request.progress_subject and not request.progress_subject.startswith(f"{service}.admin.progress."):
@@ -509,6 +543,7 @@ def _admin_routes(router: Router) -> None:
 
     router.admin("health", health, bounded=True)
     privacy_routes(router)
+    router.admin("ready", ready)
     if runtime.settings.runs_projections:
         # Only the replica that holds the projection lease (and so runs the projections) reports
         # on them or rebuilds them: it subscribes to these while it holds the lease, no longer.
@@ -516,13 +551,14 @@ def _admin_routes(router: Router) -> None:
         router.admin("projections.rebuild", rebuild, holder_only=True)
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def configure_logging(level: str, service: str = "mignet", fmt: str = "auto") -> None:
+    # JSON lines off a terminal, readable lines on one; each with the service and the request's ids.
+    logs.configure(level, service, fmt)
     logging.getLogger("faststream").setLevel(logging.WARNING)
     logging.getLogger("mignet.broker").setLevel(logging.WARNING)
+    # uvicorn's "Started server process" and "Shutting down" per embedded server (pages, admin port):
+    # the runtime says where each listens; uvicorn's warnings and errors still show.
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
 
 
 async def wait_for_dependencies(settings: Settings, service: str = "mignet") -> None:
@@ -608,12 +644,24 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
     _admin_routes(router)
 
     async def before() -> None:
-        await wait_for_dependencies(settings, spec.name)
+        runtime.start_admin()
+        try:
+            await wait_for_dependencies(settings, spec.name)
+        except SystemExit as exc:
+            # Refused (wrong credentials, no answer in time): as an Exception, not SystemExit, which
+            # would escape the event loop from FastStream's start-up task and leave its main task
+            # to be cancelled by asyncio.run, which then logs the refusal again with a traceback.
+            await runtime.stop_admin()
+            raise StartupRefused(str(exc)) from None
 
     async def after() -> None:
         # Listening before the runtime is ready, as before: early requests wait in wait_ready().
         await router.server.start(broker.connection)
-        await runtime.start(broker.connection)
+        try:
+            await runtime.start(broker.connection)
+        except (SystemExit, StartupRefused) as exc:
+            await runtime.stop_admin()
+            raise StartupRefused(str(exc)) from None
 
     async def shutdown() -> None:
         # Requests under way finish while NATS and MongoDB are still there.
@@ -626,7 +674,8 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
 
 def run(spec: ServiceSpec) -> None:
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, spec.name, settings.log_format)
+    provider = tracing.configure_from_env(spec.name)  # OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
     built = build_app(spec, settings)
     try:
         asyncio.run(built.app.run())
@@ -641,3 +690,6 @@ def run(spec: ServiceSpec) -> None:
         while isinstance(first, BaseExceptionGroup):
             first = first.exceptions[0]
         raise SystemExit(str(first)) from None
+    finally:
+        if provider is not None:
+            provider.shutdown()  # exports the spans still queued

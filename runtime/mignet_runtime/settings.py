@@ -24,6 +24,11 @@ def _int(name: str, default: int) -> int:
 
 ROLES = ("all", "commands", "projections")
 
+#: Each service's default admin port (/healthz, /readyz, /metrics), so that they can share a host.
+ADMIN_PORTS = {"registry": 9101, "reviews": 9102, "notifier": 9103}
+#: The default admin port of a service not listed above.
+ADMIN_PORT_FALLBACK = 9100
+
 #: The ways a service may authenticate to NATS; exactly one (or none, for an open local server).
 CREDENTIAL_VARIABLES = ("NATS_USER/NATS_PASSWORD", "NATS_TOKEN", "NATS_CREDS", "NATS_NKEY_SEED")
 
@@ -99,6 +104,14 @@ class Settings:
     #: Lifetime of a projection lease (one writer per service database): the lease KV bucket's
     #: max_age, set by ``mignet admin provision``; services read it from the bucket.
     lease_seconds: int = 10
+    #: The admin HTTP server (/healthz, /readyz, /metrics): None is the service's default
+    #: (ADMIN_PORTS), 0 turns it and the metrics off.
+    admin_host: str = "127.0.0.1"
+    admin_port: int | None = None
+    #: ``auto`` (JSON lines unless standard error is a terminal), ``json`` or ``text``.
+    log_format: str = "auto"
+    #: How often the gauges that need a round trip (projection lag, parked, readiness) are refreshed.
+    metrics_refresh_ms: int = 5000
 
     def __post_init__(self) -> None:
         if not 1 <= self.stream_replicas <= 5:
@@ -131,6 +144,12 @@ class Settings:
             raise SystemExit(f"MIGNET_REQUEST_QUEUE must be 0 or more, not {self.request_queue}")
         if self.max_queue_wait_ms < 0:
             raise SystemExit(f"MIGNET_MAX_QUEUE_WAIT_MS must be 0 or more, not {self.max_queue_wait_ms}")
+        if self.log_format not in ("auto", "json", "text"):
+            raise SystemExit(f"MIGNET_LOG_FORMAT must be auto, json or text, not {self.log_format!r}")
+        if self.admin_port is not None and not 0 <= self.admin_port <= 65535:
+            raise SystemExit(f"MIGNET_ADMIN_PORT must be a port number from 0 to 65535, not {self.admin_port}")
+        if self.metrics_refresh_ms < 100:
+            raise SystemExit(f"MIGNET_METRICS_REFRESH_MS must be 100 or more, not {self.metrics_refresh_ms}")
         if self.mongodb_timeout_ms < 1:
             raise SystemExit(f"MIGNET_MONGODB_TIMEOUT_MS must be 1 or more, not {self.mongodb_timeout_ms}")
 
@@ -170,6 +189,10 @@ class Settings:
             http_port=_int("MIGNET_HTTP_PORT", cls.http_port),
             role=env.get("MIGNET_ROLE", cls.role).lower(),
             lease_seconds=_int("MIGNET_LEASE_SECONDS", cls.lease_seconds),
+            admin_host=env.get("MIGNET_ADMIN_HOST", cls.admin_host),
+            admin_port=_int("MIGNET_ADMIN_PORT", -1) if env.get("MIGNET_ADMIN_PORT") else None,
+            metrics_refresh_ms=_int("MIGNET_METRICS_REFRESH_MS", cls.metrics_refresh_ms),
+            log_format=env.get("MIGNET_LOG_FORMAT", cls.log_format).lower(),
         )
         values.update(overrides)
         return cls(**values)
@@ -178,6 +201,12 @@ class Settings:
     def nats_url_for_logs(self) -> str:
         """The URL without any ``user:password@`` part: log lines must not carry secrets."""
         return redact_url(self.nats_url)
+
+    def admin_port_of(self, service: str) -> int:
+        """This service's admin port: MIGNET_ADMIN_PORT, else its default; 0 means none."""
+        if self.admin_port is not None:
+            return self.admin_port
+        return ADMIN_PORTS.get(service, ADMIN_PORT_FALLBACK)
 
     def database(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"

@@ -248,6 +248,7 @@ def test_run_with_the_real_registry_and_a_standby_replica_says_what_each_does(tm
                 "MONGODB_URL": f"mongodb://127.0.0.1:{mongo_port}",
                 "NATS_USER": "registry",
                 "NATS_PASSWORD": passwords["REGISTRY_NATS_PASSWORD"],
+                "MIGNET_LOG_FORMAT": "text",  # as make run's own services write it
             },
             log_path=tmp_path / "standby.log",
         ).start()

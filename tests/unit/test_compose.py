@@ -153,3 +153,15 @@ def test_jetstream_fsyncs_every_write_in_every_deployment():
     conf = (ROOT / "deploy" / "nats" / "nats.conf").read_text()
     jetstream = conf[conf.index("jetstream {") : conf.index("}", conf.index("jetstream {"))]
     assert re.search(r"^\s*sync_interval:\s*always\s*$", jetstream, re.MULTILINE)
+
+
+def test_every_service_is_healthy_only_when_its_readyz_says_ready():
+    services = compose()["services"]
+    for name in ("registry", "reviews"):
+        service = services[name]
+        port = service["environment"]["MIGNET_ADMIN_PORT"]
+        assert f"http://127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"]), name
+        assert service["environment"]["MIGNET_ADMIN_HOST"] == "0.0.0.0"  # Prometheus scrapes it on the network
+        assert not any(str(port) in str(p) for p in service.get("ports", [])), "the admin port is not published"
+    assert services["reviews"]["depends_on"]["registry"] == {"condition": "service_healthy"}
+    assert services["reviews"]["depends_on"]["provision"] == {"condition": "service_completed_successfully"}
