@@ -49,8 +49,12 @@ async def test_status_shows_every_service_ready_and_its_projections_caught_up(fr
             ("registry", "champions"),
             ("reviews", "reviews"),
             ("reviews", "contributions"),
+            ("registry", "working-groups"),
+            ("registry", "support-requests"),
             ("reviews", "registry-networks"),
             ("reviews", "registry-champions"),
+            ("reviews", "registry-directory-networks"),
+            ("reviews", "registry-directory-champions"),
         }
         mirror = projections[("reviews", "registry-networks")]
         assert (mirror["applied_seq"], mirror["lag_seconds"], mirror["parked"]) == (1, 0.0, 0)
