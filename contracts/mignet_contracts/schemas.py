@@ -14,13 +14,14 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from mignet_contracts import envelope, registry, reviews
+from mignet_contracts import envelope, notifier, registry, reviews
 from mignet_contracts.envelope import Command, Event, Query
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 SERVICES: dict[str, tuple[tuple[type[Event], ...], tuple[type[Command], ...], tuple[type[Query], ...]]] = {
     "registry": (registry.REGISTRY_EVENTS, registry.REGISTRY_COMMANDS, registry.REGISTRY_QUERIES),
     "reviews": (reviews.REVIEWS_EVENTS, reviews.REVIEWS_COMMANDS, reviews.REVIEWS_QUERIES),
+    "notifier": (notifier.NOTIFIER_EVENTS, notifier.NOTIFIER_COMMANDS, notifier.NOTIFIER_QUERIES),
 }
 
 
@@ -137,6 +138,11 @@ def render() -> dict[str, str]:
         envelope.CommandResult,
         f"{envelope.SCHEMA_BASE_URI}/command-result.json",
         "The result of a command that succeeded.",
+    )
+    files["webhook-cloudevent.json"] = _schema(
+        notifier.WebhookCloudEvent,
+        f"{envelope.SCHEMA_BASE_URI}/webhook-cloudevent.json",
+        "The body of every webhook the notifier POSTs (CloudEvents structured JSON mode).",
     )
     return {path: json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n" for path, doc in files.items()}
 

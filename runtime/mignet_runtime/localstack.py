@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+from mignet_runtime.local_notifier import notifier_env
 from mignet_runtime.provision import ProvisioningRefused
 from mignet_runtime.settings import redact_url
 
@@ -541,6 +542,8 @@ def _run(args: argparse.Namespace) -> int:
                 break
             # Each service as its own NATS user, exactly as in production.
             own = {"NATS_USER": name, "NATS_PASSWORD": passwords[name]} if passwords else {}
+            if name == "notifier":
+                own.update(notifier_env(data_dir, env))
             proc = ManagedProcess(
                 name,
                 [sys.executable, "-m", f"mignet_{name}"],

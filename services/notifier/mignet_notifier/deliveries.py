@@ -1,0 +1,173 @@
+"""The delivery log: one document per (event, subscription), the durable retry schedule.
+
+A delivery's ``_id`` is its delivery id, derived from the event id and the
+subscription id, and is the ``webhook-id`` header: expanding an event twice
+(a redelivery, a rebuild, two notifier processes) inserts nothing new, and a
+receiver de-duplicates the rare resend on it. The schedule lives here
+(``status``, ``attempts``, ``next_at``), not in a sleeping task, so retries
+survive restarts. Every write is journaled.
+
+States: pending -> delivering (claimed by one worker, until ``claimed_until``)
+-> delivered | pending (next attempt) | parked (schedule ran out) | cancelled.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from mignet_contracts.notifier import DeliveryStatus
+from mignet_notifier.domain.matching import delivery_id
+from mignet_runtime.projection import JOURNALED
+
+Doc = dict[str, Any]
+DELIVERIES = "deliveries"
+DS = DeliveryStatus
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def collection(db: AsyncDatabase) -> AsyncCollection:
+    return db.get_collection(DELIVERIES, write_concern=JOURNALED)
+
+
+async def ensure_indexes(db: AsyncDatabase) -> None:
+    deliveries = collection(db)
+    await deliveries.create_index([("status", 1), ("next_at", 1)])
+    await deliveries.create_index([("subscription_id", 1), ("created_at", -1)])
+
+
+def new_delivery(outbox_doc: Doc, subscription: Doc, at: datetime) -> Doc:
+    sid = subscription["subscription_id"]
+    return {
+        "_id": delivery_id(outbox_doc["event_id"], sid),
+        "subscription_id": sid,
+        "channel": subscription["channel"],
+        "event_id": outbox_doc["event_id"],
+        "event_type": outbox_doc["type"],
+        "subject": outbox_doc["cloud_event"]["subject"],
+        "cloud_event": outbox_doc["cloud_event"],
+        "status": str(DS.PENDING),
+        "attempts": 0,
+        "next_at": at,
+        "created_at": at,
+        "last_status_code": None,
+        "last_error": None,
+        "latency_ms": None,
+        "delivered_at": None,
+    }
+
+
+async def insert_new(db: AsyncDatabase, docs: list[Doc]) -> int:
+    """Inserts the deliveries not there yet; the ones already there stay as they are."""
+    if not docs:
+        return 0
+    try:
+        result = await collection(db).insert_many(docs, ordered=False)
+        return len(result.inserted_ids)
+    except BulkWriteError as exc:
+        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+            raise
+        return int(exc.details.get("nInserted", 0))
+
+
+def _due(at: datetime) -> list[Doc]:
+    return [
+        {"status": str(DS.PENDING), "next_at": {"$lte": at}},
+        # A worker that died mid-attempt: its claim ran out, the delivery goes again (same webhook-id).
+        {"status": str(DS.DELIVERING), "claimed_until": {"$lt": at}},
+    ]
+
+
+async def due_ids(db: AsyncDatabase, limit: int) -> list[str]:
+    at = now()
+    ids: list[str] = []
+    for selector in _due(at):
+        cursor = collection(db).find(selector, {"_id": 1}).sort("next_at", 1).limit(limit - len(ids))
+        ids += [d["_id"] async for d in cursor]
+        if len(ids) >= limit:
+            break
+    return ids
+
+
+async def claim(db: AsyncDatabase, delivery: str, token: str, hold: float) -> Doc | None:
+    """Takes one due delivery for this worker alone (atomically), counting the attempt; None: not due any more."""
+    at = now()
+    return await collection(db).find_one_and_update(
+        {"_id": delivery, "$or": _due(at)},
+        {
+            "$set": {"status": str(DS.DELIVERING), "claim": token, "claimed_until": at + timedelta(seconds=hold)},
+            "$inc": {"attempts": 1},
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+async def _finish(db: AsyncDatabase, doc: Doc, fields: Doc) -> bool:
+    """Records an attempt's end, if this worker still holds the claim."""
+    result = await collection(db).update_one(
+        {"_id": doc["_id"], "claim": doc["claim"]}, {"$set": fields, "$unset": {"claim": "", "claimed_until": ""}}
+    )
+    return result.modified_count == 1
+
+
+async def delivered(db: AsyncDatabase, doc: Doc, code: int | None, latency_ms: float) -> bool:
+    fields = {"status": str(DS.DELIVERED), "delivered_at": now(), "last_status_code": code, "latency_ms": latency_ms}
+    return await _finish(db, doc, {**fields, "last_error": None, "next_at": None})
+
+
+def next_delay(attempts: int, schedule: tuple[float, ...], jitter: float, retry_after: float | None) -> float | None:
+    """Seconds until the next attempt after ``attempts`` failed ones; None: the schedule ran out (park)."""
+    if attempts > len(schedule):
+        return None
+    if retry_after is not None:
+        return retry_after
+    return schedule[attempts - 1] * random.uniform(1 - jitter, 1 + jitter)
+
+
+async def failed(
+    db: AsyncDatabase, doc: Doc, code: int | None, error: str, latency_ms: float, delay: float | None
+) -> bool:
+    fields: Doc = {"last_status_code": code, "last_error": error[:500], "latency_ms": latency_ms}
+    if delay is None:
+        fields.update(status=str(DS.PARKED), next_at=None, parked_at=now())
+    else:
+        fields.update(status=str(DS.PENDING), next_at=now() + timedelta(seconds=delay))
+    return await _finish(db, doc, fields)
+
+
+async def cancelled(db: AsyncDatabase, doc: Doc, code: int | None, why: str) -> bool:
+    return await _finish(
+        db, doc, {"status": str(DS.CANCELLED), "last_status_code": code, "last_error": why, "next_at": None}
+    )
+
+
+async def held(db: AsyncDatabase, doc: Doc, seconds: float) -> bool:
+    """The subscription is paused or disabled: not an attempt; look again later."""
+    return (
+        await collection(db).update_one(
+            {"_id": doc["_id"], "claim": doc["claim"]},
+            {
+                "$set": {"status": str(DS.PENDING), "next_at": now() + timedelta(seconds=seconds)},
+                "$unset": {"claim": "", "claimed_until": ""},
+                "$inc": {"attempts": -1},
+            },
+        )
+        is not None
+    )
+
+
+async def retry_parked(db: AsyncDatabase, selector: Doc) -> int:
+    result = await collection(db).update_many(
+        {**selector, "status": str(DS.PARKED)},
+        {"$set": {"status": str(DS.PENDING), "next_at": now(), "attempts": 0}, "$unset": {"parked_at": ""}},
+    )
+    return result.modified_count
