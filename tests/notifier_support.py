@@ -113,10 +113,10 @@ class Receiver:
                 status, extra = answer
                 if 200 <= status < 300:
                     self._ok[webhook_id] += 1
-                head = f"HTTP/1.1 {status} X\r\ncontent-length: 2\r\n" + "".join(
+                head = f"HTTP/1.1 {status} X\r\ncontent-length: 0\r\n" + "".join(
                     f"{k}: {v}\r\n" for k, v in extra.items()
                 )
-                writer.write(head.encode() + b"\r\nok")
+                writer.write(head.encode() + b"\r\n")
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass

@@ -232,3 +232,20 @@ async def test_the_cli_subscribes_lists_and_shows_deliveries(notifier, registry_
             "int.un-migration.mignet.reviews.contribution.submitted.v1",
         )
         assert private.exit_code == 2 and "not public" in private.stderr
+
+
+async def test_a_subscription_failing_for_long_is_paused_automatically(fresh_nats, settings_for, registry_store):
+    failing = make_spec(config(auto_pause_seconds=0.5, retry_schedule=(0.3, 0.3, 0.3, 0.3)))
+    async with (
+        Receiver(lambda request, attempt: (500, {})) as receiver,
+        RunningService(failing, settings_for(fresh_nats)) as service,
+    ):
+        sid = (await subscribe(service, receiver.url()))["aggregate_id"]
+        await create_network(registry_store, "BR")
+
+        async def paused():
+            doc = await service.client.query(c.GetSubscription(subscription_id=sid))
+            return doc if doc["status"] == "paused" else None
+
+        doc = await eventually(paused)
+    assert doc["automatic"] is True and "every delivery failed since" in doc["status_reason"]

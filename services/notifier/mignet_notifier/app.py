@@ -6,6 +6,8 @@ Run with ``python -m mignet_notifier``; configuration comes from the environment
 
 from __future__ import annotations
 
+import logging
+
 from mignet_contracts import notifier as c
 from mignet_notifier import commands, queries
 from mignet_notifier.config import ConfigError, NotifierConfig
@@ -48,6 +50,8 @@ def build(settings=None, config: NotifierConfig | None = None):
 
 
 def main() -> None:
+    # httpx logs every request at INFO, URL included (which may hold an integrator's token).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         config = NotifierConfig.from_env()
     except ConfigError as exc:

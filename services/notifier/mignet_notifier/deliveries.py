@@ -17,7 +17,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
@@ -98,30 +98,31 @@ async def due_ids(db: AsyncDatabase, limit: int) -> list[str]:
     return ids
 
 
-async def claim(db: AsyncDatabase, delivery: str, token: str, hold: float) -> Doc | None:
-    """Takes one due delivery for this worker alone (atomically), counting the attempt; None: not due any more."""
+async def claim(db: AsyncDatabase, deliveries: list[str], token: str, hold: float) -> list[Doc]:
+    """Takes the deliveries still due for this worker alone (one atomic update each, one journaled write
+    for all), counting the attempt; returns those it got (another worker may have taken some)."""
     at = now()
-    return await collection(db).find_one_and_update(
-        {"_id": delivery, "$or": _due(at)},
+    await collection(db).update_many(
+        {"_id": {"$in": deliveries}, "$or": _due(at)},
         {
             "$set": {"status": str(DS.DELIVERING), "claim": token, "claimed_until": at + timedelta(seconds=hold)},
             "$inc": {"attempts": 1},
         },
-        return_document=ReturnDocument.AFTER,
     )
+    return await collection(db).find({"_id": {"$in": deliveries}, "claim": token}).to_list(None)
 
 
-async def _finish(db: AsyncDatabase, doc: Doc, fields: Doc) -> bool:
+def _finish(doc: Doc, fields: Doc, inc: Doc | None = None) -> UpdateOne:
     """Records an attempt's end, if this worker still holds the claim."""
-    result = await collection(db).update_one(
-        {"_id": doc["_id"], "claim": doc["claim"]}, {"$set": fields, "$unset": {"claim": "", "claimed_until": ""}}
-    )
-    return result.modified_count == 1
+    update: Doc = {"$set": fields, "$unset": {"claim": "", "claimed_until": ""}}
+    if inc:
+        update["$inc"] = inc
+    return UpdateOne({"_id": doc["_id"], "claim": doc["claim"]}, update)
 
 
-async def delivered(db: AsyncDatabase, doc: Doc, code: int | None, latency_ms: float) -> bool:
+def delivered(doc: Doc, code: int | None, latency_ms: float) -> UpdateOne:
     fields = {"status": str(DS.DELIVERED), "delivered_at": now(), "last_status_code": code, "latency_ms": latency_ms}
-    return await _finish(db, doc, {**fields, "last_error": None, "next_at": None})
+    return _finish(doc, {**fields, "last_error": None, "next_at": None})
 
 
 def next_delay(attempts: int, schedule: tuple[float, ...], jitter: float, retry_after: float | None) -> float | None:
@@ -133,35 +134,23 @@ def next_delay(attempts: int, schedule: tuple[float, ...], jitter: float, retry_
     return schedule[attempts - 1] * random.uniform(1 - jitter, 1 + jitter)
 
 
-async def failed(
-    db: AsyncDatabase, doc: Doc, code: int | None, error: str, latency_ms: float, delay: float | None
-) -> bool:
+def failed(doc: Doc, code: int | None, error: str, latency_ms: float, delay: float | None) -> UpdateOne:
     fields: Doc = {"last_status_code": code, "last_error": error[:500], "latency_ms": latency_ms}
     if delay is None:
         fields.update(status=str(DS.PARKED), next_at=None, parked_at=now())
     else:
         fields.update(status=str(DS.PENDING), next_at=now() + timedelta(seconds=delay))
-    return await _finish(db, doc, fields)
+    return _finish(doc, fields)
 
 
-async def cancelled(db: AsyncDatabase, doc: Doc, code: int | None, why: str) -> bool:
-    return await _finish(
-        db, doc, {"status": str(DS.CANCELLED), "last_status_code": code, "last_error": why, "next_at": None}
-    )
+def cancelled(doc: Doc, code: int | None, why: str) -> UpdateOne:
+    return _finish(doc, {"status": str(DS.CANCELLED), "last_status_code": code, "last_error": why, "next_at": None})
 
 
-async def held(db: AsyncDatabase, doc: Doc, seconds: float) -> bool:
+def held(doc: Doc, seconds: float) -> UpdateOne:
     """The subscription is paused or disabled: not an attempt; look again later."""
-    return (
-        await collection(db).update_one(
-            {"_id": doc["_id"], "claim": doc["claim"]},
-            {
-                "$set": {"status": str(DS.PENDING), "next_at": now() + timedelta(seconds=seconds)},
-                "$unset": {"claim": "", "claimed_until": ""},
-                "$inc": {"attempts": -1},
-            },
-        )
-        is not None
+    return _finish(
+        doc, {"status": str(DS.PENDING), "next_at": now() + timedelta(seconds=seconds)}, inc={"attempts": -1}
     )
 
 

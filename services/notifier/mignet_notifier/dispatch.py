@@ -5,12 +5,13 @@ number may run at once, because expansion inserts deterministic ids and an
 attempt needs an atomic claim (:mod:`.deliveries`).
 
 Effectively once: an attempt is claimed (journaled) before the POST and its
-outcome recorded (journaled) after it, both conditional on the claim. The one
-window left: a crash (or a stop) after the receiver took the POST and before
-the outcome was recorded; the claim runs out (``request_timeout`` + 30 s) and
-the delivery is sent again with the same ``webhook-id``, which the receiver
-de-duplicates. A worker paused (SIGSTOP) longer than its claim can also
-overlap with the next one: same remedy.
+outcome recorded (journaled, batched with the other outcomes of the moment)
+after it, conditional on the claim. The one window left: a notifier that dies
+(or is stopped) after the receiver took the POST and before the outcome was
+recorded sends the delivery again once its claim runs out
+(``request_timeout`` + 30 s), with the same ``webhook-id``, which the receiver
+de-duplicates. A worker frozen (SIGSTOP) longer than its claim can overlap with
+the next one the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import logging
 import uuid
 from datetime import timedelta
 from typing import Any
+
+from pymongo import UpdateOne
 
 from mignet_contracts import notifier as c
 from mignet_notifier import deliveries as d
@@ -41,6 +44,8 @@ EXPAND_BATCH = 500
 HOLD_SECONDS = 5.0
 #: How long a stopping worker lets the attempts under way finish.
 STOP_GRACE_SECONDS = 2.0
+#: Outcomes are written together, at most this long after the first of them.
+FLUSH_SECONDS = 0.01
 
 
 def body_of(delivery: Doc) -> bytes:
@@ -58,7 +63,11 @@ class Dispatcher:
         self.wake = asyncio.Event()
         self.stopping = asyncio.Event()
         self.inflight: set[asyncio.Task] = set()
-        self.token = uuid.uuid4().hex
+        self._pending_writes: list[tuple[UpdateOne, asyncio.Future]] = []
+        self._flush_task: asyncio.Task | None = None
+        self._subscriptions: dict[str, Doc] = {}
+        #: Subscriptions with a failure since their last success (the auto-pause clock runs).
+        self._failing: set[str] = set()
 
     # -- expansion ----------------------------------------------------------------------
     async def expand(self) -> int:
@@ -68,23 +77,28 @@ class Dispatcher:
         checkpoint = await db[CHECKPOINTS].find_one({"_id": SUBSCRIPTIONS.name}) or {}
         if checkpoint.get("seq", 0) < last:
             return 0
-        subscriptions = await db[SUBSCRIPTIONS.collection].find({"status": "active"}).to_list(None)
+        subscriptions: list[Doc] | None = None
         expanded = 0
         for outbox in OUTBOXES:
             docs = await (
                 db[outbox.collection].find({"expanded": False}).sort("recorded_at", 1).limit(EXPAND_BATCH).to_list(None)
             )
+            if not docs:
+                continue
+            if subscriptions is None:
+                subscriptions = await db[SUBSCRIPTIONS.collection].find({"status": "active"}).to_list(None)
             at = d.now()
-            for doc in docs:
-                targets = [
-                    s
-                    for s in subscriptions
-                    if matches(s, doc["type"], doc["public"], doc.get("facets") or {}, doc["recorded_at"])
-                ]
-                if await d.insert_new(db, [d.new_delivery(doc, s, at) for s in targets]):
-                    self.wake.set()
-                await db[outbox.collection].update_one({"_id": doc["_id"]}, {"$set": {"expanded": True}})
-                expanded += 1
+            new = [
+                d.new_delivery(doc, s, at)
+                for doc in docs
+                for s in subscriptions
+                if matches(s, doc["type"], doc["public"], doc.get("facets") or {}, doc["recorded_at"])
+            ]
+            if await d.insert_new(db, new):
+                self.wake.set()
+            ids = [doc["_id"] for doc in docs]
+            await db[outbox.collection].update_many({"_id": {"$in": ids}}, {"$set": {"expanded": True}})
+            expanded += len(docs)
         return expanded
 
     # -- attempts -----------------------------------------------------------------------
@@ -92,17 +106,22 @@ class Dispatcher:
         room = self.config.concurrency - len(self.inflight)
         if room <= 0:
             return 0
-        started = 0
-        hold = self.config.request_timeout + 30
-        for delivery_id in await d.due_ids(self.runtime.db, room):
-            doc = await d.claim(self.runtime.db, delivery_id, self.token, hold)
-            if doc is None:
-                continue  # another worker took it
-            task = asyncio.create_task(self.attempt(doc), name=f"delivery-{delivery_id}")
+        due = await d.due_ids(self.runtime.db, room)
+        if not due:
+            return 0
+        claimed = await d.claim(self.runtime.db, due, uuid.uuid4().hex, self.config.request_timeout + 30)
+        if claimed:
+            self._subscriptions = {
+                s["_id"]: s
+                async for s in self.runtime.db[SUBSCRIPTIONS.collection].find(
+                    {"_id": {"$in": list({doc["subscription_id"] for doc in claimed})}}
+                )
+            }
+        for doc in claimed:
+            task = asyncio.create_task(self.attempt(doc, self._subscriptions.get(doc["subscription_id"])))
             self.inflight.add(task)
             task.add_done_callback(self._done)
-            started += 1
-        return started
+        return len(claimed)
 
     def _done(self, task: asyncio.Task) -> None:
         self.inflight.discard(task)
@@ -110,17 +129,14 @@ class Dispatcher:
         if not task.cancelled() and task.exception() is not None:
             log.error("delivery attempt failed unexpectedly", exc_info=task.exception())
 
-    async def attempt(self, doc: Doc) -> None:
-        db = self.runtime.db
-        subscription = await db[SUBSCRIPTIONS.collection].find_one({"_id": doc["subscription_id"]})
+    async def attempt(self, doc: Doc, subscription: Doc | None) -> None:
         status = subscription["status"] if subscription else "deleted"
-        if status == "deleted":
-            await d.cancelled(db, doc, None, "the subscription was deleted")
+        if subscription is None or status == "deleted":
+            await self.write(d.cancelled(doc, None, "the subscription was deleted"))
             return
         if status != "active":
-            await d.held(db, doc, HOLD_SECONDS)
+            await self.write(d.held(doc, HOLD_SECONDS))
             return
-        assert subscription is not None
         if doc["channel"] == str(c.Channel.WEBHOOK):
             outcome = await self.post(doc, subscription)
         elif self.email is not None:
@@ -141,18 +157,20 @@ class Dispatcher:
             return Outcome(None, self.config.request_timeout * 1000, error="no complete answer in time")
 
     async def record(self, doc: Doc, subscription: Doc, outcome: Outcome) -> None:
-        db = self.runtime.db
+        sid = subscription["subscription_id"]
         if outcome.delivered:
-            await d.delivered(db, doc, outcome.status_code, outcome.latency_ms)
-            await db.failing.delete_one({"_id": subscription["subscription_id"]})
+            await self.write(d.delivered(doc, outcome.status_code, outcome.latency_ms))
+            if sid in self._failing:
+                self._failing.discard(sid)
+                await self.runtime.db.failing.delete_one({"_id": sid})
             return
         if outcome.status_code == 410:
-            await d.cancelled(db, doc, 410, "the receiver answered 410 Gone: the subscription is disabled")
+            await self.write(d.cancelled(doc, 410, "the receiver answered 410 Gone: the subscription is disabled"))
             await self._command(
                 c.DisableSubscription(
                     command_id=f"gone-{doc['_id']}",
                     actor="notifier",
-                    subscription_id=subscription["subscription_id"],
+                    subscription_id=sid,
                     reason=f"the receiver answered 410 Gone to delivery {doc['_id']}",
                 )
             )
@@ -161,20 +179,19 @@ class Dispatcher:
         if outcome.retry_after is not None:
             retry_after = min(outcome.retry_after, self.config.max_retry_after)
         delay = d.next_delay(doc["attempts"], self.config.retry_schedule, self.config.jitter, retry_after)
-        await d.failed(db, doc, outcome.status_code, outcome.error or "failed", outcome.latency_ms, delay)
+        await self.write(d.failed(doc, outcome.status_code, outcome.error or "failed", outcome.latency_ms, delay))
         if delay is None:
             log.warning("delivery %s parked after %d attempts: %s", doc["_id"], doc["attempts"], outcome.error)
-        await self._failing(subscription)
+        await self._failing_for_long(sid)
 
-    async def _failing(self, subscription: Doc) -> None:
+    async def _failing_for_long(self, sid: str) -> None:
         """Pauses a subscription that has failed without a success for ``auto_pause_seconds``."""
         if self.config.auto_pause_seconds <= 0:
             return
-        sid = subscription["subscription_id"]
+        self._failing.add(sid)
         at = d.now()
         await self.runtime.db.failing.update_one({"_id": sid}, {"$setOnInsert": {"since": at}}, upsert=True)
-        record = await self.runtime.db.failing.find_one({"_id": sid}) or {"since": at}
-        since = record["since"]
+        since = (await self.runtime.db.failing.find_one({"_id": sid}) or {"since": at})["since"]
         if at - since < timedelta(seconds=self.config.auto_pause_seconds):
             return
         await self._command(
@@ -193,16 +210,39 @@ class Dispatcher:
         except MignetError as exc:
             log.info("%s %s: %s", command.name, getattr(command, "subscription_id", ""), exc.message)
 
+    # -- outcomes, written together -------------------------------------------------------
+    async def write(self, operation: UpdateOne) -> None:
+        """Queues an outcome and waits until it is journaled (with the others of the moment)."""
+        done = asyncio.get_running_loop().create_future()
+        self._pending_writes.append((operation, done))
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(FLUSH_SECONDS)
+        while self._pending_writes:
+            batch, self._pending_writes = self._pending_writes, []
+            try:
+                await d.collection(self.runtime.db).bulk_write([op for op, _ in batch], ordered=False)
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
     # -- the loop -----------------------------------------------------------------------
     async def run(self) -> None:
         await d.ensure_indexes(self.runtime.db)
+        self._failing = {doc["_id"] async for doc in self.runtime.db.failing.find({}, {"_id": 1})}
         try:
             while not self.stopping.is_set():
                 try:
                     busy = await self.expand()
                     busy += await self.start_due()
-                except asyncio.CancelledError:
-                    raise
                 except Exception:
                     log.exception("the delivery worker failed; going on in 1s")
                     await asyncio.sleep(1)
