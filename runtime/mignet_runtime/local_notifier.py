@@ -1,9 +1,11 @@
-"""What `make run` gives the notifier locally: a signing key kept under var/, and loopback allowed for webhooks."""
+"""What `make run` gives the notifier locally: a signing key kept under var/, loopback allowed for webhooks,
+and an SMTP sink writing to var/mail/."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -31,3 +33,10 @@ def notifier_env(data_dir: Path, env: Mapping[str, str]) -> dict[str, str]:
     if "MIGNET_NOTIFIER_ALLOW_PRIVATE" not in env:
         extra["MIGNET_NOTIFIER_ALLOW_PRIVATE"] = LOCAL_ALLOW_PRIVATE
     return extra
+
+
+def mail_sink(data_dir: Path, port: int) -> tuple[list[str], str]:
+    """The command line of the local SMTP sink (mail lands in ``<data_dir>/mail/``) and its URL."""
+    folder = data_dir / "mail"
+    argv = [sys.executable, "-m", "mignet_runtime.mailsink", "--dir", str(folder), "--port", str(port)]
+    return argv, f"smtp://127.0.0.1:{port}"

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-from mignet_runtime.local_notifier import notifier_env
+from mignet_runtime.local_notifier import mail_sink, notifier_env
 from mignet_runtime.provision import ProvisioningRefused
 from mignet_runtime.settings import redact_url
 
@@ -537,6 +537,10 @@ def _run(args: argparse.Namespace) -> int:
             term.say(f"SecantusDB   {mongodb_url}  (data {data_dir / 'mongo'}, log {proc.log_path})")
 
         env = {**os.environ, "NATS_URL": nats_url, "MONGODB_URL": mongodb_url, "PYTHONUNBUFFERED": "1"}
+        if "notifier" in services and not env.get("MIGNET_NOTIFIER_SMTP_URL"):
+            argv, env["MIGNET_NOTIFIER_SMTP_URL"] = mail_sink(data_dir, free_port())
+            servers.append(ManagedProcess("mail", argv, env=env, log_path=log_dir / "mail.log").start())
+            term.say(f"SMTP sink    {env['MIGNET_NOTIFIER_SMTP_URL']}  (mail lands in {data_dir / 'mail'})")
         for name in services:
             if stop.is_set():
                 break

@@ -30,6 +30,7 @@ from mignet_notifier import deliveries as d
 from mignet_notifier import signing
 from mignet_notifier.config import NotifierConfig
 from mignet_notifier.domain.matching import matches
+from mignet_notifier.mail import MailSender
 from mignet_notifier.projections import OUTBOXES, SUBSCRIPTIONS
 from mignet_notifier.webhook import Outcome, WebhookSender
 from mignet_runtime.errors import MignetError
@@ -59,7 +60,7 @@ class Dispatcher:
         #: ``commands(command)``: sends a subscription command (disable on 410, automatic pause).
         self.commands = commands
         self.webhooks = WebhookSender(config)
-        self.email = None  # set by the app when an SMTP server is configured
+        self.email = MailSender(config) if config.smtp_url else None
         self.wake = asyncio.Event()
         self.stopping = asyncio.Event()
         self.inflight: set[asyncio.Task] = set()
@@ -164,7 +165,7 @@ class Dispatcher:
                 self._failing.discard(sid)
                 await self.runtime.db.failing.delete_one({"_id": sid})
             return
-        if outcome.status_code == 410:
+        if outcome.status_code == 410 and doc["channel"] == str(c.Channel.WEBHOOK):
             await self.write(d.cancelled(doc, 410, "the receiver answered 410 Gone: the subscription is disabled"))
             await self._command(
                 c.DisableSubscription(

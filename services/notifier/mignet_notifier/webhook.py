@@ -25,9 +25,13 @@ class Outcome:
     error: str | None = None
     retry_after: float | None = None
     response: str = ""
+    #: Set by channels whose success is not an HTTP status (e-mail).
+    ok: bool | None = None
 
     @property
     def delivered(self) -> bool:
+        if self.ok is not None:
+            return self.ok
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
