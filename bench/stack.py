@@ -17,7 +17,7 @@ DB_PREFIX = "bench"
 
 
 #: Where the services' packages live inside a mignet checkout (for ``--services-from``).
-PACKAGE_DIRS = ("contracts", "runtime", "services/registry", "services/reviews")
+PACKAGE_DIRS = ("contracts", "runtime", "services/registry", "services/reviews", "services/notifier")
 
 
 class Stack:
@@ -35,7 +35,7 @@ class Stack:
         mongo_proc, self.mongo_url = start_secantus(self.root / "mongo", log_path=self.root / "mongo.log")
         self.processes.append(mongo_proc)
 
-    def service(self, name: str) -> ManagedProcess:
+    def service(self, name: str, extra_env: dict[str, str] | None = None) -> ManagedProcess:
         env = {
             **os.environ,
             "NATS_URL": self.nats_url,
@@ -44,6 +44,7 @@ class Stack:
             "LOG_LEVEL": "WARNING",
             "MIGNET_HTTP_HOST": "127.0.0.1",
             "MIGNET_HTTP_PORT": str(self.http_port),
+            **(extra_env or {}),
         }
         if self.services_from is not None:
             # Ahead of the editable install on sys.path, so the services import that checkout's code.

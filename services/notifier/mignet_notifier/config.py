@@ -45,8 +45,10 @@ class NotifierConfig:
     request_timeout: float = 15.0
     #: Concurrent deliveries per notifier process.
     concurrency: int = 32
-    #: How often the worker looks for due deliveries when nothing woke it.
+    #: How often the worker looks for due deliveries (retries) when nothing woke it.
     poll_seconds: float = 0.25
+    #: How often it looks whether the projections recorded new events (one small read of their checkpoints).
+    outbox_poll_seconds: float = 0.02
     #: A subscription failing without a single success for this long is paused (0: never).
     auto_pause_seconds: float = 86_400.0
     #: The longest Retry-After honoured; longer is cut to this.
@@ -73,6 +75,7 @@ class NotifierConfig:
             ("MIGNET_NOTIFIER_TIMEOUT", "request_timeout"),
             ("MIGNET_NOTIFIER_AUTO_PAUSE_SECONDS", "auto_pause_seconds"),
             ("MIGNET_NOTIFIER_POLL_SECONDS", "poll_seconds"),
+            ("MIGNET_NOTIFIER_OUTBOX_POLL_SECONDS", "outbox_poll_seconds"),
         ):
             if name in env:
                 (values[attr],) = _floats(name, env[name]) or (0.0,)

@@ -14,6 +14,7 @@ States: pending -> delivering (claimed by one worker, until ``claimed_until``)
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -79,37 +80,45 @@ async def insert_new(db: AsyncDatabase, docs: list[Doc]) -> int:
         return int(exc.details.get("nInserted", 0))
 
 
-def _due(at: datetime) -> list[Doc]:
-    return [
-        {"status": str(DS.PENDING), "next_at": {"$lte": at}},
-        # A worker that died mid-attempt: its claim ran out, the delivery goes again (same webhook-id).
-        {"status": str(DS.DELIVERING), "claimed_until": {"$lt": at}},
-    ]
+def _pending(at: datetime) -> Doc:
+    return {"status": str(DS.PENDING), "next_at": {"$lte": at}}
 
 
-async def due_ids(db: AsyncDatabase, limit: int) -> list[str]:
+def _abandoned(at: datetime) -> Doc:
+    # A worker that died mid-attempt: its claim ran out, the delivery goes again (same webhook-id).
+    return {"status": str(DS.DELIVERING), "claimed_until": {"$lt": at}}
+
+
+async def due_ids(db: AsyncDatabase, limit: int) -> tuple[list[str], list[str]]:
+    """Due deliveries: (pending ones whose time has come, abandoned ones), ``limit`` in all."""
     at = now()
-    ids: list[str] = []
-    for selector in _due(at):
-        cursor = collection(db).find(selector, {"_id": 1}).sort("next_at", 1).limit(limit - len(ids))
-        ids += [d["_id"] async for d in cursor]
-        if len(ids) >= limit:
-            break
-    return ids
+    pending = [d["_id"] async for d in collection(db).find(_pending(at), {"_id": 1}).sort("next_at", 1).limit(limit)]
+    abandoned: list[str] = []
+    if len(pending) < limit:
+        cursor = collection(db).find(_abandoned(at), {"_id": 1}).limit(limit - len(pending))
+        abandoned = [d["_id"] async for d in cursor]
+    return pending, abandoned
 
 
-async def claim(db: AsyncDatabase, deliveries: list[str], token: str, hold: float) -> list[Doc]:
-    """Takes the deliveries still due for this worker alone (one atomic update each, one journaled write
-    for all), counting the attempt; returns those it got (another worker may have taken some)."""
+async def claim(
+    db: AsyncDatabase, pending: list[str], token: str, hold: float, abandoned: Sequence[str] = ()
+) -> list[Doc]:
+    """Takes the deliveries still due for this worker alone (atomically, per document), counting the
+    attempt; returns those it got (another worker may have taken some). (Two updates rather than one
+    with ``$or``: SecantusDB answers ``$in`` with ``$or`` by a scan.)"""
     at = now()
-    await collection(db).update_many(
-        {"_id": {"$in": deliveries}, "$or": _due(at)},
-        {
-            "$set": {"status": str(DS.DELIVERING), "claim": token, "claimed_until": at + timedelta(seconds=hold)},
-            "$inc": {"attempts": 1},
-        },
-    )
-    return await collection(db).find({"_id": {"$in": deliveries}, "claim": token}).to_list(None)
+    update = {
+        "$set": {"status": str(DS.DELIVERING), "claim": token, "claimed_until": at + timedelta(seconds=hold)},
+        "$inc": {"attempts": 1},
+    }
+    ids = list(pending) + list(abandoned)
+    if pending:
+        await collection(db).update_many({"_id": {"$in": list(pending)}, **_pending(at)}, update)
+    if abandoned:
+        await collection(db).update_many({"_id": {"$in": list(abandoned)}, **_abandoned(at)}, update)
+    if not ids:
+        return []
+    return await collection(db).find({"_id": {"$in": ids}, "claim": token}).to_list(None)
 
 
 def _finish(doc: Doc, fields: Doc, inc: Doc | None = None) -> UpdateOne:

@@ -49,6 +49,12 @@ STOP_GRACE_SECONDS = 2.0
 FLUSH_SECONDS = 0.01
 
 
+def _log_failed_write(done: asyncio.Future) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        # The delivery stays claimed, and goes again (same webhook-id) when the claim runs out.
+        log.warning("could not record a delivery outcome: %r", done.exception())
+
+
 def body_of(delivery: Doc) -> bytes:
     return json.dumps(delivery["cloud_event"], separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -67,6 +73,8 @@ class Dispatcher:
         self._pending_writes: list[tuple[UpdateOne, asyncio.Future]] = []
         self._flush_task: asyncio.Task | None = None
         self._subscriptions: dict[str, Doc] = {}
+        #: Deliveries this worker just inserted: claimed without a scan of the delivery log.
+        self._fresh: list[str] = []
         #: Subscriptions with a failure since their last success (the auto-pause clock runs).
         self._failing: set[str] = set()
 
@@ -96,6 +104,7 @@ class Dispatcher:
                 if matches(s, doc["type"], doc["public"], doc.get("facets") or {}, doc["recorded_at"])
             ]
             if await d.insert_new(db, new):
+                self._fresh += [doc["_id"] for doc in new]
                 self.wake.set()
             ids = [doc["_id"] for doc in docs]
             await db[outbox.collection].update_many({"_id": {"$in": ids}}, {"$set": {"expanded": True}})
@@ -103,14 +112,20 @@ class Dispatcher:
         return expanded
 
     # -- attempts -----------------------------------------------------------------------
-    async def start_due(self) -> int:
+    async def start_due(self, scan: bool) -> int:
+        """Claims and starts attempts: the deliveries just inserted, and with ``scan`` the due ones in the log."""
         room = self.config.concurrency - len(self.inflight)
         if room <= 0:
             return 0
-        due = await d.due_ids(self.runtime.db, room)
-        if not due:
+        pending, self._fresh = self._fresh[:room], self._fresh[room:]
+        abandoned: list[str] = []
+        if scan and len(pending) < room:
+            more, abandoned = await d.due_ids(self.runtime.db, room - len(pending))
+            pending += [p for p in more if p not in pending]
+        if not pending and not abandoned:
             return 0
-        claimed = await d.claim(self.runtime.db, due, uuid.uuid4().hex, self.config.request_timeout + 30)
+        hold = self.config.request_timeout + 30
+        claimed = await d.claim(self.runtime.db, pending, uuid.uuid4().hex, hold, abandoned)
         if claimed:
             self._subscriptions = {
                 s["_id"]: s
@@ -122,7 +137,7 @@ class Dispatcher:
             task = asyncio.create_task(self.attempt(doc, self._subscriptions.get(doc["subscription_id"])))
             self.inflight.add(task)
             task.add_done_callback(self._done)
-        return len(claimed)
+        return len(claimed) + (1 if self._fresh else 0)
 
     def _done(self, task: asyncio.Task) -> None:
         self.inflight.discard(task)
@@ -213,12 +228,13 @@ class Dispatcher:
 
     # -- outcomes, written together -------------------------------------------------------
     async def write(self, operation: UpdateOne) -> None:
-        """Queues an outcome and waits until it is journaled (with the others of the moment)."""
+        """Queues an outcome, journaled with the others of the moment; the attempt's slot is free meanwhile
+        (the delivery stays claimed until it is written; a stop writes what is queued first)."""
         done = asyncio.get_running_loop().create_future()
         self._pending_writes.append((operation, done))
         if self._flush_task is None or self._flush_task.done():
             self._flush_task = asyncio.create_task(self._flush())
-        await done
+        done.add_done_callback(_log_failed_write)
 
     async def _flush(self) -> None:
         await asyncio.sleep(FLUSH_SECONDS)
@@ -236,24 +252,47 @@ class Dispatcher:
                     done.set_result(None)
 
     # -- the loop -----------------------------------------------------------------------
+    async def _checkpoints(self) -> dict[str, int]:
+        """Where the outbox and subscription projections are: a change means there may be events to expand."""
+        names = [SUBSCRIPTIONS.name, *(o.name for o in OUTBOXES)]
+        found = self.runtime.db[CHECKPOINTS].find({"_id": {"$in": names}}, {"seq": 1})
+        return {doc["_id"]: doc.get("seq", 0) async for doc in found}
+
+    async def _step(self, state: dict) -> int:
+        """One turn: expand what the projections added, start the attempts that are due."""
+        busy = 0
+        checkpoints = await self._checkpoints()
+        if checkpoints != state.get("checkpoints"):
+            expanded = await self.expand()
+            if not expanded:
+                state["checkpoints"] = checkpoints  # all expanded up to here (or waiting for subscriptions)
+            busy += expanded
+        now = asyncio.get_running_loop().time()
+        scan = now >= state.get("next_due_check", 0)
+        if self.wake.is_set() or scan:
+            self.wake.clear()
+            if scan:
+                state["next_due_check"] = now + self.config.poll_seconds
+            busy += await self.start_due(scan)
+        return busy
+
     async def run(self) -> None:
         await d.ensure_indexes(self.runtime.db)
         self._failing = {doc["_id"] async for doc in self.runtime.db.failing.find({}, {"_id": 1})}
+        state: dict = {}
         try:
             while not self.stopping.is_set():
                 try:
-                    busy = await self.expand()
-                    busy += await self.start_due()
+                    busy = await self._step(state)
                 except Exception:
                     log.exception("the delivery worker failed; going on in 1s")
                     await asyncio.sleep(1)
                     continue
                 if busy:
                     continue
-                self.wake.clear()
                 try:
                     # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
-                    async with asyncio.timeout(self.config.poll_seconds):
+                    async with asyncio.timeout(self.config.outbox_poll_seconds):
                         await self.wake.wait()
                 except TimeoutError:
                     pass
@@ -262,6 +301,8 @@ class Dispatcher:
                 await asyncio.wait(self.inflight, timeout=STOP_GRACE_SECONDS)
             for task in self.inflight:
                 task.cancel()  # its claim runs out and the delivery goes again, same webhook-id
+            if self._flush_task is not None:
+                await asyncio.wait({self._flush_task}, timeout=STOP_GRACE_SECONDS)
             await self.webhooks.close()
 
     async def serve(self) -> None:
