@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 import httpx
@@ -125,6 +124,22 @@ async def wait_for(receiver: Receiver, subjects: list[str], timeout: float) -> N
         await asyncio.sleep(0.01)
 
 
+async def steady(store: EventStore, receiver: Receiver, rate: float, seconds: float) -> list[float]:
+    sent: dict[str, float] = {}
+    events = [network_created(n, f"steady{rate:g}") for n in range(int(rate * seconds))]
+    begin = time.perf_counter()
+    tasks = []
+    for n, event in enumerate(events):
+        delay = begin + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent[event.network_id] = time.perf_counter()
+        tasks.append(asyncio.create_task(append(store, event)))
+    await asyncio.gather(*tasks)
+    await wait_for(receiver, list(sent), timeout=300)
+    return [receiver.arrived[s] - t for s, t in sent.items()]
+
+
 async def live(nc, client: MignetClient, events: int, rate: float, seconds: float) -> list[tuple]:
     store = EventStore(nc, r.SERVICE, EventCodec(r.REGISTRY_EVENTS))
     receiver = Receiver()
@@ -138,27 +153,32 @@ async def live(nc, client: MignetClient, events: int, rate: float, seconds: floa
             await asyncio.gather(*(append(store, e) for e in burst[first : first + 100]))
         await wait_for(receiver, [e.network_id for e in burst], timeout=600)
         mignet_rate = events / (time.perf_counter() - started)
-        sample = json.dumps({"subject": "x", "data": burst[0].model_dump(mode="json"), "pad": "x" * 400}).encode()
+        event = burst[0]
+        # The same shape and size as a delivery's body (CloudEvents structured mode).
+        sample = (
+            c.WebhookCloudEvent(
+                id=new_id(),
+                type=event.ce_type(),
+                source="/mignet/registry",
+                subject=event.network_id,
+                time="2026-12-01T00:00:00Z",
+                dataschema=event.dataschema(),
+                correlationid=new_id(),
+                data=event.model_dump(mode="json"),
+            )
+            .model_dump_json()
+            .encode()
+        )
         raw_rate = await raw_posts(url, events, sample)
 
-        # Latency at a steady rate: each event appended on schedule, timed to its arrival.
-        sent: dict[str, float] = {}
-        steady = [network_created(n, "steady") for n in range(int(rate * seconds))]
-        begin = time.perf_counter()
-        tasks = []
-        for n, event in enumerate(steady):
-            delay = begin + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            sent[event.network_id] = time.perf_counter()
-            tasks.append(asyncio.create_task(append(store, event)))
-        await asyncio.gather(*tasks)
-        await wait_for(receiver, list(sent), timeout=120)
-        latencies = [receiver.arrived[s] - t for s, t in sent.items()]
+        # Latency at a steady rate (the 100/s, and one this machine sustains): appended on schedule,
+        # each timed to its arrival.
+        latencies: dict[float, list[float]] = {}
+        for steady_rate in (rate, rate / 5):
+            latencies[steady_rate] = await steady(store, receiver, steady_rate, seconds)
     finally:
         await receiver.stop()
-    p50, p99 = pct(latencies, 50) * 1000, pct(latencies, 99) * 1000
-    return [
+    rows = [
         (
             f"notifier: webhook deliveries/s, {events} events appended at once, 1 subscription, {CONCURRENCY} at a time",
             f"{mignet_rate:,.0f}",
@@ -166,11 +186,16 @@ async def live(nc, client: MignetClient, events: int, rate: float, seconds: floa
             f"{raw_rate:,.0f}",
             f"{mignet_rate / raw_rate:.0%} (target >= 50%)",
         ),
-        (
-            f"notifier: event appended -> webhook received at {rate:g}/s, p50 / p99 (ms)",
-            f"{p50:.1f} / {p99:.1f}",
-            "",
-            "",
-            f"p99 {'<' if p99 < 50 else '>='} 50 ms (target < 50)",
-        ),
     ]
+    for steady_rate, values in latencies.items():
+        p50, p99 = pct(values, 50) * 1000, pct(values, 99) * 1000
+        rows.append(
+            (
+                f"notifier: event appended -> webhook received at {steady_rate:g}/s, p50 / p99 (ms)",
+                f"{p50:.1f} / {p99:.1f}",
+                "",
+                "",
+                f"p99 {'<' if p99 < 50 else '>='} 50 ms (target < 50)",
+            )
+        )
+    return rows
