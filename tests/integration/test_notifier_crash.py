@@ -39,7 +39,7 @@ def notifier_process(fresh_nats, servers, db_prefix, tmp_path):
         MIGNET_NOTIFIER_SECRET_KEY=SECRET_KEY.decode(),
         MIGNET_NOTIFIER_ALLOW_PRIVATE="127.0.0.1",
         MIGNET_NOTIFIER_RETRY_SCHEDULE="0.5,0.5,0.5,0.5,0.5",
-        MIGNET_NOTIFIER_TIMEOUT="5",
+        MIGNET_NOTIFIER_TIMEOUT="2",
         MIGNET_NOTIFIER_POLL_SECONDS="0.05",
     )
     process = ManagedProcess(

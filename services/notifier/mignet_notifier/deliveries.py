@@ -7,7 +7,8 @@ receiver de-duplicates the rare resend on it. The schedule lives here
 (``status``, ``attempts``, ``next_at``), not in a sleeping task, so retries
 survive restarts. Every write is journaled.
 
-States: pending -> delivering (claimed by one worker, until ``claimed_until``)
+States: pending -> delivering (claimed by one worker, until ``claimed_until``; a new
+delivery may be inserted so, claimed by the worker that expanded it)
 -> delivered | pending (next attempt) | parked (schedule ran out) | cancelled.
 """
 
@@ -67,17 +68,24 @@ def new_delivery(outbox_doc: Doc, subscription: Doc, at: datetime) -> Doc:
     }
 
 
-async def insert_new(db: AsyncDatabase, docs: list[Doc]) -> int:
-    """Inserts the deliveries not there yet; the ones already there stay as they are."""
+def claimed(doc: Doc, token: str, until: datetime) -> Doc:
+    """A new delivery inserted already claimed by the worker that will make its first attempt (one write fewer)."""
+    return {**doc, "status": str(DS.DELIVERING), "attempts": 1, "claim": token, "claimed_until": until}
+
+
+async def insert_new(db: AsyncDatabase, docs: list[Doc]) -> list[Doc]:
+    """Inserts the deliveries not there yet and returns them; the ones already there stay as they are."""
     if not docs:
-        return 0
+        return []
     try:
-        result = await collection(db).insert_many(docs, ordered=False)
-        return len(result.inserted_ids)
+        await collection(db).insert_many(docs, ordered=False)
+        return docs
     except BulkWriteError as exc:
-        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != 11000 for e in errors):
             raise
-        return int(exc.details.get("nInserted", 0))
+        refused = {e["index"] for e in errors}
+        return [doc for i, doc in enumerate(docs) if i not in refused]
 
 
 def _pending(at: datetime) -> Doc:

@@ -9,7 +9,7 @@ outcome recorded (journaled, batched with the other outcomes of the moment)
 after it, conditional on the claim. The one window left: a notifier that dies
 (or is stopped) after the receiver took the POST and before the outcome was
 recorded sends the delivery again once its claim runs out
-(``request_timeout`` + 30 s), with the same ``webhook-id``, which the receiver
+(:meth:`Dispatcher._claim_seconds`), with the same ``webhook-id``, which the receiver
 de-duplicates. A worker frozen (SIGSTOP) longer than its claim can overlap with
 the next one the same way.
 """
@@ -73,8 +73,12 @@ class Dispatcher:
         self._pending_writes: list[tuple[UpdateOne, asyncio.Future]] = []
         self._flush_task: asyncio.Task | None = None
         self._subscriptions: dict[str, Doc] = {}
-        #: Deliveries this worker just inserted: claimed without a scan of the delivery log.
-        self._fresh: list[str] = []
+        #: Deliveries this worker inserted already claimed (their first attempt is its own), in order.
+        self._queue: list[Doc] = []
+        #: How many it may hold so: enough to keep every slot busy between two expansions.
+        self._queue_limit = 4 * config.concurrency
+        self._token = uuid.uuid4().hex
+        self._more_due = False
         #: Subscriptions with a failure since their last success (the auto-pause clock runs).
         self._failing: set[str] = set()
 
@@ -103,8 +107,13 @@ class Dispatcher:
                 for s in subscriptions
                 if matches(s, doc["type"], doc["public"], doc.get("facets") or {}, doc["recorded_at"])
             ]
-            if await d.insert_new(db, new):
-                self._fresh += [doc["_id"] for doc in new]
+            # As many as the queue takes are inserted claimed by this worker; the others pending, for any worker.
+            room = max(0, self._queue_limit - len(self._queue) - len(self.inflight))
+            until = at + timedelta(seconds=self._claim_seconds())
+            new = [d.claimed(doc, self._token, until) for doc in new[:room]] + new[room:]
+            inserted = await d.insert_new(db, new)
+            if inserted:
+                self._queue += [doc for doc in inserted if doc.get("claim") == self._token]
                 self.wake.set()
             ids = [doc["_id"] for doc in docs]
             await db[outbox.collection].update_many({"_id": {"$in": ids}}, {"$set": {"expanded": True}})
@@ -112,20 +121,26 @@ class Dispatcher:
         return expanded
 
     # -- attempts -----------------------------------------------------------------------
+    def _claim_seconds(self) -> float:
+        """How long a claim holds: the queue ahead of it at worst, then the attempt, then a margin."""
+        rounds = self._queue_limit / self.config.concurrency + 1
+        return rounds * (self.config.request_timeout + 1) + 10
+
     async def start_due(self, scan: bool) -> int:
-        """Claims and starts attempts: the deliveries just inserted, and with ``scan`` the due ones in the log."""
+        """Starts attempts: the deliveries this worker inserted claimed, then (with ``scan``) the due ones
+        in the log, claimed first."""
         room = self.config.concurrency - len(self.inflight)
         if room <= 0:
             return 0
-        pending, self._fresh = self._fresh[:room], self._fresh[room:]
-        abandoned: list[str] = []
-        if scan and len(pending) < room:
-            more, abandoned = await d.due_ids(self.runtime.db, room - len(pending))
-            pending += [p for p in more if p not in pending]
-        if not pending and not abandoned:
-            return 0
-        hold = self.config.request_timeout + 30
-        claimed = await d.claim(self.runtime.db, pending, uuid.uuid4().hex, hold, abandoned)
+        claimed, self._queue = self._queue[:room], self._queue[room:]
+        if (scan or self._more_due) and len(claimed) < room:
+            wanted = room - len(claimed)
+            pending, abandoned = await d.due_ids(self.runtime.db, wanted)
+            # A full page: more may be due at once, so the next turn looks again without waiting.
+            self._more_due = len(pending) + len(abandoned) >= wanted
+            if pending or abandoned:
+                hold = self._claim_seconds()
+                claimed += await d.claim(self.runtime.db, pending, uuid.uuid4().hex, hold, abandoned)
         if claimed:
             self._subscriptions = {
                 s["_id"]: s
@@ -137,7 +152,7 @@ class Dispatcher:
             task = asyncio.create_task(self.attempt(doc, self._subscriptions.get(doc["subscription_id"])))
             self.inflight.add(task)
             task.add_done_callback(self._done)
-        return len(claimed) + (1 if self._fresh else 0)
+        return len(claimed)
 
     def _done(self, task: asyncio.Task) -> None:
         self.inflight.discard(task)
@@ -269,7 +284,7 @@ class Dispatcher:
             busy += expanded
         now = asyncio.get_running_loop().time()
         scan = now >= state.get("next_due_check", 0)
-        if self.wake.is_set() or scan:
+        if self.wake.is_set() or scan or (self._more_due and len(self.inflight) < self.config.concurrency):
             self.wake.clear()
             if scan:
                 state["next_due_check"] = now + self.config.poll_seconds
