@@ -209,3 +209,22 @@ def test_the_config_needs_a_key_and_reads_its_lists():
     assert ipaddress.ip_address("10.1.2.3") in config.allow_private[1]
     with pytest.raises(ConfigError, match="ALLOW_PRIVATE"):
         NotifierConfig.from_env({"MIGNET_NOTIFIER_SECRET_KEY": "x" * 16, "MIGNET_NOTIFIER_ALLOW_PRIVATE": "nope"})
+
+
+def test_every_subscribable_event_type_renders_a_one_line_subject_and_both_bodies():
+    from mignet_notifier.mail import render
+
+    for event_type in c.SUBSCRIBABLE:
+        data = {"title": "A\nB <i>", "network_name": "N", "country": "BD", "review_id": "africa-2024-2025"}
+        delivery = {
+            "cloud_event": {
+                "type": event_type,
+                "subject": "x-1",
+                "id": "e1",
+                "time": "2026-12-07T00:00:00Z",
+                "data": data,
+            }
+        }
+        subject, text, html = render(delivery, {"title": "t <b>", "subscription_id": "s-1"})
+        assert "\n" not in subject and subject.startswith("[mignet] ")
+        assert "t <b>" in text and "t &lt;b&gt;" in html and "<b>" not in html.replace("<body", "")
