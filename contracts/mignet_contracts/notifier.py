@@ -169,10 +169,8 @@ class SubscriptionEvent(Event):
     subscription_id: SubscriptionId
 
 
-class SubscriptionCreated(SubscriptionEvent):
-    """A subscription was created (PERSONAL DATA: an e-mail subscription's address)."""
-
-    name: ClassVar[str] = "created"
+class _SubscriptionTerms(Contract):
+    """What a subscription is: the same in the command that creates it and the event that records it."""
 
     title: SubscriptionName
     channel: Channel
@@ -180,7 +178,16 @@ class SubscriptionCreated(SubscriptionEvent):
     email: SubscriberEmail | None = Field(default=None, repr=False)
     event_types: EventTypes
     filters: Filters = Filters()
-    internal: bool = False
+    internal: bool = Field(
+        default=False, description="The Network's own staff: e-mail only; may get non-public events."
+    )
+
+
+class SubscriptionCreated(_SubscriptionTerms, SubscriptionEvent):
+    """A subscription was created (PERSONAL DATA: an e-mail subscription's address)."""
+
+    name: ClassVar[str] = "created"
+
     secret_version: int = Field(default=0, ge=0, description="1 for a webhook (0: no secret, e-mail).")
 
 
@@ -230,20 +237,10 @@ class NotifierCommand(Command):
     service: ClassVar[str] = SERVICE
 
 
-class CreateSubscription(NotifierCommand):
+class CreateSubscription(_SubscriptionTerms, NotifierCommand):
     """Subscribe a webhook (``url``) or an e-mail address (``email``) to event types."""
 
     name: ClassVar[str] = "create-subscription"
-
-    title: SubscriptionName
-    channel: Channel
-    url: WebhookUrl | None = None
-    email: SubscriberEmail | None = Field(default=None, repr=False)
-    event_types: EventTypes
-    filters: Filters = Filters()
-    internal: bool = Field(
-        default=False, description="The Network's own staff: e-mail only; may get non-public events."
-    )
 
     @model_validator(mode="after")
     def _channel_fits(self) -> CreateSubscription:
