@@ -249,3 +249,22 @@ async def test_a_subscription_failing_for_long_is_paused_automatically(fresh_nat
 
         doc = await eventually(paused)
     assert doc["automatic"] is True and "every delivery failed since" in doc["status_reason"]
+
+
+async def test_a_rebuild_of_the_outboxes_sends_nothing_twice(notifier, registry_store):
+    async with Receiver() as receiver:
+        created = await subscribe(notifier, receiver.url())
+        sid = created["aggregate_id"]
+        await create_network(registry_store, "CL")
+        await deliveries_of(notifier, sid, "delivered")
+        rebuilt = await notifier.client.admin("notifier", "projections.rebuild", {"projections": ["registry"]})
+        assert rebuilt[0]["documents"] == 1
+        outbox = notifier.db["outbox_registry"]
+
+        async def expanded_again():
+            return await outbox.count_documents({"expanded": True}) == 1
+
+        await eventually(expanded_again)
+        await create_network(registry_store, "PE")  # a later event still goes
+        await deliveries_of(notifier, sid, "delivered", count=2)
+    assert sorted(receiver.attempts.values()) == [1, 1]

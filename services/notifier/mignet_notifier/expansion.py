@@ -32,11 +32,12 @@ class Expanded:
     inserted: bool = False
 
 
-async def checkpoints(runtime: ServiceRuntime) -> dict[str, int]:
-    """Where the outbox and subscription projections are: a change means there may be events to expand."""
+async def checkpoints(runtime: ServiceRuntime) -> dict[str, tuple]:
+    """Where the outbox and subscription projections are (and when last rebuilt): a change means there
+    may be events to expand."""
     names = [SUBSCRIPTIONS.name, *(o.name for o in OUTBOXES)]
-    found = runtime.db[CHECKPOINTS].find({"_id": {"$in": names}}, {"seq": 1})
-    return {doc["_id"]: doc.get("seq", 0) async for doc in found}
+    found = runtime.db[CHECKPOINTS].find({"_id": {"$in": names}}, {"seq": 1, "rebuilt_at": 1})
+    return {doc["_id"]: (doc.get("seq", 0), doc.get("rebuilt_at")) async for doc in found}
 
 
 async def expand(runtime: ServiceRuntime, token: str, room: int, claimed_until: datetime) -> Expanded:
