@@ -268,3 +268,21 @@ async def test_a_rebuild_of_the_outboxes_sends_nothing_twice(notifier, registry_
         await create_network(registry_store, "PE")  # a later event still goes
         await deliveries_of(notifier, sid, "delivered", count=2)
     assert sorted(receiver.attempts.values()) == [1, 1]
+
+
+async def test_two_notifiers_by_mistake_deliver_each_pair_once(fresh_nats, settings_for, registry_store):
+    """Both run delivery workers on the same database (one holds the projection lease): claims keep each
+    delivery to one worker."""
+    settings = settings_for(fresh_nats)
+    async with (
+        Receiver() as receiver,
+        RunningService(spec(), settings) as first,
+        RunningService(spec(), settings) as second,
+    ):
+        sids = [(await subscribe(first, receiver.url(f"/hook/{n}")))["aggregate_id"] for n in range(2)]
+        countries = ["AR", "BO", "CO", "EC", "PY", "UY", "VE", "CR", "PA", "HN"]
+        await asyncio.gather(*(create_network(registry_store, country) for country in countries))
+        for sid in sids:
+            await deliveries_of(second, sid, "delivered", count=len(countries), timeout=30)
+    assert len(receiver.attempts) == 2 * len(countries)
+    assert set(receiver.attempts.values()) == {1}
