@@ -1,10 +1,12 @@
-"""E-mail deliveries through a real in-process SMTP server (aiosmtpd): subject, both bodies, escaping."""
+"""The reviews' events through the notifier: e-mail via a real in-process SMTP server (aiosmtpd), with subject,
+both bodies and escaping; and what an external webhook may receive of them."""
 
 from __future__ import annotations
 
 import asyncio
 import email
 import email.policy
+import json
 
 import nats
 import pytest
@@ -142,3 +144,42 @@ async def test_an_unreachable_smtp_server_retries_then_parks(fresh_nats, setting
 
         [delivery] = await eventually(parked, timeout=15)
     assert delivery["attempts"] == 3 and delivery["channel"] == "email"
+
+
+async def test_a_webhook_never_gets_an_event_that_is_not_public(fresh_nats, settings_for, reviews_store):
+    """An external subscription's wildcard covers submitted (not public) and published: only published goes."""
+    from notifier_support import Receiver
+
+    async with (
+        Receiver() as receiver,
+        RunningService(spec(), settings_for(fresh_nats)) as notifier,
+    ):
+        created = await command(
+            notifier.client,
+            c.CreateSubscription(
+                **ids(),
+                title="integrator",
+                channel="webhook",
+                url=receiver.url(),
+                event_types=["int.un-migration.mignet.reviews.contribution.*"],
+            ),
+        )
+        sid = created["aggregate_id"]
+
+        async def active():
+            return (await notifier.client.query(c.GetSubscription(subscription_id=sid)))["status"] == "active"
+
+        await eventually(active)
+        cid = await submit(reviews_store, "asia-pacific-2024-2025", "asia-pacific", "t")
+        published = rv.ContributionPublished(contribution_id=cid, occurred_on="2026-12-02")
+        await reviews_store.append(
+            CONTRIBUTION, cid, [published], 2, Metadata(command_id=ids()["command_id"], actor="t")
+        )
+
+        async def delivered():
+            found = await notifier.client.query(c.ListDeliveries(subscription_id=sid))
+            return found["items"] if found["total"] and found["items"][0]["status"] == "delivered" else None
+
+        [delivery] = await eventually(delivered, timeout=15)
+    assert delivery["event_type"] == rv.ContributionPublished.ce_type()
+    assert [json.loads(r.body)["type"] for r in receiver.requests] == [rv.ContributionPublished.ce_type()]
