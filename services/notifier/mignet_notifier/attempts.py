@@ -28,7 +28,7 @@ from mignet_runtime.service import ServiceRuntime
 log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 #: How long a delivery of a paused or disabled subscription waits before it is looked at again.
-HOLD_SECONDS = 5.0
+HOLD_SECONDS = 30.0
 
 
 def body_of(delivery: Doc) -> bytes:

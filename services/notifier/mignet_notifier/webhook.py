@@ -79,7 +79,8 @@ class WebhookSender:
         # Connect to the checked address; the Host header and TLS (SNI, certificate) keep the name.
         pinned = httpx.URL(url).copy_with(host=str(target.address))
         default_port = 443 if target.scheme == "https" else 80
-        host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
+        name = f"[{target.host}]" if ":" in target.host else target.host  # an IPv6 literal
+        host_header = name if target.port == default_port else f"{name}:{target.port}"
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
         request = self.client.build_request(
             "POST", pinned, content=body, headers={**headers, "host": host_header}, extensions=extensions
