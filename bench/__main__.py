@@ -23,7 +23,7 @@ from pathlib import Path
 import nats
 from pymongo import AsyncMongoClient
 
-from bench import instrumentation, queries, registry, reviews
+from bench import instrumentation, notifier, queries, registry, reviews
 from bench.stack import SYNC_CHOICES, Stack, wait_healthy
 from mignet_runtime.client import MignetClient
 
@@ -35,6 +35,7 @@ FULL = {
     "rate": 200,
     "seconds": 10.0,
     "review_rate": 20.0,
+    "notifier_events": 2000,
 }
 QUICK = {**FULL, "per_client": 40, "aggregates": 2000, "seconds": 5.0}
 #: The load-shedding benchmark: clients on list-networks, for how long, over how many networks.
@@ -83,6 +84,22 @@ async def wait_replicas(client: MignetClient, service: str, processes: list) -> 
                 return
             await asyncio.sleep(0.1)
         raise RuntimeError(f"the second {service} replica never answered")
+
+
+async def run_notifier(args: argparse.Namespace) -> list[tuple]:
+    stack = Stack(args.services_from)
+    stack.start_servers()
+    try:
+        process = stack.service("notifier", notifier.ENV)
+        nc = await nats.connect(stack.nats_url)
+        client = MignetClient(nc, timeout=30)
+        await wait_healthy(client, "notifier", process)
+        rows = await notifier.live(nc, client, args.notifier_events, 100.0, args.seconds)
+        process.stop(10)
+        await nc.drain()
+        return rows
+    finally:
+        stack.stop()
 
 
 async def run(args: argparse.Namespace) -> list[tuple]:
@@ -144,12 +161,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, help="how long each steady-rate latency runs (10)")
     parser.add_argument(
         "--only",
-        choices=("all", "commands", "queries", "instrumentation"),
+        choices=("all", "commands", "queries", "instrumentation", "notifier"),
         default="all",
         help="commands: the command and projection rows; queries: the load-shedding rows; instrumentation: "
-        "commands/s with metrics and traces off and on, alternating; all: every one",
+        "commands/s with metrics and traces off and on, alternating; notifier: the webhook rows; all: every one",
     )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each kind for --only instrumentation (3)")
+    parser.add_argument("--notifier-events", type=int, help="events in the webhook throughput burst (2000)")
     parser.add_argument("--query-clients", type=int, help="concurrent list-networks clients (200)")
     parser.add_argument("--query-seconds", type=float, help="how long they send (10)")
     parser.add_argument("--query-networks", type=int, help="networks in the registry for them to list (250)")
@@ -182,6 +200,8 @@ def main() -> int:
         rows += asyncio.run(run_queries(args))
     if args.only in ("all", "instrumentation"):
         rows += asyncio.run(run_instrumentation(args))
+    if args.only in ("all", "notifier"):
+        rows += asyncio.run(run_notifier(args))
     table = render(rows, sys.argv[1:], time.perf_counter() - started)
     print(table)
     if args.record:

@@ -65,7 +65,7 @@ async def _round(stack: Stack, collector: Collector, mode: str, per_client: int)
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.url
     if mode == "all":
         env["OTEL_TRACES_SAMPLER"] = "parentbased_always_on"
-    process = stack.service("registry", **env)
+    process = stack.service("registry", env)
     nc = await nats.connect(stack.nats_url)
     scraper: asyncio.Task | None = None
     try:

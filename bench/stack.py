@@ -17,7 +17,7 @@ DB_PREFIX = "bench"
 
 
 #: Where the services' packages live inside a mignet checkout (for ``--services-from``).
-PACKAGE_DIRS = ("contracts", "runtime", "services/registry", "services/reviews")
+PACKAGE_DIRS = ("contracts", "runtime", "services/registry", "services/reviews", "services/notifier")
 
 
 #: nats-server's JetStream file store fsyncs every 2 minutes by default; ``always`` fsyncs every write.
@@ -45,7 +45,7 @@ class Stack:
         mongo_proc, self.mongo_url = start_secantus(self.root / "mongo", log_path=self.root / "mongo.log")
         self.processes.append(mongo_proc)
 
-    def service(self, name: str, **extra: str) -> ManagedProcess:
+    def service(self, name: str, extra_env: dict[str, str] | None = None) -> ManagedProcess:
         env = {
             **os.environ,
             "NATS_URL": self.nats_url,
@@ -56,7 +56,7 @@ class Stack:
             "MIGNET_HTTP_PORT": str(self.http_port),
             # Metrics on, as deployed, on a port of its own (the defaults may be taken on this host).
             "MIGNET_ADMIN_PORT": str(free_port()),
-            **extra,
+            **(extra_env or {}),
         }
         if self.services_from is not None:
             # Ahead of the editable install on sys.path, so the services import that checkout's code.

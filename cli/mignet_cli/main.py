@@ -39,6 +39,13 @@ except ImportError:  # pragma: no cover - only while the reviews service is bein
 else:
     app.add_typer(reviews.app, name="reviews")
 
+try:  # the notifier commands ship with the notifier service
+    from mignet_cli import notifier
+except ImportError:  # pragma: no cover
+    pass
+else:
+    app.add_typer(notifier.app, name="notifier")
+
 
 def installed_version() -> str:
     try:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from mignet_contracts import envelope, registry, reviews, support, working_groups
+from mignet_contracts import envelope, notifier, registry, reviews, support, working_groups
 from mignet_contracts.envelope import Command, Event, Query
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -25,6 +25,7 @@ SERVICES: dict[str, tuple[tuple[type[Event], ...], tuple[type[Command], ...], tu
         (*registry.REGISTRY_QUERIES, *working_groups.WORKING_GROUP_QUERIES, *support.SUPPORT_QUERIES),
     ),
     "reviews": (reviews.REVIEWS_EVENTS, reviews.REVIEWS_COMMANDS, reviews.REVIEWS_QUERIES),
+    "notifier": (notifier.NOTIFIER_EVENTS, notifier.NOTIFIER_COMMANDS, notifier.NOTIFIER_QUERIES),
 }
 
 
@@ -147,6 +148,11 @@ def render() -> dict[str, str]:
         envelope.CommandResult,
         f"{envelope.SCHEMA_BASE_URI}/command-result.json",
         "The result of a command that succeeded.",
+    )
+    files["webhook-cloudevent.json"] = _schema(
+        notifier.WebhookCloudEvent,
+        f"{envelope.SCHEMA_BASE_URI}/webhook-cloudevent.json",
+        "The body of every webhook the notifier POSTs (CloudEvents structured JSON mode).",
     )
     return {path: json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n" for path, doc in files.items()}
 

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+from mignet_runtime.local_notifier import mail_sink, notifier_env
 from mignet_runtime.provision import ProvisioningRefused
 from mignet_runtime.settings import ADMIN_PORT_FALLBACK, ADMIN_PORTS, redact_url
 
@@ -545,6 +546,10 @@ def _run(args: argparse.Namespace) -> int:
         env = {**os.environ, "NATS_URL": nats_url, "MONGODB_URL": mongodb_url, "PYTHONUNBUFFERED": "1"}
         # Their output is piped to this terminal and var/logs: readable lines, unless asked for JSON.
         env.setdefault("MIGNET_LOG_FORMAT", "text")
+        if "notifier" in services and not env.get("MIGNET_NOTIFIER_SMTP_URL"):
+            argv, env["MIGNET_NOTIFIER_SMTP_URL"] = mail_sink(data_dir, free_port())
+            servers.append(ManagedProcess("mail", argv, env=env, log_path=log_dir / "mail.log").start())
+            term.say(f"SMTP sink    {env['MIGNET_NOTIFIER_SMTP_URL']}  (mail lands in {data_dir / 'mail'})")
         for name in services:
             if stop.is_set():
                 break
@@ -554,6 +559,8 @@ def _run(args: argparse.Namespace) -> int:
                 # Each service's admin port (/healthz, /readyz, /metrics) at its usual offset from the base.
                 offset = ADMIN_PORTS.get(name, ADMIN_PORT_FALLBACK) - ADMIN_PORT_FALLBACK
                 own["MIGNET_ADMIN_PORT"] = str(args.admin_port_base + offset if args.admin_port_base else 0)
+            if name == "notifier":
+                own.update(notifier_env(data_dir, env))
             proc = ManagedProcess(
                 name,
                 [sys.executable, "-m", f"mignet_{name}"],

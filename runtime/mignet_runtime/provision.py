@@ -35,8 +35,8 @@ from mignet_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: The services that own a stream today (the notifier is not built yet, so nothing is provisioned for it).
-PROVISIONED_SERVICES = ("registry", "reviews")
+#: The services that own a stream.
+PROVISIONED_SERVICES = ("registry", "reviews", "notifier")
 
 #: Differences provisioning will not "fix": see the module docstring.
 UNSAFE_FIELDS = frozenset({"subjects", "retention", "storage"})

@@ -19,7 +19,6 @@ from mignet_runtime.localstack import (
     ManagedProcess,
     free_port,
     port_in_use,
-    service_module_available,
     skip_reason,
     wait_for_log,
 )
@@ -122,10 +121,12 @@ async def _ignore(_: Exception) -> None:
 
 
 def test_run_supervises_services_and_stops_everything_on_sigint(tmp_path):
-    """`make run` in small: a present service runs with the URLs, a missing one is skipped, Ctrl-C stops all.
+    """`make run` in small: the services run with the URLs (a fake reviews, the real notifier with its
+    local key, allowance and SMTP sink), Ctrl-C stops all.
 
     Its nats-server runs deploy/nats/nats.conf with dev passwords, provisioned, and each
-    service connects as its own user."""
+    service connects as its own user. (Skipping a missing service is test_skip_reason_...: every
+    service exists now.)"""
     package = tmp_path / "pkgs" / "mignet_reviews"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -150,17 +151,19 @@ def test_run_supervises_services_and_stops_everything_on_sigint(tmp_path):
         "--nats-monitor-port",
         "0",
     ]
-    if service_module_available("notifier"):
-        pytest.skip("mignet_notifier exists now; this test needs a missing service")
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
+    ready: set[str] = set()
     try:
         for line in proc.stdout:
             lines.append(line.rstrip())
-            if line.startswith("reviews") and "ready" in line:
+            for name in ("reviews", "notifier"):
+                if line.startswith(name) and " ready" in line:
+                    ready.add(name)
+            if ready == {"reviews", "notifier"}:
                 break
         else:
-            pytest.fail("reviews never came up:\n" + "\n".join(lines))
+            pytest.fail("reviews or notifier never came up:\n" + "\n".join(lines))
         operator_env = tmp_path / "var" / "operator.env"
         passwords = tmp_path / "var" / "nats-passwords.env"
         assert operator_env.stat().st_mode & 0o777 == 0o600 and passwords.stat().st_mode & 0o777 == 0o600
@@ -174,15 +177,18 @@ def test_run_supervises_services_and_stops_everything_on_sigint(tmp_path):
             proc.kill()
     output = "\n".join(lines) + "\n" + rest
     assert proc.returncode == 0, output
-    # notifier is not written yet: `make install` would not help, so the note must not suggest it.
-    assert "WARNING: skipping notifier: there is no services/notifier/ in this checkout yet" in output
-    assert "make install" not in output
+    # The notifier's local set-up: a key kept under var/ (0600), loopback allowed, mail to var/mail/.
+    key = tmp_path / "var" / "notifier-secret-key"
+    assert key.stat().st_mode & 0o777 == 0o600 and key.read_text().strip() not in output
+    assert "SMTP sink    smtp://127.0.0.1:" in output and f"(mail lands in {tmp_path / 'var' / 'mail'})" in output
+    assert "skipping" not in output
     # The stack's log ends by saying so, after the services' own last lines.
     assert output.rstrip().splitlines()[-1] == "localstack: stopped", output
-    assert f"reviews | ready nats://127.0.0.1:{nats_port} mongodb://127.0.0.1:{mongo_port} as reviews" in output
+    # Names are padded to the longest ("notifier").
+    assert f"reviews  | ready nats://127.0.0.1:{nats_port} mongodb://127.0.0.1:{mongo_port} as reviews" in output
     assert "provision: stream REVIEWS: created" in output and "deploy/nats/nats.conf" in output
     assert exported["NATS_PASSWORD"] not in output  # passwords stay in the 0600 files
-    assert "reviews | draining with nats still up" in output
+    assert "reviews  | draining with nats still up" in output
     assert not port_in_use("127.0.0.1", nats_port) and not port_in_use("127.0.0.1", mongo_port)
 
 

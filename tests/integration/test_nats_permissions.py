@@ -22,6 +22,8 @@ import nats.js.errors
 import pytest
 from nats.js.api import ConsumerConfig
 
+from mignet_notifier.app import make_spec
+from mignet_notifier.config import NotifierConfig
 from mignet_registry.app import SPEC as REGISTRY
 from mignet_reviews.app import SPEC as REVIEWS
 from mignet_runtime.keystore import KeyRing, keys_bucket
@@ -363,7 +365,9 @@ def _granted_consumers(user: str) -> dict[str, set[str]]:
     return granted
 
 
-@pytest.mark.parametrize("spec", [REGISTRY, REVIEWS], ids=lambda spec: spec.name)
+@pytest.mark.parametrize(
+    "spec", [REGISTRY, REVIEWS, make_spec(NotifierConfig(secret_key=b"x" * 16))], ids=lambda spec: spec.name
+)
 def test_conf_grants_exactly_the_consumers_the_code_uses(spec):
     assert _granted_consumers(spec.name) == {s: set(names) for s, names in spec.consumers().items()}
 

@@ -46,6 +46,9 @@ async def test_creates_every_stream_and_lease_bucket_then_changes_nothing(bare_n
         ("stream REVIEWS", "created"),
         ("lease bucket leases_reviews (stream KV_leases_reviews)", "created"),
         ("key bucket keys_reviews (stream KV_keys_reviews)", "created"),
+        ("stream NOTIFIER", "created"),
+        ("lease bucket leases_notifier (stream KV_leases_notifier)", "created"),
+        ("key bucket keys_notifier (stream KV_keys_notifier)", "created"),
     ]
     nc, js = await _js(bare_nats)
     try:
@@ -139,7 +142,7 @@ async def test_cli_provisions_as_admin_and_explains_a_refusal_to_others(bare_nat
     assert as_admin.exit_code == 0, as_admin.output
     assert "created stream REGISTRY" in " ".join(as_admin.stdout.split())
     again = await _mignet(bare_nats.env_for("admin"), "admin", "provision")
-    assert again.exit_code == 0 and again.stdout.count("unchanged") == 6
+    assert again.exit_code == 0 and again.stdout.count("unchanged") == 9
 
     wrong = await _mignet({**bare_nats.env_for("admin"), "NATS_PASSWORD": "pwrong"}, "admin", "provision")
     assert wrong.exit_code == 3 and "authorization violation" in wrong.stderr.lower()

@@ -320,6 +320,7 @@ async def test_version_health_and_help(registry):
 
 
 async def test_tailing_a_stream_that_does_not_exist_is_a_clear_error(registry):
+    await registry.nc.jetstream().delete_stream("NOTIFIER")  # provisioned like the others: gone here
     result = await mignet(registry, "events", "tail", "notifier", "--from-start")
     assert result.exit_code == 1
     assert result.stderr.startswith("error (not_found): there is no stream NOTIFIER")

@@ -23,7 +23,7 @@ SCHEMA = json.loads((ROOT / "tests" / "fixtures" / "compose-spec.json").read_tex
 PASSWORDS = {
     f"{user}_NATS_PASSWORD": f"pw-{user.lower()}"
     for user in ("REGISTRY", "REVIEWS", "NOTIFIER", "OPERATOR", "ADMIN", "SYS")
-}
+} | {"NOTIFIER_SECRET_KEY": "key-of-at-least-16-chars"}
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 
 

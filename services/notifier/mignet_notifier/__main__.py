@@ -1,0 +1,3 @@
+from mignet_notifier.app import main
+
+main()

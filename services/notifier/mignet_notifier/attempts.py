@@ -1,0 +1,139 @@
+"""One attempt of one delivery: by webhook or e-mail, and what its outcome does.
+
+2xx (or an accepted e-mail) is delivered; 410 cancels the delivery and disables
+the subscription; anything else waits for the next attempt of the schedule
+(or ``Retry-After``), then parks; a subscription failing without a success for
+``auto_pause_seconds`` is paused. Outcomes are recorded conditional on the
+attempt's claim (:mod:`.deliveries`), batched (:mod:`.outcomes`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from mignet_contracts import notifier as c
+from mignet_notifier import deliveries as d
+from mignet_notifier import signing
+from mignet_notifier.config import NotifierConfig
+from mignet_notifier.mail import MailSender
+from mignet_notifier.outcomes import OutcomeWriter
+from mignet_notifier.webhook import Outcome, WebhookSender
+from mignet_runtime.errors import MignetError
+from mignet_runtime.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+Doc = dict[str, Any]
+#: How long a delivery of a paused or disabled subscription waits before it is looked at again.
+HOLD_SECONDS = 30.0
+
+
+def body_of(delivery: Doc) -> bytes:
+    return json.dumps(delivery["cloud_event"], separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Attempts:
+    def __init__(self, runtime: ServiceRuntime, config: NotifierConfig, commands, outcomes: OutcomeWriter):
+        self.runtime = runtime
+        self.config = config
+        #: ``commands(command)``: sends a subscription command (disable on 410, automatic pause).
+        self.commands = commands
+        self.outcomes = outcomes
+        self.webhooks = WebhookSender(config)
+        self.email = MailSender(config) if config.smtp_url else None
+        #: Subscriptions with a failure since their last success (the auto-pause clock runs).
+        self._failing: set[str] = set()
+
+    async def load(self) -> None:
+        self._failing = {doc["_id"] async for doc in self.runtime.db.failing.find({}, {"_id": 1})}
+
+    async def run(self, doc: Doc, subscription: Doc | None) -> None:
+        status = subscription["status"] if subscription else "deleted"
+        if subscription is None or status == "deleted":
+            await self.write(d.cancelled(doc, None, "the subscription was deleted"))
+            return
+        if status != "active":
+            await self.write(d.held(doc, HOLD_SECONDS))
+            return
+        if doc["channel"] == str(c.Channel.WEBHOOK):
+            outcome = await self.post(doc, subscription)
+        elif self.email is not None:
+            outcome = await self.email.send(doc, subscription)
+        else:
+            outcome = Outcome(None, 0.0, error="no SMTP server is configured (MIGNET_NOTIFIER_SMTP_URL)")
+        await self.record(doc, subscription, outcome)
+
+    async def post(self, doc: Doc, subscription: Doc) -> Outcome:
+        at = d.now()
+        body = body_of(doc)
+        secrets = signing.signing_secrets(self.config.secret_key, subscription, at)
+        headers = signing.headers(secrets, doc["_id"], at, body)
+        try:
+            async with asyncio.timeout(self.config.request_timeout + 1):
+                return await self.webhooks.post(subscription["url"], headers, body)
+        except TimeoutError:
+            return Outcome(None, self.config.request_timeout * 1000, error="no complete answer in time")
+
+    async def record(self, doc: Doc, subscription: Doc, outcome: Outcome) -> None:
+        sid = subscription["subscription_id"]
+        if outcome.delivered:
+            await self.write(d.delivered(doc, outcome.status_code, outcome.latency_ms))
+            if sid in self._failing:
+                self._failing.discard(sid)
+                await self.runtime.db.failing.delete_one({"_id": sid})
+            return
+        if outcome.status_code == 410 and doc["channel"] == str(c.Channel.WEBHOOK):
+            await self.write(d.cancelled(doc, 410, "the receiver answered 410 Gone: the subscription is disabled"))
+            await self._command(
+                c.DisableSubscription(
+                    command_id=f"gone-{doc['_id']}",
+                    actor="notifier",
+                    subscription_id=sid,
+                    reason=f"the receiver answered 410 Gone to delivery {doc['_id']}",
+                )
+            )
+            return
+        retry_after = None
+        if outcome.retry_after is not None:
+            retry_after = min(outcome.retry_after, self.config.max_retry_after)
+        delay = d.next_delay(doc["attempts"], self.config.retry_schedule, self.config.jitter, retry_after)
+        await self.write(d.failed(doc, outcome.status_code, outcome.error or "failed", outcome.latency_ms, delay))
+        if delay is None:
+            log.warning("delivery %s parked after %d attempts: %s", doc["_id"], doc["attempts"], outcome.error)
+        await self._failing_for_long(sid)
+
+    async def _failing_for_long(self, sid: str) -> None:
+        """Pauses a subscription that has failed without a success for ``auto_pause_seconds``."""
+        if self.config.auto_pause_seconds <= 0:
+            return
+        self._failing.add(sid)
+        at = d.now()
+        await self.runtime.db.failing.update_one({"_id": sid}, {"$setOnInsert": {"since": at}}, upsert=True)
+        since = (await self.runtime.db.failing.find_one({"_id": sid}) or {"since": at})["since"]
+        if at - since < timedelta(seconds=self.config.auto_pause_seconds):
+            return
+        await self._command(
+            c.PauseSubscription(
+                command_id=f"autopause-{sid}-{int(since.timestamp())}",
+                actor="notifier",
+                subscription_id=sid,
+                automatic=True,
+                reason=f"every delivery failed since {since.isoformat(timespec='seconds')}",
+            )
+        )
+
+    async def _command(self, command) -> None:
+        try:
+            await self.commands(command)
+        except MignetError as exc:
+            log.info("%s %s: %s", command.name, getattr(command, "subscription_id", ""), exc.message)
+
+    async def write(self, operation) -> None:
+        """Records an outcome without holding the attempt's slot (see :mod:`.outcomes`)."""
+        self.outcomes.write(operation)
+
+    async def close(self) -> None:
+        await self.webhooks.close()

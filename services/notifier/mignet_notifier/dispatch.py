@@ -1,0 +1,160 @@
+"""The delivery worker: expands recorded events into deliveries, and makes each delivery's attempts.
+
+Runs in every replica that serves requests (``ServiceSpec.background``); any
+number may run at once, because expansion inserts deterministic ids and an
+attempt needs an atomic claim (:mod:`.deliveries`).
+
+Effectively once: an attempt is claimed (journaled) before the POST and its
+outcome recorded (journaled, batched with the other outcomes of the moment)
+after it, conditional on the claim. The one window left: a notifier that dies
+(or is stopped) after the receiver took the POST and before the outcome was
+recorded sends the delivery again once its claim runs out
+(:meth:`Dispatcher._claim_seconds`), with the same ``webhook-id``, which the receiver
+de-duplicates. A worker frozen (SIGSTOP) longer than its claim can overlap with
+the next one the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from mignet_notifier import deliveries as d
+from mignet_notifier import expansion
+from mignet_notifier.attempts import Attempts
+from mignet_notifier.config import NotifierConfig
+from mignet_notifier.outcomes import OutcomeWriter
+from mignet_notifier.projections import SUBSCRIPTIONS
+from mignet_runtime.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+Doc = dict[str, Any]
+#: How long a stopping worker lets the attempts under way finish.
+STOP_GRACE_SECONDS = 2.0
+
+
+class Dispatcher:
+    def __init__(self, runtime: ServiceRuntime, config: NotifierConfig, commands):
+        self.runtime = runtime
+        self.config = config
+        self.wake = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self.inflight: set[asyncio.Task] = set()
+        self.outcomes = OutcomeWriter(runtime.db)
+        self.attempts = Attempts(runtime, config, commands, self.outcomes)
+        self._subscriptions: dict[str, Doc] = {}
+        #: Deliveries this worker inserted already claimed (their first attempt is its own), in order.
+        self._queue: list[Doc] = []
+        #: How many it may hold so: enough to keep every slot busy between two expansions.
+        self._queue_limit = 4 * config.concurrency
+        self._token = uuid.uuid4().hex
+        self._more_due = False
+
+    # -- attempts -----------------------------------------------------------------------
+    def _claim_seconds(self) -> float:
+        """How long a claim holds: the queue ahead of it at worst, then the attempt, then a margin."""
+        rounds = self._queue_limit / self.config.concurrency + 1
+        return rounds * (self.config.request_timeout + 1) + 10
+
+    async def start_due(self, scan: bool) -> int:
+        """Starts attempts: the deliveries this worker inserted claimed, then (with ``scan``) the due ones
+        in the log, claimed first."""
+        room = self.config.concurrency - len(self.inflight)
+        if room <= 0:
+            return 0
+        claimed, self._queue = self._queue[:room], self._queue[room:]
+        if (scan or self._more_due) and len(claimed) < room:
+            wanted = room - len(claimed)
+            pending, abandoned = await d.due_ids(self.runtime.db, wanted)
+            # A full page: more may be due at once, so the next turn looks again without waiting.
+            self._more_due = len(pending) + len(abandoned) >= wanted
+            if pending or abandoned:
+                hold = self._claim_seconds()
+                claimed += await d.claim(self.runtime.db, pending, uuid.uuid4().hex, hold, abandoned)
+        if claimed:
+            self._subscriptions = {
+                s["_id"]: s
+                async for s in self.runtime.db[SUBSCRIPTIONS.collection].find(
+                    {"_id": {"$in": list({doc["subscription_id"] for doc in claimed})}}
+                )
+            }
+        for doc in claimed:
+            task = asyncio.create_task(self.attempts.run(doc, self._subscriptions.get(doc["subscription_id"])))
+            self.inflight.add(task)
+            task.add_done_callback(self._done)
+        return len(claimed)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.inflight.discard(task)
+        self.wake.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("delivery attempt failed unexpectedly", exc_info=task.exception())
+
+    # -- the loop -----------------------------------------------------------------------
+    async def _step(self, state: dict) -> int:
+        """One turn: expand what the projections added, start the attempts that are due."""
+        busy = 0
+        checkpoints = await expansion.checkpoints(self.runtime)
+        if checkpoints != state.get("checkpoints"):
+            room = max(0, self._queue_limit - len(self._queue) - len(self.inflight))
+            until = d.now() + timedelta(seconds=self._claim_seconds())
+            expanded = await expansion.expand(self.runtime, self._token, room, until)
+            self._queue += expanded.claimed
+            if expanded.inserted:
+                self.wake.set()
+            if not expanded.events:
+                state["checkpoints"] = checkpoints  # all expanded up to here (or waiting for subscriptions)
+            busy += expanded.events
+        now = asyncio.get_running_loop().time()
+        scan = now >= state.get("next_due_check", 0)
+        if self.wake.is_set() or scan or (self._more_due and len(self.inflight) < self.config.concurrency):
+            self.wake.clear()
+            if scan:
+                state["next_due_check"] = now + self.config.poll_seconds
+            busy += await self.start_due(scan)
+        return busy
+
+    async def run(self) -> None:
+        await d.ensure_indexes(self.runtime.db)
+        await self.attempts.load()
+        state: dict = {}
+        try:
+            while not self.stopping.is_set():
+                try:
+                    busy = await self._step(state)
+                except Exception:
+                    log.exception("the delivery worker failed; going on in 1s")
+                    await asyncio.sleep(1)
+                    continue
+                if busy:
+                    continue
+                try:
+                    # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
+                    async with asyncio.timeout(self.config.outbox_poll_seconds):
+                        await self.wake.wait()
+                except TimeoutError:
+                    pass
+        finally:
+            if self.inflight:
+                await asyncio.wait(self.inflight, timeout=STOP_GRACE_SECONDS)
+            for task in self.inflight:
+                task.cancel()  # its claim runs out and the delivery goes again, same webhook-id
+            await self.outcomes.drain(STOP_GRACE_SECONDS)
+            await self.attempts.close()
+
+    async def serve(self) -> None:
+        """Runs until cancelled, then stops between steps rather than cancelling a database call midway
+        (PyMongo's async client was seen to hang when an operation was cancelled)."""
+        task = asyncio.create_task(self.run(), name="notifier-dispatcher")
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            self.stopping.set()
+            self.wake.set()
+            done, _ = await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS + 1)
+            if not done:
+                task.cancel()
+            raise
