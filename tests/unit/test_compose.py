@@ -138,10 +138,10 @@ def test_the_cluster_overlay_runs_three_nats_nodes_routed_to_each_other():
 def test_in_the_cluster_streams_have_three_replicas_and_services_know_every_node():
     services = merged(compose(), overlay())["services"]
     assert services["provision"]["environment"]["MIGNET_STREAM_REPLICAS"] == 3
-    for name in ("provision", "registry", "reviews"):
+    for name in ("provision", "registry", "reviews", "notifier"):
         urls = services[name]["environment"]["NATS_URL"].split(",")
         assert [u.split("//")[1].split(":")[0] for u in urls] == ["nats", "nats-2", "nats-3"]
-    for name in ("registry", "reviews"):
+    for name in ("registry", "reviews", "notifier"):
         env = services[name]["environment"]
         assert "replicaSet=mignet" in env["MONGODB_URL"] and "w=majority" in env["MONGODB_URL"]
         assert env["NATS_USER"] == name  # the base file's credentials survive the merge
