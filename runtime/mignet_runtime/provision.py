@@ -23,8 +23,10 @@ from datetime import timedelta
 from nats.js.api import KeyValueConfig, StorageType, StreamConfig
 from nats.js.errors import APIError, NotFoundError
 
+from mignet_contracts.feed import FEED_ACCOUNT, PUBLIC_STREAM
 from mignet_runtime.eventstore import StreamSettings, expected_stream_config, stream_differences
 from mignet_runtime.lease import lease_bucket
+from mignet_runtime.public_feed import provision_public_stream
 from mignet_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -150,13 +152,18 @@ async def provision_lease_bucket(js, service: str, settings: Settings) -> Step:
 
 
 async def provision(nc, settings: Settings, services: Iterable[str] = PROVISIONED_SERVICES) -> list[Step]:
-    """Create or repair each service's stream and lease bucket; raises :class:`ProvisioningRefused`
+    """Create or repair each service's stream and lease bucket, and the public feed
+    (:mod:`mignet_runtime.public_feed`); raises :class:`ProvisioningRefused`
     (after doing everything else) when something could not be brought to the expected configuration."""
     js = nc.jetstream(timeout=10)
     steps: list[Step] = []
+    services = tuple(services)
     for service in services:
         steps.append(await _provision_stream(js, expected_stream_config(service, stream_settings(settings))))
         steps.append(await provision_lease_bucket(js, service, settings))
+    if set(PROVISIONED_SERVICES) <= set(services):  # the public feed sources from both streams
+        outcome, detail = await provision_public_stream(nc, stream_settings(settings).replicas)
+        steps.append(Step(f"stream {PUBLIC_STREAM} (account {FEED_ACCOUNT})", outcome, detail))
     for step in steps:
         (log.error if step.outcome == "refused" else log.info)("provision: %s", step)
     if any(step.outcome == "refused" for step in steps):

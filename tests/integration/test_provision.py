@@ -44,6 +44,7 @@ async def test_creates_every_stream_and_lease_bucket_then_changes_nothing(bare_n
         ("lease bucket leases_registry (stream KV_leases_registry)", "created"),
         ("stream REVIEWS", "created"),
         ("lease bucket leases_reviews (stream KV_leases_reviews)", "created"),
+        ("stream PUBLIC (account FEED)", "created"),
     ]
     nc, js = await _js(bare_nats)
     try:
@@ -117,8 +118,44 @@ async def test_cli_provisions_as_admin_and_explains_a_refusal_to_others(bare_nat
     assert as_admin.exit_code == 0, as_admin.output
     assert "created stream REGISTRY" in " ".join(as_admin.stdout.split())
     again = await _mignet(bare_nats.env_for("admin"), "admin", "provision")
-    assert again.exit_code == 0 and again.stdout.count("unchanged") == 4
+    assert again.exit_code == 0 and again.stdout.count("unchanged") == 5
 
     wrong = await _mignet({**bare_nats.env_for("admin"), "NATS_PASSWORD": "pwrong"}, "admin", "provision")
     assert wrong.exit_code == 3 and "authorization violation" in wrong.stderr.lower()
     assert "pwrong" not in wrong.output
+
+
+async def test_public_feed_gains_new_public_subjects_but_never_silently_loses_one(bare_nats):
+    """Stream PUBLIC (account FEED) is provisioned through the admin's $JS.FEED.API import."""
+    from nats.js.api import SubjectTransform
+
+    from mignet_runtime.public_feed import FEED_API_PREFIX, expected_public_stream_config
+
+    nc = await nats.connect(bare_nats)
+    feed = nc.jetstream(prefix=FEED_API_PREFIX)
+    try:
+        expected = expected_public_stream_config()
+        fewer = [s for s in expected.sources]
+        fewer[0] = fewer[0].evolve(subject_transforms=fewer[0].subject_transforms[1:])
+        await feed.add_stream(expected.evolve(sources=fewer))
+        by_target = {s.target: s for s in await provision_with(_admin(bare_nats))}
+        step = by_target["stream PUBLIC (account FEED)"]
+        assert step.outcome == "updated" and expected.sources[0].subject_transforms[0].src in step.detail
+        assert len((await feed.stream_info("PUBLIC")).config.sources[0].subject_transforms) == len(
+            expected.sources[0].subject_transforms
+        )
+
+        more = [s for s in expected.sources]
+        extra = SubjectTransform(src="registry.events.network.*.focal-point-assigned", dest="")
+        more[0] = more[0].evolve(subject_transforms=[*more[0].subject_transforms, extra])
+        await feed.update_stream((await feed.stream_info("PUBLIC")).config.evolve(sources=more))
+        with pytest.raises(ProvisioningRefused) as refused:
+            await provision_with(_admin(bare_nats))
+        step = {s.target: s for s in refused.value.steps}["stream PUBLIC (account FEED)"]
+        assert (
+            step.outcome == "refused"
+            and "focal-point-assigned" in step.detail
+            and "delete stream PUBLIC" in step.detail
+        )
+    finally:
+        await nc.close()
