@@ -12,6 +12,7 @@ from nats.js.errors import APIError, NotFoundError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from mignet_cli.common import EXIT_UNAVAILABLE, AsJson, NatsUrl, console, emit_list, fail, run, table, usage_error
+from mignet_contracts import cloudevents
 from mignet_contracts.envelope import ErrorBody
 from mignet_runtime.client import RequestFailed
 from mignet_runtime.eventstore import stream_name
@@ -76,7 +77,8 @@ def tail(
         seen = 0
         try:
             async for msg in sub.messages:
-                headers = {k: v for k, v in (msg.headers or {}).items() if k.startswith("ce-")}
+                decoded = cloudevents.decode_headers(msg.headers)
+                headers = {k: v for k, v in decoded.items() if k.startswith(cloudevents.PREFIX)}
                 line = {
                     "seq": msg.metadata.sequence.stream,
                     "subject": msg.subject,

@@ -24,7 +24,8 @@ CE_TYPE_PREFIX = "int.un-migration.mignet"
 #: Where the JSON Schemas are published; ``ce-dataschema`` points here.
 SCHEMA_BASE_URI = "https://mignet.un-migration.int/schemas"
 
-# CloudEvents binary-mode headers (NATS protocol binding) and mignet extensions.
+# CloudEvents binary-mode headers (NATS protocol binding) and mignet extensions; values are
+# percent-encoded on the wire (mignet_contracts.cloudevents).
 H_ID = "ce-id"
 H_TYPE = "ce-type"
 H_SOURCE = "ce-source"
@@ -32,7 +33,9 @@ H_SUBJECT = "ce-subject"
 H_TIME = "ce-time"
 H_SPECVERSION = "ce-specversion"
 H_DATASCHEMA = "ce-dataschema"
-H_DATACONTENTTYPE = "content-type"
+H_DATACONTENTTYPE = "ce-datacontenttype"
+#: Sent beside ``ce-datacontenttype`` for clients that read the generic header.
+H_CONTENT_TYPE = "content-type"
 H_CORRELATION = "ce-correlationid"
 H_CAUSATION = "ce-causationid"
 H_ACTOR = "ce-actor"

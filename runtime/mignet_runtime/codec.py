@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from mignet_contracts import cloudevents
 from mignet_contracts import envelope as ce
 from mignet_contracts.envelope import Event
 
@@ -83,6 +84,7 @@ class EventCodec:
                 ce.H_SOURCE: f"/mignet/{cls.service}",
                 ce.H_DATASCHEMA: cls.dataschema(),
                 ce.H_DATACONTENTTYPE: "application/json",
+                ce.H_CONTENT_TYPE: "application/json",
             }
         return fixed
 
@@ -98,6 +100,7 @@ class EventCodec:
             ce.H_TIME: datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             ce.H_DATASCHEMA: fixed[ce.H_DATASCHEMA],
             ce.H_DATACONTENTTYPE: fixed[ce.H_DATACONTENTTYPE],
+            ce.H_CONTENT_TYPE: fixed[ce.H_CONTENT_TYPE],
             ce.H_COMMAND: meta.command_id,
             ce.H_ACTOR: meta.actor,
             ce.H_CORRELATION: meta.correlation_id or meta.command_id,
@@ -108,7 +111,7 @@ class EventCodec:
             headers[ce.H_COMMAND_NAME] = meta.command_name
         if meta.command_hash:
             headers[ce.H_COMMAND_HASH] = meta.command_hash
-        return headers, event.model_dump_json().encode()
+        return cloudevents.encode_headers(headers), event.model_dump_json().encode()
 
     def event_class(self, subject: str) -> type[Event]:
         # <service>.events.<aggregate>.<id>.<name>
@@ -122,7 +125,7 @@ class EventCodec:
 
     def decode(self, seq: int, subject: str, headers: Mapping[str, str] | None, data: bytes) -> RecordedEvent:
         cls = self.event_class(subject)
-        headers = headers or {}
+        headers = cloudevents.decode_headers(headers)
         try:
             # Parsed and validated in one pass by pydantic-core, the inverse of encode's model_dump_json.
             event = cls.model_validate_json(data)
