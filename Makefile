@@ -39,19 +39,27 @@ $(PKG_LIST): FORCE | $(PY)
 	@echo '$(PACKAGES)' > $@.new; \
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-# Exactly the locked versions, checked against their hashes; then mignet itself, editable.
-$(STAMP): pyproject.toml requirements-dev.lock $(PKG_LIST) | $(PY)
+# Exactly the locked versions, checked against their hashes; then the contracts package and
+# mignet itself, editable (the locks leave mignet-contracts out: it comes from ./contracts).
+$(STAMP): pyproject.toml contracts/pyproject.toml requirements-dev.lock $(PKG_LIST) | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -e ./contracts
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
+# mignet-contracts is resolved from a wheel of ./contracts (so its dependencies are locked) and
+# marked "unsafe", which leaves it out of the locks: pip, setuptools are pinned as before.
 lock: | $(PY) ## re-resolve both lock files from pyproject.toml (after changing a dependency)
 	$(PY) -m pip install --quiet pip-tools==7.6.2
-	$(PY) -m piptools compile --quiet --generate-hashes --strip-extras --allow-unsafe \
-	  -o requirements.lock pyproject.toml
+	@wheels=$$(mktemp -d); trap 'rm -rf "$$wheels"' EXIT; \
+	$(PY) -m pip wheel --quiet --no-deps -w "$$wheels" ./contracts && \
+	$(PY) -m piptools compile --quiet --generate-hashes --strip-extras --find-links "$$wheels" \
+	  --unsafe-package mignet-contracts -o requirements.lock pyproject.toml && \
 	$(PY) -m piptools compile --quiet --extra local --extra test --generate-hashes --strip-extras \
-	  --allow-unsafe -o requirements-dev.lock pyproject.toml
+	  --find-links "$$wheels" --unsafe-package mignet-contracts -o requirements-dev.lock pyproject.toml && \
+	sed -i -e "\|^--find-links $$wheels\$$|d" -e "s|--find-links=$$wheels|--find-links=<a wheel of ./contracts>|" \
+	  requirements.lock requirements-dev.lock
 
 run: install ## start nats-server, SecantusDB and the services (data and logs in var/) until Ctrl-C
 	$(PY) -m mignet_runtime.localstack run $(RUN_ARGS)
