@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 RUN_ARGS    ?=
 BENCH_ARGS  ?=
 
-.PHONY: help install run test lint bench schemas clean lock FORCE
+.PHONY: help install run test lint bench schemas asyncapi clean lock FORCE
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -84,6 +84,11 @@ bench: install ## run the benchmarks in bench/, if there are any
 
 schemas: install ## regenerate the JSON schemas of the published contracts
 	$(PY) -m mignet_contracts.schemas --write
+
+# The official AsyncAPI parser, exactly as contracts/asyncapi-check/package-lock.json pins it
+# (npm ci: no install scripts, no audit or funding calls); tests/unit/test_asyncapi.py runs it.
+asyncapi: ## install the AsyncAPI parser the tests validate the documents with (needs node and npm)
+	NPM_CONFIG_UPDATE_NOTIFIER=false npm ci --prefix contracts/asyncapi-check --ignore-scripts --no-audit --no-fund --loglevel=error
 
 FORCE:
 

@@ -24,5 +24,6 @@ def test_asyncapi_has_one_message_per_event_channel():
     created = doc["channels"]["network_created"]
     assert created["address"] == "registry.events.network.{network_id}.created"
     assert list(created["messages"]) == ["network_created"]
-    assert doc["components"]["messages"]["network_created"]["name"] == registry.NetworkCreated.ce_type()
-    assert doc["components"]["messages"]["network_focal_point_assigned"]["x-public"] is False
+    assert created["messages"]["network_created"]["name"] == registry.NetworkCreated.ce_type()
+    focal_point = doc["channels"]["network_focal_point_assigned"]["messages"]["network_focal_point_assigned"]
+    assert focal_point["x-public"] is False

@@ -1,0 +1,226 @@
+"""One AsyncAPI 3.0 document per service, generated from the contract models.
+
+Self-contained (every schema inline under ``components.schemas``, no file ``$ref``), in
+the AsyncAPI Schema format (JSON Schema draft-07: pydantic's ``$defs`` are moved to
+``components.schemas`` and its OpenAPI-style ``discriminator`` objects become the
+property name), with ``servers``, the security schemes of the integrator and operator
+users, NATS bindings, and the service's own point of view: it **sends** events and
+**receives** commands and queries, answering each on the request's reply subject with
+a typed reply. Public and internal events are told apart by tag and ``x-public``;
+``x-jetstream-streams`` names where each event can be read. The official parser checks
+every document (``contracts/asyncapi-check``, ``tests/unit/test_asyncapi.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pydantic import BaseModel
+
+from mignet_contracts import envelope
+from mignet_contracts.envelope import Command, Event, Query
+from mignet_contracts.feed import INTEGRATOR_USER, PUBLIC_STREAM
+
+NATS_BINDING = "0.1.0"
+#: Headers every event carries (the others are there when they apply: causation, command name and hash).
+REQUIRED_HEADERS = [
+    envelope.H_SPECVERSION,
+    envelope.H_ID,
+    envelope.H_TYPE,
+    envelope.H_SOURCE,
+    envelope.H_SUBJECT,
+    envelope.H_TIME,
+    envelope.H_DATASCHEMA,
+    envelope.H_DATACONTENTTYPE,
+    envelope.H_COMMAND,
+    envelope.H_CORRELATION,
+    envelope.H_ACTOR,
+]
+
+
+class Schemas:
+    """``components.schemas``: each model's draft-07 form, its ``$defs`` shared by name."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, Any] = {}
+
+    def add(self, name: str, model: type[BaseModel]) -> dict[str, str]:
+        schema = model.model_json_schema(mode="validation", ref_template="#/components/schemas/{model}")
+        for def_name, definition in schema.pop("$defs", {}).items():
+            self._put(def_name, _draft7(definition))
+        self._put(name, _draft7(schema))
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def _put(self, name: str, schema: dict) -> None:
+        if self.found.setdefault(name, schema) != schema:
+            raise ValueError(f"two different schemas named {name}")
+
+
+def _draft7(schema: Any) -> Any:
+    """pydantic's JSON Schema as the AsyncAPI Schema format takes it."""
+    if isinstance(schema, list):
+        return [_draft7(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _draft7(v) for k, v in schema.items() if k not in ("$schema", "$id")}
+    if isinstance(out.get("discriminator"), dict):
+        out["discriminator"] = out["discriminator"]["propertyName"]
+    return out
+
+
+def _headers(service: str, event: type[Event]) -> dict:
+    text = {"type": "string"}
+    return {
+        "type": "object",
+        "required": REQUIRED_HEADERS,
+        "properties": {
+            envelope.H_SPECVERSION: {"const": envelope.SPEC_VERSION},
+            envelope.H_ID: {**text, "description": "unique per event: de-duplicate on it"},
+            envelope.H_TYPE: {"const": event.ce_type()},
+            envelope.H_SOURCE: {"const": f"/mignet/{service}"},
+            envelope.H_SUBJECT: {**text, "description": f"the {event.aggregate} id, as in the subject"},
+            envelope.H_TIME: {**text, "format": "date-time", "description": "when it was recorded"},
+            envelope.H_DATASCHEMA: {"const": event.dataschema()},
+            envelope.H_DATACONTENTTYPE: {"const": "application/json"},
+            envelope.H_CONTENT_TYPE: {"const": "application/json"},
+            envelope.H_COMMAND: text,
+            envelope.H_CORRELATION: text,
+            envelope.H_CAUSATION: text,
+            envelope.H_ACTOR: {**text, "description": "who asked: a person or a system (percent-encoded)"},
+            envelope.H_COMMAND_NAME: {**text, "description": "the command's schema name"},
+            envelope.H_COMMAND_HASH: {**text, "pattern": "^[0-9a-f]{32}$", "description": "Command.payload_hash"},
+        },
+    }
+
+
+def _parameter(event: type[Event]) -> dict:
+    if event.id_field == "country":
+        return {
+            "description": "the country's ISO 3166-1 alpha-2 code in lower case (the payload's `country` is CL, the subject token cl)"
+        }
+    return {"description": f"the payload's `{event.id_field}` (lower case, like every subject token)"}
+
+
+def _reply(schemas: Schemas, result: dict) -> dict:
+    error = schemas.add("ErrorBody", envelope.ErrorBody)
+    return {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["ok", "result"],
+                "properties": {"ok": {"const": True}, "result": result, "error": {"type": "null"}},
+            },
+            {
+                "type": "object",
+                "required": ["ok", "error"],
+                "properties": {"ok": {"const": False}, "result": {"type": "null"}, "error": error},
+            },
+        ]
+    }
+
+
+def document(
+    service: str, events: tuple[type[Event], ...], commands: tuple[type[Command], ...], queries: tuple[type[Query], ...]
+) -> dict:
+    schemas = Schemas()
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    replies: dict[str, Any] = {}
+    for event in events:
+        key = f"{event.aggregate}_{event.name}".replace("-", "_")
+        streams = [service.upper(), PUBLIC_STREAM] if event.public else [service.upper()]
+        first = (event.__doc__ or "").strip().splitlines()
+        channels[key] = {
+            "address": event.subject_for("{" + event.id_field + "}"),
+            "parameters": {event.id_field: _parameter(event)},
+            "messages": {
+                key: {
+                    "name": event.ce_type(),
+                    "title": f"{event.aggregate} {event.name}",
+                    "summary": first[0] if first else f"{event.aggregate} {event.name}",
+                    "contentType": "application/json",
+                    "headers": _headers(service, event),
+                    "payload": schemas.add(event.__name__, event),
+                    "tags": [{"name": "public" if event.public else "internal"}],
+                    "x-public": event.public,
+                }
+            },
+            "bindings": {"nats": {}},
+            "x-jetstream-streams": streams,
+        }
+        operations[f"send_{key}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{key}"},
+            "messages": [{"$ref": f"#/channels/{key}/messages/{key}"}],
+            "summary": f"{service} records it; read it from stream {' or '.join(streams)}",
+            "security": [{"$ref": "#/components/securitySchemes/integrator"}] if event.public else [],
+        }
+    result = schemas.add("CommandResult", envelope.CommandResult)
+    for kind, models in (("commands", commands), ("queries", queries)):
+        for model in models:
+            key = f"{kind}_{model.name}".replace("-", "_")
+            typed = result if kind == "commands" else {"type": "object", "description": "the read model's answer"}
+            channels[key] = {
+                "address": model.subject(),
+                "messages": {key: {"name": model.schema_name(), "payload": schemas.add(model.__name__, model)}},
+            }
+            replies[f"{key}_reply"] = {"name": f"{model.schema_name()}.reply", "payload": _reply(schemas, typed)}
+            operations[key] = {
+                "action": "receive",
+                "channel": {"$ref": f"#/channels/{key}"},
+                "messages": [{"$ref": f"#/channels/{key}/messages/{key}"}],
+                "bindings": {"nats": {"queue": f"{service}-{kind}", "bindingVersion": NATS_BINDING}},
+                "security": [{"$ref": "#/components/securitySchemes/operator"}],
+                "reply": {
+                    "channel": {"$ref": "#/channels/replies"},
+                    "messages": [{"$ref": f"#/channels/replies/messages/{key}_reply"}],
+                },
+            }
+    channels["replies"] = {
+        "address": None,
+        "description": "The reply subject of each request (NATS request-reply: the requester's inbox).",
+        "messages": replies,
+    }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": f"mignet {service}",
+            "version": "1",
+            "description": f"Events, commands and queries of the mignet {service} service. Events are CloudEvents "
+            "in binary mode (NATS binding): attributes in percent-encoded ce- headers, the event JSON as payload. "
+            f"Integrators read public events from stream {PUBLIC_STREAM} as user {INTEGRATOR_USER}.",
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "production": {
+                "host": "{host}:4222",
+                "protocol": "nats",
+                "description": "The Network's NATS server; its address comes with your credentials.",
+                "variables": {"host": {"default": "localhost"}},
+                "security": [
+                    {"$ref": "#/components/securitySchemes/integrator"},
+                    {"$ref": "#/components/securitySchemes/operator"},
+                ],
+                "bindings": {"nats": {}},
+            },
+            "local": {"host": "127.0.0.1:4222", "protocol": "nats", "description": "make run"},
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {
+            "schemas": dict(sorted(copy.deepcopy(schemas.found).items())),
+            "securitySchemes": {
+                "integrator": {
+                    "type": "userPassword",
+                    "description": f"NATS user `{INTEGRATOR_USER}` (account FEED): reads stream {PUBLIC_STREAM} only; "
+                    f"connect with inbox prefix _INBOX_{INTEGRATOR_USER}.",
+                },
+                "operator": {
+                    "type": "userPassword",
+                    "description": "NATS user `operator` (the mignet CLI): sends commands and queries; "
+                    "inbox prefix _INBOX_operator.",
+                },
+            },
+        },
+    }
