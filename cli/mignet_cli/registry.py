@@ -231,6 +231,7 @@ def align_tor(
     network_id: str,
     aligned_on: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Date of alignment with the global ToR."),
     consulted_executive_committee: bool = typer.Option(False, "--consulted-executive-committee"),
+    consulted_network_coordinator: bool = typer.Option(False, "--consulted-network-coordinator"),
     note: str = typer.Option(None),
     command_id: str = CommandId,
     who: str = ActorOption,
@@ -247,6 +248,7 @@ def align_tor(
         network_id=network_id,
         aligned_on=aligned_on.date(),
         consulted_executive_committee=consulted_executive_committee,
+        consulted_network_coordinator=consulted_network_coordinator,
         note=note,
         command_id=command_id,
     )

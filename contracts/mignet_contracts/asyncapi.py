@@ -120,9 +120,28 @@ def _reply(schemas: Schemas, result: dict) -> dict:
     }
 
 
+def _message(service: str, event: type[Event], schemas: Schemas) -> dict:
+    first = (event.__doc__ or "").strip().splitlines()
+    return {
+        "name": event.ce_type(),
+        "title": f"{event.aggregate} {event.name} v{event.version}",
+        "summary": first[0] if first else f"{event.aggregate} {event.name}",
+        "contentType": "application/json",
+        "headers": _headers(service, event),
+        "payload": schemas.add(event.__name__, event),
+        "tags": [{"name": "public" if event.public else "internal"}],
+        "x-public": event.public,
+    }
+
+
 def document(
-    service: str, events: tuple[type[Event], ...], commands: tuple[type[Command], ...], queries: tuple[type[Query], ...]
+    service: str,
+    events: tuple[type[Event], ...],
+    commands: tuple[type[Command], ...],
+    queries: tuple[type[Query], ...],
+    historic: tuple[type[Event], ...] = (),
 ) -> dict:
+    """``historic``: earlier versions still in the stream; listed on their channel, never sent any more."""
     schemas = Schemas()
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -130,22 +149,15 @@ def document(
     for event in events:
         key = f"{event.aggregate}_{event.name}".replace("-", "_")
         streams = [service.upper(), PUBLIC_STREAM] if event.public else [service.upper()]
-        first = (event.__doc__ or "").strip().splitlines()
+        earlier = {
+            f"{key}_v{old.version}": {**_message(service, old, schemas), "x-upcast-to": event.ce_type()}
+            for old in historic
+            if (old.aggregate, old.name) == (event.aggregate, event.name)
+        }
         channels[key] = {
             "address": event.subject_for("{" + event.id_field + "}"),
             "parameters": {event.id_field: _parameter(event)},
-            "messages": {
-                key: {
-                    "name": event.ce_type(),
-                    "title": f"{event.aggregate} {event.name}",
-                    "summary": first[0] if first else f"{event.aggregate} {event.name}",
-                    "contentType": "application/json",
-                    "headers": _headers(service, event),
-                    "payload": schemas.add(event.__name__, event),
-                    "tags": [{"name": "public" if event.public else "internal"}],
-                    "x-public": event.public,
-                }
-            },
+            "messages": {key: _message(service, event, schemas), **earlier},
             "bindings": {"nats": {}},
             "x-jetstream-streams": streams,
         }

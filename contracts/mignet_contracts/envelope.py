@@ -73,7 +73,13 @@ class Event(Contract):
 
     Subclasses set the class variables; ``aggregate_id`` names the field that
     holds the id of the aggregate the event belongs to.
+
+    Unlike commands, an event accepts fields it does not know and drops them: a
+    later v1 may add an optional field (contracts/README.md, "Versioning"), and an
+    older reader must still read it. Its JSON Schema is open in the same way.
     """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
 
     service: ClassVar[str]
     aggregate: ClassVar[str]

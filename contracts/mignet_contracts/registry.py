@@ -12,6 +12,7 @@ Aggregates:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar
@@ -228,12 +229,52 @@ class NetworkMemberLeft(NetworkEvent):
     reason: Reason | None = None
 
 
-class NetworkTermsOfReferenceAligned(NetworkEvent):
+class TorConsultee(StrEnum):
+    """Whom a forum consults on aligning its terms of reference (FAQ: the Executive Committee and the Network Coordinator)."""
+
+    EXECUTIVE_COMMITTEE = "executive-committee"
+    NETWORK_COORDINATOR = "network-coordinator"
+
+
+class NetworkTermsOfReferenceAlignedV1(NetworkEvent):
+    """Version 1 of ``tor-aligned``, recorded until v2: only whether the Executive Committee was consulted.
+
+    Still read from the streams, and upcast to :class:`NetworkTermsOfReferenceAligned`
+    (:data:`REGISTRY_UPCASTERS`); never written any more.
+    """
+
     name: ClassVar[str] = "tor-aligned"
+    version: ClassVar[int] = 1
 
     aligned_on: date
     consulted_executive_committee: bool
     note: Note | None = None
+
+
+class NetworkTermsOfReferenceAligned(NetworkEvent):
+    """The network aligned its terms of reference with the global ones, consulting whom it says.
+
+    Version 2: ``consulted`` lists who was consulted (v1's ``consulted_executive_committee``
+    could not say the Network Coordinator was).
+    """
+
+    name: ClassVar[str] = "tor-aligned"
+    version: ClassVar[int] = 2
+
+    aligned_on: date
+    consulted: list[TorConsultee] = Field(max_length=len(TorConsultee), description="Empty: nobody was consulted.")
+    note: Note | None = None
+
+
+def _tor_aligned_v1_to_v2(event: Event) -> Event:
+    assert isinstance(event, NetworkTermsOfReferenceAlignedV1)
+    return NetworkTermsOfReferenceAligned(
+        network_id=event.network_id,
+        aligned_on=event.aligned_on,
+        consulted=[TorConsultee.EXECUTIVE_COMMITTEE] if event.consulted_executive_committee else [],
+        note=event.note,
+        occurred_on=event.occurred_on,
+    )
 
 
 class NetworkFocalPointAssigned(NetworkEvent):
@@ -373,6 +414,7 @@ class AlignTermsOfReference(RegistryCommand):
     network_id: NetworkId
     aligned_on: date
     consulted_executive_committee: bool
+    consulted_network_coordinator: bool = False
     note: Note | None = None
 
 
@@ -488,6 +530,10 @@ REGISTRY_COMMANDS: tuple[type[Command], ...] = (
     WithdrawChampion,
 )
 REGISTRY_QUERIES: tuple[type[Query], ...] = (ListNetworks, GetNetwork, ListChampions, GetChampion, DirectorySummary)
+#: Earlier versions still in the stream, each with the function that turns it into the next version.
+REGISTRY_UPCASTERS: dict[type[Event], Callable[[Event], Event]] = {
+    NetworkTermsOfReferenceAlignedV1: _tor_aligned_v1_to_v2,
+}
 
 _EVENTS_BY_NAME: dict[tuple[str, str], type[Event]] = {(e.aggregate, e.name): e for e in REGISTRY_EVENTS}
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from mignet_contracts import asyncapi, envelope, registry, reviews
+from mignet_contracts import asyncapi, catalog, envelope, registry, reviews
 from mignet_contracts.envelope import Command, Event, Query
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -45,8 +45,10 @@ def render() -> dict[str, str]:
     """Every generated file: path relative to SCHEMA_DIR -> text."""
     files: dict[str, dict] = {}
     for service, (events, commands, queries) in SERVICES.items():
-        for event in events:
-            files[f"events/{event.schema_name()}.json"] = _schema(event, event.dataschema(), _event_doc(event))
+        historic = catalog.readable(events)[len(events) :]  # earlier versions still in the streams
+        for event in (*events, *historic):
+            schema = _schema(event, event.dataschema(), _event_doc(event))
+            files[f"events/{event.schema_name()}.json"] = {**schema, "x-public": event.public}
         for kind, models in (("commands", commands), ("queries", queries)):
             for model in models:
                 name = model.schema_name()
@@ -55,7 +57,7 @@ def render() -> dict[str, str]:
                     f"{envelope.SCHEMA_BASE_URI}/{kind}/{name}.json",
                     (model.__doc__ or f"{model.name} request").strip().splitlines()[0],
                 )
-        files[f"asyncapi/{service}.json"] = asyncapi.document(service, events, commands, queries)
+        files[f"asyncapi/{service}.json"] = asyncapi.document(service, events, commands, queries, historic)
     files["reply.json"] = _schema(
         envelope.Reply, f"{envelope.SCHEMA_BASE_URI}/reply.json", "The reply to every command and query."
     )

@@ -18,7 +18,8 @@ one, so one that was being handled when the program stopped comes again (stop a 
 early inside ``contextlib.aclosing(subscribe(...))``: the events fetched but not
 handled are handed back at once rather than after the server's ack wait). Keep the
 ``ce-id`` (``envelope.id``) of what you have applied, or make applying idempotent.
-Event types this package does not know (newer than it) are acknowledged and skipped.
+Event types this package does not know (newer than it) are acknowledged and skipped;
+earlier versions of an event are upcast to the current model (:mod:`mignet_contracts.catalog`).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def decode(msg: Any, types: dict[str, type[Event]]) -> Envelope | None:
     if cls is None:
         return None
     return Envelope(
-        event=cls.model_validate_json(msg.data),
+        event=catalog.upcast(cls.model_validate_json(msg.data)),  # an earlier version becomes the current one
         id=attributes["id"],
         type=attributes["type"],
         time=datetime.fromisoformat(attributes["time"]),

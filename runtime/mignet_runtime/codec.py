@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from mignet_contracts import cloudevents
+from mignet_contracts import catalog, cloudevents
 from mignet_contracts import envelope as ce
 from mignet_contracts.envelope import Event
 
@@ -68,6 +68,8 @@ class EventCodec:
             if key in self._by_key:
                 raise ValueError(f"two event classes for {'.'.join(key)}")
             self._by_key[key] = cls
+        # Reading picks the class by ce-type (v1 and v2 of an event share a subject), earlier versions included.
+        self._by_type = {cls.ce_type(): cls for cls in catalog.readable(self._by_key.values())}
         # Per class, the headers that never change (built once: encode runs on every append).
         self._fixed: dict[type[Event], dict[str, str]] = {}
 
@@ -124,11 +126,18 @@ class EventCodec:
         return cls
 
     def decode(self, seq: int, subject: str, headers: Mapping[str, str] | None, data: bytes) -> RecordedEvent:
-        cls = self.event_class(subject)
         headers = cloudevents.decode_headers(headers)
+        ce_type = headers.get(ce.H_TYPE)
+        if ce_type:
+            cls = self._by_type.get(ce_type)
+            if cls is None:  # a version this build does not know (newer): skipped like an unknown type
+                raise UnknownEventType(f"{subject} ({ce_type})")
+        else:
+            cls = self.event_class(subject)
         try:
-            # Parsed and validated in one pass by pydantic-core, the inverse of encode's model_dump_json.
-            event = cls.model_validate_json(data)
+            # Parsed and validated in one pass by pydantic-core, the inverse of encode's model_dump_json;
+            # an earlier version is then upcast to the current one.
+            event = catalog.upcast(cls.model_validate_json(data))
         except (ValueError, ValidationError) as exc:
             raise MalformedEvent(f"{subject} #{seq}: {exc}") from exc
         return RecordedEvent(

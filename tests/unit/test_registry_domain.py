@@ -371,14 +371,18 @@ def align(on: date, **fields) -> AlignTermsOfReference:
 
 def test_align_terms_of_reference_defaults_occurred_on_to_the_alignment_date():
     (event,) = domain.align_terms_of_reference(bangladesh(), align(date(2020, 9, 1), note="with RC office"), TODAY)
-    assert (event.aligned_on, event.occurred_on, event.consulted_executive_committee, event.note) == (
+    assert (event.aligned_on, event.occurred_on, event.consulted, event.note) == (
         date(2020, 9, 1),
         date(2020, 9, 1),
-        True,
+        ["executive-committee"],
         "with RC office",
     )
     assert event.subject == "registry.events.network.nat-bd.tor-aligned"
     assert NETWORK.evolve(bangladesh(), event).tor_aligned_on == date(2020, 9, 1)
+    (both,) = domain.align_terms_of_reference(
+        bangladesh(), align(date(2020, 9, 1), consulted_network_coordinator=True), TODAY
+    )
+    assert both.consulted == ["executive-committee", "network-coordinator"] and both.ce_type().endswith(".v2")
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ def apply_network(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             "members": [],
             "member_count": 0,
             "tor_aligned_on": None,
+            "tor_consulted": None,
             "tor_consulted_executive_committee": None,
             "focal_point": None,
             "updated_at": recorded.recorded_at.isoformat(),
@@ -69,7 +70,8 @@ def apply_network(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             doc["focal_point"] = None
     elif isinstance(event, c.NetworkTermsOfReferenceAligned):
         doc["tor_aligned_on"] = event.aligned_on.isoformat()
-        doc["tor_consulted_executive_committee"] = event.consulted_executive_committee
+        doc["tor_consulted"] = [str(who) for who in event.consulted]
+        doc["tor_consulted_executive_committee"] = c.TorConsultee.EXECUTIVE_COMMITTEE in event.consulted
     elif isinstance(event, c.NetworkFocalPointAssigned):
         doc["focal_point"] = {"name": event.focal_point_name, "entity": event.entity, "email": event.email}
     doc["member_count"] = len(doc["members"])

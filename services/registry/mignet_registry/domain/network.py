@@ -36,6 +36,7 @@ from mignet_contracts.registry import (
     NetworkTermsOfReferenceAligned,
     RemoveNetworkMember,
     RenameNetwork,
+    TorConsultee,
 )
 from mignet_registry.domain.wording import country_name as _country_name
 from mignet_registry.domain.wording import entity_name as _entity_name
@@ -318,7 +319,14 @@ def align_terms_of_reference(
         NetworkTermsOfReferenceAligned(
             network_id=state.id,
             aligned_on=aligned_on,
-            consulted_executive_committee=command.consulted_executive_committee,
+            consulted=[
+                who
+                for who, asked in (
+                    (TorConsultee.EXECUTIVE_COMMITTEE, command.consulted_executive_committee),
+                    (TorConsultee.NETWORK_COORDINATOR, command.consulted_network_coordinator),
+                )
+                if asked
+            ],
             note=command.note,
             occurred_on=on,
         )
