@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
@@ -25,6 +24,16 @@ def make_contracts_venv(root: Path) -> Path:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return python
+
+
+_SHARED: dict[str, Path] = {}
+
+
+def shared_contracts_venv(tmp_path_factory) -> Path:
+    """One such virtualenv per test session (creating it takes about 15 s)."""
+    if "python" not in _SHARED:
+        _SHARED["python"] = make_contracts_venv(tmp_path_factory.mktemp("contracts-venv"))
+    return _SHARED["python"]
 
 
 def installed(python: Path) -> set[str]:
@@ -50,6 +59,3 @@ def run(
     return subprocess.run(
         [str(python), *args], capture_output=True, text=True, env=env, timeout=timeout, cwd=python.parent
     )
-
-
-assert sys.version_info >= (3, 11)

@@ -435,10 +435,22 @@ class ContributionContactRecorded(ContributionEvent):
     contact: ContributionContact
 
 
+class PublishedContribution(_ContributionContent):
+    """What a published contribution says, as it was submitted: public from then on (never its contact)."""
+
+    review_id: ReviewId
+    region: RegionCode
+    cycle: Cycle
+
+
 class ContributionPublished(ContributionEvent):
     name: ClassVar[str] = "published"
 
     note: Note | None = Field(default=None, description="The moderator's note, shown with the contribution.")
+    contribution: PublishedContribution | None = Field(
+        default=None,
+        description="What was published (added within v1: absent on events recorded before it was).",
+    )
 
 
 class ContributionRejected(ContributionEvent):

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import nats
 import pytest
-from contracts_venv import installed, make_contracts_venv, run
+from contracts_venv import installed, run, shared_contracts_venv
 from test_nats_permissions import SecuredNats
 
 from mignet_contracts import registry as rg
@@ -144,8 +144,8 @@ asyncio.run(main())
 """
 
 
-def test_the_package_installs_alone_and_subscribes(feed, tmp_path):
-    python = make_contracts_venv(tmp_path)
+def test_the_package_installs_alone_and_subscribes(feed, tmp_path_factory):
+    python = shared_contracts_venv(tmp_path_factory)
     names = installed(python)
     assert "mignet-contracts" in names
     assert not names & {"mignet", "faststream", "pymongo", "starlette", "uvicorn", "typer"}, names

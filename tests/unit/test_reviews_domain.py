@@ -471,7 +471,13 @@ def test_publish_a_submitted_contribution():
     command = PublishContribution(command_id=new_id(), actor="moderator", contribution_id=CID, note="Thank you")
     history = contribution_at(ContributionStatus.SUBMITTED)
     events, state = run(d.CONTRIBUTION, CID, d.publish_contribution, command, history=history)
-    assert events == [ContributionPublished(contribution_id=CID, note="Thank you", occurred_on=TODAY)]
+    (published,) = events
+    assert (published.contribution_id, published.note, published.occurred_on) == (CID, "Thank you", TODAY)
+    # What is published goes on the public feed with it: the content as submitted, never the contact.
+    submitted = history[0] if isinstance(history[0], ContributionSubmitted) else None
+    assert published.contribution is not None and submitted is not None
+    assert published.contribution.title == submitted.title and published.contribution.review_id == submitted.review_id
+    assert "contact" not in published.model_dump_json() and "email" not in published.model_dump_json()
     assert (state.status, state.published_on) == (ContributionStatus.PUBLISHED, TODAY)
     assert state.moderator_note == "Thank you"
 

@@ -26,6 +26,7 @@ from mignet_contracts.reviews import (
     ContributionWithdrawn,
     MemberStateContributor,
     PublishContribution,
+    PublishedContribution,
     RejectContribution,
     SubmitContribution,
     WithdrawContribution,
@@ -203,7 +204,11 @@ def publish_contribution(
     _moderatable(state)
     on = event_date(command, today)
     _in_order(state.history, on, f"contribution {state.id}")
-    return [ContributionPublished(contribution_id=state.id, note=command.note, occurred_on=on)]
+    assert state.submission is not None  # _moderatable: it was submitted
+    published = PublishedContribution.model_validate(
+        state.submission.model_dump(include=set(PublishedContribution.model_fields))
+    )
+    return [ContributionPublished(contribution_id=state.id, note=command.note, contribution=published, occurred_on=on)]
 
 
 def reject_contribution(
