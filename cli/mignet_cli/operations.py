@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 
+import nats.errors
 import typer
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import APIError, NotFoundError
@@ -68,6 +69,14 @@ def tail(
                     code="not_found",
                     message=f"there is no stream {stream_name(service)}: the {service} "
                     "service creates it when it first starts; is it running?",
+                )
+            )
+        except nats.errors.TimeoutError:  # a denied JetStream request goes unanswered
+            fail(
+                ErrorBody(
+                    code="unavailable",
+                    message=f"JetStream did not answer about stream {stream_name(service)}: is this NATS user "
+                    "allowed to read it? (integrators read stream PUBLIC: docs/integrating.md)",
                 )
             )
         except APIError as exc:  # the server refused the consumer: say why, without a traceback

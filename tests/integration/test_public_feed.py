@@ -205,3 +205,15 @@ async def test_integrator_cannot_send_commands_or_publish(feed, integrator):
         assert received == []
     finally:
         await registry.close()
+
+
+async def test_the_cli_says_plainly_when_the_integrator_tries_a_services_stream(feed):
+    from typer.testing import CliRunner
+
+    from mignet_cli.main import app
+
+    env = {"COLUMNS": "200", **feed.url.env_for("integrator")}
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["events", "tail", "registry", "--count", "1"], env=env)
+    assert result.exit_code == 3, result.output
+    assert "allowed to read it? (integrators read stream PUBLIC" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
