@@ -138,9 +138,13 @@ async def subscribe(
             try:
                 unhandled = list(await sub.fetch(batch, timeout=wait))
             except nats.errors.TimeoutError:
+                # Quiet for ``wait`` seconds. Caught up only if the server says so: a slow answer is no answer.
                 if follow:
                     continue
-                return
+                info = await sub.consumer_info()
+                if info.num_pending == 0 and info.num_ack_pending == 0:
+                    return
+                continue
             while unhandled:
                 msg = unhandled[0]
                 envelope = decode(msg, types)

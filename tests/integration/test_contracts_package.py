@@ -6,23 +6,21 @@ integrator user, and once more from a virtualenv that holds nothing but ./contra
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from contextlib import aclosing
 from datetime import UTC, date, datetime, timedelta
 
-import nats
 import pytest
 from contracts_venv import installed, run, shared_contracts_venv
+from feed_support import CODEC, append, wait_for_public
 from test_nats_permissions import SecuredNats
 
 from mignet_contracts import registry as rg
 from mignet_contracts import reviews as rv
 from mignet_contracts.feed import PUBLIC_STREAM
 from mignet_contracts.subscriber import connect, subscribe
-from mignet_runtime.codec import EventCodec, Metadata
-from mignet_runtime.public_feed import FEED_API_PREFIX
+from mignet_runtime.codec import Metadata
 
 from secured_nats import start_test_nats
 
@@ -48,27 +46,15 @@ async def feed(tmp_path_factory):
     root = tmp_path_factory.mktemp("contracts-package")
     proc, url = start_test_nats(root / "store", log_path=root / "nats.log")
     secured = SecuredNats(url)
-    codec = EventCodec([*rg.REGISTRY_EVENTS, *rv.REVIEWS_EVENTS])
     try:
-        for event in EVENTS:
-            service = await secured.connect(event.service)
-            headers, data = codec.encode(
-                event, Metadata(command_id=f"cmd-{event.aggregate_id}-{event.name}", actor="t")
-            )
-            await service.js().publish(event.subject, data, headers=headers)
-            await service.close()
+        await append(secured, EVENTS, actor="t")
         # An event type newer than this package: subscribers skip it.
         registry = await secured.connect("registry")
-        headers, data = codec.encode(CONFIRMED, Metadata(command_id="cmd-future", actor="t"))
+        headers, data = CODEC.encode(CONFIRMED, Metadata(command_id="cmd-future", actor="t"))
         headers["ce-type"] = "int.un-migration.mignet.registry.champion.confirmed.v9"
         await registry.js().publish("registry.events.champion.bd.confirmed", b'{"x": 1}', headers=headers)
         await registry.close()
-        admin = await nats.connect(url)
-        for _ in range(200):
-            if (await admin.jetstream(prefix=FEED_API_PREFIX).stream_info(PUBLIC_STREAM)).state.messages >= 6:
-                break
-            await asyncio.sleep(0.05)
-        await admin.close()
+        await wait_for_public(url, len(EVENTS) + 1)
         yield secured
     finally:
         proc.stop(5)

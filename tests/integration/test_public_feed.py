@@ -14,14 +14,14 @@ from datetime import date
 import nats
 import nats.errors
 import pytest
+from feed_support import append, wait_for_public
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from test_nats_permissions import SecuredNats
 
 from mignet_contracts import registry as rg
 from mignet_contracts import reviews as rv
 from mignet_contracts.feed import PUBLIC_STREAM, SOURCES, public_events, public_subjects
-from mignet_runtime.codec import EventCodec, Metadata
-from mignet_runtime.public_feed import FEED_API_PREFIX, expected_public_stream_config
+from mignet_runtime.public_feed import expected_public_stream_config
 
 from secured_nats import start_test_nats
 
@@ -76,20 +76,9 @@ async def feed(tmp_path_factory):
     root = tmp_path_factory.mktemp("public-feed")
     proc, url = start_test_nats(root / "store", log_path=root / "nats.log")
     secured = SecuredNats(url)
-    codec = EventCodec([*rg.REGISTRY_EVENTS, *rv.REVIEWS_EVENTS])
     try:
-        for event in EVENTS:
-            service = await secured.connect(event.service)
-            headers, data = codec.encode(event, Metadata(command_id=f"cmd-{event.name}", actor="test"))
-            await service.js().publish(event.subject, data, headers=headers)
-            await service.close()
-        admin = await nats.connect(url)
-        feed_js = admin.jetstream(prefix=FEED_API_PREFIX)
-        for _ in range(200):
-            if (await feed_js.stream_info(PUBLIC_STREAM)).state.messages >= len(PUBLIC):
-                break
-            await asyncio.sleep(0.05)
-        await admin.close()
+        await append(secured, EVENTS)
+        await wait_for_public(url, len(PUBLIC))
         yield secured
     finally:
         proc.stop(5)
