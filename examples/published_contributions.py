@@ -1,11 +1,11 @@
-"""Print contributions to the GCM regional reviews as they are published.
+"""Print contributions to the GCM regional reviews as they are published (and withdrawn).
 
 Needs only ``pip install ./contracts``. Run it as the integrator user::
 
     NATS_URL=nats://127.0.0.1:4222 NATS_PASSWORD=... python examples/published_contributions.py --follow
 
 One line per published contribution: its business date (``occurred_on``), review,
-contributor, title and GCM objectives. Only moderated, published contributions are on
+contributor, title and GCM objectives; and one when a published contribution is withdrawn. Only moderated, published contributions are on
 the public feed; submissions and contacts never are. Without ``--durable`` it reads the
 whole feed each time through an ephemeral consumer; ``--since 2024-01-01`` skips what
 was published (in the world) earlier.
@@ -29,7 +29,9 @@ def contributor(who: rv.Contributor) -> str:
     return f"{who.organization} ({who.category})"
 
 
-def line(event: rv.ContributionPublished) -> str:
+def line(event: rv.ContributionPublished | rv.ContributionUnpublished) -> str:
+    if isinstance(event, rv.ContributionUnpublished):  # withdrawn after publication: take your copy down
+        return f"{event.occurred_on}  {event.contribution_id}  withdrawn: no longer public"
     published = event.contribution
     if published is None:  # recorded before the feed carried the content
         return f"{event.occurred_on}  {event.contribution_id}  (content not on the feed)"
@@ -44,7 +46,12 @@ async def run(durable: str | None, follow: bool, since: date | None, wait: float
     nc = await connect(os.environ["NATS_URL"], os.environ["NATS_PASSWORD"], os.environ.get("NATS_USER", "integrator"))
     try:
         events = subscribe(
-            nc, rv.ContributionPublished, durable=durable, follow=follow, since_occurred_on=since, wait=wait
+            nc,
+            [rv.ContributionPublished, rv.ContributionUnpublished],
+            durable=durable,
+            follow=follow,
+            since_occurred_on=since,
+            wait=wait,
         )
         async for envelope in events:
             print(line(envelope.event), flush=True)

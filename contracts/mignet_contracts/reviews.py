@@ -462,6 +462,15 @@ class ContributionRejected(ContributionEvent):
     reason: Reason
 
 
+class ContributionUnpublished(ContributionEvent):
+    """A published contribution is no longer public (it was withdrawn): take down any copy of it.
+
+    Public, unlike :class:`ContributionWithdrawn`, recorded with it, which names who withdrew and why.
+    """
+
+    name: ClassVar[str] = "unpublished"
+
+
 class ContributionWithdrawn(ContributionEvent):
     """Not public: it names the actor who withdrew; public pages drop the contribution via projections."""
 
@@ -640,6 +649,7 @@ REVIEWS_EVENTS: tuple[type[Event], ...] = (
     ContributionPublished,
     ContributionRejected,
     ContributionWithdrawn,
+    ContributionUnpublished,
 )
 REVIEWS_COMMANDS: tuple[type[Command], ...] = (
     ScheduleReview,

@@ -16,6 +16,7 @@ from contracts_venv import run, shared_contracts_venv
 from test_reviews_service import ACTOR, MFA, NATS_ONLY, open_review, submission, submit_and_publish
 
 from mignet_contracts import registry as r
+from mignet_contracts import reviews as rv
 from mignet_contracts.envelope import new_id
 from mignet_registry.app import SPEC as REGISTRY
 
@@ -125,7 +126,7 @@ async def test_networks_csv_keeps_networks_and_champions_current(stack, python, 
 async def test_published_contributions_prints_only_what_moderation_published(stack, python):
     url, _, reviews = stack
     review_id = await open_review(reviews.client)
-    await submit_and_publish(
+    contribution_id = await submit_and_publish(
         reviews.client, review_id, contributor=MFA, title="Fair recruitment in the Gulf corridor", objectives=[6, 23]
     )
     await reviews.client.command(submission(review_id, title="Still under moderation"))  # submitted, never published
@@ -142,4 +143,16 @@ async def test_published_contributions_prints_only_what_moderation_published(sta
         in lines[0]
     )
     assert "moderation" not in lines[0] and "private@example.org" not in lines[0]
+    withdrawn = await reviews.client.command(
+        rv.WithdrawContribution(command_id=new_id(), actor=ACTOR, contribution_id=contribution_id, reason="Superseded")
+    )
+    assert withdrawn.aggregate_id == contribution_id
+
+    async def withdrawal_printed():
+        lines = (await _example(python, url, "published_contributions.py")).stdout.splitlines()
+        return lines if len(lines) == 2 else None
+
+    lines = await _until(withdrawal_printed)
+    assert lines is not None and lines[1].endswith(f"{contribution_id}  withdrawn: no longer public"), lines
+    assert "Superseded" not in "\n".join(lines) and ACTOR not in "\n".join(lines)
     assert (await _example(python, url, "published_contributions.py", "--since", "2999-01-01")).stdout == ""

@@ -163,6 +163,7 @@ def test_event_catalogue():
         ("contribution", "published"),
         ("contribution", "rejected"),
         ("contribution", "withdrawn"),
+        ("contribution", "unpublished"),
     }
     assert all(e.service == "reviews" for e in rv.REVIEWS_EVENTS)
     assert rv.event_class("contribution", "contact-recorded") is ContributionContactRecorded

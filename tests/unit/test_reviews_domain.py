@@ -15,6 +15,7 @@ from mignet_contracts.reviews import (
     ContributionRejected,
     ContributionStatus,
     ContributionSubmitted,
+    ContributionUnpublished,
     ContributionWithdrawn,
     OpenReview,
     PublishContribution,
@@ -536,9 +537,14 @@ def test_commands_on_a_missing_contribution_are_not_found(decide, command):
 def test_withdraw_a_submitted_or_published_contribution_records_who(status):
     command = WithdrawContribution(command_id=new_id(), actor="ana@portal", contribution_id=CID, reason="Superseded")
     events, state = run(d.CONTRIBUTION, CID, d.withdraw_contribution, command, history=contribution_at(status))
-    assert events == [
-        ContributionWithdrawn(contribution_id=CID, reason="Superseded", withdrawn_by="ana@portal", occurred_on=TODAY)
-    ]
+    withdrawn = ContributionWithdrawn(
+        contribution_id=CID, reason="Superseded", withdrawn_by="ana@portal", occurred_on=TODAY
+    )
+    if status is ContributionStatus.PUBLISHED:  # the public feed is told, without who or why
+        assert events == [withdrawn, ContributionUnpublished(contribution_id=CID, occurred_on=TODAY)]
+        assert ContributionUnpublished.public and not ContributionWithdrawn.public
+    else:
+        assert events == [withdrawn]
     assert state.status is ContributionStatus.WITHDRAWN
     assert (state.withdrawn_by, state.withdrawal_reason, state.withdrawn_on) == ("ana@portal", "Superseded", TODAY)
 

@@ -23,6 +23,7 @@ from mignet_contracts.reviews import (
     ContributionRejected,
     ContributionStatus,
     ContributionSubmitted,
+    ContributionUnpublished,
     ContributionWithdrawn,
     MemberStateContributor,
     PublishContribution,
@@ -233,8 +234,9 @@ def withdraw_contribution(
         raise Rejected(f"contribution {state.id} was rejected{_since(state.rejected_on)}; there is nothing to withdraw")
     on = event_date(command, today)
     _in_order(state.history, on, f"contribution {state.id}")
-    return [
-        ContributionWithdrawn(
-            contribution_id=state.id, reason=command.reason, withdrawn_by=command.actor, occurred_on=on
-        )
-    ]
+    withdrawn = ContributionWithdrawn(
+        contribution_id=state.id, reason=command.reason, withdrawn_by=command.actor, occurred_on=on
+    )
+    if state.status is CS.PUBLISHED:  # the public feed carried it: say it is gone, without who or why
+        return [withdrawn, ContributionUnpublished(contribution_id=state.id, occurred_on=on)]
+    return [withdrawn]
