@@ -465,7 +465,8 @@ class ContributionRejected(ContributionEvent):
 class ContributionUnpublished(ContributionEvent):
     """A published contribution is no longer public (it was withdrawn): take down any copy of it.
 
-    Public, unlike :class:`ContributionWithdrawn`, recorded with it, which names who withdrew and why.
+    Public, unlike :class:`ContributionWithdrawn`, recorded with it, which holds who withdrew and why
+    (the command's actor still travels in the ``ce-actor`` header of both).
     """
 
     name: ClassVar[str] = "unpublished"

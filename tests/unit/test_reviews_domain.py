@@ -540,7 +540,7 @@ def test_withdraw_a_submitted_or_published_contribution_records_who(status):
     withdrawn = ContributionWithdrawn(
         contribution_id=CID, reason="Superseded", withdrawn_by="ana@portal", occurred_on=TODAY
     )
-    if status is ContributionStatus.PUBLISHED:  # the public feed is told, without who or why
+    if status is ContributionStatus.PUBLISHED:  # the public feed is told, without the reason
         assert events == [withdrawn, ContributionUnpublished(contribution_id=CID, occurred_on=TODAY)]
         assert ContributionUnpublished.public and not ContributionWithdrawn.public
     else:

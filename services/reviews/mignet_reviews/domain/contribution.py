@@ -237,6 +237,6 @@ def withdraw_contribution(
     withdrawn = ContributionWithdrawn(
         contribution_id=state.id, reason=command.reason, withdrawn_by=command.actor, occurred_on=on
     )
-    if state.status is CS.PUBLISHED:  # the public feed carried it: say it is gone, without who or why
+    if state.status is CS.PUBLISHED:  # the public feed carried it: say it is gone, without the reason
         return [withdrawn, ContributionUnpublished(contribution_id=state.id, occurred_on=on)]
     return [withdrawn]
