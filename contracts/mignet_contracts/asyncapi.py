@@ -102,6 +102,21 @@ def _parameter(event: type[Event]) -> dict:
     return {"description": f"the payload's `{event.id_field}` (lower case, like every subject token)"}
 
 
+def _query_result(query: type[Command] | type[Query]) -> dict:
+    """A query's answer: read-model documents (their fields are not typed here), a page of them for list-*."""
+    document = {"type": "object", "description": "a read-model document"}
+    if not query.name.startswith("list-"):
+        return document
+    return {
+        "type": "object",
+        "required": ["total", "items"],
+        "properties": {
+            "total": {"type": "integer", "minimum": 0, "description": "how many match, beyond this page"},
+            "items": {"type": "array", "items": document},
+        },
+    }
+
+
 def _reply(schemas: Schemas, result: dict) -> dict:
     error = schemas.add("ErrorBody", envelope.ErrorBody)
     return {
@@ -172,7 +187,7 @@ def document(
     for kind, models in (("commands", commands), ("queries", queries)):
         for model in models:
             key = f"{kind}_{model.name}".replace("-", "_")
-            typed = result if kind == "commands" else {"type": "object", "description": "the read model's answer"}
+            typed = result if kind == "commands" else _query_result(model)
             channels[key] = {
                 "address": model.subject(),
                 "messages": {key: {"name": model.schema_name(), "payload": schemas.add(model.__name__, model)}},

@@ -111,6 +111,8 @@ def test_services_send_events_and_receive_requests_with_typed_replies(service):
             assert failed["properties"]["error"] == {"$ref": "#/components/schemas/ErrorBody"}
             if key.startswith("commands_"):
                 assert ok["properties"]["result"] == {"$ref": "#/components/schemas/CommandResult"}
+            elif key.startswith("queries_list_"):
+                assert ok["properties"]["result"]["required"] == ["total", "items"]
 
 
 def test_channel_parameters_are_named_like_the_payload_fields():
