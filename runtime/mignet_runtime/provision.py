@@ -24,6 +24,7 @@ from nats.js.api import KeyValueConfig, StorageType, StreamConfig
 from nats.js.errors import APIError, NotFoundError
 
 from mignet_contracts.feed import FEED_ACCOUNT, PUBLIC_STREAM
+from mignet_contracts.feed import SOURCES as FEED_SOURCES
 from mignet_runtime.eventstore import StreamSettings, expected_stream_config, stream_differences
 from mignet_runtime.lease import lease_bucket
 from mignet_runtime.public_feed import provision_public_stream
@@ -161,7 +162,7 @@ async def provision(nc, settings: Settings, services: Iterable[str] = PROVISIONE
     for service in services:
         steps.append(await _provision_stream(js, expected_stream_config(service, stream_settings(settings))))
         steps.append(await provision_lease_bucket(js, service, settings))
-    if set(PROVISIONED_SERVICES) <= set(services):  # the public feed sources from both streams
+    if {stream.lower() for stream in FEED_SOURCES} <= set(services):  # the streams the public feed sources
         outcome, detail = await provision_public_stream(nc, stream_settings(settings).replicas)
         steps.append(Step(f"stream {PUBLIC_STREAM} (account {FEED_ACCOUNT})", outcome, detail))
     for step in steps:
