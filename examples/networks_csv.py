@@ -5,7 +5,8 @@ Needs only ``pip install ./contracts``. Run it as the integrator user::
     NATS_URL=nats://127.0.0.1:4222 NATS_PASSWORD=... python examples/networks_csv.py networks.csv
 
 It reads the registry's public events through its own durable consumer, so each run
-(or a long-running ``--follow``) takes up where the last one stopped, and rewrites the
+(or a long-running ``--follow``) takes up where the last one stopped (the consumer and the
+file go together: for a new file, name a new ``--durable``), and rewrites the
 CSV after every event (atomically: a reader never sees half a file). Applying an event
 twice gives the same row, so the feed's at-least-once delivery needs nothing more.
 Focal points' e-mails never reach the public feed, so they never reach this file.

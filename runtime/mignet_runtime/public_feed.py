@@ -10,9 +10,11 @@ account boundary through the exports and imports of deploy/nats/nats.conf:
   :data:`APP_API_PREFIX`, and receives their messages on :func:`deliver_subject`.
 
 ``PUBLIC`` is derived data: deleting it and provisioning again sources every public
-event anew. Adding a filter (a new public event type) is applied in place; removing one
-is refused, because the events already copied would stay: an operator decides whether
-to delete the stream and provision it again.
+event anew. A new public event type is added as one more source of its stream, filtered
+on the new subject alone (editing the existing source's filters would make the server
+copy that stream again from its start); removing a filter is refused, because the
+events already copied would stay: an operator decides whether to delete the stream and
+provision it again.
 """
 
 from __future__ import annotations
@@ -33,15 +35,7 @@ def deliver_subject(stream: str) -> str:
 
 
 def expected_public_stream_config(replicas: int = 1) -> StreamConfig:
-    sources = [
-        StreamSource(
-            name=stream,
-            # An empty destination filters without renaming: subjects on PUBLIC are the services' own.
-            subject_transforms=[SubjectTransform(src=subject, dest="") for subject in public_subjects(stream)],
-            external=ExternalStream(api=APP_API_PREFIX, deliver=deliver_subject(stream)),
-        )
-        for stream in SOURCES
-    ]
+    sources = [_source(stream, public_subjects(stream)) for stream in SOURCES]
     return StreamConfig(
         name=PUBLIC_STREAM,
         description="mignet public events, sourced from the services' streams (read by integrators)",
@@ -53,11 +47,22 @@ def expected_public_stream_config(replicas: int = 1) -> StreamConfig:
 
 
 def _filters(config: StreamConfig) -> dict[str, set[str]]:
-    return {
-        source.name: {t.src for t in source.subject_transforms or ()}
-        | ({source.filter_subject} if source.filter_subject else set())
-        for source in config.sources or ()
-    }
+    """Every subject filter, by origin stream, across all the sources of that stream."""
+    found: dict[str, set[str]] = {}
+    for source in config.sources or ():
+        subjects = found.setdefault(source.name, set())
+        subjects |= {t.src for t in source.subject_transforms or ()}
+        subjects |= {source.filter_subject} if source.filter_subject else set()
+    return found
+
+
+def _source(stream: str, subjects: list[str]) -> StreamSource:
+    return StreamSource(
+        name=stream,
+        # An empty destination filters without renaming: subjects on PUBLIC are the services' own.
+        subject_transforms=[SubjectTransform(src=subject, dest="") for subject in subjects],
+        external=ExternalStream(api=APP_API_PREFIX, deliver=deliver_subject(stream)),
+    )
 
 
 async def provision_public_stream(nc, replicas: int = 1) -> tuple[str, str]:
@@ -82,8 +87,15 @@ async def provision_public_stream(nc, replicas: int = 1) -> tuple[str, str]:
             f"would stay: delete stream {PUBLIC_STREAM} (as admin, API prefix {FEED_API_PREFIX}) and provision again"
         )
     added = sorted(s for stream, subjects in want.items() for s in subjects - have.get(stream, set()))
+    # New subjects come in as a source of their own: changing an existing source's filters would make
+    # the server source that stream again from its start, copying every event it already holds twice.
+    extra = [
+        _source(stream, sorted(subjects - have.get(stream, set())))
+        for stream, subjects in want.items()
+        if subjects - have.get(stream, set())
+    ]
     try:
-        await js.update_stream(info.config.evolve(sources=expected.sources))
+        await js.update_stream(info.config.evolve(sources=[*(info.config.sources or ()), *extra]))
     except APIError as exc:
         return "refused", f"the server would not add {', '.join(added)}: {exc.description}"
     return "updated", f"added {', '.join(added)}"

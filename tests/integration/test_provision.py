@@ -126,26 +126,69 @@ async def test_cli_provisions_as_admin_and_explains_a_refusal_to_others(bare_nat
 
 
 async def test_public_feed_gains_new_public_subjects_but_never_silently_loses_one(bare_nats):
-    """Stream PUBLIC (account FEED) is provisioned through the admin's $JS.FEED.API import."""
+    """Stream PUBLIC (account FEED) is provisioned through the admin's $JS.FEED.API import.
+
+    A new public event type arrives as one more source, filtered on it alone: the events
+    PUBLIC already holds are not copied a second time."""
+    from datetime import date
+
     from nats.js.api import SubjectTransform
 
+    from mignet_contracts import registry as rg
+    from mignet_runtime.codec import EventCodec, Metadata
     from mignet_runtime.public_feed import FEED_API_PREFIX, expected_public_stream_config
 
+    await provision_with(_admin(bare_nats))
     nc = await nats.connect(bare_nats)
     feed = nc.jetstream(prefix=FEED_API_PREFIX)
+    codec = EventCodec(rg.REGISTRY_EVENTS)
+
+    async def publish(event) -> None:
+        headers, data = codec.encode(event, Metadata(command_id=f"c-{event.aggregate_id}-{event.name}", actor="t"))
+        await nc.jetstream().publish(event.subject, data, headers=headers)
+
+    async def public_count(expected: int) -> int:
+        for _ in range(200):
+            if (await feed.stream_info("PUBLIC")).state.messages >= expected:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # and nothing more comes
+        return (await feed.stream_info("PUBLIC")).state.messages
+
+    on = date(2024, 1, 1)
     try:
         expected = expected_public_stream_config()
+        assert expected.sources[0].subject_transforms[0].src == "registry.events.network.*.created"
         fewer = [s for s in expected.sources]
         fewer[0] = fewer[0].evolve(subject_transforms=fewer[0].subject_transforms[1:])
-        await feed.add_stream(expected.evolve(sources=fewer))
+        await feed.delete_stream("PUBLIC")
+        await feed.add_stream(expected.evolve(sources=fewer))  # as if 'created' had become public only now
+        await publish(
+            rg.NetworkCreated(
+                network_id="nat-bd",
+                scope="national",
+                country="BD",
+                network_name="Bangladesh",
+                status="established",
+                occurred_on=on,
+            )
+        )
+        await publish(
+            rg.NetworkRenamed(
+                network_id="nat-bd", from_name="Bangladesh", network_name="Bangladesh network", occurred_on=on
+            )
+        )
+        await publish(rg.ChampionWithdrawn(country="BD", reason="r", occurred_on=on))
+        assert await public_count(2) == 2  # renamed and withdrawn; not created
+
         by_target = {s.target: s for s in await provision_with(_admin(bare_nats))}
         step = by_target["stream PUBLIC (account FEED)"]
-        assert step.outcome == "updated" and expected.sources[0].subject_transforms[0].src in step.detail
-        assert len((await feed.stream_info("PUBLIC")).config.sources[0].subject_transforms) == len(
-            expected.sources[0].subject_transforms
-        )
+        assert step.outcome == "updated" and "registry.events.network.*.created" in step.detail
+        assert await public_count(3) == 3  # created copied once; renamed and withdrawn not again
+        again = {s.target: s for s in await provision_with(_admin(bare_nats))}
+        assert again["stream PUBLIC (account FEED)"].outcome == "unchanged"
 
-        more = [s for s in expected.sources]
+        more = list((await feed.stream_info("PUBLIC")).config.sources)
         extra = SubjectTransform(src="registry.events.network.*.focal-point-assigned", dest="")
         more[0] = more[0].evolve(subject_transforms=[*more[0].subject_transforms, extra])
         await feed.update_stream((await feed.stream_info("PUBLIC")).config.evolve(sources=more))
