@@ -77,3 +77,25 @@ def test_events_accept_fields_they_do_not_know_and_commands_do_not():
     assert not hasattr(event, "added_in_v1_later")
     with pytest.raises(ValidationError, match="added_in_v1_later"):
         rg.RenameNetwork.model_validate({**fields, "command_id": "c1", "actor": "a", "added_in_v1_later": 1})
+
+
+def test_a_consumer_validating_with_the_published_schema_accepts_an_added_field():
+    from jsonschema import Draft202012Validator
+
+    from mignet_contracts.schemas import SCHEMA_DIR
+
+    event = rg.NetworkCreated(
+        network_id="nat-bd",
+        scope="national",
+        country="BD",
+        network_name="UN Network on Migration in Bangladesh",
+        status="established",
+        occurred_on=date(2024, 1, 1),
+    )
+    schema = json.loads((SCHEMA_DIR / "events" / f"{event.schema_name()}.json").read_text())
+    validator = Draft202012Validator(schema)
+    payload = json.loads(event.model_dump_json())
+    assert list(validator.iter_errors(payload)) == []
+    assert list(validator.iter_errors({**payload, "website": "https://example.org"})) == []  # a later v1
+    assert list(validator.iter_errors({**payload, "status": "merged"}))  # a new enum value is a new version
+    assert list(validator.iter_errors({k: v for k, v in payload.items() if k != "network_name"}))
