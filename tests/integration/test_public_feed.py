@@ -206,3 +206,9 @@ async def test_the_cli_says_plainly_when_the_integrator_tries_a_services_stream(
     assert result.exit_code == 3, result.output
     assert "allowed to read it? (integrators read stream PUBLIC" in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+async def test_the_feed_account_bounds_what_integrators_can_create(integrator):
+    info = await integrator.js().account_info()
+    assert (info.limits.max_consumers, info.limits.max_streams) == (500, 4)
+    assert info.streams == 1  # PUBLIC alone
