@@ -13,7 +13,9 @@ CONTRACTS = Path(__file__).resolve().parents[1] / "contracts"
 def make_contracts_venv(root: Path) -> Path:
     """Create ``root/venv`` with ./contracts installed from a copy (the source tree stays clean); its python."""
     source = root / "contracts"
-    shutil.copytree(CONTRACTS, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    shutil.copytree(
+        CONTRACTS, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "node_modules")
+    )
     venv.create(root / "venv", with_pip=True)
     python = root / "venv" / "bin" / "python"
     done = subprocess.run(
