@@ -120,3 +120,22 @@ def test_channel_parameters_are_named_like_the_payload_fields():
     assert doc["channels"]["champion_nominated"]["address"] == "registry.events.champion.{country}.nominated"
     assert "lower case" in doc["channels"]["champion_nominated"]["parameters"]["country"]["description"]
     assert doc["channels"]["network_created"]["address"] == "registry.events.network.{network_id}.created"
+
+
+def test_the_headers_the_codec_writes_match_each_events_header_schema():
+    from datetime import date
+
+    from jsonschema import Draft7Validator
+
+    from mignet_contracts import registry as rg
+    from mignet_contracts.cloudevents import decode_headers
+    from mignet_runtime.codec import EventCodec, Metadata
+
+    event = rg.ChampionConfirmed(country="CL", occurred_on=date(2020, 10, 1))
+    headers, _ = EventCodec(rg.REGISTRY_EVENTS).encode(
+        event, Metadata(command_id="c1", actor='José "Ñ" 100% secretariat', command_name="n", command_hash="0" * 32)
+    )
+    message = _doc("registry")["channels"]["champion_confirmed"]["messages"]["champion_confirmed"]
+    assert list(Draft7Validator(message["headers"]).iter_errors(decode_headers(headers))) == []
+    missing = {k: v for k, v in decode_headers(headers).items() if k != "ce-id"}
+    assert list(Draft7Validator(message["headers"]).iter_errors(missing))  # ce-id is required
