@@ -20,12 +20,16 @@ from mignet_contracts import envelope
 from mignet_contracts.asyncapi_parts import Schemas, headers, parameter
 from mignet_contracts.envelope import Command, Event, Query
 from mignet_contracts.feed import INTEGRATOR_USER, PUBLIC_STREAM
+from mignet_contracts.registry_views import RESULTS as QUERY_RESULTS
 
 NATS_BINDING = "0.1.0"
 
 
-def _query_result(query: type[Command] | type[Query]) -> dict:
-    """A query's answer: read-model documents (their fields are not typed here), a page of them for list-*."""
+def _query_result(query: type[Command] | type[Query], schemas: Schemas) -> dict:
+    """A query's answer: its view (``registry_views``), else read-model documents, a page of them for list-*."""
+    view = QUERY_RESULTS.get(query) if issubclass(query, Query) else None
+    if view is not None:
+        return schemas.add(view.__name__, view)
     document = {"type": "object", "description": "a read-model document"}
     if not query.name.startswith("list-"):
         return document
@@ -109,7 +113,7 @@ def document(
     for kind, models in (("commands", commands), ("queries", queries)):
         for model in models:
             key = f"{kind}_{model.name}".replace("-", "_")
-            typed = result if kind == "commands" else _query_result(model)
+            typed = result if kind == "commands" else _query_result(model, schemas)
             channels[key] = {
                 "address": model.subject(),
                 "messages": {key: {"name": model.schema_name(), "payload": schemas.add(model.__name__, model)}},

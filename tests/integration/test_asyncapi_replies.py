@@ -6,6 +6,7 @@ validated against the reply message of the registry's AsyncAPI document, refs re
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import nats
@@ -65,3 +66,53 @@ async def test_list_query_replies_are_a_page(registry):
     page = await _ask(registry, c.ListNetworks, {})
     assert page["ok"] is True
     assert list(reply_validator("queries_list_networks").iter_errors(page)) == []
+
+
+async def test_every_registry_query_reply_matches_its_view(registry):
+    from mignet_contracts.registry_views import RESULTS
+
+    async def command(model, **fields) -> None:
+        reply = await _ask(registry, model, {"command_id": new_id(), "actor": "test", **fields})
+        assert reply["ok"], reply
+
+    await command(
+        c.CreateNetwork,
+        scope="national",
+        country="BD",
+        network_name="Bangladesh",
+        status="established",
+        occurred_on="2020-01-01",
+    )
+    await command(c.AddNetworkMember, network_id="nat-bd", entity="IOM", role="coordinator")
+    await command(
+        c.AlignTermsOfReference,
+        network_id="nat-bd",
+        aligned_on="2024-01-01",
+        consulted_executive_committee=True,
+        occurred_on="2024-01-01",
+    )
+    await command(
+        c.AssignFocalPoint, network_id="nat-bd", focal_point_name="A. Rahman", entity="IOM", email="a@example.org"
+    )
+    assessment = [{"criterion": code, "met": True} for code in c.reference.CHAMPION_CRITERIA]
+    await command(c.NominateChampion, country="BD", regional_group="asia-pacific", assessment=assessment)
+    await command(c.ConfirmChampion, country="BD")
+    await command(c.ChangeNetworkStatus, network_id="nat-bd", status="inactive", reason="merged")
+    asks = {  # each query, and what its answer shows once the read models caught up
+        c.ListNetworks: ({}, ['"inactive"', "A. Rahman"]),
+        c.GetNetwork: ({"network_id": "nat-bd"}, ['"inactive"', "A. Rahman", "executive-committee"]),
+        c.ListChampions: ({}, ['"confirmed"']),
+        c.GetChampion: ({"country": "BD"}, ['"confirmed"', '"network_status"']),
+        c.DirectorySummary: ({}, ['"confirmed"', '"inactive"']),
+    }
+    assert set(asks) == set(RESULTS) == set(c.REGISTRY_QUERIES)
+    for query, (body, shows) in asks.items():
+        for _ in range(200):  # the read models follow the stream
+            reply = await _ask(registry, query, body)
+            if reply["ok"] and all(text in json.dumps(reply) for text in shows):
+                break
+            await asyncio.sleep(0.05)
+        assert all(text in json.dumps(reply) for text in shows), reply
+        key = f"queries_{query.name}".replace("-", "_")
+        assert list(reply_validator(key).iter_errors(reply)) == [], (query.name, reply)
+        RESULTS[query].model_validate(reply["result"])
