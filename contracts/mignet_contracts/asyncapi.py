@@ -20,13 +20,16 @@ from mignet_contracts import envelope
 from mignet_contracts.asyncapi_parts import Schemas, headers, parameter
 from mignet_contracts.envelope import Command, Event, Query
 from mignet_contracts.feed import INTEGRATOR_USER, PUBLIC_STREAM
-from mignet_contracts.registry_views import RESULTS as QUERY_RESULTS
+from mignet_contracts.registry_views import RESULTS as REGISTRY_RESULTS
+from mignet_contracts.reviews_views import RESULTS as REVIEWS_RESULTS
+
+QUERY_RESULTS = {**REGISTRY_RESULTS, **REVIEWS_RESULTS}
 
 NATS_BINDING = "0.1.0"
 
 
 def _query_result(query: type[Command] | type[Query], schemas: Schemas) -> dict:
-    """A query's answer: its view (``registry_views``), else read-model documents, a page of them for list-*."""
+    """A query's answer: its view (``registry_views``, ``reviews_views``), else documents (a page for list-*)."""
     view = QUERY_RESULTS.get(query) if issubclass(query, Query) else None
     if view is not None:
         return schemas.add(view.__name__, view)

@@ -116,3 +116,49 @@ async def test_every_registry_query_reply_matches_its_view(registry):
         key = f"queries_{query.name}".replace("-", "_")
         assert list(reply_validator(key).iter_errors(reply)) == [], (query.name, reply)
         RESULTS[query].model_validate(reply["result"])
+
+
+REVIEWS_DOCUMENT = json.loads((SCHEMA_DIR / "asyncapi" / "reviews.json").read_text())
+REVIEWS_REFS = Registry().with_resource(
+    "urn:reviews", Resource.from_contents(REVIEWS_DOCUMENT, default_specification=DRAFT7)
+)
+
+
+async def test_every_reviews_query_reply_matches_its_view(fresh_nats, settings_for):
+    from test_reviews_service import ACTOR, MFA, NATS_ONLY, open_review, submission, submit_and_publish
+
+    from mignet_contracts import reviews as rv
+    from mignet_contracts.reviews_views import RESULTS
+
+    async with RunningService(NATS_ONLY, settings_for(fresh_nats)) as reviews:
+        review_id = await open_review(reviews.client)
+        contribution_id = await submit_and_publish(reviews.client, review_id, contributor=MFA)
+        rejected = await reviews.client.command(submission(review_id))
+        await reviews.client.command(
+            rv.RejectContribution(command_id=new_id(), actor=ACTOR, contribution_id=rejected.aggregate_id, reason="r")
+        )
+        nc = await nats.connect(fresh_nats.url_for("operator"), inbox_prefix="_INBOX_operator")
+        try:
+            asks = {  # each query, and what its answer shows once the read models caught up
+                rv.ListReviews: ({}, [review_id]),
+                rv.GetReview: ({"review_id": review_id}, ['"open-for-contributions"']),
+                rv.ListContributions: ({"review_id": review_id}, ['"published"', '"rejected"']),
+                rv.GetContribution: ({"contribution_id": contribution_id}, ['"published"']),
+                rv.ReviewFigures: ({"review_id": review_id}, ['"published"', '"rejected"']),
+                rv.Compilation: ({}, [contribution_id]),
+            }
+            assert set(asks) == set(RESULTS) == set(rv.REVIEWS_QUERIES)
+            for query, (body, shows) in asks.items():
+                for _ in range(200):  # the read models follow the stream
+                    reply = await _ask(nc, query, body)
+                    if reply["ok"] and all(text in json.dumps(reply) for text in shows):
+                        break
+                    await asyncio.sleep(0.05)
+                assert all(text in json.dumps(reply) for text in shows), reply
+                key = f"queries_{query.name}".replace("-", "_")
+                ref = f"urn:reviews#/channels/replies/messages/{key}_reply/payload"
+                validator = Draft7Validator({"$ref": ref}, registry=REVIEWS_REFS)
+                assert list(validator.iter_errors(reply)) == [], (query.name, reply)
+                RESULTS[query].model_validate(reply["result"])
+        finally:
+            await nc.close()
