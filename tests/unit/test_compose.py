@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "tests" / "fixtures" / "compose-spec.json").read_text())
 PASSWORDS = {
     f"{user}_NATS_PASSWORD": f"pw-{user.lower()}"
-    for user in ("REGISTRY", "REVIEWS", "NOTIFIER", "OPERATOR", "ADMIN", "SYS")
+    for user in ("REGISTRY", "REVIEWS", "NOTIFIER", "OPERATOR", "INTEGRATOR", "ADMIN", "SYS")
 }
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 
