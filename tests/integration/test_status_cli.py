@@ -47,10 +47,14 @@ async def test_status_shows_every_service_ready_and_its_projections_caught_up(fr
         assert set(projections) == {
             ("registry", "networks"),
             ("registry", "champions"),
+            ("registry", "working-groups"),
+            ("registry", "support-requests"),
             ("reviews", "reviews"),
             ("reviews", "contributions"),
             ("reviews", "registry-networks"),
             ("reviews", "registry-champions"),
+            ("reviews", "registry-directory-networks"),
+            ("reviews", "registry-directory-champions"),
         }
         mirror = projections[("reviews", "registry-networks")]
         assert (mirror["applied_seq"], mirror["lag_seconds"], mirror["parked"]) == (1, 0.0, 0)
