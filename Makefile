@@ -18,7 +18,7 @@ RUN_ARGS    ?=
 CLUSTER     ?=
 BENCH_ARGS  ?=
 
-.PHONY: help install run test lint bench schemas clean lock FORCE
+.PHONY: help install run test lint bench schemas asyncapi clean lock FORCE
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,19 +40,27 @@ $(PKG_LIST): FORCE | $(PY)
 	@echo '$(PACKAGES)' > $@.new; \
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-# Exactly the locked versions, checked against their hashes; then mignet itself, editable.
-$(STAMP): pyproject.toml requirements-dev.lock $(PKG_LIST) | $(PY)
+# Exactly the locked versions, checked against their hashes; then the contracts package and
+# mignet itself, editable (the locks leave mignet-contracts out: it comes from ./contracts).
+$(STAMP): pyproject.toml contracts/pyproject.toml requirements-dev.lock $(PKG_LIST) | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -e ./contracts
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
+# mignet-contracts is resolved from a wheel of ./contracts (so its dependencies are locked) and
+# marked "unsafe", which leaves it out of the locks: pip, setuptools are pinned as before.
 lock: | $(PY) ## re-resolve both lock files from pyproject.toml (after changing a dependency)
 	$(PY) -m pip install --quiet pip-tools==7.6.2
-	$(PY) -m piptools compile --quiet --generate-hashes --strip-extras --allow-unsafe \
-	  -o requirements.lock pyproject.toml
+	@wheels=$$(mktemp -d); trap 'rm -rf "$$wheels"' EXIT; \
+	$(PY) -m pip wheel --quiet --no-deps -w "$$wheels" ./contracts && \
+	$(PY) -m piptools compile --quiet --generate-hashes --strip-extras --find-links "$$wheels" \
+	  --unsafe-package mignet-contracts -o requirements.lock pyproject.toml && \
 	$(PY) -m piptools compile --quiet --extra local --extra test --generate-hashes --strip-extras \
-	  --allow-unsafe -o requirements-dev.lock pyproject.toml
+	  --find-links "$$wheels" --unsafe-package mignet-contracts -o requirements-dev.lock pyproject.toml && \
+	sed -i -e "\|^--find-links $$wheels\$$|d" -e "s|--find-links=$$wheels|--find-links=<a wheel of ./contracts>|" \
+	  requirements.lock requirements-dev.lock
 
 run: install ## start nats-server, SecantusDB and the services (data and logs in var/) until Ctrl-C
 	$(PY) -m mignet_runtime.localstack run $(if $(CLUSTER),--cluster $(CLUSTER)) $(RUN_ARGS)
@@ -77,6 +85,11 @@ bench: install ## run the benchmarks in bench/, if there are any
 
 schemas: install ## regenerate the JSON schemas of the published contracts
 	$(PY) -m mignet_contracts.schemas --write
+
+# The official AsyncAPI parser, exactly as contracts/asyncapi-check/package-lock.json pins it
+# (npm ci: no install scripts, no audit or funding calls); tests/unit/test_asyncapi.py runs it.
+asyncapi: ## install the AsyncAPI parser the tests validate the documents with (needs node and npm)
+	NPM_CONFIG_UPDATE_NOTIFIER=false npm ci --prefix contracts/asyncapi-check --ignore-scripts --no-audit --no-fund --loglevel=error
 
 FORCE:
 

@@ -6,12 +6,14 @@ import asyncio
 import json
 import re
 
+import nats.errors
 import typer
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import APIError, NotFoundError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from mignet_cli.common import EXIT_UNAVAILABLE, AsJson, NatsUrl, console, emit_list, fail, run, table, usage_error
+from mignet_contracts import cloudevents
 from mignet_contracts.envelope import ErrorBody
 from mignet_runtime.client import RequestFailed
 from mignet_runtime.eventstore import stream_name
@@ -80,6 +82,14 @@ def tail(
                     "service creates it when it first starts; is it running?",
                 )
             )
+        except nats.errors.TimeoutError:  # a denied JetStream request goes unanswered
+            fail(
+                ErrorBody(
+                    code="unavailable",
+                    message=f"JetStream did not answer about stream {stream_name(service)}: is this NATS user "
+                    "allowed to read it? (integrators read stream PUBLIC: docs/integrating.md)",
+                )
+            )
         except APIError as exc:  # the server refused the consumer: say why, without a traceback
             fail(
                 ErrorBody(code="unavailable", message=f"cannot follow {stream_name(service)}: {exc.description or exc}")
@@ -87,7 +97,8 @@ def tail(
         seen = 0
         try:
             async for msg in sub.messages:
-                headers = {k: v for k, v in (msg.headers or {}).items() if k.startswith("ce-")}
+                decoded = cloudevents.decode_headers(msg.headers)
+                headers = {k: v for k, v in decoded.items() if k.startswith(cloudevents.PREFIX)}
                 line = {
                     "seq": msg.metadata.sequence.stream,
                     "subject": msg.subject,

@@ -310,7 +310,9 @@ def align_tor(
     aligned_on: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Date of alignment with the global ToR."),
     agreed_by: list[str] = typer.Option([], "--agreed-by", help="A member entity that agreed (repeatable)."),
     consulted: list[str] = typer.Option(
-        [], "--consulted", help="An Executive Committee member consulted (repeatable), or 'all'."
+        [],
+        "--consulted",
+        help="An Executive Committee member consulted (repeatable; the Network Coordinator is IOM), or 'all'.",
     ),
     consulted_executive_committee: bool = typer.Option(
         False, "--consulted-executive-committee", help="The same as --consulted all."

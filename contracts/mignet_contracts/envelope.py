@@ -27,7 +27,8 @@ CE_TYPE_PREFIX = "int.un-migration.mignet"
 #: Where the JSON Schemas are published; ``ce-dataschema`` points here.
 SCHEMA_BASE_URI = "https://mignet.un-migration.int/schemas"
 
-# CloudEvents binary-mode headers (NATS protocol binding) and mignet extensions.
+# CloudEvents binary-mode headers (NATS protocol binding) and mignet extensions; values are
+# percent-encoded on the wire (mignet_contracts.cloudevents).
 H_ID = "ce-id"
 H_TYPE = "ce-type"
 H_SOURCE = "ce-source"
@@ -35,7 +36,9 @@ H_SUBJECT = "ce-subject"
 H_TIME = "ce-time"
 H_SPECVERSION = "ce-specversion"
 H_DATASCHEMA = "ce-dataschema"
-H_DATACONTENTTYPE = "content-type"
+H_DATACONTENTTYPE = "ce-datacontenttype"
+#: Sent beside ``ce-datacontenttype`` for clients that read the generic header.
+H_CONTENT_TYPE = "content-type"
 H_CORRELATION = "ce-correlationid"
 H_CAUSATION = "ce-causationid"
 H_ACTOR = "ce-actor"
@@ -84,7 +87,13 @@ class Event(Contract):
 
     Subclasses set the class variables; ``aggregate_id`` names the field that
     holds the id of the aggregate the event belongs to.
+
+    Unlike commands, an event accepts fields it does not know and drops them: a
+    later v1 may add an optional field (contracts/README.md, "Versioning"), and an
+    older reader must still read it. Its JSON Schema is open in the same way.
     """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
 
     service: ClassVar[str]
     aggregate: ClassVar[str]

@@ -17,6 +17,7 @@ lifecycle (nominated, confirmed, withdrawn) and one national network per country
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar
@@ -303,8 +304,16 @@ class NetworkMemberLeft(NetworkEvent):
     reason: Reason | None = None
 
 
-class NetworkTermsOfReferenceAligned(NetworkEvent):
+class NetworkTermsOfReferenceAlignedV1(NetworkEvent):
+    """Version 1 of ``tor-aligned``: whether the Executive Committee was consulted, and (since the FAQ
+    was read) optionally who agreed and who was consulted.
+
+    Still read from the streams, and upcast to :class:`NetworkTermsOfReferenceAligned`
+    (:data:`REGISTRY_UPCASTERS`); never written any more.
+    """
+
     name: ClassVar[str] = "tor-aligned"
+    version: ClassVar[int] = 1
 
     aligned_on: date
     consulted_executive_committee: bool
@@ -321,6 +330,59 @@ class NetworkTermsOfReferenceAligned(NetworkEvent):
     )
     not_consulted: EntityList | None = Field(
         default=None, description="Executive Committee members not consulted (a flag, not a refusal)."
+    )
+
+
+class NetworkTermsOfReferenceAligned(NetworkEvent):
+    """The network aligned its terms of reference with the global ones (FAQ section 4): "with the
+    agreement of all entities concerned, and in consultation with the Executive Committee members
+    and the Network Coordinator" (IOM, itself a committee member). Gaps are flagged, not refused.
+
+    Version 2: ``consulted`` and ``not_consulted`` always say who, as entities; v1's
+    ``consulted_executive_committee`` is gone (it is ``not_consulted`` being empty).
+    """
+
+    name: ClassVar[str] = "tor-aligned"
+    version: ClassVar[int] = 2
+
+    aligned_on: date
+    consulted: EntityList = Field(
+        description="The Executive Committee members (the Network Coordinator, IOM, among them) consulted; empty: nobody."
+    )
+    not_consulted: EntityList = Field(description="Executive Committee members not consulted (a flag, not a refusal).")
+    agreed_by: EntityList | None = Field(
+        default=None,
+        description="The member entities that agreed; null on events recorded before this was (upcast from v1).",
+    )
+    not_agreed: EntityList | None = Field(
+        default=None,
+        description="Members of the network then that are not among agreed_by (a flag, not a refusal); null when "
+        "agreed_by is.",
+    )
+    note: Note | None = None
+
+
+def _tor_aligned_v1_to_v2(event: Event) -> Event:
+    """v1 to v2: who was consulted is v1's list when it has one, else the whole Executive Committee or
+    nobody, as ``consulted_executive_committee`` said; who agreed stays unknown when it was not recorded."""
+    assert isinstance(event, NetworkTermsOfReferenceAlignedV1)
+    committee = list(reference.EXECUTIVE_COMMITTEE)
+    if event.consulted is not None:
+        consulted = list(event.consulted)
+    else:
+        consulted = committee if event.consulted_executive_committee else []
+    not_consulted = (
+        event.not_consulted if event.not_consulted is not None else [e for e in committee if e not in consulted]
+    )
+    return NetworkTermsOfReferenceAligned(
+        network_id=event.network_id,
+        aligned_on=event.aligned_on,
+        consulted=consulted,
+        not_consulted=not_consulted,
+        agreed_by=event.agreed_by,
+        not_agreed=event.not_agreed,
+        note=event.note,
+        occurred_on=event.occurred_on,
     )
 
 
@@ -637,6 +699,10 @@ REGISTRY_COMMANDS: tuple[type[Command], ...] = (
     WithdrawChampion,
 )
 REGISTRY_QUERIES: tuple[type[Query], ...] = (ListNetworks, GetNetwork, ListChampions, GetChampion, DirectorySummary)
+#: Earlier versions still in the stream, each with the function that turns it into the next version.
+REGISTRY_UPCASTERS: dict[type[Event], Callable[[Event], Event]] = {
+    NetworkTermsOfReferenceAlignedV1: _tor_aligned_v1_to_v2,
+}
 
 _EVENTS_BY_NAME: dict[tuple[str, str], type[Event]] = {(e.aggregate, e.name): e for e in REGISTRY_EVENTS}
 

@@ -526,10 +526,25 @@ class ContributionPersonalDataErased(PersonalDataErasure, ContributionEvent):
     public: ClassVar[bool] = False
 
 
+class PublishedContribution(_ContributionContent):
+    """What a published contribution says, as it was submitted: public from then on (never its contact)."""
+
+    review_id: ReviewId | None = Field(default=None, description="Null for a contribution to the IMRF itself.")
+    region: RegionCode | None = Field(default=None, description="The review's; null for one to the IMRF itself.")
+    cycle: Cycle | None = Field(default=None, description="The review's; null for one to the IMRF itself.")
+    imrf: ImrfId | None = Field(
+        default=None, description="Set for a contribution to the IMRF itself, outside any regional review."
+    )
+
+
 class ContributionPublished(ContributionEvent):
     name: ClassVar[str] = "published"
 
     note: Note | None = Field(default=None, description="The moderator's note, shown with the contribution.")
+    contribution: PublishedContribution | None = Field(
+        default=None,
+        description="What was published (added within v1: absent on events recorded before it was).",
+    )
 
 
 class ContributionRejected(ContributionEvent):
@@ -539,6 +554,16 @@ class ContributionRejected(ContributionEvent):
     public: ClassVar[bool] = False
 
     reason: Reason
+
+
+class ContributionUnpublished(ContributionEvent):
+    """A published contribution is no longer public (it was withdrawn): take down any copy of it.
+
+    Public, unlike :class:`ContributionWithdrawn`, recorded with it, which holds who withdrew and why
+    (the command's actor still travels in the ``ce-actor`` header of both).
+    """
+
+    name: ClassVar[str] = "unpublished"
 
 
 class ContributionWithdrawn(ContributionEvent):
@@ -762,6 +787,7 @@ REVIEWS_EVENTS: tuple[type[Event], ...] = (
     ContributionRejected,
     ContributionWithdrawn,
     ContributionPersonalDataErased,
+    ContributionUnpublished,
 )
 REVIEWS_COMMANDS: tuple[type[Command], ...] = (
     ScheduleReview,

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from mignet_contracts import envelope, notifier, registry, reviews, support, working_groups
+from mignet_contracts import asyncapi, catalog, envelope, notifier, registry, reviews, support, working_groups
 from mignet_contracts.envelope import Command, Event, Query
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -46,60 +46,14 @@ def _event_doc(event: type[Event]) -> str:
     return f"{what} Subject: {event.subject_for('{' + event.id_field + '}')}.{visibility}"
 
 
-def _id_token(event: type[Event]) -> str:
-    return "{" + f"{event.aggregate}_id" + "}"
-
-
 def render() -> dict[str, str]:
     """Every generated file: path relative to SCHEMA_DIR -> text."""
     files: dict[str, dict] = {}
     for service, (events, commands, queries) in SERVICES.items():
-        channels, operations, messages = {}, {}, {}
-        for event in events:
-            name = event.schema_name()
-            files[f"events/{name}.json"] = _schema(event, event.dataschema(), _event_doc(event))
-            key = f"{event.aggregate}_{event.name}".replace("-", "_")
-            channels[key] = {
-                "address": f"{service}.events.{event.aggregate}.{_id_token(event)}.{event.name}",
-                "parameters": {f"{event.aggregate}_id": {"description": f"id of the {event.aggregate}"}},
-                "messages": {key: {"$ref": f"#/components/messages/{key}"}},
-            }
-            messages[key] = {
-                "name": event.ce_type(),
-                "title": f"{event.aggregate} {event.name}",
-                "contentType": "application/json",
-                "headers": {
-                    "type": "object",
-                    "properties": {
-                        envelope.H_TYPE: {"const": event.ce_type()},
-                        envelope.H_SPECVERSION: {"const": envelope.SPEC_VERSION},
-                        envelope.H_SOURCE: {"const": f"/mignet/{service}"},
-                        envelope.H_DATASCHEMA: {"const": event.dataschema()},
-                        envelope.H_ID: {"type": "string"},
-                        envelope.H_SUBJECT: {"type": "string"},
-                        envelope.H_TIME: {"type": "string", "format": "date-time"},
-                        envelope.H_COMMAND: {"type": "string"},
-                        envelope.H_CORRELATION: {"type": "string"},
-                        envelope.H_CAUSATION: {"type": "string"},
-                        envelope.H_ACTOR: {"type": "string"},
-                        envelope.H_COMMAND_NAME: {"type": "string", "description": "the command's schema name"},
-                        envelope.H_COMMAND_HASH: {
-                            "type": "string",
-                            "pattern": "^[0-9a-f]{32}$",
-                            "description": "the command's payload hash (Command.payload_hash)",
-                        },
-                        envelope.H_TRACEPARENT: {
-                            "type": "string",
-                            "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
-                            "description": "W3C trace context of the command that wrote it (when its caller sent one)",
-                        },
-                        envelope.H_TRACESTATE: {"type": "string", "description": "W3C tracestate, with traceparent"},
-                    },
-                },
-                "payload": {"$ref": f"../events/{name}.json"},
-                "x-public": event.public,
-            }
-            operations[f"on_{key}"] = {"action": "receive", "channel": {"$ref": f"#/channels/{key}"}}
+        historic = catalog.readable(events)[len(events) :]  # earlier versions still in the streams
+        for event in (*events, *historic):
+            schema = _schema(event, event.dataschema(), _event_doc(event))
+            files[f"events/{event.schema_name()}.json"] = {**schema, "x-public": event.public}
         for kind, models in (("commands", commands), ("queries", queries)):
             for model in models:
                 name = model.schema_name()
@@ -108,39 +62,7 @@ def render() -> dict[str, str]:
                     f"{envelope.SCHEMA_BASE_URI}/{kind}/{name}.json",
                     (model.__doc__ or f"{model.name} request").strip().splitlines()[0],
                 )
-                key = f"{kind}_{model.name}".replace("-", "_")
-                channels[key] = {
-                    "address": model.subject(),
-                    "messages": {key: {"$ref": f"#/components/messages/{key}"}},
-                }
-                messages[key] = {
-                    "name": model.name,
-                    "contentType": "application/json",
-                    "payload": {"$ref": f"../{kind}/{name}.json"},
-                }
-                operations[key] = {
-                    "action": "receive",
-                    "channel": {"$ref": f"#/channels/{key}"},
-                    "reply": {
-                        "address": {"location": "$message.header#/reply_to"},
-                        "messages": [{"$ref": "#/components/messages/reply"}],
-                    },
-                }
-        messages["reply"] = {"name": "reply", "contentType": "application/json", "payload": {"$ref": "../reply.json"}}
-        files[f"asyncapi/{service}.json"] = {
-            "asyncapi": "3.0.0",
-            "info": {
-                "title": f"mignet {service}",
-                "version": "1",
-                "description": f"Events, commands and queries of the mignet {service} service. "
-                "Events are CloudEvents in binary mode: attributes in ce- headers, "
-                "the event JSON as payload.",
-            },
-            "defaultContentType": "application/json",
-            "channels": channels,
-            "operations": operations,
-            "components": {"messages": messages},
-        }
+        files[f"asyncapi/{service}.json"] = asyncapi.document(service, events, commands, queries, historic)
     files["reply.json"] = _schema(
         envelope.Reply, f"{envelope.SCHEMA_BASE_URI}/reply.json", "The reply to every command and query."
     )

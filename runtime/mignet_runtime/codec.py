@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from mignet_contracts import catalog, cloudevents
 from mignet_contracts import envelope as ce
 from mignet_contracts.envelope import Event
 from mignet_contracts.fields import UNREADABLE_OK
@@ -78,6 +79,8 @@ class EventCodec:
             if key in self._by_key:
                 raise ValueError(f"two event classes for {'.'.join(key)}")
             self._by_key[key] = cls
+        # Reading picks the class by ce-type (v1 and v2 of an event share a subject), earlier versions included.
+        self._by_type = {cls.ce_type(): cls for cls in catalog.readable(self._by_key.values())}
         # Per class, the headers that never change (built once: encode runs on every append).
         self._fixed: dict[type[Event], dict[str, str]] = {}
 
@@ -94,6 +97,7 @@ class EventCodec:
                 ce.H_SOURCE: f"/mignet/{cls.service}",
                 ce.H_DATASCHEMA: cls.dataschema(),
                 ce.H_DATACONTENTTYPE: "application/json",
+                ce.H_CONTENT_TYPE: "application/json",
             }
         return fixed
 
@@ -112,6 +116,7 @@ class EventCodec:
             ce.H_TIME: datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             ce.H_DATASCHEMA: fixed[ce.H_DATASCHEMA],
             ce.H_DATACONTENTTYPE: fixed[ce.H_DATACONTENTTYPE],
+            ce.H_CONTENT_TYPE: fixed[ce.H_CONTENT_TYPE],
             ce.H_COMMAND: meta.command_id,
             ce.H_ACTOR: meta.actor,
             ce.H_CORRELATION: meta.correlation_id or meta.command_id,
@@ -128,6 +133,7 @@ class EventCodec:
             headers[ce.H_TRACEPARENT] = meta.traceparent
             if meta.tracestate:
                 headers[ce.H_TRACESTATE] = meta.tracestate
+        headers = cloudevents.encode_headers(headers)
         if personal.plan_for(type(event)):
             if keys is None:
                 raise ValueError(f"{event.subject} holds personal data: its event store needs a key store")
@@ -157,9 +163,16 @@ class EventCodec:
         data: bytes,
         keys: personal.KeySource | None = None,
     ) -> RecordedEvent:
-        """The event; sealed personal fields opened with ``keys`` (loaded first), else read as withheld."""
-        cls = self.event_class(subject)
-        headers = headers or {}
+        """The event, upcast to its current version after its sealed personal fields are opened with
+        ``keys`` (loaded first; without them they read as withheld)."""
+        headers = cloudevents.decode_headers(headers)
+        ce_type = headers.get(ce.H_TYPE)
+        if ce_type:
+            cls = self._by_type.get(ce_type)
+            if cls is None:  # a version this build does not know (newer): skipped like an unknown type
+                raise UnknownEventType(f"{subject} ({ce_type})")
+        else:
+            cls = self.event_class(subject)
         try:
             if personal.data_key_of(headers):
                 payload = personal.open_payload(cls, data, keys)
@@ -167,6 +180,8 @@ class EventCodec:
             else:
                 # Parsed and validated in one pass by pydantic-core, the inverse of encode's model_dump_json.
                 event = cls.model_validate_json(data)
+            # An earlier version is upcast to the current one, its personal fields already open.
+            event = catalog.upcast(event)
         except (ValueError, ValidationError) as exc:
             raise MalformedEvent(f"{subject} #{seq}: {_without_input(exc)}") from exc
         if isinstance(event, PersonalDataErasure) and hasattr(keys, "forget"):

@@ -32,7 +32,7 @@ from mignet_runtime.settings import ADMIN_PORT_FALLBACK, ADMIN_PORTS, redact_url
 
 KNOWN_SERVICES = ("registry", "reviews", "notifier")
 #: The users of deploy/nats/nats.conf; each reads its password from ``<USER>_NATS_PASSWORD``.
-NATS_USERS = ("registry", "reviews", "notifier", "operator", "admin", "sys")
+NATS_USERS = ("registry", "reviews", "notifier", "operator", "integrator", "admin", "sys")
 NATS_CONF = Path(__file__).resolve().parents[2] / "deploy" / "nats" / "nats.conf"
 DEFAULT_NATS_PORT = 4222
 DEFAULT_NATS_MONITOR_PORT = 8222
@@ -532,6 +532,8 @@ def _run(args: argparse.Namespace) -> int:
                 term.say(f"provision: {step}")
             operator_env = _write_operator_env(data_dir, nats_url, passwords["operator"])
             term.say(f"for the CLI in another terminal: . {operator_env}   (NATS user operator)")
+            integrator_env = _write_operator_env(data_dir, nats_url, passwords["integrator"], user="integrator")
+            term.say(f"for an integrator (public feed, stream PUBLIC): . {integrator_env}")
 
         mongodb_url = os.environ.get("MONGODB_URL")
         if mongodb_url:
@@ -635,11 +637,11 @@ def _start_cluster(args, data_dir: Path, log_dir: Path, passwords, servers: list
     return cluster.url
 
 
-def _write_operator_env(data_dir: Path, nats_url: str, password: str) -> Path:
-    path = data_dir / "operator.env"
+def _write_operator_env(data_dir: Path, nats_url: str, password: str, user: str = "operator") -> Path:
+    path = data_dir / f"{user}.env"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
-        out.write(f"export NATS_URL={nats_url} NATS_USER=operator NATS_PASSWORD={password}\n")
+        out.write(f"export NATS_URL={nats_url} NATS_USER={user} NATS_PASSWORD={password}\n")
     return path
 
 

@@ -28,9 +28,12 @@ from datetime import timedelta
 from nats.js.api import DiscardPolicy, KeyValueConfig, StorageType, StreamConfig
 from nats.js.errors import APIError, NotFoundError
 
+from mignet_contracts.feed import FEED_ACCOUNT, PUBLIC_STREAM
+from mignet_contracts.feed import SOURCES as FEED_SOURCES
 from mignet_runtime.eventstore import StreamSettings, expected_stream_config, stream_differences
 from mignet_runtime.keystore import keys_bucket
 from mignet_runtime.lease import lease_bucket
+from mignet_runtime.public_feed import provision_public_stream
 from mignet_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -221,7 +224,8 @@ async def provision_keys_bucket(js, service: str, settings: Settings) -> Step:
 
 
 async def provision(nc, settings: Settings, services: Iterable[str] = PROVISIONED_SERVICES) -> list[Step]:
-    """Create or repair each service's stream and lease bucket; raises :class:`ProvisioningRefused`
+    """Create or repair each service's stream and lease bucket, and the public feed
+    (:mod:`mignet_runtime.public_feed`); raises :class:`ProvisioningRefused`
     (after doing everything else) when something could not be brought to the expected configuration."""
     js = nc.jetstream(timeout=10)
     steps: list[Step] = []
@@ -235,10 +239,14 @@ async def provision(nc, settings: Settings, services: Iterable[str] = PROVISIONE
         )
         log.error("provision: %s", step)
         raise ProvisioningRefused([step])
+    services = tuple(services)
     for service in services:
         steps.append(await _provision_stream(js, expected_stream_config(service, stream_settings(settings))))
         steps.append(await provision_lease_bucket(js, service, settings))
         steps.append(await provision_keys_bucket(js, service, settings))
+    if {stream.lower() for stream in FEED_SOURCES} <= set(services):  # the streams the public feed sources
+        outcome, detail = await provision_public_stream(nc, stream_settings(settings).replicas)
+        steps.append(Step(f"stream {PUBLIC_STREAM} (account {FEED_ACCOUNT})", outcome, detail))
     for step in steps:
         (log.error if step.outcome == "refused" else log.info)("provision: %s", step)
     if any(step.outcome == "refused" for step in steps):

@@ -309,7 +309,7 @@ async def test_a_service_may_use_only_consumers_of_its_own_names(as_user):
     assert not registry.errors
 
 
-@pytest.mark.parametrize("user", ["registry", "reviews", "notifier", "operator"])
+@pytest.mark.parametrize("user", ["registry", "reviews", "notifier", "operator", "integrator"])
 async def test_no_user_reads_replies_meant_for_another(as_user, user):
     """Issue 6.4: every service could subscribe to _INBOX.> and read an operator's get-network reply."""
     conn = await as_user(user)

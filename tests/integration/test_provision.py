@@ -49,6 +49,7 @@ async def test_creates_every_stream_and_lease_bucket_then_changes_nothing(bare_n
         ("stream NOTIFIER", "created"),
         ("lease bucket leases_notifier (stream KV_leases_notifier)", "created"),
         ("key bucket keys_notifier (stream KV_keys_notifier)", "created"),
+        ("stream PUBLIC (account FEED)", "created"),
     ]
     nc, js = await _js(bare_nats)
     try:
@@ -142,7 +143,7 @@ async def test_cli_provisions_as_admin_and_explains_a_refusal_to_others(bare_nat
     assert as_admin.exit_code == 0, as_admin.output
     assert "created stream REGISTRY" in " ".join(as_admin.stdout.split())
     again = await _mignet(bare_nats.env_for("admin"), "admin", "provision")
-    assert again.exit_code == 0 and again.stdout.count("unchanged") == 9
+    assert again.exit_code == 0 and again.stdout.count("unchanged") == 10
 
     wrong = await _mignet({**bare_nats.env_for("admin"), "NATS_PASSWORD": "pwrong"}, "admin", "provision")
     assert wrong.exit_code == 3 and "authorization violation" in wrong.stderr.lower()
@@ -158,5 +159,84 @@ async def test_more_replicas_than_one_server_can_hold_is_refused_and_changes_not
     nc, js = await _js(bare_nats)
     try:
         assert (await js.stream_info("REGISTRY")).config.num_replicas == 1
+    finally:
+        await nc.close()
+
+
+async def test_public_feed_gains_new_public_subjects_but_never_silently_loses_one(bare_nats):
+    """Stream PUBLIC (account FEED) is provisioned through the admin's $JS.FEED.API import.
+
+    A new public event type arrives as one more source, filtered on it alone: the events
+    PUBLIC already holds are not copied a second time."""
+    from datetime import date
+
+    from nats.js.api import SubjectTransform
+
+    from mignet_contracts import registry as rg
+    from mignet_runtime.codec import EventCodec, Metadata
+    from mignet_runtime.public_feed import FEED_API_PREFIX, expected_public_stream_config
+
+    await provision_with(_admin(bare_nats))
+    nc = await nats.connect(bare_nats)
+    feed = nc.jetstream(prefix=FEED_API_PREFIX)
+    codec = EventCodec(rg.REGISTRY_EVENTS)
+
+    async def publish(event) -> None:
+        headers, data = codec.encode(event, Metadata(command_id=f"c-{event.aggregate_id}-{event.name}", actor="t"))
+        await nc.jetstream().publish(event.subject, data, headers=headers)
+
+    async def public_count(expected: int) -> int:
+        for _ in range(200):
+            if (await feed.stream_info("PUBLIC")).state.messages >= expected:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # and nothing more comes
+        return (await feed.stream_info("PUBLIC")).state.messages
+
+    on = date(2024, 1, 1)
+    try:
+        expected = expected_public_stream_config()
+        assert expected.sources[0].subject_transforms[0].src == "registry.events.network.*.created"
+        fewer = [s for s in expected.sources]
+        fewer[0] = fewer[0].evolve(subject_transforms=fewer[0].subject_transforms[1:])
+        await feed.delete_stream("PUBLIC")
+        await feed.add_stream(expected.evolve(sources=fewer))  # as if 'created' had become public only now
+        await publish(
+            rg.NetworkCreated(
+                network_id="nat-bd",
+                scope="national",
+                country="BD",
+                network_name="Bangladesh",
+                status="established",
+                occurred_on=on,
+            )
+        )
+        await publish(
+            rg.NetworkRenamed(
+                network_id="nat-bd", from_name="Bangladesh", network_name="Bangladesh network", occurred_on=on
+            )
+        )
+        await publish(rg.ChampionWithdrawn(country="BD", reason="r", occurred_on=on))
+        assert await public_count(2) == 2  # renamed and withdrawn; not created
+
+        by_target = {s.target: s for s in await provision_with(_admin(bare_nats))}
+        step = by_target["stream PUBLIC (account FEED)"]
+        assert step.outcome == "updated" and "registry.events.network.*.created" in step.detail
+        assert await public_count(3) == 3  # created copied once; renamed and withdrawn not again
+        again = {s.target: s for s in await provision_with(_admin(bare_nats))}
+        assert again["stream PUBLIC (account FEED)"].outcome == "unchanged"
+
+        more = list((await feed.stream_info("PUBLIC")).config.sources)
+        extra = SubjectTransform(src="registry.events.network.*.focal-point-assigned", dest="")
+        more[0] = more[0].evolve(subject_transforms=[*more[0].subject_transforms, extra])
+        await feed.update_stream((await feed.stream_info("PUBLIC")).config.evolve(sources=more))
+        with pytest.raises(ProvisioningRefused) as refused:
+            await provision_with(_admin(bare_nats))
+        step = {s.target: s for s in refused.value.steps}["stream PUBLIC (account FEED)"]
+        assert (
+            step.outcome == "refused"
+            and "focal-point-assigned" in step.detail
+            and "delete stream PUBLIC" in step.detail
+        )
     finally:
         await nc.close()

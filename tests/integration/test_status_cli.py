@@ -47,6 +47,8 @@ async def test_status_shows_every_service_ready_and_its_projections_caught_up(fr
         assert set(projections) == {
             ("registry", "networks"),
             ("registry", "champions"),
+            ("registry", "working-groups"),
+            ("registry", "support-requests"),
             ("reviews", "reviews"),
             ("reviews", "contributions"),
             ("registry", "working-groups"),

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "tests" / "fixtures" / "compose-spec.json").read_text())
 PASSWORDS = {
     f"{user}_NATS_PASSWORD": f"pw-{user.lower()}"
-    for user in ("REGISTRY", "REVIEWS", "NOTIFIER", "OPERATOR", "ADMIN", "SYS")
+    for user in ("REGISTRY", "REVIEWS", "NOTIFIER", "OPERATOR", "INTEGRATOR", "ADMIN", "SYS")
 } | {"NOTIFIER_SECRET_KEY": "key-of-at-least-16-chars"}
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 
@@ -165,3 +165,11 @@ def test_every_service_is_healthy_only_when_its_readyz_says_ready():
         assert not any(str(port) in str(p) for p in service.get("ports", [])), "the admin port is not published"
     assert services["reviews"]["depends_on"]["registry"] == {"condition": "service_healthy"}
     assert services["reviews"]["depends_on"]["provision"] == {"condition": "service_completed_successfully"}
+
+
+def test_every_cluster_node_gets_every_password_the_single_server_gets():
+    """nats.conf refuses to start without each user's password: a node missing one would never join."""
+    services = merged(compose(), overlay())["services"]
+    wanted = set(compose()["services"]["nats"]["environment"])
+    for node in ("nats", "nats-2", "nats-3"):
+        assert wanted <= set(services[node]["environment"]), node

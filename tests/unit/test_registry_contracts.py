@@ -398,9 +398,12 @@ def test_catalogues():
 
 
 def test_every_model_publishes_a_json_schema():
-    for model in (*reg.REGISTRY_EVENTS, *reg.REGISTRY_COMMANDS, *reg.REGISTRY_QUERIES):
+    for model in (*reg.REGISTRY_COMMANDS, *reg.REGISTRY_QUERIES):
         schema = model.model_json_schema()
         assert schema["type"] == "object" and schema["additionalProperties"] is False
+    for event in reg.REGISTRY_EVENTS:  # open to fields added later within a version
+        schema = event.model_json_schema()
+        assert schema["type"] == "object" and "additionalProperties" not in schema
 
 
 @pytest.mark.parametrize(

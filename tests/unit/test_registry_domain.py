@@ -373,21 +373,27 @@ def align(on: date, **fields) -> AlignTermsOfReference:
         actor="ops",
         network_id="nat-bd",
         aligned_on=on,
-        consulted_executive_committee=True,
-        **fields,
+        **({"consulted_executive_committee": True} | fields),
     )
 
 
 def test_align_terms_of_reference_defaults_occurred_on_to_the_alignment_date():
     (event,) = domain.align_terms_of_reference(bangladesh(), align(date(2020, 9, 1), note="with RC office"), TODAY)
-    assert (event.aligned_on, event.occurred_on, event.consulted_executive_committee, event.note) == (
+    assert (event.aligned_on, event.occurred_on, event.consulted, event.note) == (
         date(2020, 9, 1),
         date(2020, 9, 1),
-        True,
+        ["ILO", "IOM", "OHCHR", "UNDESA", "UNDP", "UNHCR", "UNICEF", "UNODC"],  # the whole Executive Committee
         "with RC office",
     )
+    assert event.not_consulted == [] and event.ce_type().endswith(".v2")
     assert event.subject == "registry.events.network.nat-bd.tor-aligned"
     assert NETWORK.evolve(bangladesh(), event).tor_aligned_on == date(2020, 9, 1)
+    # The Network Coordinator (IOM) alone: the rest of the committee is flagged, not refused.
+    (coordinator,) = domain.align_terms_of_reference(
+        bangladesh(), align(date(2020, 9, 1), consulted_executive_committee=None, consulted=["IOM"]), TODAY
+    )
+    assert coordinator.consulted == ["IOM"] and "IOM" not in coordinator.not_consulted
+    assert NETWORK.evolve(bangladesh(), coordinator).tor.consulted_executive_committee is False
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import copy
 from datetime import UTC, date, datetime
 
 from mignet_contracts import registry as c
+from mignet_contracts.catalog import upcast
 from mignet_registry.projections import CHAMPIONS, NETWORKS
 from mignet_registry.queries import summarize
 from mignet_runtime.codec import RecordedEvent
@@ -205,19 +206,23 @@ def test_a_member_holds_several_roles_and_the_document_lists_them_by_role():
 
 
 def test_terms_of_reference_keep_who_agreed_and_who_was_consulted_and_old_events_still_fold():
-    old = c.NetworkTermsOfReferenceAligned(
-        network_id="nat-bd",
-        aligned_on=date(2021, 1, 5),
-        consulted_executive_committee=True,
-        occurred_on=date(2021, 1, 5),
+    # A v1 event from before who agreed was recorded, upcast as the codec does when it reads one.
+    old = upcast(
+        c.NetworkTermsOfReferenceAlignedV1(
+            network_id="nat-bd",
+            aligned_on=date(2021, 1, 5),
+            consulted_executive_committee=True,
+            occurred_on=date(2021, 1, 5),
+        )
     )
     doc = fold(NETWORKS, [*network_history(), recorded(7, old)])["nat-bd"]
     assert doc["tor"]["complete"] is None and doc["tor"]["agreed_by"] is None
     assert doc["tor_aligned_on"] == "2021-01-05" and doc["tor_consulted_executive_committee"] is True
+    assert doc["tor"]["consulted"] == ["ILO", "IOM", "OHCHR", "UNDESA", "UNDP", "UNHCR", "UNICEF", "UNODC"]
+    assert doc["tor"]["not_consulted"] == []
     new = c.NetworkTermsOfReferenceAligned(
         network_id="nat-bd",
         aligned_on=date(2022, 1, 5),
-        consulted_executive_committee=False,
         agreed_by=["IOM"],
         consulted=["IOM", "UNHCR"],
         not_agreed=[],

@@ -18,6 +18,7 @@ from mignet_contracts.reviews import (
     ContributionSubmitted,
     ContributionWithdrawn,
     ListContributions,
+    PublishedContribution,
     PublishReviewReport,
     RegionalReviewScheduled,
     ReviewReportPublished,
@@ -165,6 +166,7 @@ def test_event_catalogue():
         ("contribution", "rejected"),
         ("contribution", "withdrawn"),
         ("contribution", "personal-data-erased"),
+        ("contribution", "unpublished"),
     }
     assert all(e.service == "reviews" for e in rv.REVIEWS_EVENTS)
     assert rv.event_class("contribution", "contact-recorded") is ContributionContactRecorded
@@ -195,6 +197,8 @@ def test_the_contact_travels_in_contribution_submitted_only_as_personal_fields()
     assert schema["email"]["x-personal"] and schema["name"]["x-personal"]
     # Submissions recorded before encryption have no contact in them (it was a contact-recorded event).
     assert submitted_event().contact is None
+    # ... and never in what a published contribution says (public from then on).
+    assert "contact" not in PublishedContribution.model_fields
 
 
 def test_contact_and_unmoderated_events_are_not_public():

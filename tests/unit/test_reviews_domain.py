@@ -16,6 +16,7 @@ from mignet_contracts.reviews import (
     ContributionRejected,
     ContributionStatus,
     ContributionSubmitted,
+    ContributionUnpublished,
     ContributionWithdrawn,
     OpenReview,
     PublishContribution,
@@ -470,7 +471,14 @@ def test_publish_a_submitted_contribution():
     command = PublishContribution(command_id=new_id(), actor="moderator", contribution_id=CID, note="Thank you")
     history = contribution_at(ContributionStatus.SUBMITTED)
     events, state = run(d.CONTRIBUTION, CID, d.publish_contribution, command, history=history)
-    assert events == [ContributionPublished(contribution_id=CID, note="Thank you", occurred_on=TODAY)]
+    (published,) = events
+    assert (published.contribution_id, published.note, published.occurred_on) == (CID, "Thank you", TODAY)
+    # What is published goes on the public feed with it: the content as submitted, never the contact.
+    submitted = history[0] if isinstance(history[0], ContributionSubmitted) else None
+    assert published.contribution is not None and submitted is not None
+    assert submitted.contact is not None  # the submission holds one (sealed when stored): it stays behind
+    assert published.contribution.title == submitted.title and published.contribution.review_id == submitted.review_id
+    assert "contact" not in published.model_dump_json() and "email" not in published.model_dump_json()
     assert (state.status, state.published_on) == (ContributionStatus.PUBLISHED, TODAY)
     assert state.moderator_note == "Thank you"
 
@@ -529,9 +537,14 @@ def test_commands_on_a_missing_contribution_are_not_found(decide, command):
 def test_withdraw_a_submitted_or_published_contribution_records_who(status):
     command = WithdrawContribution(command_id=new_id(), actor="ana@portal", contribution_id=CID, reason="Superseded")
     events, state = run(d.CONTRIBUTION, CID, d.withdraw_contribution, command, history=contribution_at(status))
-    assert events == [
-        ContributionWithdrawn(contribution_id=CID, reason="Superseded", withdrawn_by="ana@portal", occurred_on=TODAY)
-    ]
+    withdrawn = ContributionWithdrawn(
+        contribution_id=CID, reason="Superseded", withdrawn_by="ana@portal", occurred_on=TODAY
+    )
+    if status is ContributionStatus.PUBLISHED:  # the public feed is told, without the reason
+        assert events == [withdrawn, ContributionUnpublished(contribution_id=CID, occurred_on=TODAY)]
+        assert ContributionUnpublished.public and not ContributionWithdrawn.public
+    else:
+        assert events == [withdrawn]
     assert state.status is ContributionStatus.WITHDRAWN
     assert (state.withdrawn_by, state.withdrawal_reason, state.withdrawn_on) == ("ana@portal", "Superseded", TODAY)
 

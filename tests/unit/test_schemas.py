@@ -16,7 +16,9 @@ def test_every_event_has_a_schema_at_its_dataschema_address():
         schema = json.loads((SCHEMA_DIR / "events" / f"{event.schema_name()}.json").read_text())
         assert schema["$id"] == event.dataschema()
         assert "occurred_on" in schema["required"]
-        assert schema["additionalProperties"] is False
+        # Open to fields added later within v1 (issue 9.4); commands stay strict.
+        assert "additionalProperties" not in schema
+        assert schema["x-public"] is event.public
 
 
 def test_asyncapi_has_one_message_per_event_channel():
@@ -24,5 +26,12 @@ def test_asyncapi_has_one_message_per_event_channel():
     created = doc["channels"]["network_created"]
     assert created["address"] == "registry.events.network.{network_id}.created"
     assert list(created["messages"]) == ["network_created"]
-    assert doc["components"]["messages"]["network_created"]["name"] == registry.NetworkCreated.ce_type()
-    assert doc["components"]["messages"]["network_focal_point_assigned"]["x-public"] is False
+    assert created["messages"]["network_created"]["name"] == registry.NetworkCreated.ce_type()
+    focal_point = doc["channels"]["network_focal_point_assigned"]["messages"]["network_focal_point_assigned"]
+    assert focal_point["x-public"] is False
+
+
+def test_commands_refuse_fields_they_do_not_know():
+    for command in registry.REGISTRY_COMMANDS:
+        schema = json.loads((SCHEMA_DIR / "commands" / f"{command.schema_name()}.json").read_text())
+        assert schema["additionalProperties"] is False

@@ -40,15 +40,15 @@ def _member(doc: Doc, entity: str) -> Doc | None:
 
 
 def _tor(event: c.NetworkTermsOfReferenceAligned) -> Doc:
-    recorded = event.not_agreed is not None and event.not_consulted is not None
+    recorded = event.not_agreed is not None
     return {
         "aligned_on": event.aligned_on.isoformat(),
-        "consulted_executive_committee": event.consulted_executive_committee,
+        "consulted_executive_committee": not event.not_consulted,
         "agreed_by": event.agreed_by,
         "consulted": event.consulted,
         "not_agreed": event.not_agreed,
         "not_consulted": event.not_consulted,
-        # None: recorded before who agreed and who was consulted were kept.
+        # None: recorded before who agreed was kept (a v1 event upcast).
         "complete": (not event.not_agreed and not event.not_consulted) if recorded else None,
         "note": event.note,
     }
@@ -116,7 +116,7 @@ def apply_network(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     elif isinstance(event, c.NetworkTermsOfReferenceAligned):
         doc["tor"] = _tor(event)
         doc["tor_aligned_on"] = event.aligned_on.isoformat()
-        doc["tor_consulted_executive_committee"] = event.consulted_executive_committee
+        doc["tor_consulted_executive_committee"] = not event.not_consulted
     elif isinstance(event, c.NetworkFocalPointAssigned):
         # Not the name or e-mail (personal data): MongoDB's files and journal would keep them after an
         # erasure. get-network reads them from the event store, decrypted (docs/privacy.md).

@@ -186,7 +186,7 @@ def evolve_network(state: NetworkState, event: Event) -> NetworkState:
         case NetworkTermsOfReferenceAligned():
             tor = TorAlignment(
                 aligned_on=event.aligned_on,
-                consulted_executive_committee=event.consulted_executive_committee,
+                consulted_executive_committee=not event.not_consulted,
                 note=event.note,
                 agreed_by=_tuple(event.agreed_by),
                 consulted=_tuple(event.consulted),

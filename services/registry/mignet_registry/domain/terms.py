@@ -85,7 +85,6 @@ def align_terms_of_reference(
         NetworkTermsOfReferenceAligned(
             network_id=state.id,
             aligned_on=aligned_on,
-            consulted_executive_committee=set(consulted) >= set(EXECUTIVE_COMMITTEE),
             note=command.note,
             agreed_by=agreed_by,
             consulted=consulted,

@@ -25,10 +25,12 @@ from mignet_contracts.reviews import (
     ContributionRejected,
     ContributionStatus,
     ContributionSubmitted,
+    ContributionUnpublished,
     ContributionWithdrawn,
     ErasePersonalData,
     MemberStateContributor,
     PublishContribution,
+    PublishedContribution,
     RejectContribution,
     SubmitContribution,
     WithdrawContribution,
@@ -220,7 +222,11 @@ def publish_contribution(
     _moderatable(state)
     on = event_date(command, today)
     _in_order(state.history, on, f"contribution {state.id}")
-    return [ContributionPublished(contribution_id=state.id, note=command.note, occurred_on=on)]
+    assert state.submission is not None  # _moderatable: it was submitted
+    published = PublishedContribution.model_validate(
+        state.submission.model_dump(include=set(PublishedContribution.model_fields))
+    )
+    return [ContributionPublished(contribution_id=state.id, note=command.note, contribution=published, occurred_on=on)]
 
 
 def reject_contribution(
@@ -243,11 +249,12 @@ def withdraw_contribution(
         raise Rejected(f"contribution {state.id} was rejected{_since(state.rejected_on)}; there is nothing to withdraw")
     on = event_date(command, today)
     _in_order(state.history, on, f"contribution {state.id}")
-    return [
-        ContributionWithdrawn(
-            contribution_id=state.id, reason=command.reason, withdrawn_by=command.actor, occurred_on=on
-        )
-    ]
+    withdrawn = ContributionWithdrawn(
+        contribution_id=state.id, reason=command.reason, withdrawn_by=command.actor, occurred_on=on
+    )
+    if state.status is CS.PUBLISHED:  # the public feed carried it: say it is gone, without the reason
+        return [withdrawn, ContributionUnpublished(contribution_id=state.id, occurred_on=on)]
+    return [withdrawn]
 
 
 def erase_personal_data(
