@@ -32,6 +32,7 @@ from mignet_contracts.fields import (
     DEFAULT_PAGE,
     MAX_OFFSET,
     MAX_PAGE,
+    PERSONAL_LOOKUP,
     CountryCode,
     PersonalEmail,
     matching,
@@ -184,7 +185,8 @@ class _SubscriptionTerms(Contract):
     title: SubscriptionName
     channel: Channel
     url: WebhookUrl | None = None
-    email: SubscriberEmail | None = Field(default=None, repr=False)
+    # The mark at the field's own level: inside ``X | None`` pydantic keeps no metadata for the runtime to read.
+    email: Annotated[SubscriberEmail | None, PERSONAL_LOOKUP] = Field(default=None, repr=False)
     event_types: EventTypes
     filters: Filters = Filters()
     internal: bool = Field(
