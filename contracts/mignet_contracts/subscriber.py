@@ -137,7 +137,7 @@ async def subscribe(
         while True:
             try:
                 unhandled = list(await sub.fetch(batch, timeout=wait))
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises its own subclass, or asyncio's (builtin) one, by the path taken
                 # Quiet for ``wait`` seconds. Caught up only if the server says so: a slow answer is no answer.
                 if follow:
                     continue
