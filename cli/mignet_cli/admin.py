@@ -25,7 +25,13 @@ app = typer.Typer(
 
 T = TypeVar("T")
 
-OUTCOME_STYLE = {"created": "green", "updated": "yellow", "unchanged": "dim", "refused": "bold red"}
+OUTCOME_STYLE = {
+    "created": "green",
+    "updated": "yellow",
+    "unchanged": "dim",
+    "skipped": "yellow",
+    "refused": "bold red",
+}
 
 
 def _print(steps: list[Step]) -> None:

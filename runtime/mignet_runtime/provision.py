@@ -54,7 +54,7 @@ class Step:
     """One thing provisioning did (or refused to do), for the operator to read."""
 
     target: str
-    outcome: str  # created | updated | unchanged | refused
+    outcome: str  # created | updated | unchanged | skipped | refused
     detail: str = ""
 
     def __str__(self) -> str:
@@ -248,7 +248,8 @@ async def provision(nc, settings: Settings, services: Iterable[str] = PROVISIONE
         outcome, detail = await provision_public_stream(nc, stream_settings(settings).replicas)
         steps.append(Step(f"stream {PUBLIC_STREAM} (account {FEED_ACCOUNT})", outcome, detail))
     for step in steps:
-        (log.error if step.outcome == "refused" else log.info)("provision: %s", step)
+        level = {"refused": logging.ERROR, "skipped": logging.WARNING}.get(step.outcome, logging.INFO)
+        log.log(level, "provision: %s", step)
     if any(step.outcome == "refused" for step in steps):
         raise ProvisioningRefused(steps)
     return steps

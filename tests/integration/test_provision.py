@@ -240,3 +240,17 @@ async def test_public_feed_gains_new_public_subjects_but_never_silently_loses_on
         )
     finally:
         await nc.close()
+
+
+async def test_a_plain_server_without_the_feed_account_is_provisioned_without_a_public_feed(tmp_path):
+    """`nats-server -js` (the benchmarks, a developer's own server): the services' streams, and a warning."""
+    from mignet_runtime.localstack import start_nats
+
+    proc, url = start_nats(tmp_path / "plain", log_path=tmp_path / "plain.log")
+    try:
+        steps = await provision_with(Settings(nats_url=url))
+        public = [s for s in steps if s.target.startswith("stream PUBLIC")]
+        assert [s.outcome for s in public] == ["skipped"] and "nats.conf defines it" in public[0].detail
+        assert ("stream REGISTRY", "created") in [(s.target, s.outcome) for s in steps]
+    finally:
+        proc.stop(5)
