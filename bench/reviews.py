@@ -88,16 +88,18 @@ async def visible_on_page(
     pending: dict[str, float] = {}
     latencies: list[float] = []
     stop = asyncio.Event()
+    # The pages live under a language prefix since they speak six; an older build (--services-from) has none.
+    prefix = "/en" if (await http.get("/en/"))[0] == 200 else ""
 
     async def poll() -> None:
         while not stop.is_set() or pending:
             for contribution_id, started in list(pending.items()):
-                status, _ = await http.get(f"/contributions/{contribution_id}")
+                status, _ = await http.get(f"{prefix}/contributions/{contribution_id}")
                 if status == 200:
                     latencies.append(time.perf_counter() - started)
                     del pending[contribution_id]
                 elif status != 404:
-                    raise RuntimeError(f"/contributions/{contribution_id} answered {status}")
+                    raise RuntimeError(f"{prefix}/contributions/{contribution_id} answered {status}")
             await asyncio.sleep(0.001)
 
     async def one(n: int) -> None:
