@@ -50,7 +50,8 @@ async def test_backup_delete_restore_and_rebuild_gives_back_the_same_registry(
                     command_id=f"join-{code}", actor="test", network_id=f"nat-{code.lower()}", entity="IOM"
                 )
             )
-        await eventually(lambda: _count(client, 3), timeout=10)
+        # Every event projected (three networks, each with its member) before the read models are compared.
+        await eventually(lambda: _count(client, 3, members=1), timeout=10)
         before = await _networks(client)
         last = await service.runtime.store.last_seq()
 
@@ -79,7 +80,7 @@ async def test_backup_delete_restore_and_rebuild_gives_back_the_same_registry(
 
     async with RunningService(SPEC, settings_for(fresh_nats)) as service:
         await service.client.admin("registry", "projections.rebuild", {})
-        await eventually(lambda: _count(service.client, 3), timeout=20)
+        await eventually(lambda: _count(service.client, 3, members=1), timeout=20)
         assert await _networks(service.client) == before
         # Commands carry on where the restored stream left off: expected versions still hold.
         await service.client.command(
@@ -99,5 +100,6 @@ async def test_bad_arguments_are_refused_plainly(fresh_nats, tmp_path):
     assert junk.exit_code == 1 and "Traceback" not in junk.output
 
 
-async def _count(client: MignetClient, n: int) -> bool:
-    return len(await _networks(client)) >= n
+async def _count(client: MignetClient, n: int, members: int = 0) -> bool:
+    networks = await _networks(client)
+    return len(networks) >= n and all(network["member_count"] >= members for network in networks)
