@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from mignet_contracts import reference
 from mignet_contracts import reviews as c
-from mignet_reviews import compilation_page, directory_page, i18n, queries
+from mignet_reviews import compilation_page, directory_page, i18n, queries, working_groups_page
 from mignet_reviews.i18n import N_
 from mignet_reviews.page_filters import BadFilter, contributor_filter, whole_number
 from mignet_reviews.projections import CONTRIBUTIONS
@@ -225,6 +225,12 @@ class Pages:
     async def compilation(self, request: Request) -> Response:
         return await compilation_page.show(self, request)
 
+    async def working_groups(self, request: Request) -> Response:
+        return await working_groups_page.show_list(self, request)
+
+    async def working_group(self, request: Request) -> Response:
+        return await working_groups_page.show_group(self, request)
+
     async def compilation_csv(self, request: Request) -> Response:
         return await compilation_page.download_csv(self, request)
 
@@ -304,6 +310,8 @@ def create_app(db: AsyncDatabase) -> SecurityHeaders:
             Route(f"/{language}/reviews/{{review_id}}", pages.review),
             Route(f"/{language}/contributions/{{contribution_id}}", pages.contribution),
             Route(f"/{language}/directory", pages.directory),
+            Route(f"/{language}/working-groups", pages.working_groups),
+            Route(f"/{language}/working-groups/{{group_id}}", pages.working_group),
             Route(f"/{language}/compilation", pages.compilation),
             Route(f"/{language}/compilation.csv", pages.compilation_csv),
             Route(f"/{language}/compilation.json", pages.compilation_json),
