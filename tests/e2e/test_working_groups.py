@@ -6,6 +6,7 @@ pages are built from the reviews service's own mirror of the registry's events.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime
 
@@ -154,6 +155,21 @@ async def test_a_groups_page_shows_its_members_outputs_and_pilots_and_no_focal_p
     assert "No network has piloted it yet." in await analysis.text_content()
     content = await page.content()
     assert FOCAL_POINT_EMAIL not in content and "F. Point" not in content
+
+
+async def test_the_directory_shows_each_networks_pilots_on_the_day(page, pages_service, registry):
+    base = pages_service.base_url
+    await _mirrored(page, f"{base}/en")
+    await page.goto(f"{base}/en/directory")
+    pilot = page.locator('tr[data-network="nat-bd"] .pilots li')
+    assert await pilot.text_content() == f"Piloting {TOOLKIT}, from the working group Data"
+    await pilot.get_by_role("link").click()
+    await page.wait_for_url(re.compile(r"/en/working-groups/data#o-[0-9a-f]{12}$"))
+    assert await page.locator("section.output:target h3").text_content() == TOOLKIT
+
+    await page.goto(f"{base}/en/directory?as_of=2020-10-31")  # before the pilot started
+    assert await page.locator('tr[data-network="nat-bd"]').count() == 1
+    assert await page.locator(".pilots").count() == 0
 
 
 async def test_arabic_working_group_pages_are_right_to_left_and_use_the_faqs_terms(page, pages_service, registry):

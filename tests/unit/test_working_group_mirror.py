@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from mignet_contracts import working_groups as wg
 from mignet_reviews import i18n
+from mignet_reviews.directory import pilots_on
 from mignet_reviews.localized import Localized
 from mignet_reviews.working_group_mirror import WORKING_GROUPS
 from mignet_reviews.working_groups_page import current_network, ordered, summary
@@ -128,3 +129,12 @@ def test_the_faqs_groups_are_translated_and_others_shown_as_recorded():
     assert arabic.working_group_name(renamed, isolate=False) == "Data <and> statistics"
     assert str(arabic.workstream_name("2.1")).startswith("<bdi>2.1</bdi> تعزيز قدرات الأمم المتحدة")
     assert Localized(i18n.SOURCE_LANGUAGE).workstream_name("data") == "Data"
+
+
+def test_the_directory_shows_what_each_network_was_piloting_on_the_day():
+    groups = [fold(WORKING_GROUPS, history())["data"]]
+    assert pilots_on(groups, "2020-03-31") == {}
+    [bd] = pilots_on(groups, "2020-09-30")["nat-bd"]  # the day it ended still counts
+    assert (bd["group"], bd["output_id"], bd["title"]) == ({"group_id": "data", "name": "Data"}, OUTPUT, "Toolkit")
+    assert set(pilots_on(groups, "2020-10-01")) == set()
+    assert set(pilots_on(groups, "2021-06-01")) == {"nat-ph"}
