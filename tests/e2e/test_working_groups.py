@@ -199,9 +199,10 @@ async def test_hostile_names_stay_text_and_every_string_is_translated(page, page
     base = f"{pages_service.base_url}/{language}"
     await _mirrored(page, base)
     english = english_messages(language) if language != i18n.SOURCE_LANGUAGE else []
-    for path in ("/working-groups", "/working-groups/data", "/working-groups/no-such-group", "/working-groups/hostile"):
+    paths = ["/working-groups", "/working-groups/data", "/working-groups/no-such-group", "/working-groups/Bad%20Id"]
+    for path in [*paths, "/working-groups/hostile"]:
         response = await page.goto(base + path)
-        assert response.status == (404 if "no-such" in path else 200), path
+        assert response.status == (404 if "no-such" in path or "Bad" in path else 200), path
         text = " ".join((await page.evaluate(INTERFACE_TEXT)).split())
         untranslated = [m for m in english if words_in(m, text)]
         assert untranslated == [], f"{language}{path} shows English: {untranslated}"

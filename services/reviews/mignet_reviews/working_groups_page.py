@@ -11,20 +11,20 @@ stakeholders' organisations, and focal points are not mirrored at all.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mignet_contracts import reference
-from mignet_reviews.directory import held_on
+from mignet_contracts import working_groups as wg
 from mignet_reviews.directory_mirror import DIRECTORY_NETWORKS
 from mignet_reviews.working_group_mirror import WORKING_GROUPS
 
 Doc = dict[str, Any]
-_GROUP_ID_RE = re.compile(r"^[a-z][a-z0-9-]{1,47}$")
+_GROUP_ID: TypeAdapter[str] = TypeAdapter(wg.GroupId)
 _HIDDEN = {"_id": 0, "_seq": 0, "_fence": 0}
 #: The FAQ's groups in its own order (footnote 5), then any other by name.
 _FAQ_ORDER = {code: rank for rank, code in enumerate(reference.WORKING_GROUPS)}
@@ -59,14 +59,7 @@ def current_network(doc: Doc | None, network_id: str) -> Doc:
     if doc is None:
         return {"network_id": network_id, "name": network_id, "country": None, "region": None}
     name = doc["names"][-1]["name"] if doc["names"] else network_id
-    status = held_on(doc["statuses"], "9999-12-31")
-    return {
-        "network_id": network_id,
-        "name": name,
-        "country": doc["country"],
-        "region": doc["region"],
-        "status": status["status"] if status else None,
-    }
+    return {"network_id": network_id, "name": name, "country": doc["country"], "region": doc["region"]}
 
 
 async def _networks(db, ids: list[str]) -> dict[str, Doc]:
@@ -91,9 +84,10 @@ async def show_list(pages: Any, request: Request) -> Response:
 
 
 async def show_group(pages: Any, request: Request) -> Response:
-    group_id = request.path_params["group_id"]
-    if not _GROUP_ID_RE.match(group_id):
-        raise HTTPException(404)
+    try:
+        group_id = _GROUP_ID.validate_python(request.path_params["group_id"])
+    except ValidationError:
+        raise HTTPException(404) from None
     group = await pages.db[WORKING_GROUPS.collection].find_one({"_id": group_id}, _HIDDEN)
     if group is None:
         raise HTTPException(404)
