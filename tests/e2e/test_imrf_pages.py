@@ -154,3 +154,15 @@ async def test_the_forums_pages_are_translated_and_escaped_in_every_language(
         assert await page.locator("script").count() == 0
         assert await page.evaluate("typeof window.pwned") == "undefined"
     assert sorted(m for lang, m in i18n.MISSING if lang == language) == []
+
+
+@pytest.mark.parametrize("path", ["/ar/imrf/imrf-2026", "/ar/compilation?imrf=imrf-2026"])
+async def test_the_forums_pages_fit_a_390_pixel_phone(browser, pages_service, contributed, path):
+    context = await browser.new_context(viewport={"width": 390, "height": 900})
+    try:
+        tab = await context.new_page()
+        await tab.goto(pages_service.base_url + path)
+        overflow = await tab.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow == 0, f"{path} is {overflow}px wider than the phone"
+    finally:
+        await context.close()

@@ -217,3 +217,16 @@ async def test_hostile_names_stay_text_and_every_string_is_translated(page, page
     assert HOSTILE_ORGANIZATION in await page.locator('ul[data-kind="stakeholder"] li').text_content()
     assert sorted(m for lang, m in i18n.MISSING if lang == language) == []
     assert errors == []
+
+
+@pytest.mark.parametrize("path", ["/ar/working-groups", "/ar/working-groups/data", "/en/working-groups/hostile"])
+async def test_the_pages_fit_a_390_pixel_phone(browser, pages_service, registry, path):
+    context = await browser.new_context(viewport={"width": 390, "height": 900})
+    try:
+        tab = await context.new_page()
+        await _mirrored(tab, f"{pages_service.base_url}/en")
+        await tab.goto(pages_service.base_url + path)
+        overflow = await tab.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow == 0, f"{path} is {overflow}px wider than the phone"
+    finally:
+        await context.close()
