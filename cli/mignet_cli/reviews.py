@@ -523,6 +523,9 @@ async def _everything(client, query: c.Compilation) -> list[dict]:
 
 @app.command("compilation")
 def compilation(
+    imrf: str = typer.Option(
+        None, "--imrf", help="Only what informs this IMRF (imrf-2026): contributions to it and its cycle's reviews."
+    ),
     cycle: str = typer.Option(None),
     region: str = typer.Option(None),
     objective: int = typer.Option(None),
@@ -539,7 +542,14 @@ def compilation(
     """Published contributions across regions, compiled for the International Migration Review Forum."""
     if as_csv and as_json:
         raise typer.BadParameter("choose one of --csv and --json", param_hint="--csv")
-    fields = dict(cycle=cycle, region=region, objective=objective, contributor_kind=kind, stakeholder_category=category)
+    fields = dict(
+        imrf=imrf.lower() if imrf else None,
+        cycle=cycle,
+        region=region,
+        objective=objective,
+        contributor_kind=kind,
+        stakeholder_category=category,
+    )
     if as_csv:
         from mignet_reviews.compilation_export import csv_lines
 
@@ -558,6 +568,7 @@ def compilation(
         [
             ("cycle", "cycle"),
             ("region", "region"),
+            ("imrf", "imrf"),
             ("contribution_id", "id"),
             ("contributor_name", "contributor"),
             ("level", "level"),

@@ -23,7 +23,7 @@ def submission(title: str, contributor: dict, **fields) -> c.SubmitContribution:
     return c.SubmitContribution(
         command_id=new_id(),
         actor=ACTOR,
-        review_id=AP,
+        review_id=fields.pop("review_id", AP),
         contributor=contributor,
         level="national",
         title=title,
@@ -105,3 +105,31 @@ async def test_every_page_is_gathered_and_wrong_options_are_usage_errors(reviews
     assert both.exit_code == 2 and "--csv" in both.output
     contradictory = await mignet(reviews, "compilation", "--csv", "--kind", "member-state", "--category", "academia")
     assert contradictory.exit_code == 2 and "stakeholder category" in contradictory.stderr
+
+
+async def test_the_compilation_for_one_imrf_holds_the_contributions_to_the_forum_itself(reviews, compiled):  # noqa: F811
+    client = reviews.client
+    forum = submission(
+        "Decent work for migrant workers",
+        {"kind": "stakeholder", "category": "trade-unions", "organization": "ITUC"},
+        review_id=None,
+        imrf="imrf-2026",
+    )
+    forum_id = (await client.command(forum)).aggregate_id
+    await client.command(c.PublishContribution(command_id=new_id(), actor=ACTOR, contribution_id=forum_id))
+
+    async def published():
+        return (await client.query(c.Compilation()))["total"] == len(compiled) + 1
+
+    await eventually(published)
+    found = rows((await mignet(reviews, "compilation", "--csv", "--imrf", "IMRF-2026")).stdout)
+    assert sorted(r["contribution_id"] for r in found) == sorted([*compiled, forum_id])
+    [to_forum] = [r for r in found if r["contribution_id"] == forum_id]
+    assert (to_forum["imrf"], to_forum["review_id"], to_forum["region"]) == ("imrf-2026", "", "")
+    assert {r["imrf"] for r in found} == {"imrf-2026"}  # the 2024-2025 reviews inform it too
+    assert rows((await mignet(reviews, "compilation", "--csv", "--imrf", "imrf-2022")).stdout) == []
+
+    shown = await mignet(reviews, "compilation", "--imrf", "imrf-2026")
+    assert shown.exit_code == 0 and forum_id in shown.stdout and "imrf-2026" in shown.stdout
+    wrong = await mignet(reviews, "compilation", "--imrf", "imrf-2025")
+    assert wrong.exit_code == 2 and "there is no IMRF in 2025" in wrong.stderr

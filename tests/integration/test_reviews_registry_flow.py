@@ -141,6 +141,7 @@ async def test_registry_facts_show_on_contributions_as_they_change(both):
         "registry-champions": 1,
         "registry-directory-networks": 1,
         "registry-directory-champions": 1,
+        "registry-working-groups": 0,
     }
     assert await facts_of(reviews, bd, champion_status="confirmed", network_status="established")
     assert FOCAL_POINT_EMAIL not in json.dumps(

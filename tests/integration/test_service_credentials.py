@@ -98,6 +98,7 @@ async def test_every_service_runs_as_its_own_user_under_nats_conf(start_service,
             "reviews-registry-champions",
             "reviews-registry-directory-networks",
             "reviews-registry-directory-champions",
+            "reviews-registry-working-groups",
         }
     finally:
         await nc.close()

@@ -57,6 +57,7 @@ async def test_status_shows_every_service_ready_and_its_projections_caught_up(fr
             ("reviews", "registry-champions"),
             ("reviews", "registry-directory-networks"),
             ("reviews", "registry-directory-champions"),
+            ("reviews", "registry-working-groups"),
         }
         mirror = projections[("reviews", "registry-networks")]
         assert (mirror["applied_seq"], mirror["lag_seconds"], mirror["parked"]) == (1, 0.0, 0)

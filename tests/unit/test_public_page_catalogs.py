@@ -39,6 +39,9 @@ def test_the_vocabularies_are_in_the_catalogs():
     assert {o.title for o in reference.GCM_OBJECTIVES.values()} <= needed
     assert set(reference.STAKEHOLDER_CATEGORIES.values()) <= needed
     assert {"ESCWA", "Economic and Social Commission for Western Asia", "Arab region"} <= needed
+    assert {g.name for g in reference.WORKING_GROUPS.values()} <= needed
+    assert set(reference.WORKSTREAMS.values()) <= needed
+    assert {"Tool", "Data", "Analysis", "Guidance", "draft", "in review", "published"} <= needed
 
 
 # The FAQ's own Arabic terms (../shared/brief/ARABIC_GLOSSARY.md, sections 6 and 7: FAQ lines 100 and 111).
@@ -50,6 +53,30 @@ FAQ_ARABIC = {
     reference.GUIDING_PRINCIPLES["whole-of-government"]: "النهج الشامل للحكومة بأكملها",
     reference.CHAMPION_REGIONAL_GROUPS["western-european-and-others"]: "مجموعة أوروبا الغربية ودول أخرى",
     "being established": "في طور الإنشاء",
+    # Workstreams and working groups (section 8: FAQ line 104 and footnote 5, line 67).
+    reference.WORKING_GROUPS["knowledge-platform"].name: "منصة المعارف ومركز الاتصال",
+    reference.WORKING_GROUPS["un-system-wide-implementation"].name: (
+        "منظومة الأمم المتحدة لتنفيذ الاتفاق العالمي من أجل الهجرة"
+    ),
+    reference.WORKING_GROUPS["national-implementation-plans"].name: "خطط التنفيذ الوطنية للاتفاق العالمي من أجل الهجرة",
+    reference.THEMATIC_WORKSTREAMS["data"]: "البيانات",
+    reference.THEMATIC_WORKSTREAMS["alternatives-to-detention"]: "بدائل الاحتجاز",
+    reference.THEMATIC_WORKSTREAMS[
+        "regular-pathways-vulnerable-situations"
+    ]: "المسارات النظامية للمهاجرين في أوضاع هشّة",
+    reference.THEMATIC_WORKSTREAMS["bilateral-labour-migration-agreements"]: "اتفاقات هجرة اليد العاملة الثنائية",
+    reference.THEMATIC_WORKSTREAMS["return-reintegration"]: "عمليات العودة وإعادة الإدماج",
+    reference.THEMATIC_WORKSTREAMS["access-to-services"]: "الحصول على الخدمات",
+    reference.CORE_WORKSTREAMS["2.1"]: (
+        "تعزيز قدرات الأمم المتحدة على الصعيد العالمي والإقليمي والوطني والمحلي لدعم الدول الأعضاء في تنفيذها لأحكام الاتفاق"
+    ),
+    reference.CORE_WORKSTREAMS["2.2"]: (
+        "تقديم الدعم إلى الدول الأعضاء في وضع خطط عمل وطنية بشأن الهجرة واستراتيجيات أخرى لتنفيذ الاتفاق العالمي من أجل"
+        " الهجرة على الصعيد الوطني"
+    ),
+    "Working groups": "الأفرقة العاملة",
+    "Core working groups": "الأفرقة العاملة الأساسية",
+    "Thematic working groups": "الأفرقة العاملة المواضيعية",
     "United Nations Network on Migration": "شبكة الأمم المتحدة المعنية بالهجرة",
 }
 #: Typos of the Arabic source that must not reach the pages (glossary section 11).

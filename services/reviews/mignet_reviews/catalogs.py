@@ -7,7 +7,8 @@ The messages are the interface strings of the templates (``_()``, ``ngettext()``
 and of pages.py (``N_()``), and the names of the published vocabularies that the
 pages show: regions, regional commissions (names and abbreviations), GCM
 objectives (labels and titles), guiding principles, stakeholder categories,
-champion regional groups and the statuses.
+champion regional groups, workstreams, working groups, the kinds of their
+outputs and the statuses.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def vocabulary() -> Iterator[str]:
     yield from reference.GUIDING_PRINCIPLES.values()
     yield from reference.STAKEHOLDER_CATEGORIES.values()
     yield from reference.CHAMPION_REGIONAL_GROUPS.values()
+    yield from reference.WORKSTREAMS.values()
+    yield from (group.name for group in reference.WORKING_GROUPS.values())
     for words in templating.VOCABULARIES:
         yield from words.values()
     yield from (templating.TO_BE_ANNOUNCED, templating.VIRTUAL, templating.OBJECTIVE_LABEL)
@@ -52,7 +55,8 @@ def template_catalog() -> Catalog:
         found = extract_from_file("jinja2.ext.babel_extract", source, keywords=KEYWORDS, options=JINJA_OPTIONS)
         for line, message, comments, context in found:
             catalog.add(message, None, [(f"templates/{source.name}", line)], auto_comments=comments, context=context)
-    for source in (PACKAGE / "pages.py", PACKAGE / "directory_page.py", PACKAGE / "compilation_page.py"):
+    pages = ("pages.py", "directory_page.py", "compilation_page.py", "working_groups_page.py")
+    for source in (PACKAGE / name for name in pages):
         if source.exists():
             for line, message, comments, context in extract_from_file("python", source, keywords=KEYWORDS):
                 catalog.add(message, None, [(source.name, line)], auto_comments=comments, context=context)

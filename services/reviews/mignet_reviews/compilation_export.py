@@ -25,6 +25,7 @@ COLUMNS: tuple[str, ...] = (
     "cycle",
     "region",
     "review_id",
+    "imrf",
     "published_on",
     "contributor_kind",
     "stakeholder_category",
@@ -55,6 +56,8 @@ def public_item(doc: Doc) -> Doc:
         "cycle": doc["cycle"],
         "region": doc["region"],
         "review_id": doc["review_id"],
+        # The IMRF it informs; a contribution to the forum itself has no cycle, region or review.
+        "imrf": doc.get("imrf"),
         "published_on": doc["published_on"],
         "contributor_kind": contributor["kind"],
         "stakeholder_category": contributor["category"],

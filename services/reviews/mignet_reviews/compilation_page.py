@@ -1,7 +1,8 @@
 """The IMRF compilation on the public pages: a printable view, and CSV and JSON downloads.
 
-``/<lang>/compilation`` shows the published contributions across reviews with
-filters by region, cycle, objective and contributor type, laid out to print;
+``/<lang>/compilation`` shows the published contributions across reviews, and
+those made to the IMRF itself, with filters by IMRF, region, cycle, objective and
+contributor type, laid out to print;
 ``/<lang>/compilation.csv`` and ``.json`` download the same selection, whole
 (not one page of it), in the files that the CLI writes too
 (compilation_export.py). Everything goes through the same query as the NATS
@@ -20,13 +21,13 @@ from starlette.responses import Response, StreamingResponse
 
 from mignet_contracts import reference
 from mignet_contracts import reviews as c
-from mignet_reviews import compilation_export, i18n, queries
+from mignet_reviews import compilation_export, i18n, imrf_page, queries
 from mignet_reviews.i18n import N_
 from mignet_reviews.page_filters import BadFilter, contributor_filter, whole_number
 
 #: Contributions on one printable page; the downloads hold them all.
 PRINT_PAGE = 200
-FILTERS = ("region", "cycle", "objective", "contributor")
+FILTERS = ("imrf", "region", "cycle", "objective", "contributor")
 
 
 def query_of(request: Request, limit: int = PRINT_PAGE) -> tuple[c.Compilation, dict[str, str], int]:
@@ -34,7 +35,7 @@ def query_of(request: Request, limit: int = PRINT_PAGE) -> tuple[c.Compilation, 
     params = request.query_params
     given = {name: params.get(name, "") for name in FILTERS}
     page = whole_number(params.get("page", ""), "page") or 1
-    fields: dict[str, Any] = {k: v for k, v in (("region", given["region"]), ("cycle", given["cycle"])) if v}
+    fields: dict[str, Any] = {k: given[k] for k in ("imrf", "region", "cycle") if given[k]}
     query = c.Compilation(
         **fields,
         objective=whole_number(given["objective"], "objective"),
@@ -83,6 +84,7 @@ async def show(pages: Any, request: Request) -> Response:
         csv_url=f"/{language}/compilation.csv{download}",
         json_url=f"/{language}/compilation.json{download}",
         cycles=sorted({r["cycle"] for r in reviews}, reverse=True),
+        forums=await imrf_page.editions(pages.db),
         region_codes=[str(region) for region in reference.REGIONS],
         objectives=reference.GCM_OBJECTIVES,
         categories=reference.STAKEHOLDER_CATEGORIES,

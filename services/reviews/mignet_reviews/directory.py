@@ -10,12 +10,14 @@ not listed either (the annex lists the champions, not the former ones).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from mignet_contracts import reference
 from mignet_contracts import registry as r
 from mignet_reviews.directory_mirror import DIRECTORY_CHAMPIONS, DIRECTORY_NETWORKS
+from mignet_reviews.working_group_mirror import WORKING_GROUPS
 
 Doc = dict[str, Any]
 
@@ -71,8 +73,30 @@ def champions_on(docs: list[Doc], day: str) -> list[Doc]:
     return champions
 
 
-def directory(networks: list[Doc], champions: list[Doc], day: date) -> Doc:
-    """Networks by region and status, champion countries by regional group, as they stood on ``day``."""
+def pilots_on(groups: Sequence[Doc], day: str) -> dict[str, list[Doc]]:
+    """The working-group outputs each network was piloting on ``day``, by network id (the other side of
+    the working groups' pages: a pilot shows on the group and on the network)."""
+    piloting: dict[str, list[Doc]] = {}
+    for group in groups:
+        for output in group["outputs"]:
+            for pilot in output["pilots"]:
+                if pilot["started_on"] <= day and (pilot["ended_on"] is None or pilot["ended_on"] >= day):
+                    piloting.setdefault(pilot["network_id"], []).append(
+                        {
+                            "group": {"group_id": group["group_id"], "name": group["name"]},
+                            "output_id": output["output_id"],
+                            "title": output["title"],
+                            "started_on": pilot["started_on"],
+                        }
+                    )
+    for pilots in piloting.values():
+        pilots.sort(key=lambda p: (p["started_on"], p["output_id"]))
+    return piloting
+
+
+def directory(networks: list[Doc], champions: list[Doc], day: date, working_groups: Sequence[Doc] = ()) -> Doc:
+    """Networks by region and status (with the outputs they were piloting), champion countries by regional
+    group, as they stood on ``day``."""
     iso = day.isoformat()
     listed = networks_on(networks, iso)
     status_rank = {status: rank for rank, status in enumerate(NETWORK_STATUSES)}
@@ -98,11 +122,14 @@ def directory(networks: list[Doc], champions: list[Doc], day: date) -> Doc:
         "network_total": sum(len(region["networks"]) for region in regions),
         "champion_groups": groups,
         "champion_total": len(active),
+        "pilots": pilots_on(working_groups, iso),
     }
 
 
-async def load(db) -> tuple[list[Doc], list[Doc]]:
-    """The mirror's documents (a few hundred at most: one per network and per champion country)."""
+async def load(db) -> tuple[list[Doc], list[Doc], list[Doc]]:
+    """The mirrors' documents (a few hundred at most: one per network, champion country and working group)."""
     networks = await db[DIRECTORY_NETWORKS.collection].find({}, {"_id": 0, "_seq": 0}).to_list(None)
     champions = await db[DIRECTORY_CHAMPIONS.collection].find({}, {"_id": 0, "_seq": 0}).to_list(None)
-    return networks, champions
+    selector = {"pilot_networks.0": {"$exists": True}}  # only groups with a pilot
+    groups = await db[WORKING_GROUPS.collection].find(selector, {"_id": 0, "_seq": 0}).to_list(None)
+    return networks, champions, groups

@@ -56,11 +56,11 @@ async def show(pages: Any, request: Request) -> Response:
             ),
             back=f"/{language}/directory",
         )
-    networks, champions = await directory.load(pages.db)
+    networks, champions, groups = await directory.load(pages.db)
     return pages.render(
         request,
         "directory.html",
-        directory=directory.directory(networks, champions, day),
+        directory=directory.directory(networks, champions, day, groups),
         as_of=day.isoformat(),
         today=today.isoformat(),
         earliest=EARLIEST.isoformat(),

@@ -109,5 +109,19 @@ class Localized:
             self.label(reference.CHAMPION_REGIONAL_GROUPS[code]) if code in reference.CHAMPION_REGIONAL_GROUPS else code
         )
 
+    def workstream_name(self, code: str) -> str | Markup:
+        """A workstream's name; the core ones with their number as the FAQ gives it (2.1, 2.2)."""
+        if code not in reference.WORKSTREAMS:
+            return bdi(code)
+        name = self.label(reference.WORKSTREAMS[code])
+        return bdi(code) + " " + name if code in reference.CORE_WORKSTREAMS else name
+
+    def working_group_name(self, group: dict, isolate: bool = True) -> str | Markup:
+        """One of the FAQ's groups under its recorded name: translated; any other name as it was recorded."""
+        known = reference.WORKING_GROUPS.get(group["group_id"])
+        if known is not None and known.name == group["name"]:
+            return self.label(known.name)
+        return bdi(group["name"]) if isolate else group["name"]
+
     def vocabulary(self, words_by_code: dict[str, str]):
         return lambda code: self.label(words_by_code[code]) if code in words_by_code else words(code)

@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from mignet_contracts import reference
 from mignet_contracts import reviews as c
-from mignet_reviews import compilation_page, directory_page, i18n, queries
+from mignet_reviews import compilation_page, directory_page, i18n, imrf_page, queries, working_groups_page
 from mignet_reviews.i18n import N_
 from mignet_reviews.page_filters import BadFilter, contributor_filter, whole_number
 from mignet_reviews.projections import CONTRIBUTIONS
@@ -156,7 +156,7 @@ class Pages:
             cycles.setdefault(review["cycle"], []).append({**review, "published": counts.get(review["review_id"], 0)})
         for items in cycles.values():
             items.sort(key=lambda r: r["region_name"])
-        return self.render(request, "index.html", cycles=cycles)
+        return self.render(request, "index.html", cycles=cycles, forums=await imrf_page.editions(self.db))
 
     async def review(self, request: Request) -> Response:
         review_id = request.path_params["review_id"]
@@ -216,14 +216,26 @@ class Pages:
             raise HTTPException(404) from None
         if doc["status"] != PUBLISHED:
             raise HTTPException(404)  # exactly as for an unknown id: nothing unpublished is revealed
+        if doc["review_id"] is None:  # a contribution to the IMRF itself (resolution 73/326 para 13)
+            forum = imrf_page.year(doc["imrf"])
+            return self.render(request, "contribution.html", contribution=doc, review=None, imrf_year=forum)
         review = await self._review_or_404(doc["review_id"])
-        return self.render(request, "contribution.html", contribution=doc, review=review)
+        return self.render(request, "contribution.html", contribution=doc, review=review, imrf_year=None)
 
     async def directory(self, request: Request) -> Response:
         return await directory_page.show(self, request)
 
     async def compilation(self, request: Request) -> Response:
         return await compilation_page.show(self, request)
+
+    async def imrf(self, request: Request) -> Response:
+        return await imrf_page.show(self, request)
+
+    async def working_groups(self, request: Request) -> Response:
+        return await working_groups_page.show_list(self, request)
+
+    async def working_group(self, request: Request) -> Response:
+        return await working_groups_page.show_group(self, request)
 
     async def compilation_csv(self, request: Request) -> Response:
         return await compilation_page.download_csv(self, request)
@@ -304,6 +316,9 @@ def create_app(db: AsyncDatabase) -> SecurityHeaders:
             Route(f"/{language}/reviews/{{review_id}}", pages.review),
             Route(f"/{language}/contributions/{{contribution_id}}", pages.contribution),
             Route(f"/{language}/directory", pages.directory),
+            Route(f"/{language}/working-groups", pages.working_groups),
+            Route(f"/{language}/working-groups/{{group_id}}", pages.working_group),
+            Route(f"/{language}/imrf/{{imrf}}", pages.imrf),
             Route(f"/{language}/compilation", pages.compilation),
             Route(f"/{language}/compilation.csv", pages.compilation_csv),
             Route(f"/{language}/compilation.json", pages.compilation_json),

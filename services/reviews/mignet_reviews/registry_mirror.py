@@ -14,8 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from mignet_contracts import registry as r
+from mignet_contracts import working_groups as wg
 from mignet_contracts.envelope import Event
 from mignet_reviews.directory_mirror import DIRECTORY_CHAMPIONS, DIRECTORY_NETWORKS
+from mignet_reviews.working_group_mirror import WORKING_GROUPS
 from mignet_runtime.codec import EventCodec, RecordedEvent
 from mignet_runtime.projection import Projection
 from mignet_runtime.service import ForeignSource
@@ -83,11 +85,12 @@ CHAMPIONS = Projection(
     apply=apply_champion,
 )
 
-#: The public directory's dated mirror (directory_mirror.py) reads the same stream.
+#: The public directory's dated mirror (directory_mirror.py) and the working groups' pages
+#: (working_group_mirror.py) read the same stream.
 REGISTRY = ForeignSource(
     service=r.SERVICE,
-    codec=EventCodec(r.REGISTRY_EVENTS),
-    projections=(NETWORKS, CHAMPIONS, DIRECTORY_NETWORKS, DIRECTORY_CHAMPIONS),
+    codec=EventCodec((*r.REGISTRY_EVENTS, *wg.WORKING_GROUP_EVENTS)),
+    projections=(NETWORKS, CHAMPIONS, DIRECTORY_NETWORKS, DIRECTORY_CHAMPIONS, WORKING_GROUPS),
 )
 
 NO_COUNTRY: Doc = {

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from mignet_contracts import reference
 from mignet_contracts import registry as r
 from mignet_contracts import reviews as c
+from mignet_contracts import working_groups as wg
 from mignet_reviews import i18n
 
 NETWORK_STATUS_WORDS = {
@@ -43,8 +44,26 @@ LEVEL_WORDS = {
     str(c.Level.REGIONAL): "Regional",
     str(c.Level.GLOBAL): "Global",
 }
+OUTPUT_KIND_WORDS = {
+    str(wg.OutputKind.TOOL): "Tool",
+    str(wg.OutputKind.DATA): "Data",
+    str(wg.OutputKind.ANALYSIS): "Analysis",
+    str(wg.OutputKind.GUIDANCE): "Guidance",
+}
+OUTPUT_STATUS_WORDS = {
+    str(wg.OutputStatus.DRAFT): "draft",
+    str(wg.OutputStatus.IN_REVIEW): "in review",
+    str(wg.OutputStatus.PUBLISHED): "published",
+}
 #: Every word list above, for the catalogs (mignet_reviews.catalogs).
-VOCABULARIES = (NETWORK_STATUS_WORDS, CHAMPION_STATUS_WORDS, REVIEW_STATUS_WORDS, LEVEL_WORDS)
+VOCABULARIES = (
+    NETWORK_STATUS_WORDS,
+    CHAMPION_STATUS_WORDS,
+    REVIEW_STATUS_WORDS,
+    LEVEL_WORDS,
+    OUTPUT_KIND_WORDS,
+    OUTPUT_STATUS_WORDS,
+)
 
 
 def web_url(value: str | None) -> str | None:
@@ -163,6 +182,8 @@ def build_environment(language: str = i18n.DEFAULT_LANGUAGE) -> Environment:
         principle_label=here.principle_label,
         category_label=here.category_label,
         group_name=here.group_name,
+        workstream_name=here.workstream_name,
+        working_group_name=here.working_group_name,
         words=words,
         bdi=bdi,
         venue=here.venue,
@@ -171,6 +192,8 @@ def build_environment(language: str = i18n.DEFAULT_LANGUAGE) -> Environment:
         champion_status=here.vocabulary(CHAMPION_STATUS_WORDS),
         review_status=here.vocabulary(REVIEW_STATUS_WORDS),
         level=here.vocabulary(LEVEL_WORDS),
+        output_kind=here.vocabulary(OUTPUT_KIND_WORDS),
+        output_status=here.vocabulary(OUTPUT_STATUS_WORDS),
     )
     env.globals.update(
         date_range=here.date_range,
