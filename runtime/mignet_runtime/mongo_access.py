@@ -51,12 +51,13 @@ def explain(exc: BaseException) -> str:
     return refusal(exc) or describe(exc)
 
 
-async def wait_for_mongodb(settings: Settings, report: Callable[[str], None] | None = None) -> None:
+async def wait_for_mongodb(settings: Settings, report: Callable[[str | None], None] | None = None) -> None:
     """Until MongoDB answers a ``ping`` on an authenticated connection, or ``MIGNET_STARTUP_TIMEOUT`` passes.
 
-    ``report`` hears the current reason for waiting (readiness shows it). A refusal of the credentials
-    is logged once as an ERROR and waited out like an outage: the user may be created, or its password
-    set, a moment later (a first start, a rotation done in the wrong order)."""
+    ``report`` hears the current reason for waiting (readiness shows it), and None once it answers.
+    A refusal of the credentials is logged once as an ERROR and waited out like an outage: the user
+    may be created, or its password set, a moment later (a first start, a rotation done in the wrong
+    order)."""
     where = redact_url(settings.mongodb_url)
     deadline = time.monotonic() + settings.startup_timeout
     refused_before = False
@@ -65,6 +66,8 @@ async def wait_for_mongodb(settings: Settings, report: Callable[[str], None] | N
         while True:
             try:
                 await client.admin.command("ping")
+                if report is not None:
+                    report(None)  # answered: whatever the start waits for next, it is not MongoDB
                 return
             except PyMongoError as exc:
                 reason = explain(exc)

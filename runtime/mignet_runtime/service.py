@@ -173,7 +173,7 @@ class ServiceRuntime:
     def executor_or_none(self) -> CommandExecutor | None:
         return self._executor
 
-    def note_startup(self, detail: str) -> None:
+    def note_startup(self, detail: str | None) -> None:
         self.startup_detail = detail
 
     @property
@@ -567,7 +567,7 @@ def configure_logging(level: str, service: str = "mignet", fmt: str = "auto") ->
 
 
 async def wait_for_dependencies(
-    settings: Settings, service: str = "mignet", report: Callable[[str], None] | None = None
+    settings: Settings, service: str = "mignet", report: Callable[[str | None], None] | None = None
 ) -> None:
     """Waits for NATS (with the service's own credentials, as the broker will connect) and MongoDB
     (as its own user); ``report`` hears why it still waits for MongoDB."""

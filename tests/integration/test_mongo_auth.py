@@ -199,3 +199,25 @@ async def test_a_wrong_password_keeps_the_service_unready_with_the_reason_and_no
     assert "Traceback" not in log and wrong not in log, log
     assert sum("refused the credentials in MONGODB_URL" in line for line in log.splitlines()) == 2, log  # ERROR, exit
     assert all(password not in log for password in auth_mongo.users.passwords.values())
+
+
+async def test_the_cluster_url_options_hold_for_every_read_model_write(auth_mongo, fresh_nats, settings_for):
+    """deploy/compose.cluster.yml's options on a service's own user: projections and checkpoints are written
+    journaled *and* with w=majority (not the w=1 a collection-level write concern would otherwise pin), and
+    the queries read with majority read concern from the primary (SecantusDB advertises a one-member set)."""
+    options = "&w=majority&readConcernLevel=majority&readPreference=primary"
+    settings = dataclasses.replace(settings_for(fresh_nats), mongodb_url=auth_mongo.users.url_for("registry") + options)
+    async with RunningService(REGISTRY, settings) as registry:
+        command = c.CreateNetwork(
+            command_id=new_id(), actor="test:mongoauth", scope="national", country="KE", network_name="UN Network KE"
+        )
+        await registry.client.command(command)
+
+        async def listed():
+            result = await registry.client.query(c.ListNetworks(country="KE"))
+            return result if result["total"] else None
+
+        assert (await eventually(listed, timeout=20))["items"][0]["name"] == "UN Network KE"
+        runner = registry.runtime.runners["networks"]
+        assert runner.collection.write_concern.document == {"w": "majority", "j": True}
+        assert registry.runtime.db.read_concern.level == "majority"
