@@ -221,3 +221,30 @@ async def test_the_cluster_url_options_hold_for_every_read_model_write(auth_mong
         runner = registry.runtime.runners["networks"]
         assert runner.collection.write_concern.document == {"w": "majority", "j": True}
         assert registry.runtime.db.read_concern.level == "majority"
+
+
+def test_a_database_from_before_authentication_keeps_its_read_models(tmp_path, db_prefix):
+    """A var/ from before this change: an open SecantusDB with data and no users gets them, data intact."""
+    from mignet_runtime.localstack import start_secantus
+
+    database = f"{db_prefix}_registry"
+    process, url = start_secantus(tmp_path / "mongo", log_path=tmp_path / "open.log")
+    try:
+        with _client(url) as open_client:
+            open_client[database].networks.insert_one({"_id": "nat-bd"})
+    finally:
+        process.stop(10)
+    process, users, steps = start_authenticated_secantus(
+        tmp_path / "mongo", {"registry": database}, tmp_path / "mongo-passwords.env", log_path=tmp_path / "auth.log"
+    )
+    try:
+        assert steps == [
+            "user admin: root (set while the server ran once without --auth)",
+            f"user registry: readWrite on {database} (created)",
+        ]
+        with _client(users.url_for("registry")) as registry:
+            assert registry[database].networks.find_one() == {"_id": "nat-bd"}
+        with _client(users.plain_url) as anonymous:
+            assert _refused(lambda: anonymous[database].networks.find_one()) == 13
+    finally:
+        process.stop(10)
