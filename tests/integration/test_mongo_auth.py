@@ -140,6 +140,10 @@ async def test_the_services_run_as_their_own_mongodb_users(auth_mongo, fresh_nat
             return row if row["applied_seq"] and row["applied_seq"] >= 1 else None
 
         await eventually(mirrored, timeout=20)  # the reviews mirror, written as the reviews user
+        # A rebuild (the runbook's restore path) clears and refills the read model: readWrite is enough.
+        [rebuilt] = await registry.client.admin("registry", "projections.rebuild", {"projections": ["networks"]})
+        assert rebuilt["projection"] == "networks" and rebuilt["documents"] == 1
+        assert (await eventually(listed, timeout=20))["total"] == 1
         for service in (registry, reviews):
             report = await asyncio.to_thread(_readyz, service.admin_http)
             assert report["ready"] is True, report
