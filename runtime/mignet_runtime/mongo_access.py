@@ -51,7 +51,9 @@ def explain(exc: BaseException) -> str:
     return refusal(exc) or describe(exc)
 
 
-async def wait_for_mongodb(settings: Settings, report: Callable[[str | None], None] | None = None) -> None:
+async def wait_for_mongodb(
+    settings: Settings, report: Callable[[str | None], None] | None = None, deadline: float | None = None
+) -> None:
     """Until MongoDB answers a ``ping`` on an authenticated connection, or ``MIGNET_STARTUP_TIMEOUT`` passes.
 
     ``report`` hears the current reason for waiting (readiness shows it), and None once it answers.
@@ -59,7 +61,8 @@ async def wait_for_mongodb(settings: Settings, report: Callable[[str | None], No
     may be created, or its password set, a moment later (a first start, a rotation done in the wrong
     order)."""
     where = redact_url(settings.mongodb_url)
-    deadline = time.monotonic() + settings.startup_timeout
+    if deadline is None:  # else the start-up's own, shared with the wait for NATS (time.monotonic())
+        deadline = time.monotonic() + settings.startup_timeout
     refused_before = False
     client: AsyncMongoClient = AsyncMongoClient(settings.mongodb_url, serverSelectionTimeoutMS=2000)
     try:

@@ -595,7 +595,7 @@ async def wait_for_dependencies(
                 raise SystemExit(f"NATS at {where} did not answer within {settings.startup_timeout}s: {exc}") from exc
             log.warning("waiting for NATS at %s (%s)", where, exc)
             await asyncio.sleep(1)
-    await wait_for_mongodb(settings, report)
+    await wait_for_mongodb(settings, report, deadline)
 
 
 async def _quiet(_: Exception) -> None:
