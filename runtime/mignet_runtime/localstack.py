@@ -332,18 +332,21 @@ def dev_passwords() -> dict[str, str]:
     return {user: dev_password() for user in NATS_USERS}
 
 
-def load_or_create_dev_passwords(path: Path) -> dict[str, str]:
-    """The local stack's passwords, kept beside its data (mode 0600) so restarts and other terminals agree."""
+def load_or_create_dev_passwords(
+    path: Path, users: Sequence[str] = NATS_USERS, suffix: str = "NATS_PASSWORD"
+) -> dict[str, str]:
+    """The local stack's passwords (``<USER>_<suffix>=...``), kept beside its data (mode 0600) so restarts
+    and other terminals agree. A user missing from the file gets a new one; the others keep theirs."""
+    found: dict[str, str] = {}
     if path.is_file():
         found = dict(line.split("=", 1) for line in path.read_text().split() if "=" in line)
-        passwords = {u: found.get(f"{u.upper()}_NATS_PASSWORD", "") for u in NATS_USERS}
-        if all(passwords.values()):
-            return passwords
-    passwords = dev_passwords()
+    passwords = {u: found.get(f"{u.upper()}_{suffix}", "") or dev_password() for u in users}
+    if all(found.get(f"{u.upper()}_{suffix}") for u in users):
+        return passwords
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
-        out.write("".join(f"{u.upper()}_NATS_PASSWORD={p}\n" for u, p in passwords.items()))
+        out.write("".join(f"{u.upper()}_{suffix}={p}\n" for u, p in passwords.items()))
     return passwords
 
 
@@ -400,8 +403,10 @@ def start_secantus(
     env: Mapping[str, str] | None = None,
     echo: LineSink | None = None,
     timeout: float = 60.0,
+    auth: bool = False,
 ) -> tuple[ManagedProcess, str]:
-    """Start SecantusDB (the MongoDB-wire-compatible server used locally); ``data_dir`` survives restarts."""
+    """Start SecantusDB (the MongoDB-wire-compatible server used locally); ``data_dir`` survives restarts.
+    With ``auth``, every command but the handshake needs a SCRAM login (see mignet_runtime.local_mongo)."""
     if importlib.util.find_spec("secantus") is None:
         raise StartupError("SecantusDB is not installed: pip install -e '.[local]'")
     data = Path(data_dir)
@@ -409,6 +414,7 @@ def start_secantus(
     port = port or free_port(host)
     _check_port(host, port, "SecantusDB", "Stop the other server, pass another port, or set MONGODB_URL to use it.")
     argv = [sys.executable, "-m", "secantus", "--host", host, "--port", str(port), "--storage-path", str(data)]
+    argv += ["--auth"] if auth else []
     proc = ManagedProcess(
         "secantus", argv, env=env, log_path=log_path or data.with_name(data.name + ".log"), echo=echo
     ).start()
@@ -536,8 +542,19 @@ def _run(args: argparse.Namespace) -> int:
             term.say(f"for an integrator (public feed, stream PUBLIC): . {integrator_env}")
 
         mongodb_url = os.environ.get("MONGODB_URL")
+        mongo_users = None
         if mongodb_url:
-            term.say(f"using MONGODB_URL={mongodb_url} (not starting SecantusDB)")
+            term.say(f"using MONGODB_URL={redact_url(mongodb_url)} (not starting SecantusDB)")
+        elif args.mongo_auth:
+            from mignet_runtime.local_mongo import PASSWORDS_FILE, start_for_stack
+
+            proc, mongo_users, steps = start_for_stack(data_dir, log_dir, args.mongo_port, services)
+            servers.append(proc)
+            mongodb_url = mongo_users.plain_url
+            term.say(f"SecantusDB   {mongodb_url}  (--auth; data {data_dir / 'mongo'}, log {proc.log_path})")
+            for step in steps:
+                term.say(f"mongo: {step}")
+            term.say(f"MongoDB passwords (admin and each service's user): {data_dir / PASSWORDS_FILE}")
         else:
             proc, mongodb_url = start_secantus(
                 data_dir / "mongo", port=args.mongo_port, log_path=log_dir / "secantus.log"
@@ -557,6 +574,8 @@ def _run(args: argparse.Namespace) -> int:
                 break
             # Each service as its own NATS user, exactly as in production.
             own = {"NATS_USER": name, "NATS_PASSWORD": passwords[name]} if passwords else {}
+            if mongo_users is not None:
+                own["MONGODB_URL"] = mongo_users.url_for(name)  # and as its own MongoDB user
             if args.admin_port_base is not None:
                 # Each service's admin port (/healthz, /readyz, /metrics) at its usual offset from the base.
                 offset = ADMIN_PORTS.get(name, ADMIN_PORT_FALLBACK) - ADMIN_PORT_FALLBACK
@@ -663,6 +682,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     run.add_argument("--nats-monitor-port", type=int, default=DEFAULT_NATS_MONITOR_PORT, help="0 to disable")
     run.add_argument("--mongo-port", type=int, default=DEFAULT_MONGO_PORT)
+    run.add_argument(
+        "--mongo-auth",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="SecantusDB with --auth and one user per service, readWrite on its own database (default: on)",
+    )
     run.add_argument("--stop-timeout", type=float, default=15.0, help="seconds a service gets to drain")
     run.add_argument(
         "--admin-port-base",
@@ -678,4 +703,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Through the imported module, not __main__: cluster.py and local_mongo.py import this one by name,
+    # and their StartupError and PortInUse must be the very classes _run catches.
+    from mignet_runtime.localstack import main as imported_main
+
+    sys.exit(imported_main())

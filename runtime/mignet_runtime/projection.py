@@ -94,7 +94,14 @@ log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
 PARKED = "_parked"
-JOURNALED = WriteConcern(w=1, j=True)
+
+
+def journaled(db: AsyncDatabase) -> WriteConcern:
+    """Acknowledged means journaled, and acknowledged by as many members as MONGODB_URL asks:
+    ``w=majority`` on a replica set, so a failover never rolls back a read model or its checkpoint."""
+    return WriteConcern(w=db.write_concern.document.get("w", 1), j=True)
+
+
 CHECKPOINTS = "_projections"
 #: Up to this many documents a runner keeps their ids in memory (a few tens of MB at most).
 KNOWN_IDS_LIMIT = 200_000
@@ -216,7 +223,7 @@ class ProjectionRunner:
     @property
     def collection(self):
         # Acknowledged means journaled: the event is acked to JetStream right after this write.
-        return self.db.get_collection(self.projection.collection, write_concern=JOURNALED)
+        return self.db.get_collection(self.projection.collection, write_concern=journaled(self.db))
 
     def consumer_config(self, after_seq: int) -> ConsumerConfig:
         start = (
@@ -266,7 +273,7 @@ class ProjectionRunner:
         self._ensure_held()
         self._token = lease.fencing_token()
         try:
-            await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
+            await self.db.get_collection(CHECKPOINTS, write_concern=journaled(self.db)).update_one(
                 fenced(self._token, {"_id": self.projection.name}),
                 {"$set": {FENCE: self._token}, "$setOnInsert": {"seq": 0}},
                 upsert=True,
@@ -504,7 +511,7 @@ class ProjectionRunner:
             update: dict = {"$max": {"seq": last}, "$set": {"updated_at": datetime.now(UTC)}}
             if token is not None:
                 update["$set"][FENCE] = token
-            await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
+            await self.db.get_collection(CHECKPOINTS, write_concern=journaled(self.db)).update_one(
                 fenced(token, {"_id": self.projection.name}), update, upsert=True
             )
         except PyMongoError as exc:
@@ -548,7 +555,7 @@ class ProjectionRunner:
             PARKED,
             extra=logs.event_fields(msg.headers),
         )
-        await self.db.get_collection(PARKED, write_concern=JOURNALED).replace_one(
+        await self.db.get_collection(PARKED, write_concern=journaled(self.db)).replace_one(
             {"_id": f"{self.projection.name}:{seq}"},
             {
                 "_id": f"{self.projection.name}:{seq}",
@@ -610,7 +617,7 @@ class ProjectionRunner:
                 checkpoint: dict = {"seq": up_to, "rebuilt_at": datetime.now(UTC)}
                 if token is not None:
                     checkpoint[FENCE] = token
-                await self.db.get_collection(CHECKPOINTS, write_concern=JOURNALED).update_one(
+                await self.db.get_collection(CHECKPOINTS, write_concern=journaled(self.db)).update_one(
                     fenced(token, {"_id": self.projection.name}), {"$set": checkpoint}, upsert=True
                 )
             except DuplicateKeyError as exc:

@@ -19,6 +19,7 @@ import nats.errors
 from nats.js.errors import NotFoundError
 from pymongo.errors import PyMongoError
 
+from mignet_runtime.mongo_access import refusal
 from mignet_runtime.outages import describe
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ async def readiness(runtime: ServiceRuntime) -> dict:
     """``{"service", "ready", "checks": {name: {"ok", "detail"}}}``; ``ready`` only if every check is ok."""
     service = runtime.spec.name
     if not runtime.ready.is_set():
-        checks = {"started": Check(False, "starting: waiting for NATS, MongoDB and the stream")}
+        detail = runtime.startup_detail or "waiting for NATS, MongoDB and the stream"
+        checks = {"started": Check(False, f"starting: {detail}")}
     else:
         nats_check = _nats(runtime)
         results = await asyncio.gather(
@@ -115,5 +117,5 @@ async def _mongodb(runtime: ServiceRuntime) -> Check:
     try:
         await runtime.mongo.admin.command("ping")
     except PyMongoError as exc:
-        return Check(False, f"MongoDB did not answer: {describe(exc)}")
+        return Check(False, refusal(exc) or f"MongoDB did not answer: {describe(exc)}")
     return Check(True, "answers")

@@ -23,7 +23,6 @@ from nats.aio.client import Client as NatsClient
 from nats.js.errors import NotFoundError
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
 from mignet_contracts.envelope import Command, Query
 from mignet_runtime import logs, tracing
@@ -52,6 +51,7 @@ from mignet_runtime.eventstore import (
 from mignet_runtime.keystore import KeyStoreMissing, open_key_ring
 from mignet_runtime.lease import Lease, LeaseCallbacks, LeaseLost, keep, lease_bucket, lease_key
 from mignet_runtime.metrics import CacheCollector, ServiceMetrics, refresh_forever
+from mignet_runtime.mongo_access import wait_for_mongodb
 from mignet_runtime.outages import NATS_DOWN, MongoHeartbeats, Outages
 from mignet_runtime.projection import Projection, ProjectionRunner
 from mignet_runtime.projection_status import projection_rows
@@ -129,6 +129,8 @@ class ServiceRuntime:
         self.spec = spec
         self.settings = settings
         self.ready = asyncio.Event()
+        #: Why the start still waits (MongoDB refusing the credentials, say): readiness shows it.
+        self.startup_detail: str | None = None
         self._stopping = False
         # Filled in by start(); read through the properties below, which say so if used earlier.
         self._store: EventStore | None = None
@@ -170,6 +172,9 @@ class ServiceRuntime:
     @property
     def executor_or_none(self) -> CommandExecutor | None:
         return self._executor
+
+    def note_startup(self, detail: str | None) -> None:
+        self.startup_detail = detail
 
     @property
     def mongo(self) -> AsyncMongoClient:
@@ -561,8 +566,11 @@ def configure_logging(level: str, service: str = "mignet", fmt: str = "auto") ->
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
 
 
-async def wait_for_dependencies(settings: Settings, service: str = "mignet") -> None:
-    """Waits for NATS (with the service's own credentials, as the broker will connect) and MongoDB."""
+async def wait_for_dependencies(
+    settings: Settings, service: str = "mignet", report: Callable[[str | None], None] | None = None
+) -> None:
+    """Waits for NATS (with the service's own credentials, as the broker will connect) and MongoDB
+    (as its own user); ``report`` hears why it still waits for MongoDB."""
     deadline = time.monotonic() + settings.startup_timeout
     while True:
         try:
@@ -587,21 +595,7 @@ async def wait_for_dependencies(settings: Settings, service: str = "mignet") -> 
                 raise SystemExit(f"NATS at {where} did not answer within {settings.startup_timeout}s: {exc}") from exc
             log.warning("waiting for NATS at %s (%s)", where, exc)
             await asyncio.sleep(1)
-    client: AsyncMongoClient = AsyncMongoClient(settings.mongodb_url, serverSelectionTimeoutMS=2000)
-    try:
-        while True:
-            try:
-                await client.admin.command("ping")
-                return
-            except PyMongoError as exc:
-                if time.monotonic() > deadline:
-                    raise SystemExit(
-                        f"MongoDB at {settings.mongodb_url} did not answer within {settings.startup_timeout}s: {exc}"
-                    ) from exc
-                log.warning("waiting for MongoDB at %s (%s)", settings.mongodb_url, type(exc).__name__)
-                await asyncio.sleep(1)
-    finally:
-        await client.close()
+    await wait_for_mongodb(settings, report, deadline)
 
 
 async def _quiet(_: Exception) -> None:
@@ -646,7 +640,7 @@ def build_app(spec: ServiceSpec, settings: Settings | None = None) -> BuiltServi
     async def before() -> None:
         runtime.start_admin()
         try:
-            await wait_for_dependencies(settings, spec.name)
+            await wait_for_dependencies(settings, spec.name, runtime.note_startup)
         except SystemExit as exc:
             # Refused (wrong credentials, no answer in time): as an Exception, not SystemExit, which
             # would escape the event loop from FastStream's start-up task and leave its main task

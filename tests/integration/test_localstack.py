@@ -89,6 +89,8 @@ async def test_data_survives_restarts(spawn_servers, db_prefix):
 
 FAKE_SERVICE = """
 import os, signal, socket, sys, time
+from urllib.parse import urlsplit
+from mignet_runtime.settings import redact_url
 def drain(*_):
     # The supervisor must stop services while the servers they drain into are still up.
     port = int(os.environ["NATS_URL"].rsplit(":", 1)[1])
@@ -96,7 +98,8 @@ def drain(*_):
         print("draining with nats still up", flush=True)
     sys.exit(0)
 signal.signal(signal.SIGTERM, drain)
-print("ready", os.environ["NATS_URL"], os.environ["MONGODB_URL"], "as", os.environ.get("NATS_USER"), flush=True)
+mongo = os.environ["MONGODB_URL"]
+print("ready", os.environ["NATS_URL"], redact_url(mongo), "as", os.environ.get("NATS_USER"), urlsplit(mongo).username, flush=True)
 while True:
     time.sleep(0.1)
 """
@@ -185,7 +188,13 @@ def test_run_supervises_services_and_stops_everything_on_sigint(tmp_path):
     # The stack's log ends by saying so, after the services' own last lines.
     assert output.rstrip().splitlines()[-1] == "localstack: stopped", output
     # Names are padded to the longest ("notifier").
-    assert f"reviews  | ready nats://127.0.0.1:{nats_port} mongodb://127.0.0.1:{mongo_port} as reviews" in output
+    # Each service as its own MongoDB user too (SecantusDB --auth, users made by the stack).
+    mongo_url = f"mongodb://***@127.0.0.1:{mongo_port}/?authSource=admin"
+    assert f"reviews  | ready nats://127.0.0.1:{nats_port} {mongo_url} as reviews reviews" in output
+    mongo_passwords = tmp_path / "var" / "mongo-passwords.env"
+    assert mongo_passwords.stat().st_mode & 0o777 == 0o600
+    assert "localstack: mongo: user reviews: readWrite on mignet_reviews (created)" in output
+    assert all(line.split("=", 1)[1] not in output for line in mongo_passwords.read_text().split())
     assert "provision: stream REVIEWS: created" in output and "deploy/nats/nats.conf" in output
     assert exported["NATS_PASSWORD"] not in output  # passwords stay in the 0600 files
     assert "reviews  | draining with nats still up" in output
@@ -245,13 +254,15 @@ def test_run_with_the_real_registry_and_a_standby_replica_says_what_each_does(tm
         else:
             pytest.fail("registry never came up:\n" + "\n".join(lines))
         passwords = dict(line.split("=", 1) for line in (tmp_path / "var" / "nats-passwords.env").read_text().split())
+        mongo = dict(line.split("=", 1) for line in (tmp_path / "var" / "mongo-passwords.env").read_text().split())
+        mongo_password = mongo["REGISTRY_MONGO_PASSWORD"]
         standby = ManagedProcess(
             "registry-standby",
             [sys.executable, "-m", "mignet_registry"],
             env={
                 **env,
                 "NATS_URL": f"nats://127.0.0.1:{nats_port}",
-                "MONGODB_URL": f"mongodb://127.0.0.1:{mongo_port}",
+                "MONGODB_URL": f"mongodb://registry:{mongo_password}@127.0.0.1:{mongo_port}/?authSource=admin",
                 "NATS_USER": "registry",
                 "NATS_PASSWORD": passwords["REGISTRY_NATS_PASSWORD"],
                 "MIGNET_LOG_FORMAT": "text",  # as make run's own services write it

@@ -26,7 +26,7 @@ from pymongo.errors import BulkWriteError
 
 from mignet_contracts.notifier import DeliveryStatus
 from mignet_notifier.domain.matching import delivery_id
-from mignet_runtime.projection import JOURNALED
+from mignet_runtime.projection import journaled
 
 Doc = dict[str, Any]
 DELIVERIES = "deliveries"
@@ -38,7 +38,7 @@ def now() -> datetime:
 
 
 def collection(db: AsyncDatabase) -> AsyncCollection:
-    return db.get_collection(DELIVERIES, write_concern=JOURNALED)
+    return db.get_collection(DELIVERIES, write_concern=journaled(db))
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:
