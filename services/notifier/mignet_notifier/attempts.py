@@ -16,11 +16,13 @@ from datetime import timedelta
 from typing import Any
 
 from mignet_contracts import notifier as c
+from mignet_contracts.fields import ERASED, WITHHELD
 from mignet_notifier import deliveries as d
 from mignet_notifier import signing
 from mignet_notifier.config import NotifierConfig
 from mignet_notifier.mail import MailSender
 from mignet_notifier.outcomes import OutcomeWriter
+from mignet_notifier.queries import subscriber_address
 from mignet_notifier.webhook import Outcome, WebhookSender
 from mignet_runtime.errors import MignetError
 from mignet_runtime.service import ServiceRuntime
@@ -61,7 +63,12 @@ class Attempts:
         if doc["channel"] == str(c.Channel.WEBHOOK):
             outcome = await self.post(doc, subscription)
         elif self.email is not None:
-            outcome = await self.email.send(doc, subscription)
+            # The address is read from the sealed event (the read model has none); erased: nothing to send to.
+            address = await subscriber_address(self.runtime.executor, subscription["subscription_id"])
+            if not address or address in (ERASED, WITHHELD):
+                await self.write(d.cancelled(doc, None, "the subscriber's address was erased"))
+                return
+            outcome = await self.email.send(doc, subscription, address)
         else:
             outcome = Outcome(None, 0.0, error="no SMTP server is configured (MIGNET_NOTIFIER_SMTP_URL)")
         await self.record(doc, subscription, outcome)
