@@ -169,18 +169,6 @@ async def test_410_disables_the_subscription(notifier, registry_store):
     assert "410" in doc["status_reason"]
 
 
-async def test_429_with_retry_after_waits_that_long(notifier, registry_store):
-    def answer(request, attempt):
-        return (429, {"retry-after": "1"}) if attempt == 1 else (204, {})
-
-    async with Receiver(answer) as receiver:
-        created = await subscribe(notifier, receiver.url())
-        await create_network(registry_store, "SN")
-        await deliveries_of(notifier, created["aggregate_id"], "delivered")
-    first, second = (int(r.headers["webhook-timestamp"]) for r in receiver.requests)
-    assert second - first >= 1  # the schedule alone would have waited 0.3 s
-
-
 async def test_redirects_are_not_followed(notifier, registry_store):
     async with Receiver(lambda request, attempt: (302, {"location": "http://127.0.0.1:1/elsewhere"})) as receiver:
         created = await subscribe(notifier, receiver.url())

@@ -98,6 +98,12 @@ class Dispatcher:
         """One turn: expand what the projections added, start the attempts that are due."""
         busy = 0
         checkpoints = await expansion.checkpoints(self.runtime)
+        if checkpoints.get(SUBSCRIPTIONS.name) != state.get("subscriptions"):
+            # A subscription changed (perhaps resumed): what waited for it goes now, not at the next look.
+            subscriptions = self.runtime.db[SUBSCRIPTIONS.collection]
+            if await d.release_held(self.runtime.db, subscriptions):
+                state["next_due_check"] = 0  # look at the log in this very turn
+            state["subscriptions"] = checkpoints.get(SUBSCRIPTIONS.name)
         if checkpoints != state.get("checkpoints"):
             room = max(0, self._queue_limit - len(self._queue) - len(self.inflight))
             until = d.now() + timedelta(seconds=self._claim_seconds())
