@@ -157,3 +157,52 @@ async def test_a_body_over_the_cap_is_never_sent():
             await sender.close()
     assert not over.delivered and over.status_code is None and "over the 524288 allowed" in (over.error or "")
     assert at_cap.delivered and [len(r.body) for r in receiver.requests] == [MAX_REQUEST_BYTES]
+
+
+async def test_metrics_count_deliveries_by_channel_and_outcome(fresh_nats, settings_for, registry_store):
+    from test_observability import samples, value
+
+    def answer(request, attempt):
+        if request.path == "/gone":
+            return (410, {})
+        return (500, {}) if attempt == 1 else (204, {})
+
+    settings = settings_for(fresh_nats, metrics_refresh_ms=200)
+    async with (
+        Receiver(answer) as receiver,
+        RunningService(spec(smtp_url="smtp://127.0.0.1:1"), settings) as notifier,
+    ):
+        ok = (await subscribe(notifier, receiver.url("/ok")))["aggregate_id"]
+        gone = (await subscribe(notifier, receiver.url("/gone")))["aggregate_id"]
+        mail = (await subscribe(notifier, None, channel="email", email="ops@example.org", internal=True))[
+            "aggregate_id"
+        ]
+        await create_network(registry_store, "BD")
+        await deliveries_of(notifier, ok, "delivered")
+        await deliveries_of(notifier, gone, "cancelled")
+        await deliveries_of(notifier, mail, "parked")
+
+        def attempts(channel: str, outcome: str, m: dict) -> float | None:
+            labels = {"service": "notifier", "channel": channel, "outcome": outcome}
+            return value(m, "mignet_delivery_attempts_total", **labels)
+
+        async def counted():
+            m = await samples(notifier)
+            parked = value(m, "mignet_deliveries", service="notifier", channel="email", status="parked")
+            return m if parked == 1 else None
+
+        m = await eventually(counted)
+    assert {o: attempts("webhook", o, m) for o in ("delivered", "failed", "gone")} == {
+        "delivered": 1,
+        "failed": 1,
+        "gone": 1,
+    }
+    # An unreachable SMTP server: two failed attempts, then parked (the test schedule has two retries).
+    assert (attempts("email", "failed", m), attempts("email", "parked", m)) == (2, 1)
+    webhook = {"service": "notifier", "channel": "webhook"}
+    assert value(m, "mignet_delivery_attempt_duration_seconds_count", **webhook) == 3
+    assert value(m, "mignet_delivery_delay_seconds_count", **webhook) == 1
+    delay = value(m, "mignet_delivery_delay_seconds_sum", **webhook)
+    assert delay is not None and 0.3 <= delay < 30  # the retry after the first failure waited 0.3 s
+    assert value(m, "mignet_deliveries", service="notifier", channel="webhook", status="pending") == 0
+    assert len(receiver.requests) == 3

@@ -52,7 +52,7 @@ async def create_network(store: EventStore, country: str) -> None:
     await store.append(NETWORK, event.network_id, [event], 0, meta)
 
 
-async def subscribe(service, url: str, **fields) -> dict:
+async def subscribe(service, url: str | None, **fields) -> dict:
     values = {"title": "receiver", "channel": "webhook", "url": url, "event_types": [NETWORK_CREATED], **fields}
     created = await command(service.client, c.CreateSubscription(**ids(), **values))
 

@@ -21,6 +21,7 @@ from mignet_notifier import deliveries as d
 from mignet_notifier import signing
 from mignet_notifier.config import NotifierConfig
 from mignet_notifier.mail import MailSender
+from mignet_notifier.metrics import DeliveryMetrics
 from mignet_notifier.outcomes import OutcomeWriter
 from mignet_notifier.queries import subscriber_address
 from mignet_notifier.webhook import Outcome, WebhookSender
@@ -38,8 +39,16 @@ def body_of(delivery: Doc) -> bytes:
 
 
 class Attempts:
-    def __init__(self, runtime: ServiceRuntime, config: NotifierConfig, commands, outcomes: OutcomeWriter):
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        config: NotifierConfig,
+        commands,
+        outcomes: OutcomeWriter,
+        metrics: DeliveryMetrics,
+    ):
         self.runtime = runtime
+        self.metrics = metrics
         self.config = config
         #: ``commands(command)``: sends a subscription command (disable on 410, automatic pause).
         self.commands = commands
@@ -54,19 +63,23 @@ class Attempts:
 
     async def run(self, doc: Doc, subscription: Doc | None) -> None:
         status = subscription["status"] if subscription else "deleted"
+        channel = doc["channel"]
         if subscription is None or status == "deleted":
             await self.write(d.cancelled(doc, None, "the subscription was deleted"))
+            self.metrics.ended(channel, "cancelled")
             return
         if status != "active":
             await self.write(d.held(doc, HOLD_SECONDS))
+            self.metrics.ended(channel, "held")
             return
-        if doc["channel"] == str(c.Channel.WEBHOOK):
+        if channel == str(c.Channel.WEBHOOK):
             outcome = await self.post(doc, subscription)
         elif self.email is not None:
             # The address is read from the sealed event (the read model has none); erased: nothing to send to.
             address = await subscriber_address(self.runtime.executor, subscription["subscription_id"])
             if not address or address in (ERASED, WITHHELD):
                 await self.write(d.cancelled(doc, None, "the subscriber's address was erased"))
+                self.metrics.ended(channel, "cancelled")
                 return
             outcome = await self.email.send(doc, subscription, address)
         else:
@@ -86,14 +99,18 @@ class Attempts:
 
     async def record(self, doc: Doc, subscription: Doc, outcome: Outcome) -> None:
         sid = subscription["subscription_id"]
+        channel = doc["channel"]
         if outcome.delivered:
             await self.write(d.delivered(doc, outcome.status_code, outcome.latency_ms))
+            self.metrics.ended(channel, "delivered", outcome.latency_ms)
+            self.metrics.delivered(channel, doc["cloud_event"].get("time"))
             if sid in self._failing:
                 self._failing.discard(sid)
                 await self.runtime.db.failing.delete_one({"_id": sid})
             return
         if outcome.status_code == 410 and doc["channel"] == str(c.Channel.WEBHOOK):
             await self.write(d.cancelled(doc, 410, "the receiver answered 410 Gone: the subscription is disabled"))
+            self.metrics.ended(channel, "gone", outcome.latency_ms)
             await self._command(
                 c.DisableSubscription(
                     command_id=f"gone-{doc['_id']}",
@@ -108,6 +125,7 @@ class Attempts:
             retry_after = min(outcome.retry_after, self.config.max_retry_after)
         delay = d.next_delay(doc["attempts"], self.config.retry_schedule, self.config.jitter, retry_after)
         await self.write(d.failed(doc, outcome.status_code, outcome.error or "failed", outcome.latency_ms, delay))
+        self.metrics.ended(channel, "failed" if delay is not None else "parked", outcome.latency_ms)
         if delay is None:
             log.warning("delivery %s parked after %d attempts: %s", doc["_id"], doc["attempts"], outcome.error)
         await self._failing_for_long(sid)

@@ -26,6 +26,7 @@ from mignet_notifier import deliveries as d
 from mignet_notifier import expansion
 from mignet_notifier.attempts import Attempts
 from mignet_notifier.config import NotifierConfig
+from mignet_notifier.metrics import DeliveryMetrics
 from mignet_notifier.outcomes import OutcomeWriter
 from mignet_notifier.projections import SUBSCRIPTIONS
 from mignet_runtime.service import ServiceRuntime
@@ -44,7 +45,9 @@ class Dispatcher:
         self.stopping = asyncio.Event()
         self.inflight: set[asyncio.Task] = set()
         self.outcomes = OutcomeWriter(runtime.db)
-        self.attempts = Attempts(runtime, config, commands, self.outcomes)
+        registry = runtime.metrics.registry if runtime.metrics is not None else None
+        self.metrics = DeliveryMetrics(runtime.spec.name, registry)
+        self.attempts = Attempts(runtime, config, commands, self.outcomes, self.metrics)
         self._subscriptions: dict[str, Doc] = {}
         #: Deliveries this worker inserted already claimed (their first attempt is its own), in order.
         self._queue: list[Doc] = []
@@ -155,12 +158,18 @@ class Dispatcher:
         """Runs until cancelled, then stops between steps rather than cancelling a database call midway
         (PyMongo's async client was seen to hang when an operation was cancelled)."""
         task = asyncio.create_task(self.run(), name="notifier-dispatcher")
+        tasks = {task}
+        if self.runtime.metrics is not None:  # the delivery log's figures, for /metrics
+            every = self.runtime.settings.metrics_refresh_ms / 1000
+            tasks.add(asyncio.create_task(self.metrics.refresh_until(self.runtime.db, every, self.stopping)))
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
             self.stopping.set()
             self.wake.set()
-            done, _ = await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS + 1)
-            if not done:
-                task.cancel()
+            done, _ = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS + 1)
+            for unfinished in tasks - done:
+                unfinished.cancel()
             raise
+        finally:
+            self.stopping.set()
