@@ -25,6 +25,7 @@ from mignet_notifier.metrics import DeliveryMetrics
 from mignet_notifier.outcomes import OutcomeWriter
 from mignet_notifier.queries import subscriber_address
 from mignet_notifier.webhook import Outcome, WebhookSender
+from mignet_runtime import tracing
 from mignet_runtime.errors import MignetError
 from mignet_runtime.service import ServiceRuntime
 
@@ -72,25 +73,42 @@ class Attempts:
             await self.write(d.held(doc, HOLD_SECONDS))
             self.metrics.ended(channel, "held")
             return
-        if channel == str(c.Channel.WEBHOOK):
-            outcome = await self.post(doc, subscription)
-        elif self.email is not None:
-            # The address is read from the sealed event (the read model has none); erased: nothing to send to.
-            address = await subscriber_address(self.runtime.executor, subscription["subscription_id"])
-            if not address or address in (ERASED, WITHHELD):
-                await self.write(d.cancelled(doc, None, "the subscriber's address was erased"))
-                self.metrics.ended(channel, "cancelled")
+        traceparent, tracestate = doc.get("trace") or (None, None)
+        attributes = {
+            "mignet.delivery.id": doc["_id"],
+            "mignet.subscription.id": subscription["subscription_id"],
+            "mignet.event.type": doc["event_type"],
+            "mignet.delivery.attempt": doc["attempts"],
+        }
+        # A CLIENT span in the event's trace (when recorded); the webhook request carries it (traceparent).
+        with tracing.calling(f"deliver {channel}", traceparent, tracestate, attributes) as trace_headers:
+            outcome = await self.attempt(doc, subscription, trace_headers)
+            if outcome is None:
                 return
-            outcome = await self.email.send(doc, subscription, address)
-        else:
-            outcome = Outcome(None, 0.0, error="no SMTP server is configured (MIGNET_NOTIFIER_SMTP_URL)")
+            tracing.annotate({"mignet.delivery.outcome": "delivered" if outcome.delivered else "failed"})
+            if outcome.status_code is not None:
+                tracing.annotate({"http.response.status_code": outcome.status_code})
         await self.record(doc, subscription, outcome)
 
-    async def post(self, doc: Doc, subscription: Doc) -> Outcome:
+    async def attempt(self, doc: Doc, subscription: Doc, trace_headers: dict[str, str]) -> Outcome | None:
+        """One attempt by the delivery's channel; None when there was nothing to send (recorded here)."""
+        if doc["channel"] == str(c.Channel.WEBHOOK):
+            return await self.post(doc, subscription, trace_headers)
+        if self.email is None:
+            return Outcome(None, 0.0, error="no SMTP server is configured (MIGNET_NOTIFIER_SMTP_URL)")
+        # The address is read from the sealed event (the read model has none); erased: nothing to send to.
+        address = await subscriber_address(self.runtime.executor, subscription["subscription_id"])
+        if not address or address in (ERASED, WITHHELD):
+            await self.write(d.cancelled(doc, None, "the subscriber's address was erased"))
+            self.metrics.ended(doc["channel"], "cancelled")
+            return None
+        return await self.email.send(doc, subscription, address)
+
+    async def post(self, doc: Doc, subscription: Doc, trace_headers: dict[str, str]) -> Outcome:
         at = d.now()
         body = body_of(doc)
         secrets = signing.signing_secrets(self.config.secret_key, subscription, at)
-        headers = signing.headers(secrets, doc["_id"], at, body)
+        headers = {**trace_headers, **signing.headers(secrets, doc["_id"], at, body)}
         try:
             async with asyncio.timeout(self.config.request_timeout + 1):
                 return await self.webhooks.post(subscription["url"], headers, body)

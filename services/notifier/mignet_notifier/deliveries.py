@@ -57,6 +57,7 @@ def new_delivery(outbox_doc: Doc, subscription: Doc, at: datetime) -> Doc:
         "event_type": outbox_doc["type"],
         "subject": outbox_doc["cloud_event"]["subject"],
         "cloud_event": outbox_doc["cloud_event"],
+        "trace": outbox_doc.get("trace") or [None, None],
         "status": str(DS.PENDING),
         "attempts": 0,
         "next_at": at,

@@ -114,6 +114,8 @@ def apply_outbox(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         "facets": facets(event),
         "recorded_at": recorded.recorded_at,
         "cloud_event": cloud_event(recorded),
+        # The event's trace context: each delivery of it continues that trace (docs/operations.md, Traces).
+        "trace": [recorded.traceparent, recorded.tracestate],
         "expanded": False,
     }
 
