@@ -247,12 +247,7 @@ async def test_a_rebuild_of_the_outboxes_sends_nothing_twice(notifier, registry_
         await deliveries_of(notifier, sid, "delivered")
         rebuilt = await notifier.client.admin("notifier", "projections.rebuild", {"projections": ["registry"]})
         assert rebuilt[0]["documents"] == 1
-        outbox = notifier.db["outbox_registry"]
-
-        async def expanded_again():
-            return await outbox.count_documents({"expanded": True}) == 1
-
-        await eventually(expanded_again)
+        await asyncio.sleep(0.5)  # room for a wrong second expansion to show
         await create_network(registry_store, "PE")  # a later event still goes
         await deliveries_of(notifier, sid, "delivered", count=2)
     assert sorted(receiver.attempts.values()) == [1, 1]

@@ -22,6 +22,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from mignet_contracts.notifier import SubscriptionStatus
 from mignet_notifier import deliveries as d
 from mignet_notifier import expansion
 from mignet_notifier.attempts import Attempts
@@ -48,6 +49,8 @@ class Dispatcher:
         registry = runtime.metrics.registry if runtime.metrics is not None else None
         self.metrics = DeliveryMetrics(runtime.spec.name, registry)
         self.attempts = Attempts(runtime, config, commands, self.outcomes, self.metrics)
+        self.expansion = expansion.Expansion(runtime)
+        #: The subscriptions read model but the deleted ones, read again whenever its checkpoint moves.
         self._subscriptions: dict[str, Doc] = {}
         #: Deliveries this worker inserted already claimed (their first attempt is its own), in order.
         self._queue: list[Doc] = []
@@ -77,13 +80,6 @@ class Dispatcher:
             if pending or abandoned:
                 hold = self._claim_seconds()
                 claimed += await d.claim(self.runtime.db, pending, uuid.uuid4().hex, hold, abandoned)
-        if claimed:
-            self._subscriptions = {
-                s["_id"]: s
-                async for s in self.runtime.db[SUBSCRIPTIONS.collection].find(
-                    {"_id": {"$in": list({doc["subscription_id"] for doc in claimed})}}
-                )
-            }
         for doc in claimed:
             task = asyncio.create_task(self.attempts.run(doc, self._subscriptions.get(doc["subscription_id"])))
             self.inflight.add(task)
@@ -97,24 +93,39 @@ class Dispatcher:
             log.error("delivery attempt failed unexpectedly", exc_info=task.exception())
 
     # -- the loop -----------------------------------------------------------------------
+    def _listen(self) -> bool:
+        """Has the projection runners of this process (when it holds the lease; fresh ones at every
+        acquisition) wake the worker after each batch; whether they do, so the worker need not poll."""
+        runners = self.runtime.runners if self.runtime.holds_lease else {}
+        ours = [runners.get(name) for name in expansion.SOURCES]
+        for runner in ours:
+            if runner is not None and runner.on_batch is None:
+                runner.on_batch = self.wake.set
+        return all(runner is not None and runner.consuming for runner in ours)
+
     async def _step(self, state: dict) -> int:
         """One turn: expand what the projections added, start the attempts that are due."""
         busy = 0
+        self._listen()
         checkpoints = await expansion.checkpoints(self.runtime)
         if checkpoints.get(SUBSCRIPTIONS.name) != state.get("subscriptions"):
-            # A subscription changed (perhaps resumed): what waited for it goes now, not at the next look.
-            subscriptions = self.runtime.db[SUBSCRIPTIONS.collection]
-            if await d.release_held(self.runtime.db, subscriptions):
+            # The subscriptions changed: read them again (the worker keeps them in memory between changes),
+            # and what waited for one (perhaps resumed) goes now, not at the next look.
+            collection = self.runtime.db[SUBSCRIPTIONS.collection]
+            found = collection.find({"status": {"$ne": str(SubscriptionStatus.DELETED)}})
+            self._subscriptions = {doc["_id"]: doc async for doc in found}
+            if await d.release_held(self.runtime.db, collection):
                 state["next_due_check"] = 0  # look at the log in this very turn
             state["subscriptions"] = checkpoints.get(SUBSCRIPTIONS.name)
         if checkpoints != state.get("checkpoints"):
             room = max(0, self._queue_limit - len(self._queue) - len(self.inflight))
             until = d.now() + timedelta(seconds=self._claim_seconds())
-            expanded = await expansion.expand(self.runtime, self._token, room, until)
+            active = [doc for doc in self._subscriptions.values() if doc["status"] == "active"]
+            expanded = await self.expansion.expand(checkpoints, active, self._token, room, until)
             self._queue += expanded.claimed
             if expanded.inserted:
                 self.wake.set()
-            if not expanded.events:
+            if expanded.done:
                 state["checkpoints"] = checkpoints  # all expanded up to here (or waiting for subscriptions)
             busy += expanded.events
         now = asyncio.get_running_loop().time()
@@ -140,9 +151,11 @@ class Dispatcher:
                     continue
                 if busy:
                     continue
+                # Woken by the runners in this process; polling their checkpoints only when they run elsewhere.
+                idle = self.config.poll_seconds if self._listen() else self.config.outbox_poll_seconds
                 try:
                     # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
-                    async with asyncio.timeout(self.config.outbox_poll_seconds):
+                    async with asyncio.timeout(idle):
                         await self.wake.wait()
                 except TimeoutError:
                     pass

@@ -9,8 +9,8 @@
   notifier's own durable consumers ``notifier-registry`` and ``notifier-reviews``):
   one document per event, holding the event in CloudEvents structured form and the
   facets filters match on. The runner writes it and checkpoints before it acks, so
-  no event is lost or recorded twice; :mod:`.dispatch` then expands each document
-  into one delivery per matching subscription (``expanded`` turns true).
+  no event is lost or recorded twice; :mod:`.expansion` then expands each document
+  into one delivery per matching subscription (its cursor passes the document).
 """
 
 from __future__ import annotations
@@ -116,7 +116,6 @@ def apply_outbox(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         "cloud_event": cloud_event(recorded),
         # The event's trace context: each delivery of it continues that trace (docs/operations.md, Traces).
         "trace": [recorded.traceparent, recorded.tracestate],
-        "expanded": False,
     }
 
 
@@ -127,7 +126,7 @@ def _outbox(service: str, subjects: str) -> Projection:
         subject_filter=subjects,
         key=lambda recorded: recorded.event_id,
         apply=apply_outbox,
-        indexes=(("expanded", "recorded_at"),),
+        indexes=(("_seq",),),  # expansion reads them in stream order, after its cursor
     )
 
 
