@@ -10,8 +10,14 @@ after it, conditional on the claim. The one window left: a notifier that dies
 (or is stopped) after the receiver took the POST and before the outcome was
 recorded sends the delivery again once its claim runs out
 (:meth:`Dispatcher._claim_seconds`), with the same ``webhook-id``, which the receiver
-de-duplicates. A worker frozen (SIGSTOP) longer than its claim can overlap with
-the next one the same way.
+de-duplicates: at most ``UNRECORDED_PER_SLOT`` x ``concurrency`` deliveries (the
+attempts under way and the ended ones whose outcome waits in the batch being
+written). A worker frozen (SIGSTOP) longer than its claim can overlap with the
+next one the same way.
+
+The worker wakes when this process's projection runners write a batch (it polls
+their checkpoints every ``outbox_poll_seconds`` only when another replica runs
+them), and when an attempt ends or an outcome batch is written.
 """
 
 from __future__ import annotations
@@ -36,6 +42,13 @@ log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 #: How long a stopping worker lets the attempts under way finish.
 STOP_GRACE_SECONDS = 2.0
+#: Attempts under way or ended without a journaled outcome, per attempt slot, at most: outcomes are written in
+#: batches (a journaled write per batch); a tighter bound stalls the slots on each write (2: about half the
+#: deliveries/s in docs/benchmarks.md). It bounds the window a crash leaves (module docstring).
+UNRECORDED_PER_SLOT = 8
+#: How often the expansion cursors are written, at most (one journaled write; a crash expands again what
+#: came after the last one, which inserts nothing new).
+CURSOR_WRITE_SECONDS = 0.1
 
 
 class Dispatcher:
@@ -45,7 +58,7 @@ class Dispatcher:
         self.wake = asyncio.Event()
         self.stopping = asyncio.Event()
         self.inflight: set[asyncio.Task] = set()
-        self.outcomes = OutcomeWriter(runtime.db)
+        self.outcomes = OutcomeWriter(runtime.db, on_recorded=self.wake.set)
         registry = runtime.metrics.registry if runtime.metrics is not None else None
         self.metrics = DeliveryMetrics(runtime.spec.name, registry)
         self.attempts = Attempts(runtime, config, commands, self.outcomes, self.metrics)
@@ -57,6 +70,8 @@ class Dispatcher:
         #: How many it may hold so: enough to keep every slot busy between two expansions.
         self._queue_limit = 4 * config.concurrency
         self._token = uuid.uuid4().hex
+        #: Attempts under way or ended without a journaled outcome, at most (see :meth:`start_due`).
+        self.unrecorded_limit = UNRECORDED_PER_SLOT * config.concurrency
         self._more_due = False
 
     # -- attempts -----------------------------------------------------------------------
@@ -68,7 +83,10 @@ class Dispatcher:
     async def start_due(self, scan: bool) -> int:
         """Starts attempts: the deliveries this worker inserted claimed, then (with ``scan``) the due ones
         in the log, claimed first."""
-        room = self.config.concurrency - len(self.inflight)
+        # At most ``concurrency`` attempts under way and, with the ended ones whose outcome is not journaled
+        # yet (written in batches), UNRECORDED_PER_SLOT times that: the most a crash can make go twice.
+        under_way = len(self.inflight)
+        room = min(self.config.concurrency - under_way, self.unrecorded_limit - under_way - self.outcomes.unrecorded)
         if room <= 0:
             return 0
         claimed, self._queue = self._queue[:room], self._queue[room:]
@@ -135,6 +153,9 @@ class Dispatcher:
             if scan:
                 state["next_due_check"] = now + self.config.poll_seconds
             busy += await self.start_due(scan)
+        if now >= state.get("next_cursor_write", 0):  # after the attempts started: off their path
+            state["next_cursor_write"] = now + CURSOR_WRITE_SECONDS
+            await self.expansion.flush()
         return busy
 
     async def run(self) -> None:
@@ -165,6 +186,10 @@ class Dispatcher:
             for task in self.inflight:
                 task.cancel()  # its claim runs out and the delivery goes again, same webhook-id
             await self.outcomes.drain(STOP_GRACE_SECONDS)
+            try:
+                await self.expansion.flush()
+            except Exception:
+                log.warning("could not write the expansion cursors (they are expanded again at the start)")
             await self.attempts.close()
 
     async def serve(self) -> None:

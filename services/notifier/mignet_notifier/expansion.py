@@ -6,9 +6,9 @@ deterministic ids, so expanding an event twice (a redelivery, a rebuild, two
 workers) inserts nothing new.
 
 How far each outbox is expanded is one cursor per outbox (``expansion_cursors``:
-the stream sequence of the last outbox document expanded), advanced once per batch,
-rather than a flag updated on every outbox document (a journaled update costs
-SecantusDB several times an insert). Only documents up to the outbox projection's
+the stream sequence of the last outbox document expanded), written once per batch
+after its attempts have started, rather than a flag updated on every outbox
+document (a journaled update costs SecantusDB several times an insert). Only documents up to the outbox projection's
 checkpoint are read: the runner writes a batch, then its checkpoint, so none below
 it can still appear. A rebuild rewrites the same documents with the same sequences:
 nothing is expanded again.
@@ -16,6 +16,7 @@ nothing is expanded again.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,6 +71,8 @@ class Expansion:
     def __init__(self, runtime: ServiceRuntime):
         self.runtime = runtime
         self._cursor: dict[str, int] = {}
+        #: Cursors moved in memory and not written yet (:meth:`flush`).
+        self._unwritten: dict[str, int] = {}
 
     async def _cursor_of(self, name: str) -> int:
         if name not in self._cursor:
@@ -77,9 +80,17 @@ class Expansion:
             self._cursor[name] = doc["seq"] if doc else await _legacy_cursor(self.runtime.db, name)
         return self._cursor[name]
 
-    async def _advance(self, name: str, seq: int) -> None:
-        await _cursors(self.runtime.db).update_one({"_id": name}, {"$max": {"seq": seq}}, upsert=True)
-        self._cursor[name] = max(seq, self._cursor.get(name, 0))
+    def _advance(self, name: str, seq: int) -> None:
+        """Moves the cursor in memory; :meth:`flush` writes it (after the attempts have started)."""
+        if seq > self._cursor.get(name, 0):
+            self._cursor[name] = self._unwritten[name] = seq
+
+    async def flush(self) -> None:
+        """Writes the cursors moved since the last flush. A crash before it expands those events again,
+        which inserts nothing (the deliveries are there already, keyed by their ids)."""
+        while self._unwritten:
+            name, seq = self._unwritten.popitem()
+            await _cursors(self.runtime.db).update_one({"_id": name}, {"$max": {"seq": seq}}, upsert=True)
 
     async def expand(
         self, written: dict[str, int], subscriptions: list[Doc], token: str, room: int, claimed_until: datetime
@@ -91,18 +102,26 @@ class Expansion:
         if room <= 0:
             result.done = False  # no room for new deliveries now: once attempts end
             return result
-        if written.get(SUBSCRIPTIONS.name, 0) < await self.runtime.store.last_seq():
-            return result  # the subscriptions' checkpoint moves when they catch up: a turn then
-        for outbox in OUTBOXES:
-            cursor = await self._cursor_of(outbox.name)
-            upto = written.get(outbox.name, 0)
-            if upto <= cursor:
-                continue
+        limit = min(EXPAND_BATCH, room)
+        ranges = {o: (await self._cursor_of(o.name), written.get(o.name, 0)) for o in OUTBOXES}
+        ranges = {o: (cursor, upto) for o, (cursor, upto) in ranges.items() if upto > cursor}
+        if not ranges:
+            return result
+
+        async def read(outbox, cursor: int, upto: int) -> list[Doc]:
             selector = {"_seq": {"$gt": cursor, "$lte": upto}}
-            limit = min(EXPAND_BATCH, room)
-            docs = await db[outbox.collection].find(selector).sort("_seq", 1).limit(limit).to_list(None)
+            return await db[outbox.collection].find(selector).sort("_seq", 1).limit(limit).to_list(None)
+
+        # The outboxes are read while NOTIFIER's last sequence is asked for (one round trip each, side by side).
+        reads = asyncio.gather(*(read(o, *bounds) for o, bounds in ranges.items()))
+        last_seq, found = await asyncio.gather(self.runtime.store.last_seq(), reads)
+        if written.get(SUBSCRIPTIONS.name, 0) < last_seq:
+            return result  # the subscriptions' checkpoint moves when they catch up: a turn then
+        for (outbox, (_, upto)), docs in zip(ranges.items(), found, strict=True):
+            full = len(docs) == limit  # perhaps more to read up to the checkpoint
+            self._advance(outbox.name, docs[-1]["_seq"] if full else upto)
+            result.done &= not full
             if not docs:
-                await self._advance(outbox.name, upto)
                 continue
             at = d.now()
             new = [
@@ -117,9 +136,6 @@ class Expansion:
             inserted = await d.insert_new(db, new)
             result.inserted |= bool(inserted)
             result.claimed += [doc for doc in inserted if doc.get("claim") == token]
-            full = len(docs) == limit  # perhaps more to read up to the checkpoint
-            await self._advance(outbox.name, docs[-1]["_seq"] if full else upto)
-            result.done &= not full
             result.events += len(docs)
         return result
 
