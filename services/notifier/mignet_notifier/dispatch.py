@@ -124,7 +124,7 @@ class Dispatcher:
     async def _step(self, state: dict) -> int:
         """One turn: expand what the projections added, start the attempts that are due."""
         busy = 0
-        self._listen()
+        listening = self._listen()
         checkpoints = await expansion.checkpoints(self.runtime)
         if checkpoints.get(SUBSCRIPTIONS.name) != state.get("subscriptions"):
             # The subscriptions changed: read them again (the worker keeps them in memory between changes),
@@ -139,7 +139,7 @@ class Dispatcher:
             room = max(0, self._queue_limit - len(self._queue) - len(self.inflight))
             until = d.now() + timedelta(seconds=self._claim_seconds())
             active = [doc for doc in self._subscriptions.values() if doc["status"] == "active"]
-            expanded = await self.expansion.expand(checkpoints, active, self._token, room, until)
+            expanded = await self.expansion.expand(checkpoints, active, self._token, room, until, shared=not listening)
             self._queue += expanded.claimed
             if expanded.inserted:
                 self.wake.set()

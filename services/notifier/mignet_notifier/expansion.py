@@ -74,10 +74,13 @@ class Expansion:
         #: Cursors moved in memory and not written yet (:meth:`flush`).
         self._unwritten: dict[str, int] = {}
 
-    async def _cursor_of(self, name: str) -> int:
-        if name not in self._cursor:
+    async def _cursor_of(self, name: str, shared: bool) -> int:
+        """The cursor as this worker moved it; with ``shared`` (another replica's worker runs, and expands,
+        too) at least where the database has it, so this one does not expand its events again."""
+        if name not in self._cursor or (shared and name not in self._unwritten):
             doc = await _cursors(self.runtime.db).find_one({"_id": name})
-            self._cursor[name] = doc["seq"] if doc else await _legacy_cursor(self.runtime.db, name)
+            known = doc["seq"] if doc else await _legacy_cursor(self.runtime.db, name)
+            self._cursor[name] = max(known, self._cursor.get(name, 0))
         return self._cursor[name]
 
     def _advance(self, name: str, seq: int) -> None:
@@ -93,17 +96,24 @@ class Expansion:
             await _cursors(self.runtime.db).update_one({"_id": name}, {"$max": {"seq": seq}}, upsert=True)
 
     async def expand(
-        self, written: dict[str, int], subscriptions: list[Doc], token: str, room: int, claimed_until: datetime
+        self,
+        written: dict[str, int],
+        subscriptions: list[Doc],
+        token: str,
+        room: int,
+        claimed_until: datetime,
+        shared: bool = False,
     ) -> Expanded:
         """Expands what the outboxes hold up to their checkpoints (``written``) for the active ``subscriptions``,
-        at most ``room`` events per outbox (so that each delivery can be inserted claimed by ``token``)."""
+        at most ``room`` events per outbox (so that each delivery can be inserted claimed by ``token``);
+        ``shared``: this process does not hold the projection lease (the holder's worker expands too)."""
         db = self.runtime.db
         result = Expanded()
         if room <= 0:
             result.done = False  # no room for new deliveries now: once attempts end
             return result
         limit = min(EXPAND_BATCH, room)
-        ranges = {o: (await self._cursor_of(o.name), written.get(o.name, 0)) for o in OUTBOXES}
+        ranges = {o: (await self._cursor_of(o.name, shared), written.get(o.name, 0)) for o in OUTBOXES}
         ranges = {o: (cursor, upto) for o, (cursor, upto) in ranges.items() if upto > cursor}
         if not ranges:
             return result
