@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import timedelta
 from typing import Any
 
 from mignet_contracts import notifier as c
 from mignet_contracts.fields import ERASED, WITHHELD
 from mignet_notifier import deliveries as d
 from mignet_notifier import signing
+from mignet_notifier.autopause import FailureClock
 from mignet_notifier.config import NotifierConfig
 from mignet_notifier.mail import MailSender
 from mignet_notifier.metrics import DeliveryMetrics
@@ -56,11 +56,10 @@ class Attempts:
         self.outcomes = outcomes
         self.webhooks = WebhookSender(config)
         self.email = MailSender(config) if config.smtp_url else None
-        #: Subscriptions with a failure since their last success (the auto-pause clock runs).
-        self._failing: set[str] = set()
+        self.clock = FailureClock(runtime.db, config.auto_pause_seconds, self._command)
 
     async def load(self) -> None:
-        self._failing = {doc["_id"] async for doc in self.runtime.db.failing.find({}, {"_id": 1})}
+        await self.clock.load()
 
     async def run(self, doc: Doc, subscription: Doc | None) -> None:
         status = subscription["status"] if subscription else "deleted"
@@ -122,9 +121,7 @@ class Attempts:
             await self.write(d.delivered(doc, outcome.status_code, outcome.latency_ms))
             self.metrics.ended(channel, "delivered", outcome.latency_ms)
             self.metrics.delivered(channel, doc["cloud_event"].get("time"))
-            if sid in self._failing:
-                self._failing.discard(sid)
-                await self.runtime.db.failing.delete_one({"_id": sid})
+            await self.clock.succeeded(sid)
             return
         if outcome.status_code == 410 and doc["channel"] == str(c.Channel.WEBHOOK):
             await self.write(d.cancelled(doc, 410, "the receiver answered 410 Gone: the subscription is disabled"))
@@ -146,27 +143,7 @@ class Attempts:
         self.metrics.ended(channel, "failed" if delay is not None else "parked", outcome.latency_ms)
         if delay is None:
             log.warning("delivery %s parked after %d attempts: %s", doc["_id"], doc["attempts"], outcome.error)
-        await self._failing_for_long(sid)
-
-    async def _failing_for_long(self, sid: str) -> None:
-        """Pauses a subscription that has failed without a success for ``auto_pause_seconds``."""
-        if self.config.auto_pause_seconds <= 0:
-            return
-        self._failing.add(sid)
-        at = d.now()
-        await self.runtime.db.failing.update_one({"_id": sid}, {"$setOnInsert": {"since": at}}, upsert=True)
-        since = (await self.runtime.db.failing.find_one({"_id": sid}) or {"since": at})["since"]
-        if at - since < timedelta(seconds=self.config.auto_pause_seconds):
-            return
-        await self._command(
-            c.PauseSubscription(
-                command_id=f"autopause-{sid}-{int(since.timestamp())}",
-                actor="notifier",
-                subscription_id=sid,
-                automatic=True,
-                reason=f"every delivery failed since {since.isoformat(timespec='seconds')}",
-            )
-        )
+        await self.clock.failed(sid)
 
     async def _command(self, command) -> None:
         try:
