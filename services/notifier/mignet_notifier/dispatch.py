@@ -98,6 +98,11 @@ class Dispatcher:
             if pending or abandoned:
                 hold = self._claim_seconds()
                 claimed += await d.claim(self.runtime.db, pending, uuid.uuid4().hex, hold, abandoned)
+        unknown = {doc["subscription_id"] for doc in claimed} - set(self._subscriptions)
+        if unknown:
+            # Deleted, or newer than this worker's view (another worker expanded for it): read them.
+            found = self.runtime.db[SUBSCRIPTIONS.collection].find({"_id": {"$in": sorted(unknown)}})
+            self._subscriptions.update({doc["_id"]: doc async for doc in found})
         for doc in claimed:
             task = asyncio.create_task(self.attempts.run(doc, self._subscriptions.get(doc["subscription_id"])))
             self.inflight.add(task)
