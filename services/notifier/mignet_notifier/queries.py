@@ -15,7 +15,7 @@ from mignet_runtime.errors import NotFound
 
 Doc = dict[str, Any]
 _HIDDEN = {"_id": 0, "_seq": 0, "_fence": 0}
-_DELIVERY_FIELDS = {"cloud_event": 0, "claim": 0}
+_DELIVERY_FIELDS = {"cloud_event": 0, "claim": 0, "trace": 0}
 
 
 async def list_subscriptions(db: AsyncDatabase, q: c.ListSubscriptions) -> dict:
