@@ -164,6 +164,28 @@ app.command("delete", help="Delete a subscription; its pending deliveries are ca
 )
 
 
+@app.command("erase-personal-data")
+def erase_personal_data(
+    subscription_id: str,
+    requested_by: str = typer.Option(..., "--requested-by", help="A reference (request or ticket id), not a name."),
+    command_id: str = CommandId,
+    who: str = ActorOption,
+    nats_url: str = NatsUrl,
+    as_json: bool = AsJson,
+) -> None:
+    """Erase an e-mail subscription's address (its key); the subscription is deleted (docs/privacy.md)."""
+    _send(
+        c.ErasePersonalData,
+        nats_url,
+        as_json,
+        f"address of {subscription_id} erased; the subscription is deleted",
+        actor=actor(who),
+        subscription_id=subscription_id,
+        requested_by=requested_by,
+        command_id=command_id,
+    )
+
+
 @app.command("update-filters")
 def update_filters(
     subscription_id: str,

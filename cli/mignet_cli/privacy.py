@@ -19,6 +19,7 @@ from mignet_cli.common import (
     run,
     table,
 )
+from mignet_contracts import notifier as notifier_contracts
 from mignet_contracts import registry as registry_contracts
 from mignet_contracts import reviews as reviews_contracts
 from mignet_contracts.envelope import Command, new_id
@@ -30,6 +31,7 @@ app = typer.Typer(help="Personal data: erase a person's data across the services
 ERASERS: dict[str, tuple[type[Command], str, str]] = {
     "registry": (registry_contracts.ErasePersonalData, "network", "network_id"),
     "reviews": (reviews_contracts.ErasePersonalData, "contribution", "contribution_id"),
+    "notifier": (notifier_contracts.ErasePersonalData, "subscription", "subscription_id"),
 }
 
 RequestedBy = typer.Option(
@@ -54,7 +56,8 @@ def erase(
     """Find every record of an e-mail address (through each service's keyed-hash index) and erase it.
 
     Each service erases the data keys of what it found (a focal point, a contribution's
-    contact) and records the erasure without the data. The address is never printed.
+    contact, an e-mail subscription's address: that subscription is deleted) and records
+    the erasure without the data. The address is never printed.
     """
     find = build(FindPersonalData, email=email)
     base = command_id or new_id()

@@ -38,6 +38,7 @@ from mignet_contracts.fields import (
     matching,
     max_items,
 )
+from mignet_contracts.privacy import ErasureRequest, PersonalDataErasure
 from mignet_contracts.reference import RegionCode
 from mignet_contracts.reviews import ReviewId
 
@@ -241,6 +242,15 @@ class SubscriptionDeleted(SubscriptionEvent):
     name: ClassVar[str] = "deleted"
 
 
+class SubscriptionPersonalDataErased(PersonalDataErasure, SubscriptionEvent):
+    """An e-mail subscription's address was erased (its keys deleted): the record, without the data.
+
+    The subscription is deleted with it: without its address it can send nothing more.
+    """
+
+    name: ClassVar[str] = "personal-data-erased"
+
+
 # --- Commands ------------------------------------------------------------------------------
 
 
@@ -318,6 +328,12 @@ class RotateSubscriptionSecret(_OnSubscription):
 
 class DeleteSubscription(_OnSubscription):
     name: ClassVar[str] = "delete-subscription"
+
+
+class ErasePersonalData(ErasureRequest, _OnSubscription):
+    """Erase an e-mail subscription's address (crypto-shredding); the subscription is deleted with it."""
+
+    name: ClassVar[str] = "erase-personal-data"
 
 
 class RetryDeliveries(NotifierCommand):
@@ -406,6 +422,7 @@ NOTIFIER_EVENTS: tuple[type[Event], ...] = (
     SubscriptionFiltersUpdated,
     SubscriptionSecretRotated,
     SubscriptionDeleted,
+    SubscriptionPersonalDataErased,
 )
 #: Commands on the subscription aggregate (RetryDeliveries acts on the delivery log instead).
 SUBSCRIPTION_COMMANDS: tuple[type[Command], ...] = (
@@ -416,6 +433,7 @@ SUBSCRIPTION_COMMANDS: tuple[type[Command], ...] = (
     UpdateSubscriptionFilters,
     RotateSubscriptionSecret,
     DeleteSubscription,
+    ErasePersonalData,
 )
 NOTIFIER_COMMANDS: tuple[type[Command], ...] = (*SUBSCRIPTION_COMMANDS, RetryDeliveries)
 NOTIFIER_QUERIES: tuple[type[Query], ...] = (ListSubscriptions, GetSubscription, ListDeliveries, DeliveryFigures)

@@ -209,6 +209,9 @@ class ProjectionRunner:
         #: The consumer sequence of the last delivery taken from the current consumer; a hole
         #: after it means someone else pulled from our durable consumer.
         self._delivered: int | None = None
+        #: Called after each batch is written and checkpointed (in the event loop, must not block): a
+        #: consumer of the read model in the same process wakes at once instead of polling it.
+        self.on_batch: Callable[[], None] | None = None
 
     def _ensure_held(self) -> None:
         """Before every fetch and write: a replica whose lease may have expired does nothing."""
@@ -243,6 +246,11 @@ class ProjectionRunner:
             max_ack_pending=2 * self.batch_size,
             **start,
         )
+
+    @property
+    def applied_seq(self) -> int:
+        """The checkpoint as this runner last wrote (or, at setup, read) it, without a round trip."""
+        return self._applied
 
     async def checkpoint(self) -> dict:
         return await self.db[CHECKPOINTS].find_one({"_id": self.projection.name}) or {"seq": 0}
@@ -527,6 +535,8 @@ class ProjectionRunner:
             tracing.projected(self.projection.name, self.durable, applied, started_ns)
         self.stats.batches += 1
         self.stats.last_seq = max(self.stats.last_seq, last)
+        if self.on_batch is not None:
+            self.on_batch()
 
     def _check_contiguous(self, messages: list) -> None:
         """Deliveries from our consumer must come without holes, else another process pulled some."""

@@ -209,3 +209,44 @@ def projected(projection: str, consumer: str, events: Iterable[Any], started_ns:
             },
         )
         span.end(end_time=ended)
+
+
+@contextlib.contextmanager
+def calling(
+    name: str, traceparent: str | None, tracestate: str | None, attributes: Mapping[str, Any]
+) -> Iterator[dict[str, str]]:
+    """Around a call made for an event outside NATS (the notifier's webhook POST, its e-mail): a CLIENT
+    span, child of the event's ``ce-traceparent`` when its trace is recorded; yields the headers that
+    carry the call's trace context (``traceparent``, ``tracestate``) to the receiver.
+
+    Off, or the event's trace not recorded: no span, and the event's own trace context is passed on.
+    """
+    given = {"traceparent": traceparent or ""}
+    if tracestate:
+        given["tracestate"] = tracestate
+    incoming = _valid(given)  # as recorded by our event store; checked all the same
+    carrier: dict[str, str] = {}
+    if incoming is not None:
+        traceparent = carrier["traceparent"] = incoming[0]
+        if incoming[1]:
+            carrier["tracestate"] = incoming[1]
+    else:
+        traceparent = None
+    tracer = _tracer
+    if tracer is None or not traceparent or not int(traceparent[-2:], 16) & 1:
+        yield carrier
+        return
+    with tracer.start_as_current_span(
+        name, context=_PROPAGATOR.extract(carrier), kind=SpanKind.CLIENT, attributes=attributes
+    ):
+        headers: dict[str, str] = {}
+        _PROPAGATOR.inject(headers)
+        yield headers
+
+
+def annotate(attributes: Mapping[str, Any]) -> None:
+    """Adds attributes to the current span (an outcome known at the end), when one is recorded."""
+    if _tracer is not None:
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attributes(attributes)

@@ -17,6 +17,7 @@ from pathlib import Path
 import nats
 import pytest
 from conftest import RunningService, eventually
+from notifier_support import spec as notifier_spec
 from test_reviews_service import AP, http_get, open_review, submission
 from test_reviews_service import SPEC as REVIEWS_SPEC
 from typer.testing import CliRunner
@@ -49,6 +50,8 @@ async def services(fresh_nats, settings_for, tmp_path, servers):
     async with (
         RunningService(REGISTRY_SPEC, settings_for(fresh_nats)) as registry,
         RunningService(REVIEWS_SPEC, settings_for(fresh_nats, http_port=port)) as reviews,
+        # `mignet privacy` asks every service, the notifier too (its subscribers: test_notifier_privacy.py).
+        RunningService(notifier_spec(), settings_for(fresh_nats)),
     ):
         reviews.base_url = f"http://127.0.0.1:{port}"
         # SecantusDB's files (journal included), when the tests started it.
@@ -306,6 +309,7 @@ async def test_a_person_acting_is_recorded_by_a_pseudonym_whose_link_can_be_eras
     assert {(row["service"], row["forgotten"]) for row in json.loads(forgot.output)["items"]} == {
         ("registry", True),
         ("reviews", True),
+        ("notifier", False),  # this person never acted on the notifier
     }
     fresh = await KeyRing(reviews.runtime.nc, "reviews").open()
     after = await fresh.pseudonym(ACTOR)

@@ -85,6 +85,56 @@ async def _async(value):
     return value
 
 
+async def test_the_trace_goes_on_through_the_notifier_to_the_webhook_request(fresh_nats, settings_for, provider):
+    """registry command -> event -> reviews mirror and the notifier's outbox -> the webhook POST, one trace."""
+    from notifier_support import Receiver, command, ids
+    from notifier_support import spec as notifier_spec
+
+    from mignet_contracts import notifier as n
+
+    exporter = provider.exporter
+    async with (
+        Receiver() as receiver,
+        RunningService(REGISTRY, settings_for(fresh_nats)) as registry,
+        RunningService(REVIEWS, settings_for(fresh_nats)),
+        RunningService(notifier_spec(), settings_for(fresh_nats)) as notifier,
+    ):
+        created = await command(
+            notifier.client,
+            n.CreateSubscription(
+                **ids(), title="traced", channel="webhook", url=receiver.url(), event_types=[c.NetworkCreated.ce_type()]
+            ),
+        )
+        sid = created["aggregate_id"]
+
+        async def active():
+            return (await notifier.client.query(n.GetSubscription(subscription_id=sid)))["status"] == "active"
+
+        await eventually(active)
+        with provider.get_tracer("test").start_as_current_span("operator: create a network") as root:
+            await registry.client.command(create("BD"))
+        trace_id = root.get_span_context().trace_id
+
+        def ours():
+            return [s for s in exporter.get_finished_spans() if s.context.trace_id == trace_id]
+
+        wanted = {"project registry-networks", "project registry", "deliver webhook"}
+        await eventually(lambda: _async({s.name for s in ours()} >= wanted), timeout=20)
+    spans = {s.name: s for s in ours()}
+    server = spans["registry.commands.create-network"]
+    assert server.parent.span_id == root.context.span_id
+    for name in ("project registry-networks", "project registry"):  # the reviews mirror, the notifier's outbox
+        assert spans[name].parent.span_id == server.context.span_id, name
+    deliver = spans["deliver webhook"]
+    assert deliver.kind == SpanKind.CLIENT and deliver.parent.span_id == server.context.span_id
+    assert deliver.attributes["mignet.subscription.id"] == sid
+    assert deliver.attributes["http.response.status_code"] == 204
+    # The receiver got the trace context of the delivery: same trace, the delivery's span as parent.
+    [request] = receiver.requests
+    assert request.headers["traceparent"].startswith(f"00-{trace_id:032x}-{deliver.context.span_id:016x}-")
+    assert request.headers["webhook-id"] == deliver.attributes["mignet.delivery.id"]
+
+
 async def test_tracing_off_passes_the_callers_traceparent_on_to_the_events(fresh_nats, settings_for):
     assert not tracing.enabled()
     async with RunningService(REGISTRY, settings_for(fresh_nats)) as registry:
@@ -176,3 +226,40 @@ def test_the_share_of_traced_requests_follows_otel_traces_sampler(monkeypatch, s
         else:
             monkeypatch.setenv(name, value)
     assert tracing.sampling_from_env() == share
+
+
+async def test_tracing_off_the_webhook_request_carries_the_events_traceparent(fresh_nats, settings_for):
+    from notifier_support import Receiver, command, ids
+    from notifier_support import spec as notifier_spec
+
+    from mignet_contracts import notifier as n
+
+    assert not tracing.enabled()
+    async with (
+        Receiver() as receiver,
+        RunningService(REGISTRY, settings_for(fresh_nats)) as registry,
+        RunningService(notifier_spec(), settings_for(fresh_nats)) as notifier,
+    ):
+        created = await command(
+            notifier.client,
+            n.CreateSubscription(
+                **ids(), title="t", channel="webhook", url=receiver.url(), event_types=[c.NetworkCreated.ce_type()]
+            ),
+        )
+        sid = created["aggregate_id"]
+
+        async def delivered():
+            found = await notifier.client.query(n.ListDeliveries(subscription_id=sid, status="delivered"))
+            return found["items"]
+
+        async def active():
+            return (await notifier.client.query(n.GetSubscription(subscription_id=sid)))["status"] == "active"
+
+        await eventually(active)
+        headers = {"traceparent": CALLER, "tracestate": "vendor=1"}
+        await registry.nc.request(
+            "registry.commands.create-network", create("BD").model_dump_json().encode(), 10, headers=headers
+        )
+        await eventually(delivered, timeout=15)
+    [request] = receiver.requests
+    assert (request.headers["traceparent"], request.headers["tracestate"]) == (CALLER, "vendor=1")

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from mignet_notifier.metrics import DeliveryMetrics
 from mignet_runtime.metrics import COMMAND_OUTCOMES, CacheCollector, ServiceMetrics, reply_outcome
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,9 +23,16 @@ CACHE_SERIES = {
 }
 
 
+def _registry():
+    """The runtime's metrics, and a service's own on the same registry (the notifier's deliveries)."""
+    metrics = ServiceMetrics("notifier")
+    DeliveryMetrics("notifier", metrics.registry)
+    return metrics
+
+
 def exported_series() -> set[str]:
     """Every series name a scrape can carry (``_total``, ``_bucket``... included)."""
-    metrics = ServiceMetrics("registry")
+    metrics = _registry()
     names = set(CACHE_SERIES)
     for family in metrics.registry.collect():
         names.add(family.name)
@@ -37,7 +45,7 @@ def exported_series() -> set[str]:
 
 
 def documented_families() -> set[str]:
-    metrics = ServiceMetrics("registry")
+    metrics = _registry()
     families = {f.name + ("_total" if f.type == "counter" else "") for f in metrics.registry.collect()}
     return families | CACHE_SERIES
 

@@ -56,6 +56,25 @@ def test_a_subscription_is_created_active_with_a_first_secret_version():
     assert email.secret_version == 0
 
 
+def test_erasing_an_address_deletes_the_subscription_and_cannot_happen_twice():
+    keys = {"data_keys": ["subscription.s-1.cmd-1"]}
+    email = create(channel="email", url=None, email="a@example.org")
+    state = fold((email, {}), (on(c.PauseSubscription), {}), (on(c.ErasePersonalData, requested_by="t-1"), keys))
+    assert state.status is c.SubscriptionStatus.DELETED and state.email == "(erased)"
+    with pytest.raises(Rejected, match="holds no personal data"):
+        domain.erase_personal_data(state, on(c.ErasePersonalData, requested_by="t-2"), TODAY, data_keys=[])
+    with pytest.raises(NotFound):
+        resume_subscription(state, on(c.ResumeSubscription), TODAY)
+    # A deleted subscription's address is still erasable; one that never existed is not found.
+    deleted = fold((email, {}), (on(c.DeleteSubscription), {}))
+    [erased] = domain.erase_personal_data(deleted, on(c.ErasePersonalData, requested_by="t-3"), TODAY, **keys)
+    assert erased.key_ids == keys["data_keys"] and erased.requested_by == "t-3"
+    with pytest.raises(NotFound):
+        domain.erase_personal_data(
+            domain.initial_subscription("s-0000000000000000"), on(c.ErasePersonalData, requested_by="t"), TODAY, **keys
+        )
+
+
 def test_pause_and_resume_follow_the_lifecycle():
     state = fold((create(), {}), (on(c.PauseSubscription), {}))
     assert state.status is c.SubscriptionStatus.PAUSED

@@ -30,7 +30,7 @@ def make_spec(config: NotifierConfig) -> ServiceSpec:
             router.command(model, command)
         router.command(c.RetryDeliveries, lambda cmd: commands.retry(rt.db, cmd))
         router.query(c.ListSubscriptions, lambda q: queries.list_subscriptions(rt.db, q))
-        router.query(c.GetSubscription, lambda q: queries.get_subscription(rt.db, q))
+        router.query(c.GetSubscription, lambda q: queries.get_subscription(rt.db, rt.executor, q))
         router.query(c.ListDeliveries, lambda q: queries.list_deliveries(rt.db, q))
         router.query(c.DeliveryFigures, lambda q: queries.delivery_figures(rt.db, q))
 

@@ -12,12 +12,15 @@ from mignet_notifier.config import NotifierConfig
 from mignet_notifier.signing import secret_for
 from mignet_runtime.commands import CommandExecutor
 from mignet_runtime.dispatch import dispatch
+from mignet_runtime.erasure import data_keys_of, shred
 from mignet_runtime.errors import NotFound, Rejected, ValidationFailed
 
 
 async def context_for(executor: CommandExecutor, command: Command) -> dict[str, Any]:
     if isinstance(command, c.RotateSubscriptionSecret):
         return {"now": datetime.now(UTC)}
+    if isinstance(command, c.ErasePersonalData):
+        return await data_keys_of(executor.store, domain.SUBSCRIPTION.name, command.subscription_id)
     return {}
 
 
@@ -28,6 +31,8 @@ async def handle(executor: CommandExecutor, command: Command, config: NotifierCo
         except ssrf.Refused as exc:
             raise ValidationFailed(str(exc), field="url") from None
     result = await dispatch(executor, command, domain.DECIDERS, domain.target_of, context_for)
+    if isinstance(command, c.ErasePersonalData):
+        await shred(executor.store, result)  # after the record: a resend replays it and shreds again
     reply = result.model_dump(mode="json")
     if isinstance(command, (c.CreateSubscription, c.RotateSubscriptionSecret)):
         # Shown here and nowhere else; derived, so a resend of the same command shows it again.

@@ -57,6 +57,7 @@ def new_delivery(outbox_doc: Doc, subscription: Doc, at: datetime) -> Doc:
         "event_type": outbox_doc["type"],
         "subject": outbox_doc["cloud_event"]["subject"],
         "cloud_event": outbox_doc["cloud_event"],
+        "trace": outbox_doc.get("trace") or [None, None],
         "status": str(DS.PENDING),
         "attempts": 0,
         "next_at": at,
@@ -131,7 +132,8 @@ async def claim(
 
 def _finish(doc: Doc, fields: Doc, inc: Doc | None = None) -> UpdateOne:
     """Records an attempt's end, if this worker still holds the claim."""
-    update: Doc = {"$set": fields, "$unset": {"claim": "", "claimed_until": ""}}
+    unset = {name: "" for name in ("claim", "claimed_until", "held") if name not in fields}
+    update: Doc = {"$set": fields, "$unset": unset}
     if inc:
         update["$inc"] = inc
     return UpdateOne({"_id": doc["_id"], "claim": doc["claim"]}, update)
@@ -165,10 +167,25 @@ def cancelled(doc: Doc, code: int | None, why: str) -> UpdateOne:
 
 
 def held(doc: Doc, seconds: float) -> UpdateOne:
-    """The subscription is paused or disabled: not an attempt; look again later."""
-    return _finish(
-        doc, {"status": str(DS.PENDING), "next_at": now() + timedelta(seconds=seconds)}, inc={"attempts": -1}
+    """The subscription is paused or disabled: not an attempt; look again later (or at once when it is
+    resumed: :func:`release_held`)."""
+    fields = {"status": str(DS.PENDING), "next_at": now() + timedelta(seconds=seconds), "held": True}
+    return _finish(doc, fields, inc={"attempts": -1})
+
+
+async def release_held(db: AsyncDatabase, subscriptions: AsyncCollection) -> int:
+    """Makes the held deliveries of subscriptions active again due now; returns how many."""
+    selector = {"status": str(DS.PENDING), "held": True}
+    held = {doc["subscription_id"] async for doc in collection(db).find(selector, {"subscription_id": 1})}
+    if not held:
+        return 0
+    active = [doc["_id"] async for doc in subscriptions.find({"_id": {"$in": sorted(held)}, "status": "active"})]
+    if not active:
+        return 0
+    result = await collection(db).update_many(
+        {**selector, "subscription_id": {"$in": active}}, {"$set": {"next_at": now()}, "$unset": {"held": ""}}
     )
+    return result.modified_count
 
 
 async def retry_parked(db: AsyncDatabase, selector: Doc) -> int:

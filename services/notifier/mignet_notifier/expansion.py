@@ -4,23 +4,38 @@ Runs once the subscriptions read model has caught up with ``NOTIFIER`` (so a
 subscription created before an event is never missed). Deliveries have
 deterministic ids, so expanding an event twice (a redelivery, a rebuild, two
 workers) inserts nothing new.
+
+How far each outbox is expanded is one cursor per outbox (``expansion_cursors``:
+the stream sequence of the last outbox document expanded), written once per batch
+after its attempts have started, rather than a flag updated on every outbox
+document (a journaled update costs SecantusDB several times an insert). Only documents up to the outbox projection's
+checkpoint are read: the runner writes a batch, then its checkpoint, so none below
+it can still appear. A rebuild rewrites the same documents with the same sequences:
+nothing is expanded again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
 from mignet_notifier import deliveries as d
 from mignet_notifier.domain.matching import matches
 from mignet_notifier.projections import OUTBOXES, SUBSCRIPTIONS
-from mignet_runtime.projection import CHECKPOINTS
+from mignet_runtime.projection import CHECKPOINTS, JOURNALED
 from mignet_runtime.service import ServiceRuntime
 
 Doc = dict[str, Any]
-#: Events expanded per outbox per pass.
+#: Events expanded per outbox per pass, at most.
 EXPAND_BATCH = 500
+CURSORS = "expansion_cursors"
+#: The projections whose progress means there may be something to expand.
+SOURCES = (SUBSCRIPTIONS.name, *(o.name for o in OUTBOXES))
 
 
 @dataclass
@@ -30,47 +45,113 @@ class Expanded:
     claimed: list[Doc] = field(default_factory=list)
     #: Whether any delivery was inserted (claimed or pending).
     inserted: bool = False
+    #: Whether everything the outboxes hold up to their checkpoints is expanded (else: look again soon).
+    done: bool = True
 
 
-async def checkpoints(runtime: ServiceRuntime) -> dict[str, tuple]:
-    """Where the outbox and subscription projections are (and when last rebuilt): a change means there
-    may be events to expand."""
-    names = [SUBSCRIPTIONS.name, *(o.name for o in OUTBOXES)]
-    found = runtime.db[CHECKPOINTS].find({"_id": {"$in": names}}, {"seq": 1, "rebuilt_at": 1})
-    return {doc["_id"]: (doc.get("seq", 0), doc.get("rebuilt_at")) async for doc in found}
+def _cursors(db: AsyncDatabase) -> AsyncCollection:
+    return db.get_collection(CURSORS, write_concern=JOURNALED)
 
 
-async def expand(runtime: ServiceRuntime, token: str, room: int, claimed_until: datetime) -> Expanded:
-    """Expands what the outboxes hold; up to ``room`` new deliveries are inserted claimed with ``token``."""
-    db = runtime.db
-    result = Expanded()
-    last = await runtime.store.last_seq()
-    checkpoint = await db[CHECKPOINTS].find_one({"_id": SUBSCRIPTIONS.name}) or {}
-    if checkpoint.get("seq", 0) < last:
+async def checkpoints(runtime: ServiceRuntime) -> dict[str, int]:
+    """How far the subscriptions and outbox projections are written. From the runners themselves when
+    this process runs them (no round trip); else from their checkpoints in MongoDB."""
+    names = SOURCES
+    runners = runtime.runners if runtime.holds_lease else {}
+    if all(name in runners and runners[name].consuming for name in names):
+        return {name: runners[name].applied_seq for name in names}
+    found = runtime.db[CHECKPOINTS].find({"_id": {"$in": list(names)}}, {"seq": 1})
+    return {doc["_id"]: doc.get("seq", 0) async for doc in found}
+
+
+class Expansion:
+    """One worker's expansion, with the cursors it last read or wrote (another worker's progress shows
+    as refused duplicates, then as a higher cursor on the next read)."""
+
+    def __init__(self, runtime: ServiceRuntime):
+        self.runtime = runtime
+        self._cursor: dict[str, int] = {}
+        #: Cursors moved in memory and not written yet (:meth:`flush`).
+        self._unwritten: dict[str, int] = {}
+
+    async def _cursor_of(self, name: str, shared: bool) -> int:
+        """The cursor as this worker moved it; with ``shared`` (another replica's worker runs, and expands,
+        too) at least where the database has it, so this one does not expand its events again."""
+        if name not in self._cursor or (shared and name not in self._unwritten):
+            doc = await _cursors(self.runtime.db).find_one({"_id": name})
+            known = doc["seq"] if doc else await _legacy_cursor(self.runtime.db, name)
+            self._cursor[name] = max(known, self._cursor.get(name, 0))
+        return self._cursor[name]
+
+    def _advance(self, name: str, seq: int) -> None:
+        """Moves the cursor in memory; :meth:`flush` writes it (after the attempts have started)."""
+        if seq > self._cursor.get(name, 0):
+            self._cursor[name] = self._unwritten[name] = seq
+
+    async def flush(self) -> None:
+        """Writes the cursors moved since the last flush. A crash before it expands those events again,
+        which inserts nothing (the deliveries are there already, keyed by their ids)."""
+        while self._unwritten:
+            name, seq = self._unwritten.popitem()
+            await _cursors(self.runtime.db).update_one({"_id": name}, {"$max": {"seq": seq}}, upsert=True)
+
+    async def expand(
+        self,
+        written: dict[str, int],
+        subscriptions: list[Doc],
+        token: str,
+        room: int,
+        claimed_until: datetime,
+        shared: bool = False,
+    ) -> Expanded:
+        """Expands what the outboxes hold up to their checkpoints (``written``) for the active ``subscriptions``,
+        at most ``room`` events per outbox (so that each delivery can be inserted claimed by ``token``);
+        ``shared``: this process does not hold the projection lease (the holder's worker expands too)."""
+        db = self.runtime.db
+        result = Expanded()
+        if room <= 0:
+            result.done = False  # no room for new deliveries now: once attempts end
+            return result
+        limit = min(EXPAND_BATCH, room)
+        ranges = {o: (await self._cursor_of(o.name, shared), written.get(o.name, 0)) for o in OUTBOXES}
+        ranges = {o: (cursor, upto) for o, (cursor, upto) in ranges.items() if upto > cursor}
+        if not ranges:
+            return result
+
+        async def read(outbox, cursor: int, upto: int) -> list[Doc]:
+            selector = {"_seq": {"$gt": cursor, "$lte": upto}}
+            return await db[outbox.collection].find(selector).sort("_seq", 1).limit(limit).to_list(None)
+
+        # The outboxes are read while NOTIFIER's last sequence is asked for (one round trip each, side by side).
+        reads = asyncio.gather(*(read(o, *bounds) for o, bounds in ranges.items()))
+        last_seq, found = await asyncio.gather(self.runtime.store.last_seq(), reads)
+        if written.get(SUBSCRIPTIONS.name, 0) < last_seq:
+            return result  # the subscriptions' checkpoint moves when they catch up: a turn then
+        for (outbox, (_, upto)), docs in zip(ranges.items(), found, strict=True):
+            full = len(docs) == limit  # perhaps more to read up to the checkpoint
+            self._advance(outbox.name, docs[-1]["_seq"] if full else upto)
+            result.done &= not full
+            if not docs:
+                continue
+            at = d.now()
+            new = [
+                d.new_delivery(doc, s, at)
+                for doc in docs
+                for s in subscriptions
+                if matches(s, doc["type"], doc["public"], doc.get("facets") or {}, doc["recorded_at"])
+            ]
+            # As many as the caller can take are inserted claimed by it; the others pending, for any worker.
+            take = max(0, room - len(result.claimed))
+            new = [d.claimed(doc, token, claimed_until) for doc in new[:take]] + new[take:]
+            inserted = await d.insert_new(db, new)
+            result.inserted |= bool(inserted)
+            result.claimed += [doc for doc in inserted if doc.get("claim") == token]
+            result.events += len(docs)
         return result
-    subscriptions: list[Doc] | None = None
-    for outbox in OUTBOXES:
-        docs = await (
-            db[outbox.collection].find({"expanded": False}).sort("recorded_at", 1).limit(EXPAND_BATCH).to_list(None)
-        )
-        if not docs:
-            continue
-        if subscriptions is None:
-            subscriptions = await db[SUBSCRIPTIONS.collection].find({"status": "active"}).to_list(None)
-        at = d.now()
-        new = [
-            d.new_delivery(doc, s, at)
-            for doc in docs
-            for s in subscriptions
-            if matches(s, doc["type"], doc["public"], doc.get("facets") or {}, doc["recorded_at"])
-        ]
-        # As many as the caller can take are inserted claimed by it; the others pending, for any worker.
-        take = max(0, room - len(result.claimed))
-        new = [d.claimed(doc, token, claimed_until) for doc in new[:take]] + new[take:]
-        inserted = await d.insert_new(db, new)
-        result.inserted |= bool(inserted)
-        result.claimed += [doc for doc in inserted if doc.get("claim") == token]
-        ids = [doc["_id"] for doc in docs]
-        await db[outbox.collection].update_many({"_id": {"$in": ids}}, {"$set": {"expanded": True}})
-        result.events += len(docs)
-    return result
+
+
+async def _legacy_cursor(db: AsyncDatabase, name: str) -> int:
+    """Where an outbox written before the cursors stood: its last document flagged ``expanded``."""
+    outbox = next(o for o in OUTBOXES if o.name == name)
+    last = await db[outbox.collection].find_one({"expanded": True}, {"_seq": 1}, sort=[("_seq", -1)])
+    return int(last["_seq"]) if last else 0

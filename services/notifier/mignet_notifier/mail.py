@@ -6,6 +6,7 @@ carries the same id and mail clients thread or drop it.
 
 from __future__ import annotations
 
+import re
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -92,11 +93,11 @@ def _value(value: Any) -> str:
     return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
-def message(delivery: Doc, subscription: Doc, sender: str) -> EmailMessage:
+def message(delivery: Doc, subscription: Doc, sender: str, to: str) -> EmailMessage:
     subject, text, html = render(delivery, subscription)
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = subscription["email"]
+    msg["To"] = to
     msg["Subject"] = subject
     msg["Message-ID"] = f"<{delivery['_id']}@notifier.mignet>"
     msg["Auto-Submitted"] = "auto-generated"
@@ -121,14 +122,26 @@ class MailSender:
         if parts.username:
             self.options.update(username=unquote(parts.username), password=unquote(parts.password or ""))
 
-    async def send(self, delivery: Doc, subscription: Doc) -> Outcome:
+    async def send(self, delivery: Doc, subscription: Doc, to: str) -> Outcome:
+        """Sends to ``to`` (personal data: it is kept out of the outcome's error, which is logged and stored)."""
         started = time.perf_counter()
         took = lambda: round((time.perf_counter() - started) * 1000, 1)  # noqa: E731
         try:
-            await aiosmtplib.send(message(delivery, subscription, self.config.mail_from), **self.options)
+            await aiosmtplib.send(message(delivery, subscription, self.config.mail_from, to), **self.options)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            refused = exc.recipients[0]  # one recipient per message
+            return Outcome(
+                refused.code, took(), error=_without(f"SMTP {refused.code}: {refused.message}", to), ok=False
+            )
         except aiosmtplib.SMTPResponseException as exc:
             # 5xx is permanent for this message; retrying follows the schedule all the same (then parked).
-            return Outcome(exc.code, took(), error=f"SMTP {exc.code}: {exc.message}"[:300], ok=False)
+            error = _without(f"SMTP {exc.code}: {exc.message}", to)
+            return Outcome(exc.code, took(), error=error, ok=False)
         except (aiosmtplib.SMTPException, OSError) as exc:
-            return Outcome(None, took(), error=f"{type(exc).__name__}: {exc}"[:300], ok=False)
+            return Outcome(None, took(), error=_without(f"{type(exc).__name__}: {exc}", to), ok=False)
         return Outcome(250, took(), ok=True)
+
+
+def _without(error: str, address: str) -> str:
+    """A server's error often repeats the recipient (``550 <a@b>: unknown user``): not in the log nor the store."""
+    return re.sub(re.escape(address), "(recipient)", error, flags=re.IGNORECASE)[:300]

@@ -1,13 +1,16 @@
 """Read models of the notifier: the subscriptions, and the outbox of events from the other services.
 
 * ``subscriptions`` (from NOTIFIER): one document per subscription, what the
-  queries and the delivery worker read. The e-mail address is personal data.
+  queries and the delivery worker read. It holds no personal data: an e-mail
+  subscription's address stays sealed in its event, and is read (opened with the
+  notifier's key ring) from the event store when a message is sent or the
+  subscription shown; erasing it deletes the key and the subscription.
 * ``outbox_registry`` / ``outbox_reviews`` (from REGISTRY / REVIEWS, through the
   notifier's own durable consumers ``notifier-registry`` and ``notifier-reviews``):
   one document per event, holding the event in CloudEvents structured form and the
   facets filters match on. The runner writes it and checkpoints before it acks, so
-  no event is lost or recorded twice; :mod:`.dispatch` then expands each document
-  into one delivery per matching subscription (``expanded`` turns true).
+  no event is lost or recorded twice; :mod:`.expansion` then expands each document
+  into one delivery per matching subscription (its cursor passes the document).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ def apply_subscription(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             "title": event.title,
             "channel": str(event.channel),
             "url": event.url,
-            "email": event.email,
+            # Never the address itself: MongoDB's files would keep it after an erasure (docs/privacy.md).
             "event_types": list(event.event_types),
             "filters": event.filters.model_dump(mode="json", exclude_none=True),
             "internal": event.internal,
@@ -63,6 +66,12 @@ def apply_subscription(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             doc.update(secret_version=event.secret_version, previous_valid_until=event.previous_valid_until)
         case c.SubscriptionDeleted():
             doc.update(status=str(c.SubscriptionStatus.DELETED))
+        case c.SubscriptionPersonalDataErased():
+            doc.update(
+                status=str(c.SubscriptionStatus.DELETED),
+                status_reason="the subscriber's address was erased",
+                personal_data_erased_on=event.occurred_on.isoformat(),
+            )
         case _:
             return None
     doc["updated_at"] = at
@@ -105,7 +114,8 @@ def apply_outbox(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         "facets": facets(event),
         "recorded_at": recorded.recorded_at,
         "cloud_event": cloud_event(recorded),
-        "expanded": False,
+        # The event's trace context: each delivery of it continues that trace (docs/operations.md, Traces).
+        "trace": [recorded.traceparent, recorded.tracestate],
     }
 
 
@@ -116,7 +126,7 @@ def _outbox(service: str, subjects: str) -> Projection:
         subject_filter=subjects,
         key=lambda recorded: recorded.event_id,
         apply=apply_outbox,
-        indexes=(("expanded", "recorded_at"),),
+        indexes=(("_seq",),),  # expansion reads them in stream order, after its cursor
     )
 
 

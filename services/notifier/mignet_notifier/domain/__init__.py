@@ -16,6 +16,7 @@ from mignet_notifier.domain.subscription import (
     create_subscription,
     delete_subscription,
     disable_subscription,
+    erase_personal_data,
     evolve_subscription,
     initial_subscription,
     pause_subscription,
@@ -29,6 +30,7 @@ __all__ = [
     "DECIDERS",
     "SUBSCRIPTION",
     "SubscriptionState",
+    "erase_personal_data",
     "evolve_subscription",
     "initial_subscription",
     "target_of",
@@ -44,6 +46,7 @@ DECIDERS: dict[type[Command], tuple[AggregateType[Any], Decide]] = {
     c.UpdateSubscriptionFilters: (SUBSCRIPTION, update_filters),
     c.RotateSubscriptionSecret: (SUBSCRIPTION, rotate_secret),
     c.DeleteSubscription: (SUBSCRIPTION, delete_subscription),
+    c.ErasePersonalData: (SUBSCRIPTION, erase_personal_data),
 }
 
 

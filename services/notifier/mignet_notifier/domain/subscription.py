@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from mignet_contracts import notifier as contracts
 from mignet_contracts.envelope import Event
+from mignet_contracts.fields import ERASED
 from mignet_contracts.notifier import (
     SERVICE,
     Channel,
     CreateSubscription,
     DeleteSubscription,
     DisableSubscription,
+    ErasePersonalData,
     Filters,
     PauseSubscription,
     ResumeSubscription,
@@ -27,6 +30,7 @@ from mignet_contracts.notifier import (
     SubscriptionDisabled,
     SubscriptionFiltersUpdated,
     SubscriptionPaused,
+    SubscriptionPersonalDataErased,
     SubscriptionResumed,
     SubscriptionSecretRotated,
     SubscriptionStatus,
@@ -86,6 +90,9 @@ def evolve_subscription(state: SubscriptionState, event: Event) -> SubscriptionS
             return replace(state, secret_version=event.secret_version, previous_valid_until=event.previous_valid_until)
         case SubscriptionDeleted():
             return replace(state, status=SS.DELETED)
+        case SubscriptionPersonalDataErased():
+            # Without its address the subscription can send nothing: it is deleted with the erasure.
+            return replace(state, status=SS.DELETED, email=ERASED if state.email else None)
     return state
 
 
@@ -171,3 +178,18 @@ def rotate_secret(state: SubscriptionState, cmd: RotateSubscriptionSecret, today
 def delete_subscription(state: SubscriptionState, cmd: DeleteSubscription, today: date) -> list[Event]:
     _existing(state)
     return [SubscriptionDeleted(subscription_id=state.id, occurred_on=today)]
+
+
+def erase_personal_data(
+    state: SubscriptionState, cmd: ErasePersonalData, today: date, *, data_keys: list[str], **context: Any
+) -> list[Event]:
+    """Record the erasure of an e-mail subscription's address (``data_keys``: its keys), even once deleted."""
+    if not state.exists:
+        raise NotFound(f"no subscription {state.id}", field="subscription_id")
+    if not data_keys:
+        raise Rejected(f"subscription {state.id} holds no personal data: it is a webhook, or erased already")
+    return [
+        SubscriptionPersonalDataErased(
+            subscription_id=state.id, key_ids=data_keys, requested_by=cmd.requested_by, occurred_on=today
+        )
+    ]
