@@ -27,7 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from mignet_notifier import deliveries as d
 from mignet_notifier.domain.matching import matches
 from mignet_notifier.projections import OUTBOXES, SUBSCRIPTIONS
-from mignet_runtime.projection import CHECKPOINTS, JOURNALED
+from mignet_runtime.projection import CHECKPOINTS, journaled
 from mignet_runtime.service import ServiceRuntime
 
 Doc = dict[str, Any]
@@ -50,7 +50,7 @@ class Expanded:
 
 
 def _cursors(db: AsyncDatabase) -> AsyncCollection:
-    return db.get_collection(CURSORS, write_concern=JOURNALED)
+    return db.get_collection(CURSORS, write_concern=journaled(db))
 
 
 async def checkpoints(runtime: ServiceRuntime) -> dict[str, int]:
