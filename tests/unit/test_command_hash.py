@@ -67,7 +67,7 @@ def test_command_id_is_required():
 
 def test_every_published_command_schema_requires_command_id():
     commands = {name: schema for name, schema in render().items() if name.startswith("commands/")}
-    assert len(commands) == 44  # registry 28 (with working groups and support), reviews 8, notifier 8
+    assert len(commands) == 45  # registry 28 (with working groups and support), reviews 8, notifier 9
     for name, text in commands.items():
         assert "command_id" in json.loads(text)["required"], name
 
