@@ -24,8 +24,8 @@ projections = typer.Typer(help="Read-model status and rebuilds.", no_args_is_hel
 SERVICES = ("registry", "reviews", "notifier")
 #: Tokens of a NATS subject: no whitespace, '*' and '>' as whole tokens ('>' last).
 _SUBJECT_RE = re.compile(r"^([^\s.*>]+|\*)(\.([^\s.*>]+|\*))*(\.>)?$")
-#: The services that exist today; `mignet health` asks these unless told otherwise.
-BUILT_SERVICES = ("registry", "reviews")
+#: `mignet health` and `mignet status` ask every service unless told otherwise.
+BUILT_SERVICES = SERVICES
 
 
 def _service(value: str) -> str:

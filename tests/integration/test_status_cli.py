@@ -6,6 +6,7 @@ import asyncio
 import json
 
 from conftest import RunningService, eventually
+from notifier_support import spec as notifier_spec
 from typer.testing import CliRunner
 
 from mignet_cli.main import app
@@ -25,6 +26,7 @@ async def test_status_shows_every_service_ready_and_its_projections_caught_up(fr
     async with (
         RunningService(REGISTRY, settings_for(fresh_nats)) as registry,
         RunningService(REVIEWS, settings_for(fresh_nats)),
+        RunningService(notifier_spec(), settings_for(fresh_nats)),
     ):
         await registry.client.command(
             c.CreateNetwork(
@@ -40,7 +42,7 @@ async def test_status_shows_every_service_ready_and_its_projections_caught_up(fr
 
         result, report = await eventually(caught_up, timeout=20, interval=0.3)
         assert report["ready"] is True
-        assert [s["service"] for s in report["services"]] == ["registry", "reviews"]
+        assert [s["service"] for s in report["services"]] == ["registry", "reviews", "notifier"]
         streams = {s["stream"]: s for s in report["streams"]}
         assert streams["REGISTRY"]["last_seq"] == 1 and streams["REGISTRY"]["messages"] == 1
         projections = {(p["service"], p["projection"]): p for p in report["projections"]}
@@ -51,18 +53,20 @@ async def test_status_shows_every_service_ready_and_its_projections_caught_up(fr
             ("registry", "support-requests"),
             ("reviews", "reviews"),
             ("reviews", "contributions"),
-            ("registry", "working-groups"),
-            ("registry", "support-requests"),
             ("reviews", "registry-networks"),
             ("reviews", "registry-champions"),
             ("reviews", "registry-directory-networks"),
             ("reviews", "registry-directory-champions"),
             ("reviews", "registry-working-groups"),
+            ("notifier", "subscriptions"),
+            ("notifier", "registry"),
+            ("notifier", "reviews"),
         }
         mirror = projections[("reviews", "registry-networks")]
         assert (mirror["applied_seq"], mirror["lag_seconds"], mirror["parked"]) == (1, 0.0, 0)
         consumers = {(x["stream"], x["consumer"]) for x in report["consumers"]}
         assert ("REGISTRY", "reviews-registry-networks") in consumers and ("REVIEWS", "reviews-reviews") in consumers
+        assert ("REVIEWS", "notifier-reviews") in consumers and streams["NOTIFIER"]["problem"] is None
 
         table = await mignet(operator, "status")
         assert table.exit_code == 0, table.output
@@ -83,7 +87,8 @@ async def test_status_exits_3_and_says_which_service_is_not_ready(fresh_nats, se
         result, by_name = await eventually(registry_ready, timeout=20, interval=0.3)
         assert result.exit_code == 3, result.output
         assert json.loads(result.stdout)["ready"] is False
-        assert by_name["reviews"]["ready"] is False and "does not answer" in by_name["reviews"]["problems"][0]
+        for absent in ("reviews", "notifier"):
+            assert by_name[absent]["ready"] is False and "does not answer" in by_name[absent]["problems"][0]
 
         table = await mignet(operator, "status", "registry")
         assert table.exit_code == 0, table.output
