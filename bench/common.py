@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from nats.js.api import StorageType, StreamConfig
@@ -44,8 +46,16 @@ async def concurrently(clients: int, per_client: int, one) -> Rate:
     return Rate(len(latencies) / (time.perf_counter() - started), latencies)
 
 
-async def raw_publish(nc, per_client: int, batch: int = 0) -> Rate:
-    """JetStream publishes with a message id, 32 publishers, from the client the benchmarks use.
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU a process has used so far (Linux /proc), whatever else shares the machine."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def raw_publish(nc, per_client: int, batch: int = 0, clients: int = CLIENTS) -> Rate:
+    """JetStream publishes with a message id, 32 publishers (or ``clients``), from the client the benchmarks use.
 
     With ``batch``, each publish is an atomic batch of that many messages, as a command
     writing several events is (the commit is the one acknowledged message).
@@ -76,7 +86,7 @@ async def raw_publish(nc, per_client: int, batch: int = 0) -> Rate:
                     raise RuntimeError(reply.data.decode())
 
     try:
-        return await concurrently(CLIENTS, per_client, atomic if batch else one)
+        return await concurrently(clients, per_client, atomic if batch else one)
     finally:
         await js.delete_stream(stream)
 

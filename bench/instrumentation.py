@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import statistics
 import urllib.request
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import nats
 
 from bench import registry
 from bench.collector import Collector
+from bench.common import cpu_seconds
 from bench.stack import Stack, wait_healthy
 from mignet_runtime.client import MignetClient
 from mignet_runtime.localstack import free_port
@@ -42,13 +42,6 @@ async def _scrape_every_second(url: str) -> None:
 class Round:
     per_second: float
     cpu_ms_per_command: float
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far (Linux)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 #: off: no admin port, no metrics, no spans; metrics: the admin port and metrics (scraped), no spans;
