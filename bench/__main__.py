@@ -25,7 +25,7 @@ from pathlib import Path
 import nats
 from pymongo import AsyncMongoClient
 
-from bench import instrumentation, notifier, peers, queries, registry, reviews
+from bench import instrumentation, notifier, peers_report, queries, registry, reviews
 from bench.stack import SYNC_CHOICES, Stack, wait_healthy
 from mignet_runtime.client import MignetClient
 from mignet_runtime.localstack import free_port
@@ -162,7 +162,7 @@ async def run_peers(args: argparse.Namespace) -> list[tuple]:
             "SecantusDB": stack.processes[1].pid,
             "bench client": os.getpid(),
         }
-        rows = await peers.live(
+        rows = await peers_report.live(
             nc,
             client,
             mongo[stack.database("registry")],

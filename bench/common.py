@@ -54,6 +54,22 @@ def cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class CpuWindow:
+    """CPU time of each named process between ``start`` and ``per(commands)``, in ms per command."""
+
+    def __init__(self, pids: dict[str, int]):
+        self.pids = pids
+        self.before: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def per(self, commands: int) -> dict[str, float]:
+        return {
+            name: (cpu_seconds(pid) - self.before[name]) * 1000 / max(1, commands) for name, pid in self.pids.items()
+        }
+
+
 async def raw_publish(nc, per_client: int, batch: int = 0, clients: int = CLIENTS) -> Rate:
     """JetStream publishes with a message id, 32 publishers (or ``clients``), from the client the benchmarks use.
 

@@ -6,15 +6,14 @@
   the entity is a member already (another client added it since, or the read model had not
   caught up yet) is a conflict: read again and retry. The service's own conflicts (an append
   whose expected version had moved, retried there on fresh state) are read from its metrics.
+- **The read alone**: the same clients, ``get-network`` only, to tell the read's share.
 - **Sequential create then join**: one client, one command at a time.
 
-Each window's CPU per command of every process (``/proc/<pid>/stat`` before and after,
-the projections' catch-up included) is what holds up on a shared machine.
+:mod:`bench.peers_report` runs them and measures each window's CPU per command.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 import urllib.request
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.common import CLIENTS, caught_up, concurrently, cpu_seconds, ms, raw_publish
+from bench.common import CLIENTS, Rate, caught_up, concurrently
 from mignet_contracts import reference
 from mignet_contracts import registry as c
 from mignet_contracts.envelope import new_id
@@ -133,6 +132,16 @@ async def create_then_join(client: MignetClient, count: int) -> tuple[list[float
     return creates, joins
 
 
+async def reads(client: MignetClient, network_ids: list[str], per_client: int, seed: int = 2) -> Rate:
+    """The workload's read alone: 32 clients x ``per_client`` ``get-network`` of a random network."""
+    rng = random.Random(seed)
+
+    async def one(w: int, i: int) -> None:
+        await client.query(c.GetNetwork(network_id=rng.choice(network_ids)))
+
+    return await concurrently(CLIENTS, per_client, one)
+
+
 def wrong_versions(admin_urls: list[str]) -> int:
     """Appends the services retried because the aggregate had moved (their ``mignet_appends`` counter)."""
     total = 0
@@ -147,78 +156,3 @@ def wrong_versions(admin_urls: list[str]) -> int:
             if s.name == "mignet_appends_total" and s.labels.get("outcome") == "wrong_version"
         )
     return total
-
-
-class CpuWindow:
-    """CPU time of each named process between ``start`` and ``per(commands)``, in ms per command."""
-
-    def __init__(self, pids: dict[str, int]):
-        self.pids = pids
-        self.before: dict[str, float] = {}
-
-    def start(self) -> None:
-        self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
-
-    def per(self, commands: int) -> dict[str, float]:
-        return {
-            name: (cpu_seconds(pid) - self.before[name]) * 1000 / max(1, commands) for name, pid in self.pids.items()
-        }
-
-
-def _cpu_row(label: str, cpu: dict[str, float]) -> tuple[str, ...]:
-    parts = ", ".join(f"{name} {value:.3f}" for name, value in cpu.items())
-    return (label, f"{sum(cpu.values()):.3f} ms", "", "", parts)
-
-
-async def live(
-    nc, client: MignetClient, db, pids: dict[str, int], admin_urls: list[str], sizes: dict[str, int]
-) -> list[tuple[str, ...]]:
-    """``sizes``: networks, per_client (commands per client), sequential (create-join pairs)."""
-    networks = await create_networks(nc, client, db, sizes["networks"])
-    raw = await raw_publish(nc, sizes["per_client"])
-    conflicts_before = await asyncio.to_thread(wrong_versions, admin_urls)
-    cpu = CpuWindow(pids)
-    cpu.start()
-    tally = await add_members(client, networks, sizes["per_client"])
-    await caught_up(nc, "REGISTRY", db, NETWORKS.name)
-    burst_cpu = cpu.per(tally.commands)
-    service_conflicts = await asyncio.to_thread(wrong_versions, admin_urls) - conflicts_before
-    raw_one = await raw_publish(nc, sizes["sequential"], clients=1)
-    cpu.start()
-    creates, joins = await create_then_join(client, sizes["sequential"])
-    await caught_up(nc, "REGISTRY", db, NETWORKS.name)
-    pair_cpu = cpu.per(2 * sizes["sequential"])
-    rate = tally.commands / tally.seconds
-    return [
-        (
-            f"peers: add-network-member/s, 32 clients, {len(networks):,} networks at random (a read + a write each)",
-            f"{rate:,.0f}",
-            "raw JetStream publish/s, 32 publishers",
-            f"{raw.per_second:,.0f}",
-            f"{rate / raw.per_second:.0%}",
-        ),
-        (
-            "peers: read + write p50 / p99 (ms), retries included",
-            ms(tally.latencies),
-            "raw publish p50 / p99 (ms)",
-            ms(raw.latencies),
-            "",
-        ),
-        (
-            "peers: conflicts (entity added since the read) / retries / service-side expected-version retries",
-            f"{tally.conflicts:,} / {tally.retries:,} / {service_conflicts:,}",
-            "",
-            "",
-            f"of {tally.commands:,} commands",
-        ),
-        _cpu_row("peers: CPU per read + write, each process (ms), projection catch-up included", burst_cpu),
-        (
-            "peers: sequential create-network p50 / p99 (ms), one client",
-            ms(creates),
-            "raw publish p50 / p99 (ms), one publisher",
-            ms(raw_one.latencies),
-            "",
-        ),
-        ("peers: sequential add-network-member to it p50 / p99 (ms)", ms(joins), "", "", ""),
-        _cpu_row("peers: sequential CPU per command, each process (ms)", pair_cpu),
-    ]

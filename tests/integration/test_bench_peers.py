@@ -8,7 +8,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from bench import peers
-from bench.common import caught_up
+from bench.common import CpuWindow, caught_up
 from bench.stack import Stack, wait_healthy
 from mignet_contracts import registry as c
 from mignet_contracts.envelope import new_id
@@ -50,7 +50,7 @@ async def test_every_member_the_workload_counts_is_in_the_stream_once_and_in_the
     assert len(set(networks)) == 4
     assert sum((await _joined(nc)).values()) == 4  # each network's first member
 
-    cpu = peers.CpuWindow({"registry": process.pid, "nats-server": stack.processes[0].pid})
+    cpu = CpuWindow({"registry": process.pid, "nats-server": stack.processes[0].pid})
     cpu.start()
     # 64 commands on 4 networks from 32 clients at once: the reads and writes race.
     tally = await peers.add_members(client, networks, per_client=2)
