@@ -62,11 +62,11 @@ def render(rows: list[tuple], argv: list[str], elapsed: float) -> str:
 
 
 async def run_queries(args: argparse.Namespace) -> list[tuple]:
-    stack = Stack(args.services_from, args.sync)
+    stack = Stack(args.services_from, args.sync, args.cluster)
     stack.start_servers()
     try:
         registry_process = stack.service("registry")
-        nc = await nats.connect(stack.nats_url)
+        nc = await nats.connect(stack.client_urls)
         client = MignetClient(nc, timeout=30)
         await wait_healthy(client, "registry", registry_process)
         # The default page, then the page of 200 explicitly (the old default).
@@ -96,7 +96,7 @@ async def run_notifier(args: argparse.Namespace) -> list[tuple]:
     stack.start_servers()
     try:
         process = stack.service("notifier", notifier.ENV)
-        nc = await nats.connect(stack.nats_url)
+        nc = await nats.connect(stack.client_urls)
         client = MignetClient(nc, timeout=30)
         await wait_healthy(client, "notifier", process)
         rows = await notifier.live(nc, client, args.notifier_events, 100.0, args.seconds)
@@ -108,14 +108,15 @@ async def run_notifier(args: argparse.Namespace) -> list[tuple]:
 
 
 async def run(args: argparse.Namespace) -> list[tuple]:
-    stack = Stack(args.services_from, args.sync)
+    stack = Stack(args.services_from, args.sync, args.cluster)
     stack.start_servers()
     try:
         registries = [stack.service("registry") for _ in range(args.replicas)]
-        nc = await nats.connect(stack.nats_url)
+        nc = await nats.connect(stack.client_urls)
         client = MignetClient(nc, timeout=30)
         mongo: AsyncMongoClient = AsyncMongoClient(stack.mongo_url)
         await wait_replicas(client, "registry", registries)
+        await registry.first_command(client)
         rows = await registry.live(
             nc, client, mongo, stack.database("registry"), args.per_client, args.rate, args.seconds
         )
@@ -132,7 +133,7 @@ async def run(args: argparse.Namespace) -> list[tuple]:
             args.review_rate,
             args.seconds,
             cpu_of={
-                "nats-server": stack.processes[0].pid,
+                **stack.nats_pids(),
                 **{f"reviews-{i + 1}" if len(reviewers) > 1 else "reviews": p.pid for i, p in enumerate(reviewers)},
             },
         )
@@ -147,19 +148,20 @@ async def run(args: argparse.Namespace) -> list[tuple]:
 
 
 async def run_peers(args: argparse.Namespace) -> list[tuple]:
-    stack = Stack(args.services_from, args.sync)
+    stack = Stack(args.services_from, args.sync, args.cluster)
     stack.start_servers()
     try:
         admin_ports = [free_port() for _ in range(args.replicas)]
         registries = [stack.service("registry", {"MIGNET_ADMIN_PORT": str(port)}) for port in admin_ports]
-        nc = await nats.connect(stack.nats_url)
+        nc = await nats.connect(stack.client_urls)
         client = MignetClient(nc, timeout=30)
         mongo: AsyncMongoClient = AsyncMongoClient(stack.mongo_url)
         await wait_replicas(client, "registry", registries)
+        await registry.first_command(client)
         pids = {
             **{f"registry-{i + 1}" if len(registries) > 1 else "registry": p.pid for i, p in enumerate(registries)},
-            "nats-server": stack.processes[0].pid,
-            "SecantusDB": stack.processes[1].pid,
+            **stack.nats_pids(),
+            "SecantusDB": stack.mongo_process.pid if stack.mongo_process else None,
             "bench client": os.getpid(),
         }
         rows = await peers_report.live(
@@ -230,8 +232,17 @@ def main() -> int:
         default="default",
         help="nats-server's JetStream fsync: its default (every 2 minutes) or always (every write)",
     )
+    parser.add_argument(
+        "--cluster",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N (3 or more) clustered nats-servers on loopback, streams with 3 replicas (default: one server)",
+    )
     parser.add_argument("--record", action="store_true", help=f"append the table to {RECORD}")
     args = parser.parse_args()
+    if args.cluster and args.cluster < 3:
+        parser.error("--cluster needs 3 or more nodes")
     for name, value in {**(QUICK if args.quick else FULL), **QUERY_LOAD}.items():
         if getattr(args, name) is None:
             setattr(args, name, value)

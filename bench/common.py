@@ -70,18 +70,31 @@ class CpuWindow:
         }
 
 
+async def raw_stream(js, batch: int = 0) -> StreamConfig:
+    """A throwaway stream with as many replicas as mignet's own (3 on a cluster): the same work per publish."""
+    name = f"RAWBENCH{uuid.uuid4().hex[:8].upper()}"
+    replicas = (await js.stream_info("REGISTRY")).config.num_replicas or 1
+    return StreamConfig(
+        name=name,
+        subjects=[f"{name.lower()}.>"],
+        storage=StorageType.FILE,
+        allow_atomic=bool(batch),
+        num_replicas=replicas,
+    )
+
+
 async def raw_publish(nc, per_client: int, batch: int = 0, clients: int = CLIENTS) -> Rate:
     """JetStream publishes with a message id, 32 publishers (or ``clients``), from the client the benchmarks use.
 
-    With ``batch``, each publish is an atomic batch of that many messages, as a command
-    writing several events is (the commit is the one acknowledged message).
+    The stream has the replicas of the ``REGISTRY`` stream. With ``batch``, each publish is an atomic
+    batch of that many messages, as a command writing several events is (the commit is the one
+    acknowledged message).
     """
     js = nc.jetstream()
-    stream = f"RAWBENCH{uuid.uuid4().hex[:8].upper()}"
+    config = await raw_stream(js, batch)
+    stream = config.name or ""
     subject = stream.lower()
-    await js.add_stream(
-        StreamConfig(name=stream, subjects=[f"{subject}.>"], storage=StorageType.FILE, allow_atomic=bool(batch))
-    )
+    await js.add_stream(config)
     payload = b'{"occurred_on":"2026-01-01","network_id":"reg-000000000000","scope":"regional"}'
 
     async def one(w: int, i: int) -> None:

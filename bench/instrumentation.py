@@ -60,7 +60,7 @@ async def _round(stack: Stack, collector: Collector, mode: str, per_client: int)
     if mode == "all":
         env["OTEL_TRACES_SAMPLER"] = "parentbased_always_on"
     process = stack.service("registry", env)
-    nc = await nats.connect(stack.nats_url)
+    nc = await nats.connect(stack.client_urls)
     scraper: asyncio.Task | None = None
     try:
         client = MignetClient(nc, timeout=30)

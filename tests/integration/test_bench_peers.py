@@ -28,7 +28,7 @@ async def bench_stack():
     try:
         admin_port = free_port()
         process = stack.service("registry", {"MIGNET_ADMIN_PORT": str(admin_port)})
-        nc = await nats.connect(stack.nats_url)
+        nc = await nats.connect(stack.client_urls)
         client = MignetClient(nc, timeout=30)
         await wait_healthy(client, "registry", process)
         mongo: AsyncMongoClient = AsyncMongoClient(stack.mongo_url)
@@ -50,7 +50,7 @@ async def test_every_member_the_workload_counts_is_in_the_stream_once_and_in_the
     assert len(set(networks)) == 4
     assert sum((await _joined(nc)).values()) == 4  # each network's first member
 
-    cpu = CpuWindow({"registry": process.pid, "nats-server": stack.processes[0].pid})
+    cpu = CpuWindow({"registry": process.pid, "nats-server": stack.nats_processes[0].pid})
     cpu.start()
     # 64 commands on 4 networks from 32 clients at once: the reads and writes race.
     tally = await peers.add_members(client, networks, per_client=2)
