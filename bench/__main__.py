@@ -116,7 +116,6 @@ async def run(args: argparse.Namespace) -> list[tuple]:
         client = MignetClient(nc, timeout=30)
         mongo: AsyncMongoClient = AsyncMongoClient(stack.mongo_url)
         await wait_replicas(client, "registry", registries)
-        await registry.first_command(client)
         rows = await registry.live(
             nc, client, mongo, stack.database("registry"), args.per_client, args.rate, args.seconds
         )
@@ -157,7 +156,6 @@ async def run_peers(args: argparse.Namespace) -> list[tuple]:
         client = MignetClient(nc, timeout=30)
         mongo: AsyncMongoClient = AsyncMongoClient(stack.mongo_url)
         await wait_replicas(client, "registry", registries)
-        await registry.first_command(client)
         pids = {
             **{f"registry-{i + 1}" if len(registries) > 1 else "registry": p.pid for i, p in enumerate(registries)},
             **stack.nats_pids(),

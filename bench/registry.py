@@ -28,22 +28,6 @@ from mignet_runtime.settings import Settings
 ENTITIES = ["IOM", "UNICEF", "UNHCR", "ILO", "UNDP", "OHCHR", "UNODC", "WHO", "UNDESA"]
 
 
-async def first_command(client: MignetClient) -> None:
-    """One command alone, before any burst. The service creates its command secret in the key store
-    on its first command; on a fresh cluster, concurrent first commands race to create it and the
-    losers are refused ``unavailable`` (nats-py's ``KeyValue.create`` reads the key back from a
-    replica that may not have it yet). A fault of the service, noted in docs/benchmarks.md, not of load."""
-    await client.command(
-        c.CreateNetwork(
-            command_id=new_id(),
-            actor="bench",
-            scope="regional",
-            region="latin-america-caribbean",
-            network_name="first command",
-        )
-    )
-
-
 async def commands(client: MignetClient, per_client: int) -> Rate:
     async def one(w: int, i: int) -> None:
         await client.command(
