@@ -65,6 +65,7 @@ async def _round(stack: Stack, collector: Collector, mode: str, per_client: int)
     try:
         client = MignetClient(nc, timeout=30)
         await wait_healthy(client, "registry", process)
+        await _holds_lease(client)
         if env["MIGNET_ADMIN_PORT"] != "0":
             scraper = asyncio.create_task(_scrape_every_second(f"http://127.0.0.1:{admin_port}/metrics"))
         pid = process.pid
@@ -82,6 +83,17 @@ async def _round(stack: Stack, collector: Collector, mode: str, per_client: int)
                 await scraper
         await nc.drain()
         process.stop(20)  # flushes the spans still queued
+
+
+async def _holds_lease(client: MignetClient, timeout: float = 60) -> None:
+    """Until this round's replica runs the projections. The last round's replica releases the lease
+    when it stops; if it could not, the lease expires within its TTL, and until then this one stands
+    by, and nothing answers ``projections.status``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (await client.admin("registry", "health"))["projections"] != "running":
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"the registry did not take the projection lease within {timeout:.0f}s")
+        await asyncio.sleep(0.1)
 
 
 async def _caught_up(client: MignetClient) -> None:
