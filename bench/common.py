@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from nats.js.api import StorageType, StreamConfig
@@ -44,18 +46,55 @@ async def concurrently(clients: int, per_client: int, one) -> Rate:
     return Rate(len(latencies) / (time.perf_counter() - started), latencies)
 
 
-async def raw_publish(nc, per_client: int, batch: int = 0) -> Rate:
-    """JetStream publishes with a message id, 32 publishers, from the client the benchmarks use.
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU a process has used so far (Linux /proc), whatever else shares the machine."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    With ``batch``, each publish is an atomic batch of that many messages, as a command
-    writing several events is (the commit is the one acknowledged message).
+
+class CpuWindow:
+    """CPU time of each named process between ``start`` and ``per(commands)``, in ms per command."""
+
+    def __init__(self, pids: dict[str, int]):
+        self.pids = pids
+        self.before: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def per(self, commands: int) -> dict[str, float]:
+        return {
+            name: (cpu_seconds(pid) - self.before[name]) * 1000 / max(1, commands) for name, pid in self.pids.items()
+        }
+
+
+async def raw_stream(js, batch: int = 0) -> StreamConfig:
+    """A throwaway stream with as many replicas as mignet's own (3 on a cluster): the same work per publish."""
+    name = f"RAWBENCH{uuid.uuid4().hex[:8].upper()}"
+    replicas = (await js.stream_info("REGISTRY")).config.num_replicas or 1
+    return StreamConfig(
+        name=name,
+        subjects=[f"{name.lower()}.>"],
+        storage=StorageType.FILE,
+        allow_atomic=bool(batch),
+        num_replicas=replicas,
+    )
+
+
+async def raw_publish(nc, per_client: int, batch: int = 0, clients: int = CLIENTS) -> Rate:
+    """JetStream publishes with a message id, 32 publishers (or ``clients``), from the client the benchmarks use.
+
+    The stream has the replicas of the ``REGISTRY`` stream. With ``batch``, each publish is an atomic
+    batch of that many messages, as a command writing several events is (the commit is the one
+    acknowledged message).
     """
     js = nc.jetstream()
-    stream = f"RAWBENCH{uuid.uuid4().hex[:8].upper()}"
+    config = await raw_stream(js, batch)
+    stream = config.name or ""
     subject = stream.lower()
-    await js.add_stream(
-        StreamConfig(name=stream, subjects=[f"{subject}.>"], storage=StorageType.FILE, allow_atomic=bool(batch))
-    )
+    await js.add_stream(config)
     payload = b'{"occurred_on":"2026-01-01","network_id":"reg-000000000000","scope":"regional"}'
 
     async def one(w: int, i: int) -> None:
@@ -76,7 +115,7 @@ async def raw_publish(nc, per_client: int, batch: int = 0) -> Rate:
                     raise RuntimeError(reply.data.decode())
 
     try:
-        return await concurrently(CLIENTS, per_client, atomic if batch else one)
+        return await concurrently(clients, per_client, atomic if batch else one)
     finally:
         await js.delete_stream(stream)
 

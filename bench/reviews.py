@@ -11,9 +11,7 @@ latency for ``/healthz`` (one HTTP round trip and a MongoDB ping).
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from pathlib import Path
 
 from bench.common import (
     CLIENTS,
@@ -21,6 +19,7 @@ from bench.common import (
     Rate,
     caught_up,
     concurrently,
+    cpu_seconds,
     ms,
     raw_get_latency,
     raw_publish,
@@ -120,14 +119,6 @@ async def visible_on_page(
     stop.set()
     await asyncio.wait_for(poller, 60)
     return latencies
-
-
-def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU a process has used so far (Linux /proc), whatever else shares the machine."""
-    if pid is None:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def live(

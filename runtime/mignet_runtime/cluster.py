@@ -106,8 +106,21 @@ class NatsCluster:
                 raise StartupError(f"the NATS cluster did not form within {timeout:.0f}s: {seen}")
             time.sleep(0.2)
 
-    def _start_node(self, node: ClusterNode) -> None:
+    def cluster_args(self, node: ClusterNode) -> list[str]:
+        """What makes ``node`` a member: its unique name, the cluster's name, its route port, routes to the others."""
         routes = ",".join(f"nats://127.0.0.1:{other.route_port}" for other in self.nodes if other is not node)
+        return [
+            "--name",
+            node.name,
+            "--cluster_name",
+            CLUSTER_NAME,
+            "--cluster",
+            f"nats://127.0.0.1:{node.route_port}",
+            "--routes",
+            routes,
+        ]
+
+    def _start_node(self, node: ClusterNode) -> None:
         node.process, _ = start_secured_nats(
             node.store_dir,
             self.passwords,
@@ -116,16 +129,7 @@ class NatsCluster:
             monitor_port=node.monitor_port,
             echo=self.echo,
             name=node.name,
-            extra_args=[
-                "--name",
-                node.name,
-                "--cluster_name",
-                CLUSTER_NAME,
-                "--cluster",
-                f"nats://127.0.0.1:{node.route_port}",
-                "--routes",
-                routes,
-            ],
+            extra_args=self.cluster_args(node),
         )
 
     def kill(self, index: int) -> None:

@@ -126,16 +126,27 @@ class KeyRing:
         value = await self._get(name)
         if value is not None:
             return value
+        return await self._create_or_read(name, personal.new_key())
+
+    async def _create_or_read(self, name: str, mine: bytes) -> bytes:
+        """Creates ``name`` with ``mine``; if another replica (or a concurrent request) created it
+        first, reads theirs. On a cluster a read may be answered by a node that has not applied a
+        write yet (direct gets), so a value just created is never read back, and another's is read
+        until it shows."""
         try:
-            await self.kv.create(name, personal.new_key())
-        except KeyWrongLastSequenceError:
-            pass  # another replica created it first: use theirs
+            await self.kv.create(name, mine)
+            return mine
+        except (KeyWrongLastSequenceError, KeyNotFoundError):
+            # Theirs exists (nats-py's create then reads it, and that read may miss it, as above).
+            pass
         except (TimeoutError, nats.errors.Error) as exc:
             raise Unavailable(f"the key store ({self.bucket}) did not answer: {exc}") from exc
-        value = await self._get(name)
-        if value is None:
-            raise Unavailable(f"the key store ({self.bucket}) lost {name} while creating it")
-        return value
+        for pause in (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0):
+            await asyncio.sleep(pause)
+            value = await self._get(name)
+            if value is not None:
+                return value
+        raise Unavailable(f"the key store ({self.bucket}) lost {name} while creating it")
 
     async def ensure(self, key_id: str) -> None:
         if not self._fresh(key_id) or self._cache[key_id][0] is None:
@@ -178,13 +189,7 @@ class KeyRing:
         value = await self._get(name)
         if value is None:
             mine = json.dumps({"pseudonym": PSEUDONYM_PREFIX + os.urandom(8).hex(), "actor": actor}).encode()
-            try:
-                await self.kv.create(name, mine)
-            except KeyWrongLastSequenceError:
-                pass  # another replica made it first: use theirs
-            except (TimeoutError, nats.errors.Error) as exc:
-                raise Unavailable(f"the key store ({self.bucket}) did not answer: {exc}") from exc
-            value = await self._get(name) or mine
+            value = await self._create_or_read(name, mine)
         pseudonym = json.loads(value)["pseudonym"]
         self._pseudonyms[actor] = (pseudonym, time.monotonic() + KEY_TTL_SECONDS)
         while len(self._pseudonyms) > self.capacity:
