@@ -14,7 +14,7 @@ its events, every projection of them (the reviews mirror too) and the clients'
 calls share one trace. The CloudEvents distributed-tracing extension names the
 headers (``ce-traceparent``, ``ce-tracestate``). Sampling: a caller's sampled
 trace is always recorded and an unsampled one never (its traceparent is passed
-on); of the requests without one, 10% start a recorded trace
+on); of the requests without one, 5% start a recorded trace
 (:data:`DEFAULT_SAMPLE_RATIO`), unless ``OTEL_TRACES_SAMPLER`` says otherwise.
 A request not recorded costs what it costs with tracing off.
 """
@@ -39,7 +39,7 @@ _TRACEPARENT_RE = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2
 MAX_TRACESTATE = 512
 _TRACESTATE_RE = re.compile(r"^[\x20-\x7e]{0,512}$")  # MAX_TRACESTATE characters of printable ASCII
 #: Of the requests that come without a sampled traceparent, the share that start a recorded trace.
-DEFAULT_SAMPLE_RATIO = 0.1
+DEFAULT_SAMPLE_RATIO = 0.05
 
 _tracer: Tracer | None = None
 #: Of the requests without a caller's trace context, the share that start a recorded trace.

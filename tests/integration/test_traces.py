@@ -178,7 +178,7 @@ async def test_spans_are_exported_over_otlp_when_the_endpoint_is_set(fresh_nats,
     assert {"registry.commands.create-network", "project networks"} <= collector.span_names()
 
 
-def test_by_default_a_callers_sampled_trace_is_recorded_and_a_tenth_of_the_others(monkeypatch):
+def test_by_default_a_callers_sampled_trace_is_recorded_and_one_in_twenty_of_the_others(monkeypatch):
     collector = Collector()
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
     monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
@@ -186,11 +186,12 @@ def test_by_default_a_callers_sampled_trace_is_recorded_and_a_tenth_of_the_other
     try:
         assert provider is not None
         traced = 0
-        for _ in range(2000):
+        for _ in range(4000):
             with tracing.serving("registry.commands.x", {}):  # no caller's trace context
                 traceparent, _ = tracing.current()
                 traced += traceparent is not None and _sampled(traceparent)
-        assert 0.07 < traced / 2000 < 0.13
+        # 5% of 4,000 is 200, binomial sd about 14: the bounds are over 4 sd away (and 10% fails them)
+        assert 0.035 < traced / 4000 < 0.065
         sampled_caller = {"traceparent": CALLER}
         unsampled_caller = {"traceparent": CALLER[:-2] + "00"}
         for headers, recorded in ((sampled_caller, True), (unsampled_caller, False)):
@@ -212,7 +213,7 @@ def test_without_the_endpoint_tracing_stays_off(monkeypatch):
 @pytest.mark.parametrize(
     ("sampler", "argument", "share"),
     [
-        (None, None, 0.1),
+        (None, None, 0.05),
         ("parentbased_always_on", None, 1.0),
         ("always_off", None, 0.0),
         ("parentbased_traceidratio", "0.25", 0.25),
