@@ -80,6 +80,9 @@ class Expansion:
         if name not in self._cursor or (shared and name not in self._unwritten):
             doc = await _cursors(self.runtime.db).find_one({"_id": name})
             known = doc["seq"] if doc else await _legacy_cursor(self.runtime.db, name)
+            if doc is None and known:
+                # Written at once: a rebuild of the outbox drops the old flags it was read from.
+                await _cursors(self.runtime.db).update_one({"_id": name}, {"$max": {"seq": known}}, upsert=True)
             self._cursor[name] = max(known, self._cursor.get(name, 0))
         return self._cursor[name]
 
@@ -129,24 +132,25 @@ class Expansion:
             return result  # the subscriptions' checkpoint moves when they catch up: a turn then
         for (outbox, (_, upto)), docs in zip(ranges.items(), found, strict=True):
             full = len(docs) == limit  # perhaps more to read up to the checkpoint
-            self._advance(outbox.name, docs[-1]["_seq"] if full else upto)
             result.done &= not full
-            if not docs:
-                continue
-            at = d.now()
-            new = [
-                d.new_delivery(doc, s, at)
-                for doc in docs
-                for s in subscriptions
-                if matches(s, doc["type"], doc["public"], doc.get("facets") or {}, doc["recorded_at"])
-            ]
-            # As many as the caller can take are inserted claimed by it; the others pending, for any worker.
-            take = max(0, room - len(result.claimed))
-            new = [d.claimed(doc, token, claimed_until) for doc in new[:take]] + new[take:]
-            inserted = await d.insert_new(db, new)
-            result.inserted |= bool(inserted)
-            result.claimed += [doc for doc in inserted if doc.get("claim") == token]
-            result.events += len(docs)
+            if docs:
+                at = d.now()
+                new = [
+                    d.new_delivery(doc, s, at)
+                    for doc in docs
+                    for s in subscriptions
+                    if matches(s, doc["type"], doc["public"], doc.get("facets") or {}, doc["recorded_at"])
+                ]
+                # As many as the caller can take are inserted claimed by it; the others pending, for any worker.
+                take = max(0, room - len(result.claimed))
+                new = [d.claimed(doc, token, claimed_until) for doc in new[:take]] + new[take:]
+                inserted = await d.insert_new(db, new)
+                result.inserted |= bool(inserted)
+                result.claimed += [doc for doc in inserted if doc.get("claim") == token]
+                result.events += len(docs)
+            # Only once the deliveries are in: an insert that failed leaves the cursor where it was, so the
+            # worker's next turn expands the same events again (the ones inserted before the failure are refused).
+            self._advance(outbox.name, docs[-1]["_seq"] if full else upto)
         return result
 
 

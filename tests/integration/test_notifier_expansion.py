@@ -1,0 +1,95 @@
+"""Expansion (outbox events -> deliveries) keeps its cursor honest: it moves only past events whose deliveries are
+in MongoDB, and a cursor read from an earlier version's flags is written before a rebuild can drop them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from conftest import RunningService, eventually
+from notifier_support import Receiver, command, ids, registry_writer, spec
+from pymongo.errors import AutoReconnect
+from test_notifier_webhooks import create_network, deliveries_of, subscribe
+
+from mignet_contracts import notifier as c
+from mignet_notifier import deliveries as d
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def registry_store(fresh_nats):
+    async with registry_writer(fresh_nats) as store:
+        yield store
+
+
+async def _is(service, sid: str, status: str) -> bool:
+    return (await service.client.query(c.GetSubscription(subscription_id=sid)))["status"] == status
+
+
+async def test_a_failed_insert_of_deliveries_expands_the_same_events_again(
+    fresh_nats, settings_for, registry_store, monkeypatch, caplog
+):
+    """The deliveries' insert fails once: the worker's next turn expands the event again.
+
+    The failure is raised at our own adapter (``deliveries.insert_new``), MongoDB stays real: SecantusDB's
+    ``failCommand`` failpoint cannot pick a collection, and the outbox projection's insert comes first."""
+    caplog.set_level(logging.INFO)
+    real = d.insert_new
+    failed: list[int] = []
+
+    async def failing_once(db, docs):
+        if docs and not failed:
+            failed.append(len(docs))
+            raise AutoReconnect("connection reset while inserting the deliveries")
+        return await real(db, docs)
+
+    monkeypatch.setattr(d, "insert_new", failing_once)
+    async with Receiver() as receiver, RunningService(spec(), settings_for(fresh_nats)) as notifier:
+        sid = (await subscribe(notifier, receiver.url()))["aggregate_id"]
+        await create_network(registry_store, "BD")
+        [delivery] = await deliveries_of(notifier, sid, "delivered")
+        assert failed == [1] and any("the delivery worker failed" in r.getMessage() for r in caplog.records)
+        assert (await notifier.db["expansion_cursors"].find_one({"_id": "registry"}) or {"seq": 1})["seq"] == 1
+    assert [r.headers["webhook-id"] for r in receiver.requests] == [delivery["delivery_id"]]
+
+
+async def test_an_upgraded_outbox_rebuilt_then_restarted_is_not_expanded_again(
+    fresh_nats, settings_for, registry_store, mongo
+):
+    """Upgrade from the ``expanded`` flags, then the rebuild docs/privacy.md advises, then a restart: an event
+    recorded while the subscription was paused stays unsent."""
+    settings = settings_for(fresh_nats)
+    async with Receiver() as receiver:
+        async with RunningService(spec(), settings) as notifier:
+            sid = (await subscribe(notifier, receiver.url()))["aggregate_id"]
+            await command(notifier.client, c.PauseSubscription(**ids(), subscription_id=sid))
+            await eventually(lambda: _is(notifier, sid, "paused"))
+            await create_network(registry_store, "BD")  # recorded while paused: never sent
+
+            async def expanded():
+                cursor = await notifier.db["expansion_cursors"].find_one({"_id": "registry"}) or {"seq": 0}
+                return cursor["seq"] >= 1
+
+            await eventually(expanded)
+            await command(notifier.client, c.ResumeSubscription(**ids(), subscription_id=sid))
+            await eventually(lambda: _is(notifier, sid, "active"))
+            db = mongo[notifier.db.name]
+        # What an earlier version left: the flag on each outbox document, no cursors.
+        await db["outbox_registry"].update_many({}, {"$set": {"expanded": True}})
+        await db["expansion_cursors"].drop()
+        async with RunningService(spec(), settings) as notifier:
+
+            async def cursor_written():
+                return await db["expansion_cursors"].find_one({"_id": "registry"})
+
+            assert (await eventually(cursor_written))["seq"] == 1
+            await notifier.client.admin("notifier", "projections.rebuild", {"projections": ["registry"]})
+            assert await db["outbox_registry"].count_documents({"expanded": True}) == 0
+        async with RunningService(spec(), settings) as notifier:
+            await create_network(registry_store, "NP")
+            await deliveries_of(notifier, sid, "delivered")
+            await asyncio.sleep(0.5)  # room for a wrong delivery of the first event to show
+            assert (await notifier.client.query(c.ListDeliveries(subscription_id=sid)))["total"] == 1
+    assert [r.body.count(b'"subject":"nat-np"') for r in receiver.requests] == [1]
