@@ -101,3 +101,18 @@ def test_the_alert_rules_use_only_metrics_that_exist_and_the_guide_explains_each
     assert {"mignet_ready", "mignet_projection_parked_events", "mignet_projection_lag_seconds"} <= used
     for rule in rules:
         assert f"`{rule['alert']}`" in OPERATIONS, rule["alert"]
+
+
+def test_every_delivery_series_exists_at_zero_before_the_first_attempt():
+    """MignetDeliveriesFailing compares failed with delivered per channel: a channel that never delivered (an SMTP
+    relay down since the start) must have a delivered series, at zero, or the comparison is empty and never fires."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    registry = CollectorRegistry()
+    DeliveryMetrics("notifier", registry)
+    text = generate_latest(registry).decode()
+    for channel in ("webhook", "email"):
+        for outcome in ("delivered", "failed", "parked"):
+            line = f'mignet_delivery_attempts_total{{channel="{channel}",outcome="{outcome}",service="notifier"}} 0.0'
+            assert line in text
+        assert f'mignet_deliveries{{channel="{channel}",service="notifier",status="parked"}} 0.0' in text

@@ -64,6 +64,13 @@ class DeliveryMetrics:
             ["service", "channel", "status"],
             registry=r,
         )
+        # Every series exists from the start at zero: an alert comparing failed with delivered (alerts.yml) must
+        # see a channel that has never delivered, and a rate needs the zero before the first increment.
+        for channel in Channel:
+            for outcome in OUTCOMES:
+                self.attempts.labels(service, str(channel), outcome)
+            for state in LOG_STATES:
+                self.log_size.labels(service, str(channel), str(state))
 
     def ended(self, channel: str, outcome: str, latency_ms: float | None = None) -> None:
         self.attempts.labels(self.service, channel, outcome).inc()
