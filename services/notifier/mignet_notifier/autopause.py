@@ -7,7 +7,7 @@ clock survives restarts and is shared by the workers); a success stops it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -42,6 +42,8 @@ class FailureClock:
         since = (await self.db.failing.find_one({"_id": sid}) or {"since": at})["since"]
         if at - since < timedelta(seconds=self.seconds):
             return
+        if await self._delivered_since(sid, since, at):
+            return  # another replica's worker delivered meanwhile: its success did not stop this replica's clock
         await self.send(
             c.PauseSubscription(
                 command_id=f"autopause-{sid}-{int(since.timestamp())}",
@@ -51,3 +53,12 @@ class FailureClock:
                 reason=f"every delivery failed since {since.isoformat(timespec='seconds')}",
             )
         )
+
+    async def _delivered_since(self, sid: str, since: datetime, at: datetime) -> bool:
+        """Whether any worker delivered to the subscription since the clock started; then it restarts ``at``
+        (this failure, the first one this replica sees after that success)."""
+        success = {"subscription_id": sid, "status": str(c.DeliveryStatus.DELIVERED), "delivered_at": {"$gte": since}}
+        if await d.collection(self.db).find_one(success, {"_id": 1}) is None:
+            return False
+        await self.db.failing.update_one({"_id": sid, "since": since}, {"$set": {"since": at}})
+        return True
