@@ -98,8 +98,9 @@ PARKED = "_parked"
 
 def journaled(db: AsyncDatabase) -> WriteConcern:
     """Acknowledged means journaled, and acknowledged by as many members as MONGODB_URL asks:
-    ``w=majority`` on a replica set, so a failover never rolls back a read model or its checkpoint."""
-    return WriteConcern(w=db.write_concern.document.get("w", 1), j=True)
+    ``w=majority`` on a replica set, so a failover never rolls back a read model or its checkpoint. The URL's
+    other write-concern options (``wtimeoutMS``) hold too."""
+    return WriteConcern(**{**db.write_concern.document, "j": True})
 
 
 CHECKPOINTS = "_projections"

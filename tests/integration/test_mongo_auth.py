@@ -209,7 +209,7 @@ async def test_the_cluster_url_options_hold_for_every_read_model_write(auth_mong
     """deploy/compose.cluster.yml's options on a service's own user: projections and checkpoints are written
     journaled *and* with w=majority (not the w=1 a collection-level write concern would otherwise pin), and
     the queries read with majority read concern from the primary (SecantusDB advertises a one-member set)."""
-    options = "&w=majority&readConcernLevel=majority&readPreference=primary"
+    options = "&w=majority&wtimeoutMS=5000&readConcernLevel=majority&readPreference=primary"
     settings = dataclasses.replace(settings_for(fresh_nats), mongodb_url=auth_mongo.users.url_for("registry") + options)
     async with RunningService(REGISTRY, settings) as registry:
         command = c.CreateNetwork(
@@ -223,7 +223,7 @@ async def test_the_cluster_url_options_hold_for_every_read_model_write(auth_mong
 
         assert (await eventually(listed, timeout=20))["items"][0]["name"] == "UN Network KE"
         runner = registry.runtime.runners["networks"]
-        assert runner.collection.write_concern.document == {"w": "majority", "j": True}
+        assert runner.collection.write_concern.document == {"w": "majority", "wtimeout": 5000, "j": True}
         assert registry.runtime.db.read_concern.level == "majority"
 
 
