@@ -187,3 +187,44 @@ async def test_a_webhook_never_gets_an_event_that_is_not_public(fresh_nats, sett
         [delivery] = await eventually(delivered, timeout=15)
     assert delivery["event_type"] == rv.ContributionPublished.ce_type()
     assert [json.loads(r.body)["type"] for r in receiver.requests] == [rv.ContributionPublished.ce_type()]
+
+
+async def test_an_address_not_readable_yet_is_retried_not_cancelled(fresh_nats, settings_for, smtp, reviews_store):
+    """On a cluster a key just created may not be readable from the node that answers (its follower lags): with no
+    erasure recorded, that is a failed attempt to retry, never a cancelled delivery."""
+    from mignet_notifier.domain import SUBSCRIPTION
+    from mignet_runtime.keystore import keys_bucket
+
+    settings = settings_for(fresh_nats)
+    notifier_spec = spec(smtp_url=smtp.url, retry_schedule=(60.0,))
+    async with RunningService(notifier_spec, settings) as notifier:
+        created = await command(
+            notifier.client,
+            c.CreateSubscription(
+                **ids(), title="fp", channel="email", email="fp@example.org", internal=True, event_types=[SUBMITTED]
+            ),
+        )
+        sid = created["aggregate_id"]
+
+        async def active():
+            return (await notifier.client.query(c.GetSubscription(subscription_id=sid)))["status"] == "active"
+
+        await eventually(active)
+        key_ids = await notifier.runtime.store.keys.keys_of(SUBSCRIPTION.name, sid)
+    assert key_ids, "the subscription's address is sealed with a key of its own"
+    # The key out of the bucket, no erasure recorded: what a lagging node answers for a key just created.
+    admin = await nats.connect(fresh_nats)
+    kv = await admin.jetstream().key_value(keys_bucket("notifier"))
+    for key_id in key_ids:
+        await kv.purge(f"dk.{key_id}")
+    await admin.drain()
+    async with RunningService(notifier_spec, settings) as notifier:  # a process that never held the key
+        await submit(reviews_store, "asia-pacific-2024-2025", "asia-pacific", "Unreadable for now")
+
+        async def attempted():
+            found = await notifier.client.query(c.ListDeliveries(subscription_id=sid))
+            return found["items"] if found["items"] and found["items"][0]["attempts"] >= 1 else None
+
+        [delivery] = await eventually(attempted, timeout=15)
+    assert delivery["status"] == "pending" and "could not be read yet" in delivery["last_error"], delivery
+    assert smtp.messages == []

@@ -98,6 +98,10 @@ class Attempts:
         # The address is read from the sealed event (the read model has none); erased: nothing to send to.
         address = await subscriber_address(self.runtime.executor, subscription["subscription_id"])
         if not address or address in (ERASED, WITHHELD):
+            if not subscription.get("personal_data_erased_on"):
+                # No erasure recorded: the key is not readable yet (a replicated key bucket's follower may answer
+                # before it has a key just created), so this is a failed attempt, retried, never a cancellation.
+                return Outcome(None, 0.0, error="the subscriber's address could not be read yet (key store)")
             await self.write(d.cancelled(doc, None, "the subscriber's address was erased"))
             self.metrics.ended(doc["channel"], "cancelled")
             return None
