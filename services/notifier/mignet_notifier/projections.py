@@ -135,6 +135,6 @@ OUTBOX_REVIEWS = _outbox(rv.SERVICE, rv.EVENTS_SUBJECT)
 OUTBOXES = (OUTBOX_REGISTRY, OUTBOX_REVIEWS)
 PROJECTIONS = (SUBSCRIPTIONS,)
 FOREIGN = (
-    ForeignSource(service=r.SERVICE, codec=EventCodec(r.REGISTRY_EVENTS), projections=(OUTBOX_REGISTRY,)),
-    ForeignSource(service=rv.SERVICE, codec=EventCodec(rv.REVIEWS_EVENTS), projections=(OUTBOX_REVIEWS,)),
+    ForeignSource(service=r.SERVICE, codec=EventCodec(c.SOURCE_EVENTS[r.SERVICE]), projections=(OUTBOX_REGISTRY,)),
+    ForeignSource(service=rv.SERVICE, codec=EventCodec(c.SOURCE_EVENTS[rv.SERVICE]), projections=(OUTBOX_REVIEWS,)),
 )
