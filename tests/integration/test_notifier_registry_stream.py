@@ -78,11 +78,18 @@ async def test_working_group_and_support_request_events_reach_webhooks_and_email
                     occurred_on="2026-12-01",
                 )
             )
-            await registry.client.command(
+            other = await registry.client.command(
                 sr.RequestSupport(
                     **ids(), country="PH", requester="member-state", measures=["specific-objectives"], objectives=[7]
                 )  # another country: not mailed to the BD desk
             )
+            # Their progress names only the request: the BD desk hears of BD's (its facets are inherited).
+            for request in (asked, other):
+                await registry.client.command(
+                    sr.AcceptSupport(
+                        **ids(), request_id=request.aggregate_id, working_group="alternatives-to-detention"
+                    )
+                )
             await registry.client.command(
                 wg.CreateWorkingGroup(
                     **ids(), group_id="pilot-tools", group_name="Pilot tools", core=False, workstream="data"
@@ -96,7 +103,7 @@ async def test_working_group_and_support_request_events_reach_webhooks_and_email
                 webhook = await notifier.client.query(c.ListDeliveries(subscription_id=hook["aggregate_id"]))
                 email = await notifier.client.query(c.ListDeliveries(subscription_id=mail["aggregate_id"]))
                 done = [d for d in webhook["items"] + email["items"] if d["status"] == "delivered"]
-                return len(done) == 5
+                return len(done) == 8
 
             await eventually(all_delivered, timeout=20)
             await asyncio.sleep(0.5)  # room for a wrong extra delivery to show
@@ -106,19 +113,23 @@ async def test_working_group_and_support_request_events_reach_webhooks_and_email
 
     events = [Webhook(hook["secret"]).verify(request.body, request.headers) for request in receiver.requests]
     assert sorted(e["type"].split(".registry.")[1] for e in events) == [
+        "support-request.accepted.v1",
+        "support-request.accepted.v1",
         "support-request.requested.v1",
         "support-request.requested.v1",
         "working-group.created.v1",
         "working-group.member-joined.v1",
     ]
-    assert len({request.headers["webhook-id"] for request in receiver.requests}) == 4
-    [bd] = [e for e in events if e["subject"] == asked.aggregate_id]
+    assert len({request.headers["webhook-id"] for request in receiver.requests}) == 6
+    [bd] = [e for e in events if e["subject"] == asked.aggregate_id and e["type"].endswith(".requested.v1")]
     assert bd["data"]["champion"] is True and bd["data"]["region"] == "asia-pacific"
     assert bd["data"]["description"] == DESCRIPTION  # JSON, as recorded: escaping is the receiver's
 
-    assert inbox.recipients == [["bd.desk@example.org"]]
-    [message] = inbox.messages
+    assert inbox.recipients == [["bd.desk@example.org"]] * 2
+    message, accepted = sorted(inbox.messages, key=lambda m: "accepted" in m["Subject"])
     assert message["Subject"] == "[mignet] BD asks the Network for support (member-state)"
+    assert accepted["Subject"] == f"[mignet] Support request {asked.aggregate_id} accepted"
+    assert "working group: alternatives-to-detention" in accepted.get_body(("plain",)).get_content()
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert DESCRIPTION in text and "champion: yes" in text and asked.aggregate_id in text

@@ -61,6 +61,7 @@ def test_facets_of_support_requests_and_of_a_national_networks_pilot():
         network_id="reg-0123456789ab", from_status="being-established", to_status="established", occurred_on=DAY
     )
     assert facets(status) == {}  # a regional network names no country
+    # A request's progress names only the request: expansion gives it the request's facets (inherited_facets).
     assert facets(sr.SupportAccepted(request_id="sr-0123456789ab", working_group="data", occurred_on=DAY)) == {}
 
 

@@ -22,6 +22,7 @@ from mignet_contracts import registry as r
 from mignet_contracts import reviews as rv
 from mignet_contracts.envelope import Event
 from mignet_notifier.domain.matching import facets
+from mignet_notifier.inherited_facets import SUBJECT
 from mignet_runtime.codec import EventCodec, RecordedEvent
 from mignet_runtime.projection import Projection
 from mignet_runtime.service import ForeignSource
@@ -126,7 +127,8 @@ def _outbox(service: str, subjects: str) -> Projection:
         subject_filter=subjects,
         key=lambda recorded: recorded.event_id,
         apply=apply_outbox,
-        indexes=(("_seq",),),  # expansion reads them in stream order, after its cursor
+        # Expansion reads them in stream order, after its cursor; and an aggregate's origin event by its subject.
+        indexes=(("_seq",), (SUBJECT,)),
     )
 
 
