@@ -120,19 +120,19 @@ def apply_outbox(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     }
 
 
-def _outbox(service: str, subjects: str) -> Projection:
+def _outbox(service: str, subjects: str, *indexes: tuple[str, ...]) -> Projection:
     return Projection(
         name=service,
         collection=f"outbox_{service}",
         subject_filter=subjects,
         key=lambda recorded: recorded.event_id,
         apply=apply_outbox,
-        # Expansion reads them in stream order, after its cursor; and an aggregate's origin event by its subject.
-        indexes=(("_seq",), (SUBJECT,)),
+        indexes=(("_seq",), *indexes),  # expansion reads them in stream order, after its cursor
     )
 
 
-OUTBOX_REGISTRY = _outbox(r.SERVICE, r.EVENTS_SUBJECT)
+#: Support requests' progress looks up the request's first event by its subject (inherited_facets).
+OUTBOX_REGISTRY = _outbox(r.SERVICE, r.EVENTS_SUBJECT, (SUBJECT,))
 OUTBOX_REVIEWS = _outbox(rv.SERVICE, rv.EVENTS_SUBJECT)
 OUTBOXES = (OUTBOX_REGISTRY, OUTBOX_REVIEWS)
 PROJECTIONS = (SUBSCRIPTIONS,)
