@@ -16,7 +16,10 @@ from mignet_contracts.reviews import REVIEWS_EVENTS
 from mignet_contracts.support import SUPPORT_EVENTS
 from mignet_contracts.working_groups import WORKING_GROUP_EVENTS
 
-ALL_EVENTS: tuple[type[Event], ...] = (*REGISTRY_EVENTS, *WORKING_GROUP_EVENTS, *SUPPORT_EVENTS, *REVIEWS_EVENTS)
+#: Every event the REGISTRY stream holds (networks and champions, working groups, support requests): the one
+#: list its readers use (the registry itself, the public feed's sources, the notifier's consumer).
+REGISTRY_STREAM_EVENTS: tuple[type[Event], ...] = (*REGISTRY_EVENTS, *WORKING_GROUP_EVENTS, *SUPPORT_EVENTS)
+ALL_EVENTS: tuple[type[Event], ...] = (*REGISTRY_STREAM_EVENTS, *REVIEWS_EVENTS)
 #: Earlier version -> the function that makes the next version of it.
 UPCASTERS: dict[type[Event], Callable[[Event], Event]] = {**REGISTRY_UPCASTERS}
 HISTORIC_EVENTS: tuple[type[Event], ...] = tuple(UPCASTERS)

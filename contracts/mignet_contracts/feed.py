@@ -12,11 +12,9 @@ their names: ``registry.events.champion.*.nominated`` filters the same events on
 
 from __future__ import annotations
 
+from mignet_contracts.catalog import REGISTRY_STREAM_EVENTS
 from mignet_contracts.envelope import Event
-from mignet_contracts.registry import REGISTRY_EVENTS
 from mignet_contracts.reviews import REVIEWS_EVENTS
-from mignet_contracts.support import SUPPORT_EVENTS
-from mignet_contracts.working_groups import WORKING_GROUP_EVENTS
 
 #: The stream integrators read, in the account ``FEED``.
 PUBLIC_STREAM = "PUBLIC"
@@ -25,7 +23,7 @@ FEED_ACCOUNT = "FEED"
 INTEGRATOR_USER = "integrator"
 #: The services whose streams feed ``PUBLIC``, by stream name.
 SOURCES: dict[str, tuple[type[Event], ...]] = {
-    "REGISTRY": (*REGISTRY_EVENTS, *WORKING_GROUP_EVENTS, *SUPPORT_EVENTS),
+    "REGISTRY": REGISTRY_STREAM_EVENTS,
     "REVIEWS": REVIEWS_EVENTS,
 }
 

@@ -27,6 +27,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from mignet_contracts import registry, reviews
+from mignet_contracts.catalog import REGISTRY_STREAM_EVENTS
 from mignet_contracts.envelope import Command, Contract, Event, Query
 from mignet_contracts.fields import (
     DEFAULT_PAGE,
@@ -56,9 +57,14 @@ MAX_URL_LENGTH = 2000
 
 #: Events that carry someone's contact details: never notified (nor kept by the notifier).
 PERSONAL_EVENTS: tuple[type[Event], ...] = (registry.NetworkFocalPointAssigned, reviews.ContributionContactRecorded)
+#: The streams the notifier consumes, each with every event it holds (the same lists their services use).
+SOURCE_EVENTS: dict[str, tuple[type[Event], ...]] = {
+    registry.SERVICE: REGISTRY_STREAM_EVENTS,
+    reviews.SERVICE: reviews.REVIEWS_EVENTS,
+}
 #: Every event type a subscription may name: CloudEvents type -> public?
 SUBSCRIBABLE: dict[str, bool] = {
-    e.ce_type(): e.public for e in (*registry.REGISTRY_EVENTS, *reviews.REVIEWS_EVENTS) if e not in PERSONAL_EVENTS
+    e.ce_type(): e.public for events in SOURCE_EVENTS.values() for e in events if e not in PERSONAL_EVENTS
 }
 
 

@@ -20,7 +20,7 @@ from mignet_contracts.envelope import Command, Event, Query
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 SERVICES: dict[str, tuple[tuple[type[Event], ...], tuple[type[Command], ...], tuple[type[Query], ...]]] = {
     "registry": (
-        (*registry.REGISTRY_EVENTS, *working_groups.WORKING_GROUP_EVENTS, *support.SUPPORT_EVENTS),
+        catalog.REGISTRY_STREAM_EVENTS,
         (*registry.REGISTRY_COMMANDS, *working_groups.WORKING_GROUP_COMMANDS, *support.SUPPORT_COMMANDS),
         (*registry.REGISTRY_QUERIES, *working_groups.WORKING_GROUP_QUERIES, *support.SUPPORT_QUERIES),
     ),

@@ -9,15 +9,16 @@ outcome recorded (journaled, batched with the other outcomes of the moment)
 after it, conditional on the claim. The one window left: a notifier that dies
 (or is stopped) after the receiver took the POST and before the outcome was
 recorded sends the delivery again once its claim runs out
-(:meth:`Dispatcher._claim_seconds`), with the same ``webhook-id``, which the receiver
-de-duplicates: at most ``UNRECORDED_PER_SLOT`` x ``concurrency`` deliveries (the
-attempts under way and the ended ones whose outcome waits in the batch being
-written). A worker frozen (SIGSTOP) longer than its claim can overlap with the
-next one the same way.
+(:meth:`.slots.Slots.claim_seconds`), with the same ``webhook-id``, which the
+receiver de-duplicates: at most ``UNRECORDED_PER_SLOT`` x ``concurrency``
+deliveries (:mod:`.slots`). A worker frozen (SIGSTOP) longer than its claim can
+overlap with the next one the same way.
 
 The worker wakes when this process's projection runners write a batch (it polls
 their checkpoints every ``outbox_poll_seconds`` only when another replica runs
-them), and when an attempt ends or an outcome batch is written.
+them), and when an attempt ends or an outcome batch is written. Each turn expands
+what the projections added (:mod:`.expansion`, against :mod:`.subscription_view`)
+and starts the attempts that are due (:mod:`.slots`, then :mod:`.attempts`).
 """
 
 from __future__ import annotations
@@ -26,9 +27,7 @@ import asyncio
 import logging
 import uuid
 from datetime import timedelta
-from typing import Any
 
-from mignet_contracts.notifier import SubscriptionStatus
 from mignet_notifier import deliveries as d
 from mignet_notifier import expansion
 from mignet_notifier.attempts import Attempts
@@ -36,16 +35,11 @@ from mignet_notifier.config import NotifierConfig
 from mignet_notifier.metrics import DeliveryMetrics
 from mignet_notifier.outcomes import OutcomeWriter
 from mignet_notifier.projections import SUBSCRIPTIONS
+from mignet_notifier.slots import STOP_GRACE_SECONDS, UNRECORDED_PER_SLOT, Slots
+from mignet_notifier.subscription_view import SubscriptionView
 from mignet_runtime.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
-Doc = dict[str, Any]
-#: How long a stopping worker lets the attempts under way finish.
-STOP_GRACE_SECONDS = 2.0
-#: Attempts under way or ended without a journaled outcome, per attempt slot, at most: outcomes are written in
-#: batches (a journaled write per batch); a tighter bound stalls the slots on each write (2: about half the
-#: deliveries/s in docs/benchmarks.md). It bounds the window a crash leaves (module docstring).
-UNRECORDED_PER_SLOT = 8
 #: How often the expansion cursors are written, at most (one journaled write; a crash expands again what
 #: came after the last one, which inserts nothing new).
 CURSOR_WRITE_SECONDS = 0.1
@@ -57,65 +51,18 @@ class Dispatcher:
         self.config = config
         self.wake = asyncio.Event()
         self.stopping = asyncio.Event()
-        self.inflight: set[asyncio.Task] = set()
         self.outcomes = OutcomeWriter(runtime.db, on_recorded=self.wake.set)
         registry = runtime.metrics.registry if runtime.metrics is not None else None
         self.metrics = DeliveryMetrics(runtime.spec.name, registry)
         self.attempts = Attempts(runtime, config, commands, self.outcomes, self.metrics)
         self.expansion = expansion.Expansion(runtime)
-        #: The subscriptions read model but the deleted ones, read again whenever its checkpoint moves.
-        self._subscriptions: dict[str, Doc] = {}
-        #: Deliveries this worker inserted already claimed (their first attempt is its own), in order.
-        self._queue: list[Doc] = []
-        #: How many it may hold so: enough to keep every slot busy between two expansions.
-        self._queue_limit = 4 * config.concurrency
+        self.subscriptions = SubscriptionView(runtime.db)
+        unrecorded_limit = UNRECORDED_PER_SLOT * config.concurrency
+        self.slots = Slots(
+            runtime.db, config, self.attempts, self.outcomes, self.subscriptions, self.wake, unrecorded_limit
+        )
         self._token = uuid.uuid4().hex
-        #: Attempts under way or ended without a journaled outcome, at most (see :meth:`start_due`).
-        self.unrecorded_limit = UNRECORDED_PER_SLOT * config.concurrency
-        self._more_due = False
 
-    # -- attempts -----------------------------------------------------------------------
-    def _claim_seconds(self) -> float:
-        """How long a claim holds: the queue ahead of it at worst, then the attempt, then a margin."""
-        rounds = self._queue_limit / self.config.concurrency + 1
-        return rounds * (self.config.request_timeout + 1) + 10
-
-    async def start_due(self, scan: bool) -> int:
-        """Starts attempts: the deliveries this worker inserted claimed, then (with ``scan``) the due ones
-        in the log, claimed first."""
-        # At most ``concurrency`` attempts under way and, with the ended ones whose outcome is not journaled
-        # yet (written in batches), UNRECORDED_PER_SLOT times that: the most a crash can make go twice.
-        under_way = len(self.inflight)
-        room = min(self.config.concurrency - under_way, self.unrecorded_limit - under_way - self.outcomes.unrecorded)
-        if room <= 0:
-            return 0
-        claimed, self._queue = self._queue[:room], self._queue[room:]
-        if (scan or self._more_due) and len(claimed) < room:
-            wanted = room - len(claimed)
-            pending, abandoned = await d.due_ids(self.runtime.db, wanted)
-            # A full page: more may be due at once, so the next turn looks again without waiting.
-            self._more_due = len(pending) + len(abandoned) >= wanted
-            if pending or abandoned:
-                hold = self._claim_seconds()
-                claimed += await d.claim(self.runtime.db, pending, uuid.uuid4().hex, hold, abandoned)
-        unknown = {doc["subscription_id"] for doc in claimed} - set(self._subscriptions)
-        if unknown:
-            # Deleted, or newer than this worker's view (another worker expanded for it): read them.
-            found = self.runtime.db[SUBSCRIPTIONS.collection].find({"_id": {"$in": sorted(unknown)}})
-            self._subscriptions.update({doc["_id"]: doc async for doc in found})
-        for doc in claimed:
-            task = asyncio.create_task(self.attempts.run(doc, self._subscriptions.get(doc["subscription_id"])))
-            self.inflight.add(task)
-            task.add_done_callback(self._done)
-        return len(claimed)
-
-    def _done(self, task: asyncio.Task) -> None:
-        self.inflight.discard(task)
-        self.wake.set()
-        if not task.cancelled() and task.exception() is not None:
-            log.error("delivery attempt failed unexpectedly", exc_info=task.exception())
-
-    # -- the loop -----------------------------------------------------------------------
     def _listen(self) -> bool:
         """Has the projection runners of this process (when it holds the lease; fresh ones at every
         acquisition) wake the worker after each batch; whether they do, so the worker need not poll."""
@@ -134,18 +81,16 @@ class Dispatcher:
         if checkpoints.get(SUBSCRIPTIONS.name) != state.get("subscriptions"):
             # The subscriptions changed: read them again (the worker keeps them in memory between changes),
             # and what waited for one (perhaps resumed) goes now, not at the next look.
-            collection = self.runtime.db[SUBSCRIPTIONS.collection]
-            found = collection.find({"status": {"$ne": str(SubscriptionStatus.DELETED)}})
-            self._subscriptions = {doc["_id"]: doc async for doc in found}
-            if await d.release_held(self.runtime.db, collection):
+            await self.subscriptions.reload()
+            if await d.release_held(self.runtime.db, self.subscriptions.collection):
                 state["next_due_check"] = 0  # look at the log in this very turn
             state["subscriptions"] = checkpoints.get(SUBSCRIPTIONS.name)
         if checkpoints != state.get("checkpoints"):
-            room = max(0, self._queue_limit - len(self._queue) - len(self.inflight))
-            until = d.now() + timedelta(seconds=self._claim_seconds())
-            active = [doc for doc in self._subscriptions.values() if doc["status"] == "active"]
+            room = self.slots.room_to_queue()
+            until = d.now() + timedelta(seconds=self.slots.claim_seconds())
+            active = self.subscriptions.active()
             expanded = await self.expansion.expand(checkpoints, active, self._token, room, until, shared=not listening)
-            self._queue += expanded.claimed
+            self.slots.queue += expanded.claimed
             if expanded.inserted:
                 self.wake.set()
             if expanded.done:
@@ -153,11 +98,11 @@ class Dispatcher:
             busy += expanded.events
         now = asyncio.get_running_loop().time()
         scan = now >= state.get("next_due_check", 0)
-        if self.wake.is_set() or scan or (self._more_due and len(self.inflight) < self.config.concurrency):
+        if self.wake.is_set() or scan or self.slots.free_and_more_due():
             self.wake.clear()
             if scan:
                 state["next_due_check"] = now + self.config.poll_seconds
-            busy += await self.start_due(scan)
+            busy += await self.slots.start_due(scan)
         if now >= state.get("next_cursor_write", 0):  # after the attempts started: off their path
             state["next_cursor_write"] = now + CURSOR_WRITE_SECONDS
             await self.expansion.flush()
@@ -186,10 +131,7 @@ class Dispatcher:
                 except TimeoutError:
                     pass
         finally:
-            if self.inflight:
-                await asyncio.wait(self.inflight, timeout=STOP_GRACE_SECONDS)
-            for task in self.inflight:
-                task.cancel()  # its claim runs out and the delivery goes again, same webhook-id
+            await self.slots.stop(STOP_GRACE_SECONDS)
             await self.outcomes.drain(STOP_GRACE_SECONDS)
             try:
                 await self.expansion.flush()

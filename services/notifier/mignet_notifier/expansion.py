@@ -26,6 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from mignet_notifier import deliveries as d
 from mignet_notifier.domain.matching import matches
+from mignet_notifier.inherited_facets import inherit
 from mignet_notifier.projections import OUTBOXES, SUBSCRIPTIONS
 from mignet_runtime.projection import CHECKPOINTS, journaled
 from mignet_runtime.service import ServiceRuntime
@@ -134,6 +135,7 @@ class Expansion:
             full = len(docs) == limit  # perhaps more to read up to the checkpoint
             result.done &= not full
             if docs:
+                await inherit(db, outbox.collection, docs)
                 at = d.now()
                 new = [
                     d.new_delivery(doc, s, at)

@@ -18,6 +18,7 @@ import jinja2
 
 from mignet_notifier.config import NotifierConfig
 from mignet_notifier.webhook import Outcome
+from mignet_notifier.wording import details, headline, short_type
 
 Doc = dict[str, Any]
 _TEMPLATES = jinja2.Environment(
@@ -27,70 +28,22 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 
-#: Per event type (after ``int.un-migration.mignet.``, before ``.v1``): the headline, from the event's data.
-HEADLINES: dict[str, str] = {
-    "registry.network.created": "New UN network on migration: {network_name}",
-    "registry.network.status-changed": "Network {network_id} is now {to_status}",
-    "registry.network.renamed": "Network {network_id} renamed",
-    "registry.champion.nominated": "{country} nominated as a champion country",
-    "registry.champion.confirmed": "{country} confirmed as a champion country",
-    "registry.champion.withdrawn": "{country} withdrew as a champion country",
-    "reviews.review.opened": "Review {review_id} is open for contributions",
-    "reviews.review.closed": "Review {review_id} is closed",
-    "reviews.contribution.submitted": "New contribution to {review_id} awaits moderation: {title}",
-    "reviews.contribution.published": "Contribution {contribution_id} is published",
-}
-#: Data fields shown in the body, in this order, when the event has them (never contact details).
-SHOWN = (
-    "network_name",
-    "network_id",
-    "scope",
-    "country",
-    "region",
-    "from_status",
-    "to_status",
-    "review_id",
-    "contribution_id",
-    "title",
-    "summary",
-    "level",
-    "objectives",
-    "language",
-    "reason",
-    "note",
-    "occurred_on",
-)
-
-
-def _short(event_type: str) -> str:
-    return event_type.removeprefix("int.un-migration.mignet.").rsplit(".v", 1)[0]
-
 
 def render(delivery: Doc, subscription: Doc) -> tuple[str, str, str]:
     """Subject, text body and HTML body of one delivery."""
     event = delivery["cloud_event"]
-    data = event["data"]
-    short = _short(event["type"])
-    try:
-        headline = HEADLINES[short].format(**data)
-    except (KeyError, IndexError):
-        headline = f"{short.replace('.', ' ')}: {event['subject']}"
-    headline = " ".join(headline.split())[:200]  # one line: it is also the Subject header
-    details = [(name.replace("_", " "), _value(data[name])) for name in SHOWN if data.get(name) not in (None, "", [])]
+    short = short_type(event["type"])
+    line = headline(event)
     context = {
-        "headline": headline,
+        "headline": line,
         "summary": f"mignet recorded {short.replace('.', ' ')} for {event['subject']}.",
-        "details": details,
+        "details": details(event["data"]),
         "event": event,
         "subscription": subscription,
     }
     text = _TEMPLATES.get_template("email.txt").render(context)
     html = _TEMPLATES.get_template("email.html").render(context)
-    return f"[mignet] {headline}", text, html
-
-
-def _value(value: Any) -> str:
-    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return f"[mignet] {line}", text, html
 
 
 def message(delivery: Doc, subscription: Doc, sender: str, to: str) -> EmailMessage:

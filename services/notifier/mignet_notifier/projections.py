@@ -22,6 +22,7 @@ from mignet_contracts import registry as r
 from mignet_contracts import reviews as rv
 from mignet_contracts.envelope import Event
 from mignet_notifier.domain.matching import facets
+from mignet_notifier.inherited_facets import SUBJECT
 from mignet_runtime.codec import EventCodec, RecordedEvent
 from mignet_runtime.projection import Projection
 from mignet_runtime.service import ForeignSource
@@ -119,22 +120,23 @@ def apply_outbox(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     }
 
 
-def _outbox(service: str, subjects: str) -> Projection:
+def _outbox(service: str, subjects: str, *indexes: tuple[str, ...]) -> Projection:
     return Projection(
         name=service,
         collection=f"outbox_{service}",
         subject_filter=subjects,
         key=lambda recorded: recorded.event_id,
         apply=apply_outbox,
-        indexes=(("_seq",),),  # expansion reads them in stream order, after its cursor
+        indexes=(("_seq",), *indexes),  # expansion reads them in stream order, after its cursor
     )
 
 
-OUTBOX_REGISTRY = _outbox(r.SERVICE, r.EVENTS_SUBJECT)
+#: Support requests' progress looks up the request's first event by its subject (inherited_facets).
+OUTBOX_REGISTRY = _outbox(r.SERVICE, r.EVENTS_SUBJECT, (SUBJECT,))
 OUTBOX_REVIEWS = _outbox(rv.SERVICE, rv.EVENTS_SUBJECT)
 OUTBOXES = (OUTBOX_REGISTRY, OUTBOX_REVIEWS)
 PROJECTIONS = (SUBSCRIPTIONS,)
 FOREIGN = (
-    ForeignSource(service=r.SERVICE, codec=EventCodec(r.REGISTRY_EVENTS), projections=(OUTBOX_REGISTRY,)),
-    ForeignSource(service=rv.SERVICE, codec=EventCodec(rv.REVIEWS_EVENTS), projections=(OUTBOX_REVIEWS,)),
+    ForeignSource(service=r.SERVICE, codec=EventCodec(c.SOURCE_EVENTS[r.SERVICE]), projections=(OUTBOX_REGISTRY,)),
+    ForeignSource(service=rv.SERVICE, codec=EventCodec(c.SOURCE_EVENTS[rv.SERVICE]), projections=(OUTBOX_REVIEWS,)),
 )

@@ -9,12 +9,13 @@ from __future__ import annotations
 from mignet_contracts import registry as c
 from mignet_contracts import support as sr
 from mignet_contracts import working_groups as wg
+from mignet_contracts.catalog import REGISTRY_STREAM_EVENTS
 from mignet_registry import commands, queries, support_views, working_group_views
 from mignet_registry.projections import PROJECTIONS
 from mignet_runtime.codec import EventCodec
 from mignet_runtime.service import Router, ServiceSpec, build_app, run
 
-EVENTS = (*c.REGISTRY_EVENTS, *wg.WORKING_GROUP_EVENTS, *sr.SUPPORT_EVENTS)
+EVENTS = REGISTRY_STREAM_EVENTS
 COMMANDS = (*c.REGISTRY_COMMANDS, *wg.WORKING_GROUP_COMMANDS, *sr.SUPPORT_COMMANDS)
 CODEC = EventCodec(EVENTS)
 

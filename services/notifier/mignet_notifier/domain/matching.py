@@ -18,15 +18,24 @@ from mignet_contracts import reviews
 from mignet_contracts.envelope import Event
 
 Doc = dict[str, Any]
+#: A national network's id is ``nat-`` and its country's code (registry.national_network_id).
+NATIONAL_PREFIX = "nat-"
 
 
 def facets(event: Event) -> dict[str, str]:
-    """The values filters compare: country, region and review id, where the event carries them."""
+    """The values filters compare: country, region and review id, where the event carries them.
+
+    Implied ones too: a review id names its region, and a national network's id (``nat-bd``) its country,
+    so a country filter hears of that network's changes and of the pilots it runs.
+    """
     found: dict[str, str] = {}
     for name in ("country", "region", "review_id"):
         value = getattr(event, name, None)
         if value:
             found[name] = str(value)
+    network_id = getattr(event, "network_id", None)
+    if "country" not in found and isinstance(network_id, str) and network_id.startswith(NATIONAL_PREFIX):
+        found["country"] = network_id.removeprefix(NATIONAL_PREFIX).upper()
     if "review_id" in found and "region" not in found:
         try:
             found["region"] = str(reviews.parse_review_id(found["review_id"])[0])
