@@ -100,7 +100,7 @@ def journaled(db: AsyncDatabase) -> WriteConcern:
     """Acknowledged means journaled, and acknowledged by as many members as MONGODB_URL asks:
     ``w=majority`` on a replica set, so a failover never rolls back a read model or its checkpoint. The URL's
     other write-concern options (``wtimeoutMS``) hold too."""
-    return WriteConcern(**{**db.write_concern.document, "j": True})
+    return WriteConcern(**{"w": 1, **db.write_concern.document, "j": True})
 
 
 CHECKPOINTS = "_projections"
