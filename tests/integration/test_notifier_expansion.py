@@ -93,3 +93,36 @@ async def test_an_upgraded_outbox_rebuilt_then_restarted_is_not_expanded_again(
             await asyncio.sleep(0.5)  # room for a wrong delivery of the first event to show
             assert (await notifier.client.query(c.ListDeliveries(subscription_id=sid)))["total"] == 1
     assert [r.body.count(b'"subject":"nat-np"') for r in receiver.requests] == [1]
+
+
+async def test_a_clean_stop_hands_back_the_deliveries_it_queued_but_never_attempted(
+    fresh_nats, settings_for, registry_store, mongo
+):
+    """Deliveries are inserted claimed by the worker that expanded them; those still queued when it stops go back
+    to pending at once (any worker takes them), instead of waiting for their claim to run out."""
+    gate = asyncio.Event()
+
+    async def answer(request, attempt):
+        await gate.wait()  # the one attempt under way holds the only slot: the others stay queued
+        return (204, {})
+
+    settings = settings_for(fresh_nats)
+    async with Receiver(answer) as receiver:
+        async with RunningService(spec(concurrency=1), settings) as notifier:
+            sid = (await subscribe(notifier, receiver.url()))["aggregate_id"]
+            for country in ("BD", "NP", "LK", "PK"):
+                await create_network(registry_store, country)
+
+            async def all_inserted():
+                return await notifier.db["deliveries"].count_documents({"subscription_id": sid}) == 4
+
+            await eventually(all_inserted)
+            await eventually(lambda: asyncio.sleep(0, bool(receiver.requests)))
+            db = mongo[notifier.db.name]
+        gate.set()
+        docs = {doc["subject"]: doc async for doc in db["deliveries"].find({"subscription_id": sid})}
+    # The first had its attempt (its outcome, or its claim running out, decides what follows); the three queued
+    # behind it are pending again, never attempted, claimed by nobody.
+    assert docs["nat-bd"]["attempts"] == 1
+    queued = [docs[f"nat-{c}"] for c in ("np", "lk", "pk")]
+    assert [(q["status"], q["attempts"], q.get("claim")) for q in queued] == [("pending", 0, None)] * 3

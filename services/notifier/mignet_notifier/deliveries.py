@@ -74,6 +74,20 @@ def claimed(doc: Doc, token: str, until: datetime) -> Doc:
     return {**doc, "status": str(DS.DELIVERING), "attempts": 1, "claim": token, "claimed_until": until}
 
 
+async def unclaim_unattempted(db: AsyncDatabase, docs: list[Doc]) -> None:
+    """Deliveries inserted claimed (:func:`claimed`) whose first attempt never started: pending again, for any
+    worker now."""
+    for token in {doc["claim"] for doc in docs}:
+        ids = [doc["_id"] for doc in docs if doc["claim"] == token]
+        await collection(db).update_many(
+            {"_id": {"$in": ids}, "claim": token, "status": str(DS.DELIVERING)},
+            {
+                "$set": {"status": str(DS.PENDING), "attempts": 0, "next_at": now()},
+                "$unset": {"claim": "", "claimed_until": ""},
+            },
+        )
+
+
 async def insert_new(db: AsyncDatabase, docs: list[Doc]) -> list[Doc]:
     """Inserts the deliveries not there yet and returns them; the ones already there stay as they are."""
     if not docs:

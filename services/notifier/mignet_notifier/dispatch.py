@@ -76,6 +76,10 @@ class Dispatcher:
     async def _step(self, state: dict) -> int:
         """One turn: expand what the projections added, start the attempts that are due."""
         busy = 0
+        # Taken and cleared first: a batch written while this turn waits on the database sets it again, and the
+        # loop turns once more instead of sleeping a poll interval on a cleared wake-up.
+        woken = self.wake.is_set()
+        self.wake.clear()
         listening = self._listen()
         checkpoints = await expansion.checkpoints(self.runtime)
         if checkpoints.get(SUBSCRIPTIONS.name) != state.get("subscriptions"):
@@ -91,15 +95,13 @@ class Dispatcher:
             active = self.subscriptions.active()
             expanded = await self.expansion.expand(checkpoints, active, self._token, room, until, shared=not listening)
             self.slots.queue += expanded.claimed
-            if expanded.inserted:
-                self.wake.set()
+            woken |= expanded.inserted
             if expanded.done:
                 state["checkpoints"] = checkpoints  # all expanded up to here (or waiting for subscriptions)
             busy += expanded.events
         now = asyncio.get_running_loop().time()
         scan = now >= state.get("next_due_check", 0)
-        if self.wake.is_set() or scan or self.slots.free_and_more_due():
-            self.wake.clear()
+        if woken or scan or self.slots.free_and_more_due():
             if scan:
                 state["next_due_check"] = now + self.config.poll_seconds
             busy += await self.slots.start_due(scan)
@@ -152,7 +154,8 @@ class Dispatcher:
         except asyncio.CancelledError:
             self.stopping.set()
             self.wake.set()
-            done, _ = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS + 1)
+            # run()'s own stop: the attempts under way, then the queued outcomes, each up to the grace.
+            done, _ = await asyncio.wait(tasks, timeout=2 * STOP_GRACE_SECONDS + 1)
             for unfinished in tasks - done:
                 unfinished.cancel()
             raise

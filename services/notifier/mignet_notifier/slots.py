@@ -107,3 +107,7 @@ class Slots:
             await asyncio.wait(self.inflight, timeout=grace)
         for task in self.inflight:
             task.cancel()
+        queued, self.queue = self.queue, []
+        if queued:
+            # Never attempted: back to pending at once, for any worker, rather than held until the claim runs out.
+            await d.unclaim_unattempted(self.db, queued)
