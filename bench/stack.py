@@ -97,7 +97,11 @@ class Stack:
         return f"{DB_PREFIX}_{service}"
 
     def stop(self) -> None:
-        stop_all(reversed(self.processes))
+        # The services first, while NATS and MongoDB still answer: a service stopped together with
+        # nats-server could not release its projection lease (TimeoutError) nor drain its connection.
+        servers = [*self.nats_processes, *([self.mongo_process] if self.mongo_process else [])]
+        stop_all([p for p in reversed(self.processes) if p not in servers])
+        stop_all(servers)
         # The data (hundreds of MB at full size) goes; the logs stay for a look after a failure.
         for data in ("nats", "mongo"):
             shutil.rmtree(self.root / data, ignore_errors=True)

@@ -21,6 +21,13 @@ disappears TTL seconds after its last renewal.
   write of a projection runner.
 * **Release** on a clean stop: ``kv.delete(..., last=revision)`` (a holder that
   already lost the key cannot delete its successor's).
+* **Unanswered writes**: a write whose answer never came (a timeout, or the keeper
+  cancelled mid-renewal by a stop) may have been applied all the same. Our revision was
+  then stale: the next renewal was refused as if another replica held the key, and a
+  release was refused (``BadRequestError``, err_code 10071), so the next holder waited out
+  the TTL. So each holding writes a value of its own (holder name and a nonce) and, on such
+  a refusal (or after a standby's unanswered create), reads the key: if it carries our
+  value, it is ours at the key's revision, renewed or released from there.
 
 The local check leaves a window (check passes, the process is paused, it
 resumes after a takeover and writes). That window is closed in MongoDB by the
@@ -56,6 +63,7 @@ import os
 import re
 import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -72,6 +80,9 @@ MIN_SAFETY_SECONDS = 0.5
 #: How often a standby tries to acquire (at most; TTL/3 if shorter): a create that fails is cheap,
 #: and this interval is part of the takeover bound.
 STANDBY_RETRY_SECONDS = 1.0
+#: JetStream's "wrong last sequence" (JSStreamWrongLastSequenceErrF, ...ConstantErr): kv.delete raises
+#: it as a plain BadRequestError, kv.update as KeyWrongLastSequenceError.
+WRONG_LAST_SEQUENCE = (10071, 10164)
 
 
 def lease_bucket(service: str) -> str:
@@ -117,6 +128,10 @@ class Lease:
         self._deadline = 0.0
         self._lock = asyncio.Lock()  # renewals and release use the revision one at a time
         self._last_failure = ""  # a standby logs a failure to acquire once, not every second
+        #: What this holding writes: unique, so a key carrying it was written by us (see _ours).
+        self.value = self._new_value()
+        #: A create of ours went unanswered (timed out, or cancelled while waiting): the key may be ours.
+        self._unsure = False
 
     @classmethod
     async def open(cls, js, service: str, database: str, holder: str | None = None) -> Lease:
@@ -152,12 +167,11 @@ class Lease:
         async with self._lock:
             if self.held():
                 return True
-            sent = self.clock()
+            unsure, self._unsure = self._unsure, True  # until answered: also if cancelled meanwhile
             try:
-                revision = await asyncio.wait_for(
-                    self.kv.create(self.key, self.holder.encode()), self.ttl - self.margin
-                )
+                sent, revision = await asyncio.wait_for(self._create_or_adopt(unsure), self.ttl - self.margin)
             except nats.js.errors.KeyWrongLastSequenceError:
+                self._unsure = False
                 self._last_failure = ""
                 return False  # someone holds it
             except (nats.errors.Error, TimeoutError) as exc:
@@ -166,11 +180,24 @@ class Lease:
                     log.warning("cannot try to acquire the lease %s: %r; retrying", self.key, exc)
                     self._last_failure = repr(exc)
                 return False
+            self._unsure = False
             self._last_failure = ""
             self._held_from(sent, revision)
             self.token = revision
             log.info("acquired the lease %s (fencing token %d, TTL %.1fs)", self.key, revision, self.ttl)
             return True
+
+    async def _create_or_adopt(self, unsure: bool) -> tuple[float, int]:
+        """(time sent, revision) of our create, or of a renewal of the key an unanswered create of ours wrote."""
+        sent = self.clock()
+        try:
+            return sent, await self.kv.create(self.key, self.value)
+        except nats.js.errors.KeyWrongLastSequenceError:
+            found = await self._ours(self.value) if unsure else None  # this create wrote nothing; an earlier one?
+            if found is None:
+                raise
+            sent = self.clock()
+            return sent, await self.kv.update(self.key, self.value, last=found)
 
     async def renew(self) -> bool:
         """Renews the lease; False once it is lost (someone else's revision, or our deadline passed)."""
@@ -180,9 +207,7 @@ class Lease:
                 return False
             sent = self.clock()
             try:
-                revision = await asyncio.wait_for(
-                    self.kv.update(self.key, self.holder.encode(), last=self.revision), self.remaining()
-                )
+                revision = await asyncio.wait_for(self._update_adopting(), self.remaining())
             except nats.js.errors.KeyWrongLastSequenceError:
                 self._lose("another replica holds it")
                 return False
@@ -196,17 +221,57 @@ class Lease:
             self._held_from(sent, revision)
             return True
 
+    async def _update_adopting(self) -> int:
+        """Renews at our revision; if refused because an unanswered write of ours moved it, at the key's."""
+        try:
+            return await self.kv.update(self.key, self.value, last=self.revision)
+        except nats.js.errors.KeyWrongLastSequenceError:
+            found = await self._ours(self.value)
+            if found is None or found == self.revision:
+                raise
+            log.info("the lease %s is at revision %d, written by us unanswered; renewing from it", self.key, found)
+            return await self.kv.update(self.key, self.value, last=found)
+
     async def release(self) -> None:
         """Gives the lease up at once, so another replica (or our own restart) need not wait a TTL."""
         async with self._lock:
-            if self.token is None:
+            holding, unsure, revision, value = self.token is not None, self._unsure, self.revision, self.value
+            self.token, self._unsure, self.value = None, False, self._new_value()
+            if not (holding or unsure):
                 return
-            revision, self.token = self.revision, None
             try:
-                await asyncio.wait_for(self.kv.delete(self.key, last=revision), 5)
-                log.info("released the lease %s", self.key)
+                if await asyncio.wait_for(self._delete(revision if holding else 0, value), 5):
+                    log.info("released the lease %s", self.key)
+                elif holding:
+                    log.info("the lease %s was no longer ours to release (expired or taken)", self.key)
             except (nats.errors.Error, TimeoutError) as exc:
                 log.warning("could not release the lease %s (%r); it expires within %.1fs", self.key, exc, self.ttl)
+
+    async def _delete(self, revision: int, value: bytes) -> bool:
+        """Deletes the key at ``revision`` or, if it moved, at the key's revision while it carries our value."""
+        if revision:
+            try:
+                await self.kv.delete(self.key, last=revision)
+                return True
+            except nats.js.errors.APIError as exc:
+                if exc.err_code not in WRONG_LAST_SEQUENCE:
+                    raise
+        found = await self._ours(value)
+        if found is None:
+            return False
+        await self.kv.delete(self.key, last=found)
+        return True
+
+    async def _ours(self, value: bytes) -> int | None:
+        """The key's revision if it carries ``value`` (so a write of ours put it there), else None."""
+        try:
+            entry = await self.kv.get(self.key)
+        except nats.js.errors.KeyNotFoundError:  # also a delete marker
+            return None
+        return entry.revision if entry.value == value else None
+
+    def _new_value(self) -> bytes:
+        return f"{self.holder} {uuid.uuid4().hex[:12]}".encode()
 
     def _held_from(self, sent: float, revision: int) -> None:
         self.revision = revision
@@ -215,6 +280,7 @@ class Lease:
     def _lose(self, why: str) -> None:
         if self.token is not None:
             log.warning("LOST the lease %s (fencing token %d): %s", self.key, self.token, why)
+            self.value = self._new_value()
         self.token = None
 
 

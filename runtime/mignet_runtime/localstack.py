@@ -72,6 +72,7 @@ def _load_prctl():
 
 # Looked up here, not in the forked child, where loading libraries can deadlock.
 _PRCTL = _load_prctl() if sys.platform.startswith("linux") else None
+_TGKILL = getattr(ctypes.CDLL(None, use_errno=True), "tgkill", None) if sys.platform.startswith("linux") else None
 _PR_SET_PDEATHSIG = 1
 
 
@@ -95,8 +96,11 @@ class ManagedProcess:
         *,
         cwd: str | os.PathLike[str] | None = None,
         echo: LineSink | None = None,
+        to_main_thread: bool = False,
     ):
         self.name = name
+        #: SIGTERM to the main thread only (see :meth:`terminate`).
+        self.to_main_thread = to_main_thread
         self.argv = list(argv)
         self.env = dict(os.environ if env is None else env)
         self.log_path = Path(log_path) if log_path else Path(_default_log_dir(), f"{name}.log")
@@ -157,6 +161,13 @@ class ManagedProcess:
                 self.echo(self.name, raw.decode("utf-8", "replace").rstrip("\r\n"))
 
     def terminate(self) -> None:
+        # SecantusDB's main thread waits on an Event without a timeout. A SIGTERM to the process may
+        # land on another of its threads, and CPython runs the handler in the main thread only once that
+        # wakes: never (1 stop in 4 right after start, measured). A signal to the main thread (its
+        # thread id is the pid) interrupts the wait at once.
+        pid = self.pid if self.to_main_thread and self.is_running else None
+        if pid is not None and _TGKILL is not None and _TGKILL(pid, pid, int(signal.SIGTERM)) == 0:
+            return
         self._signal(signal.SIGTERM)
 
     def kill(self) -> int | None:
@@ -416,7 +427,12 @@ def start_secantus(
     argv = [sys.executable, "-m", "secantus", "--host", host, "--port", str(port), "--storage-path", str(data)]
     argv += ["--auth"] if auth else []
     proc = ManagedProcess(
-        "secantus", argv, env=env, log_path=log_path or data.with_name(data.name + ".log"), echo=echo
+        "secantus",
+        argv,
+        env=env,
+        log_path=log_path or data.with_name(data.name + ".log"),
+        echo=echo,
+        to_main_thread=True,
     ).start()
     try:
         wait_for_port(host, port, timeout, proc)

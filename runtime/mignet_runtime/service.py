@@ -235,7 +235,12 @@ class ServiceRuntime:
         self._nc = nc
         if self._sources:
             holding = await self._first_acquisition()
-            self._lease_task = asyncio.create_task(self._hold_lease(holding), name=f"{self.spec.name}-lease")
+            if self._stopping:
+                # A stop (SIGTERM) came while starting and found no keeper to cancel: no holding may outlive it.
+                await self._lease_gone()
+                await _released(self.lease)
+            else:
+                self._lease_task = asyncio.create_task(self._hold_lease(holding), name=f"{self.spec.name}-lease")
         for task in self.spec.background if s.serves_requests else ():
             self._background.append(asyncio.create_task(task(self), name=f"{self.spec.name}-background"))
         self.ready.set()
@@ -303,7 +308,7 @@ class ServiceRuntime:
     async def _first_acquisition(self) -> bool:
         """At start, so a lone replica runs its projections as soon as it is ready, as before."""
         lease = await self._open_lease()
-        if lease is None or not await lease.try_acquire():
+        if lease is None or self._stopping or not await lease.try_acquire() or self._stopping:
             return False
         await self._lease_acquired(lease.fencing_token())
         return True
@@ -412,8 +417,7 @@ class ServiceRuntime:
             # lease released, so the next holder (or our restart) need not wait a TTL.
             self._lease_task.cancel()
             await asyncio.gather(self._lease_task, return_exceptions=True)
-        if self.lease is not None:
-            await self.lease.release()
+        await _released(self.lease)
         # Before MongoDB closes: the refresher would otherwise say it cannot read it.
         await self.stop_admin()
         if self._mongo is not None:
@@ -425,6 +429,11 @@ class ServiceRuntime:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _released(lease: Lease | None) -> None:
+    if lease is not None:
+        await lease.release()
 
 
 class Router:
