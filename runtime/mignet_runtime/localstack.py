@@ -49,8 +49,36 @@ class PortInUse(StartupError):
     pass
 
 
+#: Ports this process handed out: never twice, though a probe closes its socket at once.
+_handed_out: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's range for outgoing connections (and for ``bind(0)``)."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+    return low if low > 4096 else 32768
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    """A free TCP port for a server about to start, below the ephemeral range: a port from that range (what
+    ``bind(0)`` gives) can be taken by any outgoing connection before the server binds it, as a cluster's
+    first nodes connecting their routes took the last node's port once."""
+    low = _ephemeral_low()
+    for _ in range(500):
+        port = secrets.randbelow(low - 4096) + 4096
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # a crowded machine: the kernel's choice
         s.bind((host, 0))
         return s.getsockname()[1]
 
