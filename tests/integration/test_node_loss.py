@@ -145,7 +145,8 @@ async def test_the_projection_lease_holders_node_killed_during_a_burst_leaves_on
             entry = await kv.get(lease_key(f"{db_prefix}_registry"))
         except nats.js.errors.KeyNotFoundError:
             return None
-        pid = int((entry.value or b":0").decode().rsplit(":", 1)[1])
+        holder_name = (entry.value or b":0").decode().split(" ", 1)[0]  # "<host>:<pid> <nonce of this holding>"
+        pid = int(holder_name.rsplit(":", 1)[1])
         return next((i for i, r in enumerate(replicas) if r.pid == pid), None)
 
     await eventually(lambda: _true_if(holder(), lambda h: h is not None), timeout=30)
