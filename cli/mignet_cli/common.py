@@ -86,7 +86,9 @@ async def connect(url: str):
     try:
         nc = await nats.connect(**options)
     except Exception as exc:  # nats-py raises several unrelated types for "cannot connect"
-        cause = seen[-1] if seen else exc
+        # A refusal says more than what followed it (a reconnect attempt reset by the server that refused).
+        refusals = [e for e in seen if "authorization violation" in str(e).lower()]
+        cause = refusals[-1] if refusals else seen[-1] if seen else exc
         fail(ErrorBody(code="unavailable", message=f"cannot reach NATS at {redact_url(url)}: {_said(cause)}"))
     try:
         yield MignetClient(nc)
