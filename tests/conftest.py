@@ -128,7 +128,8 @@ class Servers:
         )
 
     def stop(self) -> None:
-        stop_all(s.process for s in (self.nats, self.mongo) if s is not None and s.process is not None)
+        # Throwaway data directories: 3 s to stop by themselves, then SIGKILL (the default waits 10 s).
+        stop_all((s.process for s in (self.nats, self.mongo) if s is not None and s.process is not None), timeout=3)
 
 
 def _external_servers() -> Servers:
