@@ -71,7 +71,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -129,6 +129,12 @@ class Projection:
     key: Callable[[RecordedEvent], str | None]
     apply: Callable[[Doc | None, RecordedEvent], Doc | None]
     indexes: tuple[tuple[str, ...], ...] = ()
+    #: At most one checkpoint write per this many seconds (0: one per batch). Each journaled write is a
+    #: queue an event waits in at a steady rate; fewer of them cost only this: a restart applies again what
+    #: came after the checkpoint written last (``_seq`` makes that a no-op), and the checkpoint in MongoDB
+    #: (status, other replicas) is behind by up to this long, or the runner's fetch wait when idle. The
+    #: runner's own ``applied_seq`` (what the same process reads) moves with every batch.
+    checkpoint_seconds: float = 0.0
 
 
 def fold(projection: Projection, events: Iterable[RecordedEvent], docs: dict[str, Doc] | None = None) -> dict[str, Doc]:
@@ -155,6 +161,16 @@ def _apply_one(projection: Projection, docs: dict[str, Doc], recorded: RecordedE
     updated["_seq"] = recorded.seq
     docs[key] = updated
     return key
+
+
+@dataclass(frozen=True)
+class Writing:
+    """A batch as it is written: every document of the events after ``after`` (the checkpoint before the
+    batch) up to ``last``, written by it or already there."""
+
+    after: int
+    last: int
+    docs: list[Doc]
 
 
 @dataclass
@@ -197,6 +213,9 @@ class ProjectionRunner:
         #: Bumped by every (re)created consumer: a batch fetched from an older one is dropped.
         self._generation = 0
         self._applied = 0  # the checkpoint: every event up to here is in the read model
+        #: A checkpoint not written yet (``Projection.checkpoint_seconds``), and when the next write is due.
+        self._unwritten: int | None = None
+        self._checkpoint_due = 0.0
         self._failures: dict[int, int] = {}
         #: Every document id in the collection, while it has at most KNOWN_IDS_LIMIT: an event
         #: on an id not in it starts a new document without reading the collection first.
@@ -213,6 +232,10 @@ class ProjectionRunner:
         #: Called after each batch is written and checkpointed (in the event loop, must not block): a
         #: consumer of the read model in the same process wakes at once instead of polling it.
         self.on_batch: Callable[[], None] | None = None
+        #: Awaited with each batch while it is written, before its checkpoint: a consumer of the read model in
+        #: the same process acts on the batch without reading it back after the checkpoint. It must not change
+        #: the documents; its errors are logged and ignored (the batch is written all the same).
+        self.on_writing: Callable[[Writing], Awaitable[None]] | None = None
 
     def _ensure_held(self) -> None:
         """Before every fetch and write: a replica whose lease may have expired does nothing."""
@@ -264,6 +287,7 @@ class ProjectionRunner:
         for fields in self.projection.indexes:
             await self.collection.create_index([(f, 1) for f in fields])
         self._applied = (await self.checkpoint()).get("seq", 0)
+        self._unwritten = None
         self._known = await self._load_ids()
         try:
             await self.store.js.delete_consumer(self.store.stream, self.durable)
@@ -438,7 +462,12 @@ class ProjectionRunner:
         await self._handle_decoded(self._decode(messages))
 
     async def _handle_decoded(self, decoded: list[tuple[Any, RecordedEvent | _Broken | None]]) -> None:
-        if not decoded:  # a fetch can end with nothing but a status message
+        if not decoded:  # a fetch can end with nothing (nothing came in its wait) or a status message
+            if self._unwritten is not None:
+                try:
+                    await self._write_checkpoint(self._unwritten, self._token)
+                except PyMongoError as exc:
+                    raise _Retry(f"writing the checkpoint of {self.projection.collection} failed: {exc}") from exc
             return
         started_ns = time.time_ns()
         self._check_contiguous([msg for msg, _ in decoded])
@@ -499,13 +528,15 @@ class ProjectionRunner:
         last = messages[-1].metadata.sequence.stream
         token = self._token
         try:
+            self._ensure_held()
+            # Side by side with the write: the listener (if any) does not wait for it.
+            told = self._tell(self._applied, last, docs)
             if dirty:
                 # A document the read above did not find is inserted: this runner is the
                 # collection's only writer. Were that broken (a stale holder), the duplicate key
                 # error retries the batch from the checkpoint, and setup() learns the ids.
                 # A replace that a newer holder's fence filters out fails the same way.
-                self._ensure_held()
-                await self.collection.bulk_write(
+                write = self.collection.bulk_write(
                     [
                         ReplaceOne(fenced(token, {"_id": k}), self._stamp(docs[k]), upsert=True)
                         if k in existing
@@ -514,15 +545,17 @@ class ProjectionRunner:
                     ],
                     ordered=False,
                 )
+                written: tuple[Any, ...] = await asyncio.gather(write, told, return_exceptions=True)
+                if isinstance(written[0], BaseException):
+                    raise written[0]
+            else:
+                await told
             for msg, reason in parked:
                 await self._park(msg, reason, self._failures.pop(msg.metadata.sequence.stream, 0))
-            self._ensure_held()
-            update: dict = {"$max": {"seq": last}, "$set": {"updated_at": datetime.now(UTC)}}
-            if token is not None:
-                update["$set"][FENCE] = token
-            await self.db.get_collection(CHECKPOINTS, write_concern=journaled(self.db)).update_one(
-                fenced(token, {"_id": self.projection.name}), update, upsert=True
-            )
+            if time.monotonic() < self._checkpoint_due:
+                self._unwritten = last  # by a later batch, or once a fetch waited in vain
+            else:
+                await self._write_checkpoint(last, token)
         except PyMongoError as exc:
             raise _Retry(f"writing {self.projection.collection} failed: {exc}") from exc
         if self._known is not None:
@@ -538,6 +571,25 @@ class ProjectionRunner:
         self.stats.last_seq = max(self.stats.last_seq, last)
         if self.on_batch is not None:
             self.on_batch()
+
+    async def _tell(self, after: int, last: int, docs: dict[str, Doc]) -> None:
+        if self.on_writing is None:
+            return
+        try:
+            await self.on_writing(Writing(after, last, [dict(doc) for doc in docs.values()]))
+        except Exception:
+            log.exception("projection %s: a listener of its batches failed", self.projection.name)
+
+    async def _write_checkpoint(self, seq: int, token: int | None) -> None:
+        self._ensure_held()
+        update: dict = {"$max": {"seq": seq}, "$set": {"updated_at": datetime.now(UTC)}}
+        if token is not None:
+            update["$set"][FENCE] = token
+        await self.db.get_collection(CHECKPOINTS, write_concern=journaled(self.db)).update_one(
+            fenced(token, {"_id": self.projection.name}), update, upsert=True
+        )
+        self._unwritten = None
+        self._checkpoint_due = time.monotonic() + self.projection.checkpoint_seconds
 
     def _check_contiguous(self, messages: list) -> None:
         """Deliveries from our consumer must come without holes, else another process pulled some."""

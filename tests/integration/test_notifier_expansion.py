@@ -31,7 +31,8 @@ async def _is(service, sid: str, status: str) -> bool:
 async def test_a_failed_insert_of_deliveries_expands_the_same_events_again(
     fresh_nats, settings_for, registry_store, monkeypatch, caplog
 ):
-    """The deliveries' insert fails once: the worker's next turn expands the event again.
+    """The deliveries' insert fails twice: as the outbox's runner writes the event (expanded from memory), then in the
+    worker's turn that reads it back; the turn after expands the event again.
 
     The failure is raised at our own adapter (``deliveries.insert_new``), MongoDB stays real: SecantusDB's
     ``failCommand`` failpoint cannot pick a collection, and the outbox projection's insert comes first."""
@@ -40,7 +41,7 @@ async def test_a_failed_insert_of_deliveries_expands_the_same_events_again(
     failed: list[int] = []
 
     async def failing_once(db, docs):
-        if docs and not failed:
+        if docs and len(failed) < 2:
             failed.append(len(docs))
             raise AutoReconnect("connection reset while inserting the deliveries")
         return await real(db, docs)
@@ -50,7 +51,10 @@ async def test_a_failed_insert_of_deliveries_expands_the_same_events_again(
         sid = (await subscribe(notifier, receiver.url()))["aggregate_id"]
         await create_network(registry_store, "BD")
         [delivery] = await deliveries_of(notifier, sid, "delivered")
-        assert failed == [1] and any("the delivery worker failed" in r.getMessage() for r in caplog.records)
+        messages = [r.getMessage() for r in caplog.records]
+        assert failed == [1, 1]
+        assert any("could not expand registry #1-1 as written" in m for m in messages)
+        assert any("the delivery worker failed" in m for m in messages)
         assert (await notifier.db["expansion_cursors"].find_one({"_id": "registry"}) or {"seq": 1})["seq"] == 1
     assert [r.headers["webhook-id"] for r in receiver.requests] == [delivery["delivery_id"]]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 
@@ -228,3 +229,51 @@ async def test_every_projection_write_is_journaled(nc, servers):
     finally:
         await client.drop_database(name)
         await client.close()
+
+
+async def test_a_checkpoint_interval_writes_late_and_a_restart_from_the_older_one_applies_nothing_twice(nc, db):
+    """``checkpoint_seconds``: the batches after a checkpoint write none of their own; the runner's
+    ``applied_seq`` moves all the same, the checkpoint is written once a fetch waits in vain, and a restart from
+    an older checkpoint (a crash before that write) changes no document."""
+    d = make_domain()
+    store = await _store(nc, d)
+    projection = dataclasses.replace(d.projection, checkpoint_seconds=60)
+    runner = ProjectionRunner(store, db, projection, consumer_prefix="test", batch_size=2, fetch_timeout=2)
+
+    async def checkpoint() -> int:
+        return ((await db["_projections"].find_one({"_id": "tallies"})) or {"seq": 0})["seq"]
+
+    loop = asyncio.get_running_loop()
+
+    async def until(condition, timeout: float = 20) -> None:
+        deadline = loop.time() + timeout
+        while not await condition():
+            assert loop.time() < deadline and not task.done()
+            await asyncio.sleep(0.02)
+
+    task = asyncio.create_task(runner.run())
+    try:
+        await _write(store, d, tallies=1, adds=0)
+        await until(lambda: _true(runner.applied_seq == 1))
+        assert await checkpoint() == 1  # the first batch writes one
+        await _write_more(store, d)  # 5 events, in batches of at most 2
+        await until(lambda: _true(runner.applied_seq == 6))
+        assert await checkpoint() == 1 and runner.stats.batches >= 3
+        await until(lambda: _is(checkpoint(), 6))  # the fetch after them waited 2 s for nothing
+    finally:
+        runner.stop()
+        await asyncio.wait_for(task, 10)
+    before = _strip(await db.tallies.find().to_list(None))
+    await db["_projections"].update_one({"_id": "tallies"}, {"$set": {"seq": 1}})  # as if it crashed before
+    again = ProjectionRunner(store, db, d.projection, consumer_prefix="test", batch_size=2)
+    await _drain(again, 6)
+    assert _strip(await db.tallies.find().to_list(None)) == before
+    assert again.stats.applied == 0 and again.stats.skipped == 5
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _is(awaitable, expected) -> bool:
+    return await awaitable == expected

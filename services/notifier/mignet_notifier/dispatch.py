@@ -27,6 +27,9 @@ import asyncio
 import logging
 import uuid
 from datetime import timedelta
+from functools import partial
+
+from pymongo.errors import PyMongoError
 
 from mignet_notifier import deliveries as d
 from mignet_notifier import expansion
@@ -34,9 +37,11 @@ from mignet_notifier.attempts import Attempts
 from mignet_notifier.config import NotifierConfig
 from mignet_notifier.metrics import DeliveryMetrics
 from mignet_notifier.outcomes import OutcomeWriter
-from mignet_notifier.projections import SUBSCRIPTIONS
+from mignet_notifier.projections import OUTBOXES, SUBSCRIPTIONS
 from mignet_notifier.slots import STOP_GRACE_SECONDS, UNRECORDED_PER_SLOT, Slots
 from mignet_notifier.subscription_view import SubscriptionView
+from mignet_runtime.outages import describe
+from mignet_runtime.projection import Projection, Writing
 from mignet_runtime.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,8 @@ class Dispatcher:
             runtime.db, config, self.attempts, self.outcomes, self.subscriptions, self.wake, unrecorded_limit
         )
         self._token = uuid.uuid4().hex
+        #: What the worker's turns saw last (the subscriptions' checkpoint their view was read at, and more).
+        self._state: dict = {}
 
     def _listen(self) -> bool:
         """Has the projection runners of this process (when it holds the lease; fresh ones at every
@@ -71,7 +78,41 @@ class Dispatcher:
         for runner in ours:
             if runner is not None and runner.on_batch is None:
                 runner.on_batch = self.wake.set
+                if runner.projection in OUTBOXES:
+                    runner.on_writing = partial(self._expand_writing, runner.projection)
         return all(runner is not None and runner.consuming for runner in ours)
+
+    async def _expand_writing(self, outbox: Projection, batch: Writing) -> None:
+        """An outbox batch as its runner writes it: expanded at once when the worker's view of the subscriptions
+        is current and holds every subscription created before these events; else the worker's turn does it."""
+        subscriptions = self.runtime.runners.get(SUBSCRIPTIONS.name) if self.runtime.holds_lease else None
+        if self.stopping.is_set() or subscriptions is None or not subscriptions.consuming:
+            return
+        seen = subscriptions.applied_seq
+        if self._state.get("subscriptions") != seen or seen < await self.runtime.store.last_seq():
+            return
+        room = self.slots.room_to_queue()
+        until = d.now() + timedelta(seconds=self.slots.claim_seconds())
+        active = self.subscriptions.active()
+        try:
+            expanded = await self.expansion.expand_writing(outbox, batch, active, self._token, room, until)
+        except PyMongoError as exc:
+            log.warning(
+                "could not expand %s #%d-%d as written (%s); the worker reads them back",
+                outbox.name,
+                batch.after + 1,
+                batch.last,
+                describe(exc),
+            )
+            return
+        if expanded is None:
+            return
+        if self.stopping.is_set():  # the worker stopped meanwhile: its queue is handed back already
+            await d.unclaim_unattempted(self.runtime.db, expanded.claimed)
+            return
+        self.slots.queue += expanded.claimed
+        if expanded.inserted:
+            self.wake.set()
 
     async def _step(self, state: dict) -> int:
         """One turn: expand what the projections added, start the attempts that are due."""
@@ -113,7 +154,7 @@ class Dispatcher:
     async def run(self) -> None:
         await d.ensure_indexes(self.runtime.db)
         await self.attempts.load()
-        state: dict = {}
+        state = self._state
         try:
             while not self.stopping.is_set():
                 try:

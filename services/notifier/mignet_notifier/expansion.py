@@ -12,6 +12,15 @@ document (a journaled update costs SecantusDB several times an insert). Only doc
 checkpoint are read: the runner writes a batch, then its checkpoint, so none below
 it can still appear. A rebuild rewrites the same documents with the same sequences:
 nothing is expanded again.
+
+In the process that runs the outbox projections, each batch is expanded as its runner
+writes it (:meth:`Expansion.expand_writing`, called side by side with the write and
+before the checkpoint), which moves the cursor past the batch: at a steady rate an
+event's deliveries are inserted one journaled write after it is fetched, not three
+(the outboxes write their checkpoints at most every
+:data:`~mignet_notifier.projections.OUTBOX_CHECKPOINT_SECONDS`). Whatever that path
+declines (a backlog larger than the worker's room, facets to inherit, subscriptions
+not caught up) is read back from the outbox as above.
 """
 
 from __future__ import annotations
@@ -26,9 +35,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from mignet_notifier import deliveries as d
 from mignet_notifier.domain.matching import matches
-from mignet_notifier.inherited_facets import inherit
+from mignet_notifier.inherited_facets import INHERITS, inherit
 from mignet_notifier.projections import OUTBOXES, SUBSCRIPTIONS
-from mignet_runtime.projection import CHECKPOINTS, journaled
+from mignet_runtime.projection import CHECKPOINTS, Projection, Writing, journaled
 from mignet_runtime.service import ServiceRuntime
 
 Doc = dict[str, Any]
@@ -136,24 +145,64 @@ class Expansion:
             result.done &= not full
             if docs:
                 await inherit(db, outbox.collection, docs)
-                at = d.now()
-                new = [
-                    d.new_delivery(doc, s, at)
-                    for doc in docs
-                    for s in subscriptions
-                    if matches(s, doc["type"], doc["public"], doc.get("facets") or {}, doc["recorded_at"])
-                ]
-                # As many as the caller can take are inserted claimed by it; the others pending, for any worker.
-                take = max(0, room - len(result.claimed))
-                new = [d.claimed(doc, token, claimed_until) for doc in new[:take]] + new[take:]
-                inserted = await d.insert_new(db, new)
-                result.inserted |= bool(inserted)
-                result.claimed += [doc for doc in inserted if doc.get("claim") == token]
-                result.events += len(docs)
+                await _insert(db, docs, subscriptions, token, room, claimed_until, result)
             # Only once the deliveries are in: an insert that failed leaves the cursor where it was, so the
             # worker's next turn expands the same events again (the ones inserted before the failure are refused).
             self._advance(outbox.name, docs[-1]["_seq"] if full else upto)
         return result
+
+    async def expand_writing(
+        self,
+        outbox: Projection,
+        batch: Writing,
+        subscriptions: list[Doc],
+        token: str,
+        room: int,
+        claimed_until: datetime,
+    ) -> Expanded | None:
+        """Expands a batch while the outbox runner of this process writes it, rather than read back after its
+        write and checkpoint (a journaled write and a read fewer before the first attempt). None when it cannot
+        (the worker's turn reads the outbox instead): documents before the batch not expanded yet, more events
+        than the caller has room for, or facets to inherit (the origin event may be in this very batch, not
+        written yet). The caller makes sure ``subscriptions`` hold every subscription created before these
+        events. A delivery inserted before its outbox document is harmless: the runner writes that document
+        before it acknowledges the event, whatever happens, and the delivery has its own copy of the event."""
+        docs = sorted(batch.docs, key=lambda doc: doc["_seq"])
+        if self._cursor.get(outbox.name) != batch.after or len(docs) > min(EXPAND_BATCH, room):
+            return None
+        if any(doc["type"] in INHERITS for doc in docs):
+            return None
+        result = Expanded()
+        if docs and subscriptions:
+            await _insert(self.runtime.db, docs, subscriptions, token, room, claimed_until, result)
+        self._advance(outbox.name, batch.last)
+        return result
+
+
+async def _insert(
+    db: AsyncDatabase,
+    docs: list[Doc],
+    subscriptions: list[Doc],
+    token: str,
+    room: int,
+    claimed_until: datetime,
+    result: Expanded,
+) -> None:
+    """Inserts the deliveries of outbox ``docs`` to the matching ``subscriptions``: as many as the caller has
+    ``room`` for claimed by it (``token``), the others pending, for any worker."""
+    at = d.now()
+    new = [
+        d.new_delivery(doc, s, at)
+        for doc in docs
+        for s in subscriptions
+        if matches(s, doc["type"], doc["public"], doc.get("facets") or {}, doc["recorded_at"])
+    ]
+    take = max(0, room - len(result.claimed))
+    new = [d.claimed(doc, token, claimed_until) for doc in new[:take]] + new[take:]
+    inserted = await d.insert_new(db, new)
+    result.inserted |= bool(inserted)
+    result.claimed += [doc for doc in inserted if doc.get("claim") == token]
+    result.events += len(docs)
 
 
 async def _legacy_cursor(db: AsyncDatabase, name: str) -> int:

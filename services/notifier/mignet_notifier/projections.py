@@ -120,6 +120,10 @@ def apply_outbox(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     }
 
 
+#: How often the outboxes' checkpoints are written at most (``Projection.checkpoint_seconds``).
+OUTBOX_CHECKPOINT_SECONDS = 0.25
+
+
 def _outbox(service: str, subjects: str, *indexes: tuple[str, ...]) -> Projection:
     return Projection(
         name=service,
@@ -128,6 +132,9 @@ def _outbox(service: str, subjects: str, *indexes: tuple[str, ...]) -> Projectio
         key=lambda recorded: recorded.event_id,
         apply=apply_outbox,
         indexes=(("_seq",), *indexes),  # expansion reads them in stream order, after its cursor
+        # The notifier expands each batch as it is written (expansion.py), not after the checkpoint: one
+        # journaled write per event fewer on the way to a webhook at a steady rate.
+        checkpoint_seconds=OUTBOX_CHECKPOINT_SECONDS,
     )
 
 
