@@ -14,6 +14,8 @@ PKG_LIST := $(VENV)/.mignet-packages
 PACKAGES := $(sort $(wildcard contracts/mignet_* runtime/mignet_* services/*/mignet_* cli/mignet_*))
 
 PYTEST_ARGS ?=
+# Test workers (pytest-xdist), each with its own throwaway servers; 0 runs the suite in this one process.
+TEST_WORKERS ?= 2
 RUN_ARGS    ?=
 CLUSTER     ?=
 BENCH_ARGS  ?=
@@ -22,7 +24,7 @@ BENCH_ARGS  ?=
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: PYTEST_ARGS='-k name' (test), RUN_ARGS='--services registry' (run), CLUSTER=3 (run)"
+	@echo "  variables: PYTEST_ARGS='-k name' (test), TEST_WORKERS=0 (test, one process), RUN_ARGS='--services registry' (run), CLUSTER=3 (run)"
 
 install: $(STAMP) ## create .venv and install mignet with the local and test extras
 
@@ -68,7 +70,7 @@ run: install ## start nats-server, SecantusDB and the services (data and logs in
 # pytest's exit code is kept in var/pytest.exitcode: make itself can only say 2.
 test: install ## run the test suite (starts its own throwaway servers)
 	@mkdir -p var; status=0; \
-	$(PY) -m pytest -q -rs -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
+	$(PY) -m pytest -q -rs -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS) || status=$$?; \
 	echo $$status > var/pytest.exitcode; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5); that is a failure" >&2; fi; \
 	exit $$status

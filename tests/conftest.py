@@ -32,9 +32,11 @@ from pathlib import Path
 import pytest
 
 from mignet_runtime.localstack import (
+    FREE_PORTS_ENV,
     ManagedProcess,
     dev_passwords,
     free_port,
+    free_port_slice,
     provision_local,
     start_secantus,
     stop_all,
@@ -42,6 +44,18 @@ from mignet_runtime.localstack import (
 from mignet_runtime.settings import Settings
 
 from secured_nats import NatsUrl, start_test_nats
+
+# Under pytest-xdist (`make test` runs two workers), each worker and every process it starts picks ports from
+# its own slice: a port held for a server's restart is never handed to the other worker's servers.
+if os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    if FREE_PORTS_ENV not in os.environ:
+        os.environ[FREE_PORTS_ENV] = free_port_slice(
+            int(os.environ["PYTEST_XDIST_WORKER"][2:]), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        )
+    # A worker starts with COLUMNS=80 and LINES=24 set, which the CLI's console (made at import) would keep for
+    # good; without them it asks at every print, and the CLI tests' COLUMNS=200 holds, as in a single process.
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 
 
 class LocalServer:

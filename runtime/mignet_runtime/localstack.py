@@ -62,13 +62,34 @@ def _ephemeral_low() -> int:
     return low if low > 4096 else 32768
 
 
+#: Narrows where :func:`free_port` picks to ``LOW-HIGH`` (both included): processes that start servers side by
+#: side (parallel test workers) each take their own slice, so none hands out a port another holds for a restart.
+FREE_PORTS_ENV = "MIGNET_FREE_PORTS"
+
+
+def free_port_slice(index: int, count: int) -> str:
+    """Slice ``index`` of ``count`` of the ports :func:`free_port` picks from, as ``FREE_PORTS_ENV`` takes it."""
+    low, high = 4096, _ephemeral_low() - 1
+    size = (high - low + 1) // count
+    return f"{low + index * size}-{low + (index + 1) * size - 1}"
+
+
+def _free_port_range() -> tuple[int, int]:
+    low, high = 4096, _ephemeral_low() - 1
+    narrowed = os.environ.get(FREE_PORTS_ENV, "")
+    if narrowed:
+        first, _, last = narrowed.partition("-")
+        low, high = int(first), int(last)
+    return low, high
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A free TCP port for a server about to start, below the ephemeral range: a port from that range (what
     ``bind(0)`` gives) can be taken by any outgoing connection before the server binds it, as a cluster's
     first nodes connecting their routes took the last node's port once."""
-    low = _ephemeral_low()
+    low, high = _free_port_range()
     for _ in range(500):
-        port = secrets.randbelow(low - 4096) + 4096
+        port = secrets.randbelow(high - low + 1) + low
         if port in _handed_out:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
