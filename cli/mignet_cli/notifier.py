@@ -16,6 +16,7 @@ from mignet_cli.common import (
     console,
     emit_json,
     emit_list,
+    errors,
     run,
     table,
     usage_error,
@@ -113,6 +114,13 @@ def subscribe(
         console.print(f"subscription {result['aggregate_id']} is active", highlight=False)
         if result.get("secret"):
             console.print(f"signing secret (shown once; keep it): {result['secret']}", highlight=False, soft_wrap=True)
+    withheld = [] if internal else c.not_public_matching(event_type)
+    if withheld:  # on stderr, so that --json stays one document
+        errors.print(
+            f"note: {len(withheld)} of the types these patterns match are not public and are never sent to a"
+            f" subscription without --internal: {', '.join(withheld)}",
+            highlight=False,
+        )
 
 
 def _on(model, verb: str):

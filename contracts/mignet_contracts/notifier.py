@@ -20,6 +20,7 @@ and signs with the previous one too until ``previous_valid_until``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
@@ -78,6 +79,12 @@ def types_matching(pattern: str) -> list[str]:
         prefix = pattern[:-1]
         return sorted(t for t in SUBSCRIBABLE if t.startswith(prefix))
     return [pattern] if pattern in SUBSCRIBABLE else []
+
+
+def not_public_matching(patterns: Iterable[str]) -> list[str]:
+    """The types that are not public among those ``patterns`` name with a trailing wildcard: a subscription
+    that is not internal is never sent them (naming one exactly is refused: :func:`check_external_types`)."""
+    return sorted({t for p in patterns if p.endswith(".*") for t in types_matching(p) if not SUBSCRIBABLE[t]})
 
 
 def _event_type(value: str) -> str:

@@ -220,6 +220,16 @@ async def test_the_cli_subscribes_lists_and_shows_deliveries(notifier, registry_
             "int.un-migration.mignet.reviews.contribution.submitted.v1",
         )
         assert private.exit_code == 2 and "not public" in private.stderr
+        # A wildcard over types some of which are not public is taken, and the CLI says which it never gets.
+        contributions = "int.un-migration.mignet.reviews.contribution.*"
+        wide = await mignet("notifier", "subscribe", "y", "--webhook", receiver.url(), "-e", contributions, "--json")
+        assert wide.exit_code == 0 and json.loads(wide.stdout)["aggregate_id"].startswith("s-")
+        assert "are not public and are never sent to a subscription without --internal" in wide.stderr
+        assert "contribution.submitted.v1" in wide.stderr and "contribution.published.v1" not in wide.stderr
+        staff = await mignet(
+            "notifier", "subscribe", "z", "--email", "a@example.org", "--internal", "-e", contributions
+        )
+        assert staff.exit_code == 0 and "not public" not in staff.stderr
 
 
 async def test_a_subscription_failing_for_long_is_paused_automatically(fresh_nats, settings_for, registry_store):
