@@ -234,6 +234,16 @@ def _cell(value: Any) -> str:
     return escape(str(value))  # contributed text is not rich markup
 
 
+def created(nats_url: str, cmd: Any, as_json: bool, **named: str) -> None:
+    """Sends ``cmd`` and prints the id of what it made: the aggregate's, or the one ``named`` gives (e.g.
+    ``output_id=...``); with ``--json`` the whole result, ``named`` added."""
+    result = run(nats_url, lambda client: client.command(cmd))
+    if as_json:
+        emit_json(result.model_dump(mode="json") | named)
+    else:
+        print(next(iter(named.values()), result.aggregate_id))
+
+
 def done(result: Any, as_json: bool, message: str) -> None:
     if as_json:
         emit_json(result.model_dump(mode="json") if hasattr(result, "model_dump") else result)

@@ -14,6 +14,7 @@ from mignet_cli.common import (
     actor,
     build,
     console,
+    created,
     done,
     emit_json,
     emit_list,
@@ -81,11 +82,7 @@ def create_network(
         occurred_on=_day(occurred_on),
         command_id=command_id,
     )
-    result = run(nats_url, lambda client: client.command(cmd))
-    if as_json:
-        emit_json(result.model_dump(mode="json"))
-    else:
-        print(result.aggregate_id)
+    created(nats_url, cmd, as_json)
 
 
 def _network_command(model, nats_url: str, as_json: bool, message: str, **fields) -> None:

@@ -16,6 +16,7 @@ from mignet_cli.common import (
     actor,
     build,
     console,
+    created,
     done,
     emit_json,
     emit_list,
@@ -255,11 +256,7 @@ def submit(
         occurred_on=_day(occurred_on),
         command_id=command_id,
     )
-    result = run(nats_url, lambda client: client.command(cmd))
-    if as_json:
-        emit_json(result.model_dump(mode="json"))
-    else:
-        print(result.aggregate_id)
+    created(nats_url, cmd, as_json)
 
 
 @app.command("publish")

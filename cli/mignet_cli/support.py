@@ -14,6 +14,7 @@ from mignet_cli.common import (
     actor,
     build,
     console,
+    created,
     emit_json,
     emit_list,
     run,
@@ -68,11 +69,7 @@ def request_support(
         occurred_on=_day(occurred_on),
         command_id=command_id,
     )
-    result = run(nats_url, lambda client: client.command(cmd))
-    if as_json:
-        emit_json(result.model_dump(mode="json"))
-    else:
-        print(result.aggregate_id)
+    created(nats_url, cmd, as_json)
 
 
 @app.command("accept-support")

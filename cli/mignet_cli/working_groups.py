@@ -14,6 +14,7 @@ from mignet_cli.common import (
     actor,
     build,
     console,
+    created,
     emit_json,
     emit_list,
     run,
@@ -151,11 +152,7 @@ def add_output(
         occurred_on=_day(occurred_on),
         command_id=command_id,
     )
-    result = run(nats_url, lambda client: client.command(cmd))
-    if as_json:
-        emit_json(result.model_dump(mode="json") | {"output_id": cmd.output_id})
-    else:
-        print(cmd.output_id)
+    created(nats_url, cmd, as_json, output_id=cmd.output_id)
 
 
 @app.command("output-status")
