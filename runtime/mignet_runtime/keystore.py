@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import time
 from collections import OrderedDict
@@ -33,6 +34,8 @@ from nats.js.kv import KeyValue
 from mignet_contracts.envelope import Event
 from mignet_runtime import personal
 from mignet_runtime.errors import Unavailable
+
+log = logging.getLogger(__name__)
 
 #: How long a replica trusts a cached key: an erasure on another replica reaches it within this.
 KEY_TTL_SECONDS = 60.0
@@ -270,9 +273,21 @@ class KeyRing:
             raise Unavailable(f"the key store ({self.bucket}) refused to erase #{seq}: {answer.get('error')}")
 
 
-async def open_key_ring(nc: NATS, service: str, event_classes: Iterable[type[Event]]) -> KeyRing | None:
+async def open_key_ring(
+    nc: NATS, service: str, event_classes: Iterable[type[Event]], wait: float = 0.0, delay: float = 1.0
+) -> KeyRing | None:
     """The service's key ring when any of its events has personal fields (else None); raises
-    :class:`KeyStoreMissing` when the bucket was not provisioned."""
+    :class:`KeyStoreMissing` when the bucket was not provisioned. JetStream not answering (a cluster busy
+    or electing a leader) is retried for up to ``wait`` seconds, as the stream's check before it is."""
     if not any(personal.plan_for(cls) for cls in event_classes):
         return None
-    return await KeyRing(nc, service).open()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        try:
+            return await KeyRing(nc, service).open()
+        except (TimeoutError, nats.errors.Error) as exc:
+            if loop.time() + delay >= deadline:
+                raise
+            log.warning("the key store of %s did not answer (%r); retrying in %.0fs", service, exc, delay)
+        await asyncio.sleep(delay)

@@ -213,7 +213,9 @@ class ServiceRuntime:
             own_store.on_append = self.metrics.observe_append
         try:
             await wait_for_stream(own_store, timeout=s.startup_timeout)
-            own_store.keys = await open_key_ring(nc, self.spec.name, self.spec.codec.event_classes)
+            own_store.keys = await open_key_ring(
+                nc, self.spec.name, self.spec.codec.event_classes, wait=s.startup_timeout
+            )
         except (StreamMissing, StreamMisconfigured, KeyStoreMissing) as exc:
             # Loud and final: a service never creates or repairs its stream (its NATS user may not).
             message = f"{self.spec.name} refuses to run: {exc}: run `mignet admin provision` (as the NATS admin user)"

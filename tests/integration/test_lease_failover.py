@@ -125,6 +125,7 @@ def replicas(fresh_nats, servers, db_prefix, tmp_path):
         LOG_LEVEL="INFO",
         MIGNET_STARTUP_TIMEOUT="30",
         MIGNET_LEASE_SECONDS=str(LEASE_SECONDS),
+        MIGNET_ADMIN_PORT="0",  # not used here; the default 9101 is shared by every replica on this host
     )
     pair = [Replica(f"registry-{n}", env, tmp_path / f"registry-{n}.log") for n in (1, 2)]
     for replica in pair:

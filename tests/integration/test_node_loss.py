@@ -71,6 +71,7 @@ def start_registry(cluster, servers, db_prefix, tmp_path):
             MIGNET_DB_PREFIX=db_prefix,
             MIGNET_STARTUP_TIMEOUT="30",
             LOG_LEVEL="INFO",
+            MIGNET_ADMIN_PORT="0",  # not used here; the default 9101 is shared by every replica on this host
         )
         name = f"registry-{len(started) + 1}"
         process = ManagedProcess(
