@@ -49,6 +49,7 @@ async def test_a_failed_insert_of_deliveries_expands_the_same_events_again(
     monkeypatch.setattr(d, "insert_new", failing_once)
     async with Receiver() as receiver, RunningService(spec(), settings_for(fresh_nats)) as notifier:
         sid = (await subscribe(notifier, receiver.url()))["aggregate_id"]
+        await eventually(lambda: notifier.client.query(c.GetSubscription(subscription_id=sid)))  # applied
         await create_network(registry_store, "BD")
         [delivery] = await deliveries_of(notifier, sid, "delivered")
         messages = [r.getMessage() for r in caplog.records]

@@ -89,8 +89,10 @@ class Dispatcher:
         if self.stopping.is_set() or subscriptions is None or not subscriptions.consuming:
             return
         seen = subscriptions.applied_seq
-        if self._state.get("subscriptions") != seen or seen < await self.runtime.store.last_seq():
-            return
+        if seen < await self.runtime.store.last_seq():
+            return  # a subscription may be recorded and not applied yet: the worker's turn waits for it
+        if self.subscriptions.seen != seen:
+            await self.subscriptions.reload(seen)  # the turn to come releases what a resumed one held
         room = self.slots.room_to_queue()
         until = d.now() + timedelta(seconds=self.slots.claim_seconds())
         active = self.subscriptions.active()
@@ -126,7 +128,7 @@ class Dispatcher:
         if checkpoints.get(SUBSCRIPTIONS.name) != state.get("subscriptions"):
             # The subscriptions changed: read them again (the worker keeps them in memory between changes),
             # and what waited for one (perhaps resumed) goes now, not at the next look.
-            await self.subscriptions.reload()
+            await self.subscriptions.reload(checkpoints.get(SUBSCRIPTIONS.name))
             if await d.release_held(self.runtime.db, self.subscriptions.collection):
                 state["next_due_check"] = 0  # look at the log in this very turn
             state["subscriptions"] = checkpoints.get(SUBSCRIPTIONS.name)

@@ -22,11 +22,16 @@ class SubscriptionView:
     def __init__(self, db: AsyncDatabase):
         self.collection = db[SUBSCRIPTIONS.collection]
         self._docs: dict[str, Doc] = {}
+        #: The subscriptions projection's checkpoint when the view was last read (it holds at least that much).
+        self.seen: int | None = None
 
-    async def reload(self) -> None:
-        """Reads every subscription but the deleted ones again."""
+    async def reload(self, seen: int | None = None) -> None:
+        """Reads every subscription but the deleted ones again; ``seen``: the projection's checkpoint before."""
         found = self.collection.find({"status": {"$ne": str(SubscriptionStatus.DELETED)}})
-        self._docs = {doc["_id"]: doc async for doc in found}
+        docs = {doc["_id"]: doc async for doc in found}
+        if seen is not None and self.seen is not None and seen < self.seen:
+            return  # a read for a later checkpoint (the worker's turn, an outbox batch) finished first
+        self._docs, self.seen = docs, seen
 
     async def include(self, subscription_ids: Iterable[str]) -> None:
         """Reads those of ``subscription_ids`` the view does not hold yet (a deleted one is read too)."""
