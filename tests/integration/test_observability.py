@@ -158,15 +158,21 @@ async def test_readiness_follows_mongodb_and_lag_shows_while_it_is_down(spawn_se
                 await registry.client.command(create(country))
             await asyncio.sleep(1.2)
 
+            seen: list = []
+
             async def lagging():
                 m = await samples(registry)
                 key = {"service": "registry", "projection": "networks", "stream": "REGISTRY"}
                 events = value(m, "mignet_projection_lag_events", **key)
                 seconds = value(m, "mignet_projection_lag_seconds", **key)
+                seen[:] = [events, seconds, value(m, "mignet_ready", service="registry")]
                 ok = events == 3 and seconds is not None and seconds >= 1
                 return ok and value(m, "mignet_ready", service="registry") == 0
 
-            await eventually(lagging, timeout=15, interval=0.2)
+            try:
+                await eventually(lagging, timeout=15, interval=0.2)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; last lag events, lag seconds, ready: {seen}") from None
         finally:
             pair.mongo.start()
         restarted = loop.time()
