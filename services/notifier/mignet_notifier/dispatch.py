@@ -91,28 +91,28 @@ class Dispatcher:
         seen = subscriptions.applied_seq
         if seen < await self.runtime.store.last_seq():
             return  # a subscription may be recorded and not applied yet: the worker's turn waits for it
-        if self.subscriptions.seen != seen:
-            await self.subscriptions.reload(seen)  # the turn to come releases what a resumed one held
-        room = self.slots.room_to_queue()
-        until = d.now() + timedelta(seconds=self.slots.claim_seconds())
-        active = self.subscriptions.active()
-        try:
-            expanded = await self.expansion.expand_writing(outbox, batch, active, self._token, room, until)
-        except PyMongoError as exc:
-            log.warning(
-                "could not expand %s #%d-%d as written (%s); the worker reads them back",
-                outbox.name,
-                batch.after + 1,
-                batch.last,
-                describe(exc),
-            )
-            return
-        if expanded is None:
-            return
-        if self.stopping.is_set():  # the worker stopped meanwhile: its queue is handed back already
-            await d.unclaim_unattempted(self.runtime.db, expanded.claimed)
-            return
-        self.slots.queue += expanded.claimed
+        with self.slots.reserving() as room:
+            until = d.now() + timedelta(seconds=self.slots.claim_seconds())
+            try:
+                if self.subscriptions.seen != seen:
+                    await self.subscriptions.reload(seen)  # the turn to come releases what a resumed one held
+                active = self.subscriptions.active()
+                expanded = await self.expansion.expand_writing(outbox, batch, active, self._token, room, until)
+            except PyMongoError as exc:
+                log.warning(
+                    "could not expand %s #%d-%d as written (%s); the worker reads them back",
+                    outbox.name,
+                    batch.after + 1,
+                    batch.last,
+                    describe(exc),
+                )
+                return
+            if expanded is None:
+                return
+            if self.stopping.is_set():  # the worker stopped meanwhile: its queue is handed back already
+                await d.unclaim_unattempted(self.runtime.db, expanded.claimed)
+                return
+            self.slots.queue += expanded.claimed
         if expanded.inserted:
             self.wake.set()
 
@@ -133,11 +133,13 @@ class Dispatcher:
                 state["next_due_check"] = 0  # look at the log in this very turn
             state["subscriptions"] = checkpoints.get(SUBSCRIPTIONS.name)
         if checkpoints != state.get("checkpoints"):
-            room = self.slots.room_to_queue()
-            until = d.now() + timedelta(seconds=self.slots.claim_seconds())
-            active = self.subscriptions.active()
-            expanded = await self.expansion.expand(checkpoints, active, self._token, room, until, shared=not listening)
-            self.slots.queue += expanded.claimed
+            with self.slots.reserving() as room:
+                until = d.now() + timedelta(seconds=self.slots.claim_seconds())
+                active = self.subscriptions.active()
+                expanded = await self.expansion.expand(
+                    checkpoints, active, self._token, room, until, shared=not listening
+                )
+                self.slots.queue += expanded.claimed
             woken |= expanded.inserted
             if expanded.done:
                 state["checkpoints"] = checkpoints  # all expanded up to here (or waiting for subscriptions)

@@ -10,8 +10,10 @@ scan, the due ones in the delivery log, claimed first (:mod:`.deliveries`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -55,6 +57,8 @@ class Slots:
         self.queue: list[Doc] = []
         #: How many it may hold so: enough to keep every slot busy between two expansions.
         self.queue_limit = 4 * config.concurrency
+        #: Room held by expansions under way (:meth:`reserving`).
+        self.reserved = 0
         #: Attempts under way or ended without a journaled outcome, at most.
         self.unrecorded_limit = unrecorded_limit
         self.more_due = False
@@ -66,7 +70,18 @@ class Slots:
 
     def room_to_queue(self) -> int:
         """How many more deliveries an expansion may insert claimed for this worker."""
-        return max(0, self.queue_limit - len(self.queue) - len(self.inflight))
+        return max(0, self.queue_limit - len(self.queue) - len(self.inflight) - self.reserved)
+
+    @contextlib.contextmanager
+    def reserving(self) -> Iterator[int]:
+        """The room to queue, held for one expansion until it has queued what it claimed: expansions run side
+        by side (each outbox's as its runner writes, and the worker's turn), and each waits on its insert."""
+        room = self.room_to_queue()
+        self.reserved += room
+        try:
+            yield room
+        finally:
+            self.reserved -= room
 
     def free_and_more_due(self) -> bool:
         """A slot is free and the last scan of the log found a full page: look again without waiting."""
