@@ -126,20 +126,26 @@ async def test_a_submitted_contribution_emails_the_regions_focal_point(fresh_nat
     assert {doc["type"] for doc in outbox} == {SUBMITTED}
 
 
+async def _staff_subscription(notifier) -> str:
+    """An internal e-mail subscription to submitted contributions, active; its id."""
+    created = await command(
+        notifier.client,
+        c.CreateSubscription(
+            **ids(), title="fp", channel="email", email="fp@example.org", internal=True, event_types=[SUBMITTED]
+        ),
+    )
+    sid = created["aggregate_id"]
+
+    async def active():
+        return (await notifier.client.query(c.GetSubscription(subscription_id=sid)))["status"] == "active"
+
+    await eventually(active)
+    return sid
+
+
 async def test_an_unreachable_smtp_server_retries_then_parks(fresh_nats, settings_for, reviews_store):
     async with RunningService(spec(smtp_url="smtp://127.0.0.1:1"), settings_for(fresh_nats)) as notifier:
-        created = await command(
-            notifier.client,
-            c.CreateSubscription(
-                **ids(), title="fp", channel="email", email="fp@example.org", internal=True, event_types=[SUBMITTED]
-            ),
-        )
-        sid = created["aggregate_id"]
-
-        async def active():
-            return (await notifier.client.query(c.GetSubscription(subscription_id=sid)))["status"] == "active"
-
-        await eventually(active)
+        sid = await _staff_subscription(notifier)
         await submit(reviews_store, "asia-pacific-2024-2025", "asia-pacific", "t")
 
         async def parked():
@@ -198,18 +204,7 @@ async def test_an_address_not_readable_yet_is_retried_not_cancelled(fresh_nats, 
     settings = settings_for(fresh_nats)
     notifier_spec = spec(smtp_url=smtp.url, retry_schedule=(60.0,))
     async with RunningService(notifier_spec, settings) as notifier:
-        created = await command(
-            notifier.client,
-            c.CreateSubscription(
-                **ids(), title="fp", channel="email", email="fp@example.org", internal=True, event_types=[SUBMITTED]
-            ),
-        )
-        sid = created["aggregate_id"]
-
-        async def active():
-            return (await notifier.client.query(c.GetSubscription(subscription_id=sid)))["status"] == "active"
-
-        await eventually(active)
+        sid = await _staff_subscription(notifier)
         key_ids = await notifier.runtime.store.keys.keys_of(SUBSCRIPTION.name, sid)
     assert key_ids, "the subscription's address is sealed with a key of its own"
     # The key out of the bucket, no erasure recorded: what a lagging node answers for a key just created.

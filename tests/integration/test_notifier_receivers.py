@@ -206,33 +206,3 @@ async def test_metrics_count_deliveries_by_channel_and_outcome(fresh_nats, setti
     assert delay is not None and 0.3 <= delay < 30  # the retry after the first failure waited 0.3 s
     assert value(m, "mignet_deliveries", service="notifier", channel="webhook", status="pending") == 0
     assert len(receiver.requests) == 3
-
-
-async def test_an_outbox_from_before_the_cursors_is_not_expanded_again(fresh_nats, settings_for, registry_store, mongo):
-    """Upgrading: outbox documents flagged ``expanded`` by an earlier version, and no cursor yet. An event recorded
-    while the subscription was paused must stay unsent after it is resumed, as it was before the upgrade."""
-    settings = settings_for(fresh_nats)
-    async with Receiver() as receiver:
-        async with RunningService(spec(), settings) as notifier:
-            sid = (await subscribe(notifier, receiver.url()))["aggregate_id"]
-            await command(notifier.client, c.PauseSubscription(**ids(), subscription_id=sid))
-            await eventually(lambda: _is(notifier, sid, "paused"))
-            await create_network(registry_store, "BD")  # recorded while paused: never sent
-
-            async def expanded():
-                cursor = await notifier.db["expansion_cursors"].find_one({"_id": "registry"}) or {"seq": 0}
-                return cursor["seq"] >= 1
-
-            await eventually(expanded)
-            await command(notifier.client, c.ResumeSubscription(**ids(), subscription_id=sid))
-            await eventually(lambda: _is(notifier, sid, "active"))
-            db = mongo[notifier.db.name]
-        # What an earlier version left: the flag on each outbox document, no cursors.
-        await db["outbox_registry"].update_many({}, {"$set": {"expanded": True}})
-        await db["expansion_cursors"].drop()
-        async with RunningService(spec(), settings) as notifier:
-            await create_network(registry_store, "NP")
-            [delivery] = await deliveries_of(notifier, sid, "delivered")
-            await asyncio.sleep(0.5)  # room for a wrong delivery of the first event to show
-            assert (await notifier.client.query(c.ListDeliveries(subscription_id=sid)))["total"] == 1
-    assert [r.body.count(b'"subject":"nat-np"') for r in receiver.requests] == [1]
