@@ -67,8 +67,6 @@ class Dispatcher:
             runtime.db, config, self.attempts, self.outcomes, self.subscriptions, self.wake, unrecorded_limit
         )
         self._token = uuid.uuid4().hex
-        #: What the worker's turns saw last (the subscriptions' checkpoint their view was read at, and more).
-        self._state: dict = {}
 
     def _listen(self) -> bool:
         """Has the projection runners of this process (when it holds the lease; fresh ones at every
@@ -158,7 +156,7 @@ class Dispatcher:
     async def run(self) -> None:
         await d.ensure_indexes(self.runtime.db)
         await self.attempts.load()
-        state = self._state
+        state: dict = {}
         try:
             while not self.stopping.is_set():
                 try:
