@@ -576,7 +576,7 @@ class ProjectionRunner:
         if self.on_writing is None:
             return
         try:
-            await self.on_writing(Writing(after, last, [dict(doc) for doc in docs.values()]))
+            await self.on_writing(Writing(after, last, list(docs.values())))
         except Exception:
             log.exception("projection %s: a listener of its batches failed", self.projection.name)
 
